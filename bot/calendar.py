@@ -1,0 +1,160 @@
+"""The monthly Pitching Day calendar, as pure functions of a month, a time zone and stored overrides.
+
+Rules (DOMAIN.md, with the gaps the plan leaves filled in):
+- application window: the 1st 00:00 to the 10th 23:59:59, local time;
+- selection day: the 15th; on a weekend or public holiday, the next business day, because results
+  are announced to companies on a working day;
+- Pitching Day: the last Friday; on a public holiday, the business day before it (Chuseok 2023);
+- purchase decision deadline: the end of the 15th day after the Pitching Day.
+Korean public holidays come from the ``holidays`` package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+WINDOW_FIRST_DAY = 1
+WINDOW_LAST_DAY = 10
+SELECTION_DAY = 15
+DECISION_DAYS = 15
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12 or not 1900 <= self.year <= 2999:
+            raise ValueError(f"not a month: {self.year}-{self.month}")
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        m = _MONTH_RE.match(text.strip())
+        if not m:
+            raise ValueError(f"expected YYYY-MM, got {text!r}")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def of(cls, when: dt.datetime, tz: ZoneInfo) -> Month:
+        local = when.astimezone(tz)
+        return cls(local.year, local.month)
+
+    def next(self) -> Month:
+        return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
+
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One month's dates, aware UTC. ``window_closes_at`` is the last second of the window."""
+
+    month: Month
+    window_opens_at: dt.datetime
+    window_closes_at: dt.datetime
+    selection_at: dt.datetime
+    pitch_at: dt.datetime
+    decision_deadline_at: dt.datetime
+
+    def window_open(self, now: dt.datetime) -> bool:
+        return self.window_opens_at <= now < self.window_closes_at + dt.timedelta(seconds=1)
+
+
+@lru_cache(maxsize=64)
+def _kr_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("KR", years=year)
+
+
+def is_holiday(day: dt.date) -> bool:
+    return day in _kr_holidays(day.year)
+
+
+def holiday_name(day: dt.date) -> str | None:
+    return _kr_holidays(day.year).get(day)
+
+
+def is_business_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and not is_holiday(day)
+
+
+def last_friday(month: Month) -> dt.date:
+    last = _last_day(month)
+    return last - dt.timedelta(days=(last.weekday() - 4) % 7)
+
+
+def pitch_date(month: Month) -> dt.date:
+    day = last_friday(month)
+    while not is_business_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def selection_date(month: Month) -> dt.date:
+    day = dt.date(month.year, month.month, SELECTION_DAY)
+    while not is_business_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def decision_deadline_date(pitch_day: dt.date) -> dt.date:
+    return pitch_day + dt.timedelta(days=DECISION_DAYS)
+
+
+def _last_day(month: Month) -> dt.date:
+    nxt = month.next()
+    return dt.date(nxt.year, nxt.month, 1) - dt.timedelta(days=1)
+
+
+def _at(day: dt.date, clock: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, clock, tzinfo=tz).astimezone(dt.UTC)
+
+
+_END_OF_DAY = dt.time(23, 59, 59)
+
+
+def default_cycle(
+    month: Month,
+    tz: ZoneInfo,
+    selection_time: dt.time = dt.time(10, 0),
+    pitch_time: dt.time = dt.time(14, 0),
+) -> Cycle:
+    pitch_day = pitch_date(month)
+    return Cycle(
+        month=month,
+        window_opens_at=_at(dt.date(month.year, month.month, WINDOW_FIRST_DAY), dt.time(0, 0), tz),
+        window_closes_at=_at(dt.date(month.year, month.month, WINDOW_LAST_DAY), _END_OF_DAY, tz),
+        selection_at=_at(selection_date(month), selection_time, tz),
+        pitch_at=_at(pitch_day, pitch_time, tz),
+        decision_deadline_at=_at(decision_deadline_date(pitch_day), _END_OF_DAY, tz),
+    )
+
+
+OVERRIDABLE = ("window_opens_at", "window_closes_at", "selection_at", "pitch_at", "decision_deadline_at")
+
+
+def with_overrides(cycle: Cycle, overrides: dict[str, dt.datetime | None], tz: ZoneInfo) -> Cycle:
+    """Apply an organizer's stored dates. Moving the Pitching Day moves the default deadline with it."""
+    given = {k: v for k, v in overrides.items() if k in OVERRIDABLE and v is not None}
+    if "pitch_at" in given and "decision_deadline_at" not in given:
+        pitch_day = given["pitch_at"].astimezone(tz).date()
+        given["decision_deadline_at"] = _at(decision_deadline_date(pitch_day), _END_OF_DAY, tz)
+    return replace(cycle, **{k: v.astimezone(dt.UTC) for k, v in given.items()})
+
+
+def validate_order(cycle: Cycle) -> list[str]:
+    """Names of the dates that break the sequence window → selection → pitch → deadline."""
+    order = [getattr(cycle, name) for name in OVERRIDABLE]
+    return [OVERRIDABLE[i + 1] for i in range(len(order) - 1) if not order[i] < order[i + 1]]

@@ -1,0 +1,20 @@
+"""Errors meant for the user: a code naming the template ``errors/<code>`` and its parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UserError(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def template(self) -> str:
+        return f"errors/{self.code}"
+
+
+class Refused(UserError):
+    """A service declines an action (window closed, not the owner, duplicate...)."""

@@ -1,0 +1,172 @@
+"""Tables. Every time column is aware UTC (see :class:`bot.database.UTCDateTime`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.database import UTCDateTime
+
+
+def _time(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Role(enum.StrEnum):
+    ORGANIZER = "organizer"
+    REVIEWER = "reviewer"
+    OFFICIAL = "official"
+
+
+class CompanySize(enum.StrEnum):
+    SME = "sme"  # 중소기업
+    MIDSIZE = "midsize"  # 중견기업
+    LARGE = "large"  # 대기업
+
+
+class ApplicationStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=80)
+    display_name: str = Field(default="", max_length=200)
+    language: str | None = Field(default=None, max_length=8)  # chosen explicitly
+    client_language: str | None = Field(default=None, max_length=16)  # as the client reports it
+    active: bool = True
+    start_payload: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, index=True))
+    role: str = Field(max_length=16)
+    department: str | None = Field(default=None, max_length=200)
+    granted_by: int | None = None
+    granted_at: dt.datetime = _time()
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "companies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, unique=True))
+    name: str = Field(max_length=200)
+    brn: str = Field(sa_column=Column(String(10), nullable=False, unique=True))
+    representative: str = Field(max_length=100)
+    size: str = Field(max_length=16)
+    address: str = Field(max_length=300)
+    contact_name: str = Field(max_length=100)
+    phone: str = Field(max_length=20)
+    email: str = Field(max_length=254)
+    consent_version: str = Field(max_length=16)
+    consent_at: dt.datetime = _time()
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class Application(SQLModel, table=True):
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("company_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(sa_column=Column(Integer, ForeignKey("companies.id"), nullable=False, index=True))
+    month: str = Field(max_length=7, index=True)  # YYYY-MM of the Pitching Day cycle
+    status: str = Field(max_length=16, index=True)
+    receipt_no: str | None = Field(default=None, sa_column=Column(String(20), unique=True))
+    product_name: str = Field(max_length=200)
+    tech_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    trl: int
+    summary: str
+    city_use: str
+    departments: str = Field(max_length=500)
+    price: str | None = Field(default=None, max_length=200)
+    deck_file_id: str | None = Field(default=None, max_length=200)
+    deck_file_name: str | None = Field(default=None, max_length=255)
+    deck_file_size: int | None = None
+    deck_path: str | None = Field(default=None, max_length=500)
+    submitted_at: dt.datetime = _time()
+    withdrawn_at: dt.datetime | None = _time(nullable=True)
+    updated_at: dt.datetime = _time()
+
+
+class FormDraft(SQLModel, table=True):
+    """Answers saved as the user goes, so a restart loses nothing."""
+
+    __tablename__ = "form_drafts"
+    __table_args__ = (UniqueConstraint("user_id", "form"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
+    form: str = Field(max_length=32)
+    month: str | None = Field(default=None, max_length=7, index=True)
+    # The application being edited after submission, if any.
+    application_id: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Raw input not accepted yet (a failed answer, a selection in progress): nothing typed is lost.
+    pending: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    current: str | None = Field(default=None, max_length=32)
+    reviewing: bool = False
+    # What follows when the form is done: "apply" continues to the application, "end" stops.
+    next_step: str | None = Field(default=None, max_length=16)
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class CycleOverride(SQLModel, table=True):
+    __tablename__ = "cycle_overrides"
+
+    month: str = Field(primary_key=True, max_length=7)
+    window_opens_at: dt.datetime | None = _time(nullable=True)
+    window_closes_at: dt.datetime | None = _time(nullable=True)
+    selection_at: dt.datetime | None = _time(nullable=True)
+    pitch_at: dt.datetime | None = _time(nullable=True)
+    decision_deadline_at: dt.datetime | None = _time(nullable=True)
+    updated_by: int | None = None
+    updated_at: dt.datetime = _time()
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("user_id", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, index=True))
+    topic: str = Field(max_length=32)
+    created_at: dt.datetime = _time()
+
+
+class ConversationState(SQLModel, table=True):
+    __tablename__ = "conversation_states"
+
+    name: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=128)
+    state: str = Field(max_length=200)  # JSON-encoded: int or str only
+    updated_at: dt.datetime = _time()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _time(index=True)
+    actor_user_id: int | None = Field(default=None, index=True)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

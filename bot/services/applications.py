@@ -1,0 +1,219 @@
+"""The application workflow. Each state change is one function that performs all of its side effects
+(the row, the audit log) in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlmodel import Session, col, select
+
+from bot.calendar import Cycle, Month
+from bot.errors import Refused
+from bot.forms import APPLICATION, application_form
+from bot.models import Application, ApplicationStatus, Company, FormDraft, User
+from bot.services import audit, companies, cycles, drafts
+from bot.settings import Settings
+
+APP_FIELDS = ("product_name", "tech_fields", "trl", "summary", "city_use", "departments", "price", "deck")
+
+
+@dataclass(frozen=True)
+class Start:
+    kind: Literal["closed", "profile", "form", "submitted"]
+    cycle: Cycle
+    draft: FormDraft | None = None
+    application: Application | None = None
+
+
+def receipt_no(app: Application) -> str:
+    return f"PD-{app.month.replace('-', '')}-{app.id:04d}"
+
+
+def _app_for(session: Session, company: Company, month: str) -> Application | None:
+    return session.exec(
+        select(Application).where(Application.company_id == company.id, Application.month == month)
+    ).first()
+
+
+def _data_of(app: Application) -> dict[str, Any]:
+    data: dict[str, Any] = {f: getattr(app, f) for f in APP_FIELDS if f != "deck"}
+    data["deck"] = (
+        {"file_id": app.deck_file_id, "file_name": app.deck_file_name, "size": app.deck_file_size}
+        if app.deck_file_id
+        else None
+    )
+    return data
+
+
+def start(session: Session, user: User, settings: Settings, now: dt.datetime) -> Start:
+    """Where /apply leads: the closed notice, the profile first, the form, or the submitted one."""
+    status = cycles.window_status(session, now, settings)
+    if status.open_cycle is None:
+        return Start("closed", status.next_cycle)
+    cycle = status.open_cycle
+    company = companies.company_of(session, user)
+    if company is None:
+        return Start("profile", cycle, companies.start_profile(session, user, now, next_step="apply"))
+    form = application_form(settings)
+    existing = _app_for(session, company, str(cycle.month))
+    draft = drafts.get_draft(session, user.id, APPLICATION)
+    if existing is not None and existing.status == ApplicationStatus.SUBMITTED:
+        if draft is not None and draft.application_id == existing.id:
+            return Start("form", cycle, draft, existing)
+        return Start("submitted", cycle, None, existing)
+    if draft is not None:
+        if draft.month != str(cycle.month):
+            # A draft left from an earlier month carries over: nothing typed is lost.
+            draft.month = str(cycle.month)
+            draft.application_id = existing.id if existing is not None else None
+            session.add(draft)
+            session.commit()
+        return Start("form", cycle, draft, existing)
+    data = _data_of(existing) if existing is not None else {}
+    draft = drafts.open_draft(
+        session, user.id, form, now, month=str(cycle.month), data=data,
+        application_id=existing.id if existing is not None else None, reviewing=existing is not None,
+    )  # fmt: skip
+    return Start("form", cycle, draft, existing)
+
+
+def _open_cycle_for(session: Session, month: str, settings: Settings, now: dt.datetime) -> Cycle:
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    if not cycle.window_open(now):
+        status = cycles.window_status(session, now, settings)
+        raise Refused(
+            "window_closed", closed_at=cycle.window_closes_at, next_opens_at=status.next_cycle.window_opens_at
+        )
+    return cycle
+
+
+def store_deck(settings: Settings, app_id: int, content: bytes) -> str:
+    folder = settings.files_dir / "decks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"application-{app_id}.pdf"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+    return str(path)
+
+
+def submit(
+    session: Session,
+    user: User,
+    draft: FormDraft,
+    settings: Settings,
+    now: dt.datetime,
+    deck_content: bytes | None = None,
+) -> tuple[Application, bool]:
+    """Submits a new application or saves changes to a submitted one. Returns (application, is_new)."""
+    form = application_form(settings)
+    missing = [q.field for q in form.questions if not q.optional and draft.data.get(q.field) in (None, "", [])]
+    if missing or draft.month is None:
+        raise Refused("form_incomplete")
+    cycle = _open_cycle_for(session, draft.month, settings, now)
+    company = companies.company_of(session, user)
+    if company is None:
+        raise Refused("no_profile")
+    app = _app_for(session, company, str(cycle.month))
+    if app is not None and draft.application_id != app.id and app.status == ApplicationStatus.SUBMITTED:
+        raise Refused("already_applied", receipt_no=app.receipt_no)
+    is_new = app is None or app.status != ApplicationStatus.SUBMITTED
+    deck = draft.data.get("deck") or {}
+    values: dict[str, Any] = {f: draft.data.get(f) for f in APP_FIELDS if f != "deck"}
+    values.update(
+        deck_file_id=deck.get("file_id"),
+        deck_file_name=deck.get("file_name"),
+        deck_file_size=deck.get("size"),
+    )
+    if app is None:
+        app = Application(company_id=company.id, month=str(cycle.month), submitted_at=now, **values)
+    else:
+        changed = [k for k, v in values.items() if getattr(app, k) != v]
+        for key, value in values.items():
+            setattr(app, key, value)
+    app.status = ApplicationStatus.SUBMITTED
+    app.withdrawn_at = None
+    if is_new:
+        app.submitted_at = now
+    app.updated_at = now
+    session.add(app)
+    session.flush()
+    if app.receipt_no is None:
+        app.receipt_no = receipt_no(app)
+    if deck_content is not None:
+        app.deck_path = store_deck(settings, app.id, deck_content)
+    elif not deck:
+        app.deck_path = None
+    session.add(app)
+    audit.record(
+        session, now, user.id, "application_submitted" if is_new else "application_edited", "application",
+        app.id, receipt_no=app.receipt_no, **({} if is_new else {"changed": changed}),
+    )  # fmt: skip
+    session.delete(draft)
+    session.commit()
+    return app, is_new
+
+
+def _own_application(session: Session, user: User, app_id: int) -> Application:
+    app = session.get(Application, app_id)
+    company = companies.company_of(session, user)
+    if app is None or company is None or app.company_id != company.id:
+        raise Refused("not_yours")
+    return app
+
+
+def begin_edit(session: Session, user: User, app_id: int, settings: Settings, now: dt.datetime) -> FormDraft:
+    app = _own_application(session, user, app_id)
+    if app.status != ApplicationStatus.SUBMITTED:
+        raise Refused("not_submitted")
+    _open_cycle_for(session, app.month, settings, now)
+    return drafts.open_draft(
+        session, user.id, application_form(settings), now, month=app.month, data=_data_of(app),
+        application_id=app.id, reviewing=True,
+    )  # fmt: skip
+
+
+def withdraw(session: Session, user: User, app_id: int, settings: Settings, now: dt.datetime) -> Application:
+    app = _own_application(session, user, app_id)
+    if app.status != ApplicationStatus.SUBMITTED:
+        raise Refused("not_submitted")
+    _open_cycle_for(session, app.month, settings, now)
+    app.status = ApplicationStatus.WITHDRAWN
+    app.withdrawn_at = now
+    app.updated_at = now
+    session.add(app)
+    draft = drafts.get_draft(session, user.id, APPLICATION)
+    if draft is not None and draft.application_id == app.id:
+        session.delete(draft)
+    audit.record(session, now, user.id, "application_withdrawn", "application", app.id, receipt_no=app.receipt_no)
+    session.commit()
+    return app
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    application: Application
+    cycle: Cycle
+    can_change: bool
+
+
+def list_for_user(session: Session, user: User, settings: Settings, now: dt.datetime) -> list[StatusRow]:
+    company = companies.company_of(session, user)
+    if company is None:
+        return []
+    apps = session.exec(
+        select(Application).where(Application.company_id == company.id).order_by(col(Application.month).desc())
+    ).all()
+    rows = []
+    for app in apps:
+        cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
+        can_change = app.status == ApplicationStatus.SUBMITTED and cycle.window_open(now)
+        rows.append(StatusRow(app, cycle, can_change))
+    return rows
+
+
+def deck_path_exists(app: Application) -> bool:
+    return bool(app.deck_path) and Path(app.deck_path or "").exists()

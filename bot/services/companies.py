@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.errors import Refused
+from bot.forms import profile_form
+from bot.models import Company, FormDraft, User
+from bot.services import audit, drafts
+from bot.validators import Invalid
+
+CONSENT_VERSION = "2026-11"
+PROFILE_FIELDS = ("name", "brn", "representative", "size", "address", "contact_name", "phone", "email")
+
+
+def company_of(session: Session, user: User) -> Company | None:
+    return session.exec(select(Company).where(Company.owner_user_id == user.id)).first()
+
+
+def brn_check(session: Session, draft: FormDraft, field: str, value: Any) -> None:
+    """The same registration number from a second account is refused, never merged."""
+    if field != "brn":
+        return
+    owner = session.exec(select(Company).where(Company.brn == value)).first()
+    if owner is not None and owner.owner_user_id != draft.user_id:
+        raise Invalid("brn_taken")
+
+
+def start_profile(session: Session, user: User, now: dt.datetime, next_step: str) -> FormDraft:
+    """A new profile, or the existing one on its review page for editing."""
+    company = company_of(session, user)
+    if company is None:
+        existing = drafts.get_draft(session, user.id, profile_form().key)
+        if existing is not None and existing.application_id is None:
+            if next_step and existing.next_step != next_step:
+                existing.next_step = next_step
+                session.add(existing)
+                session.commit()
+            return existing
+        return drafts.open_draft(session, user.id, profile_form(), now, next_step=next_step)
+    data: dict[str, Any] = {f: getattr(company, f) for f in PROFILE_FIELDS}
+    data["consent"] = "agree"
+    return drafts.open_draft(session, user.id, profile_form(), now, data=data, next_step=next_step, reviewing=True)
+
+
+def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetime) -> Company:
+    missing = [f for f in PROFILE_FIELDS if draft.data.get(f) in (None, "")]
+    if missing or draft.data.get("consent") != "agree":
+        raise Refused("form_incomplete")
+    brn_check(session, draft, "brn", draft.data["brn"])
+    company = company_of(session, user)
+    created = company is None
+    if company is None:
+        company = Company(
+            owner_user_id=user.id,
+            consent_version=CONSENT_VERSION,
+            consent_at=now,
+            created_at=now,
+            **{f: draft.data[f] for f in PROFILE_FIELDS},
+        )
+    else:
+        changed = {f: draft.data[f] for f in PROFILE_FIELDS if getattr(company, f) != draft.data[f]}
+        for name, value in changed.items():
+            setattr(company, name, value)
+    company.updated_at = now
+    session.add(company)
+    session.flush()
+    audit.record(
+        session, now, user.id, "company_created" if created else "company_updated", "company", company.id,
+        fields=[f for f in PROFILE_FIELDS if created or f in draft.data],
+    )  # fmt: skip
+    session.delete(draft)
+    session.commit()
+    return company

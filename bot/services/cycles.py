@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot import calendar
+from bot.calendar import Cycle, Month
+from bot.errors import Refused
+from bot.models import CycleOverride
+from bot.services import audit
+from bot.settings import Settings
+
+
+def get_cycle(session: Session, month: Month, settings: Settings) -> Cycle:
+    cycle = calendar.default_cycle(month, settings.tz, settings.selection_time, settings.pitch_time)
+    override = session.get(CycleOverride, str(month))
+    if override is None:
+        return cycle
+    return calendar.with_overrides(cycle, {name: getattr(override, name) for name in calendar.OVERRIDABLE}, settings.tz)
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    open_cycle: Cycle | None  # the cycle whose window is open now
+    next_cycle: Cycle  # the next cycle whose window has not opened yet
+
+
+def window_status(session: Session, now: dt.datetime, settings: Settings) -> WindowStatus:
+    this_month = Month.of(now, settings.tz)
+    open_cycle = None
+    # Overrides can stretch a window past the month's end, so the previous month is asked too.
+    for month in (this_month.previous(), this_month):
+        cycle = get_cycle(session, month, settings)
+        if cycle.window_open(now):
+            open_cycle = cycle
+    month = this_month
+    while True:
+        cycle = get_cycle(session, month, settings)
+        if cycle.window_opens_at > now:
+            return WindowStatus(open_cycle, cycle)
+        month = month.next()
+
+
+def set_override(
+    session: Session,
+    month: Month,
+    changes: dict[str, dt.datetime],
+    settings: Settings,
+    now: dt.datetime,
+    actor_user_id: int | None = None,
+) -> Cycle:
+    unknown = set(changes) - set(calendar.OVERRIDABLE)
+    if unknown:
+        raise Refused("cycle_field", names=", ".join(sorted(unknown)))
+    override = session.get(CycleOverride, str(month)) or CycleOverride(month=str(month), updated_at=now)
+    for name, value in changes.items():
+        if value.tzinfo is None:
+            raise Refused("naive_time", name=name)
+        setattr(override, name, value.astimezone(dt.UTC))
+    override.updated_at = now
+    override.updated_by = actor_user_id
+    default = calendar.default_cycle(month, settings.tz, settings.selection_time, settings.pitch_time)
+    cycle = calendar.with_overrides(
+        default, {name: getattr(override, name) for name in calendar.OVERRIDABLE}, settings.tz
+    )
+    broken = calendar.validate_order(cycle)
+    if broken:
+        session.rollback()
+        raise Refused("cycle_order", names=", ".join(broken))
+    session.add(override)
+    audit.record(
+        session, now, actor_user_id, "cycle_override", "cycle", month,
+        **{k: v.isoformat() for k, v in changes.items()},
+    )  # fmt: skip
+    session.commit()
+    return cycle

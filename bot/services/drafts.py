@@ -1,0 +1,195 @@
+"""Walking a form: answers are saved to the draft as the user goes, one transaction per answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlmodel import Session, select
+
+from bot.errors import UserError
+from bot.forms import Form, InputKind, Question
+from bot.models import FormDraft
+from bot.validators import FileInput, Invalid
+
+StepKind = Literal["ask", "invalid", "review", "refused"]
+
+# A check that needs the database (e.g. a registration number used by another account).
+DbCheck = Callable[[Session, FormDraft, str, Any], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    question: Question | None = None
+    error: UserError | None = None
+
+
+def get_draft(session: Session, user_id: int, form_key: str) -> FormDraft | None:
+    return session.exec(select(FormDraft).where(FormDraft.user_id == user_id, FormDraft.form == form_key)).first()
+
+
+def open_draft(
+    session: Session,
+    user_id: int,
+    form: Form,
+    now: dt.datetime,
+    *,
+    month: str | None = None,
+    data: dict[str, Any] | None = None,
+    application_id: int | None = None,
+    next_step: str | None = None,
+    reviewing: bool = False,
+) -> FormDraft:
+    """Replaces any draft of this form for the user."""
+    draft = get_draft(session, user_id, form.key)
+    if draft is None:
+        draft = FormDraft(user_id=user_id, form=form.key, created_at=now)
+    draft.month = month
+    draft.data = dict(data or {})
+    draft.pending = {}
+    draft.application_id = application_id
+    draft.next_step = next_step
+    draft.reviewing = reviewing
+    draft.current = None if reviewing else _first_unanswered(form, draft.data)
+    draft.updated_at = now
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def delete_draft(session: Session, draft: FormDraft) -> None:
+    session.delete(draft)
+    session.commit()
+
+
+def answered(form: Form, draft: FormDraft) -> int:
+    return sum(1 for q in form.questions if q.field in draft.data)
+
+
+def current_step(form: Form, draft: FormDraft) -> Step:
+    if draft.current is None:
+        return Step("review")
+    return Step("ask", form.question(draft.current))
+
+
+def _first_unanswered(form: Form, data: dict[str, Any], after: int = -1) -> str | None:
+    for q in form.questions[after + 1 :]:
+        if q.field not in data:
+            return q.field
+    return None
+
+
+def _advance(form: Form, draft: FormDraft, field: str) -> None:
+    if draft.reviewing:
+        draft.current = None
+    else:
+        draft.current = _first_unanswered(form, draft.data, form.index(field))
+        if draft.current is None:
+            draft.current = _first_unanswered(form, draft.data)
+        if draft.current is None:
+            draft.reviewing = True
+
+
+def _save(session: Session, draft: FormDraft, now: dt.datetime) -> None:
+    draft.updated_at = now
+    session.add(draft)
+    session.commit()
+
+
+def answer(
+    session: Session,
+    form: Form,
+    draft: FormDraft,
+    raw: Any,
+    now: dt.datetime,
+    db_check: DbCheck | None = None,
+) -> Step:
+    """Validates ``raw`` against the current question; a valid answer moves the form on."""
+    if draft.current is None:
+        return Step("review")
+    q = form.question(draft.current)
+    try:
+        value = q.validate(raw)
+        if db_check is not None:
+            db_check(session, draft, q.field, value)
+    except Invalid as err:
+        pending = dict(draft.pending)
+        if not isinstance(raw, FileInput):
+            pending[q.field] = raw
+        draft.pending = pending
+        _save(session, draft, now)
+        return Step("invalid", q, err)
+    except UserError as err:
+        return Step("invalid", q, err)
+    if q.kind is InputKind.CONSENT and value == "refuse":
+        delete_draft(session, draft)
+        return Step("refused", q)
+    draft.data = {**draft.data, q.field: value}
+    draft.pending = {k: v for k, v in draft.pending.items() if k != q.field}
+    _advance(form, draft, q.field)
+    _save(session, draft, now)
+    return current_step(form, draft)
+
+
+def skip(session: Session, form: Form, draft: FormDraft, now: dt.datetime) -> Step:
+    """Leaves an optional question empty, or keeps an answer given before."""
+    if draft.current is None:
+        return Step("review")
+    q = form.question(draft.current)
+    if q.field not in draft.data:
+        if not q.optional:
+            return Step("invalid", q, Invalid("required"))
+        draft.data = {**draft.data, q.field: None}
+    _advance(form, draft, q.field)
+    _save(session, draft, now)
+    return current_step(form, draft)
+
+
+def back(session: Session, form: Form, draft: FormDraft, now: dt.datetime) -> Step:
+    """One question back; from the first question (or from review) there is nowhere further back."""
+    if draft.current is None:
+        draft.current = form.questions[-1].field
+    else:
+        idx = form.index(draft.current)
+        if idx == 0:
+            return Step("invalid", form.questions[0], Invalid("no_back"))
+        draft.current = form.questions[idx - 1].field
+    draft.reviewing = False
+    _save(session, draft, now)
+    return current_step(form, draft)
+
+
+def edit(session: Session, form: Form, draft: FormDraft, field: str, now: dt.datetime) -> Step:
+    """From the review page: ask one question again, then come back to the review."""
+    if field not in form.fields():
+        return Step("review")
+    draft.current = field
+    draft.reviewing = True
+    _save(session, draft, now)
+    return current_step(form, draft)
+
+
+def toggle(session: Session, form: Form, draft: FormDraft, choice: str, now: dt.datetime) -> list[str]:
+    """Flips one choice of a multi-choice question; the selection is kept until confirmed."""
+    if draft.current is None:
+        return []
+    q = form.question(draft.current)
+    if q.kind is not InputKind.MULTI_CHOICE or choice not in q.choices:
+        return selection(draft, q)
+    picked = set(selection(draft, q))
+    picked ^= {choice}
+    draft.pending = {**draft.pending, q.field: [c for c in q.choices if c in picked]}
+    _save(session, draft, now)
+    return draft.pending[q.field]
+
+
+def selection(draft: FormDraft, q: Question) -> list[str]:
+    """The current multi-choice selection: in progress, else the saved answer."""
+    pending = draft.pending.get(q.field)
+    if isinstance(pending, list):
+        return pending
+    saved = draft.data.get(q.field)
+    return list(saved) if isinstance(saved, list) else []

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from bot.errors import Refused
+from bot.models import Role, RoleGrant, Subscription, User
+from bot.services import audit
+from bot.settings import Settings
+
+LANGUAGES = ("ko", "en")
+
+
+def ensure_user(
+    session: Session,
+    channel: str,
+    external_id: str,
+    now: dt.datetime,
+    display_name: str = "",
+    client_language: str | None = None,
+) -> User:
+    user = session.exec(select(User).where(User.channel == channel, User.external_id == external_id)).first()
+    if user is None:
+        user = User(
+            channel=channel,
+            external_id=external_id,
+            display_name=display_name[:200],
+            client_language=client_language,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(user)
+        session.commit()
+        return user
+    changed = False
+    if display_name and user.display_name != display_name[:200]:
+        user.display_name, changed = display_name[:200], True
+    if client_language and user.client_language != client_language:
+        user.client_language, changed = client_language, True
+    if not user.active:
+        # A message from the user means they unblocked the bot.
+        user.active, changed = True, True
+    if changed:
+        user.updated_at = now
+        session.add(user)
+        session.commit()
+    return user
+
+
+def language_of(user: User) -> str:
+    if user.language in LANGUAGES:
+        return user.language
+    return "en" if (user.client_language or "").lower().startswith("en") else "ko"
+
+
+def set_language(session: Session, user: User, language: str, now: dt.datetime) -> None:
+    if language not in LANGUAGES:
+        raise Refused("language")
+    user.language = language
+    user.updated_at = now
+    session.add(user)
+    session.commit()
+
+
+def remember_start_payload(session: Session, user: User, payload: str, now: dt.datetime) -> None:
+    """Kept for role invitations (deep links); only the safe alphabet of Telegram payloads is kept."""
+    clean = "".join(c for c in payload if c.isalnum() or c in "_-")[:64]
+    if clean:
+        user.start_payload = clean
+        user.updated_at = now
+        session.add(user)
+        audit.record(session, now, user.id, "start_payload", "user", user.id, payload=clean)
+        session.commit()
+
+
+def has_role(session: Session, user: User, role: Role, settings: Settings) -> bool:
+    if (
+        role is Role.ORGANIZER
+        and user.channel == "telegram"
+        and user.external_id.isdigit()
+        and int(user.external_id) in settings.organizer_ids
+    ):
+        return True
+    grant = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == role.value)).first()
+    return grant is not None
+
+
+def grant_role(
+    session: Session,
+    channel: str,
+    external_id: str,
+    role: Role,
+    now: dt.datetime,
+    department: str | None = None,
+    granted_by: int | None = None,
+) -> RoleGrant:
+    user = ensure_user(session, channel, external_id, now)
+    grant = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == role.value)).first()
+    if grant is None:
+        grant = RoleGrant(user_id=user.id, role=role.value, granted_at=now, granted_by=granted_by)
+    grant.department = department
+    session.add(grant)
+    audit.record(session, now, granted_by, "grant_role", "user", user.id, role=role.value, department=department)
+    session.commit()
+    return grant
+
+
+def subscribe(session: Session, user: User, topic: str, now: dt.datetime) -> bool:
+    """Returns False when the user was already subscribed."""
+    existing = session.exec(
+        select(Subscription).where(Subscription.user_id == user.id, Subscription.topic == topic)
+    ).first()
+    if existing is not None:
+        return False
+    session.add(Subscription(user_id=user.id, topic=topic, created_at=now))
+    session.commit()
+    return True

@@ -1,0 +1,96 @@
+"""One validated settings object, read once from the environment (prefix ``PITCHBOT_``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A missing or bad setting; its message is one line meant for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PITCHBOT_", extra="ignore", frozen=True)
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'pitchbot.db'}"
+    timezone: str = "Asia/Seoul"
+    organizer_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    fake_now: dt.datetime | None = None
+
+    # Clock times of the month's events, local time; the plan leaves them open.
+    selection_time: dt.time = dt.time(10, 0)
+    pitch_time: dt.time = dt.time(14, 0)
+    selected_count: int = Field(default=6, ge=1, le=50)
+
+    summary_max_chars: int = Field(default=1000, ge=100, le=3000)
+    deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    files_dir: Path = PROJECT_ROOT / "var" / "files"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    # How often python-telegram-bot flushes conversation states to the database.
+    persistence_interval: float = Field(default=1.0, gt=0)
+
+    @field_validator("organizer_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return tuple(int(p) for p in parts if p)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("fake_now")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-12-03T10:00+09:00")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, value: str) -> str:
+        # psycopg 3 is the driver we ship; plain postgres URLs would ask SQLAlchemy for psycopg2.
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; a bad value becomes one clear line in :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "PITCHBOT_" + str(err["loc"][0]).upper() if err["loc"] else "PITCHBOT_*"
+        raise SettingsError(f"setting {name} is invalid: {err['msg']}") from None

@@ -1,0 +1,150 @@
+"""Pure validators for form answers. Each returns the normalized value or raises :class:`Invalid`,
+whose code names an error template (``errors/<code>``) and whose params fill it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from bot.errors import UserError
+
+
+class Invalid(UserError):
+    """An answer that does not pass; the user is asked again."""
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A file as a channel hands it over; ``content`` is filled once size and type passed."""
+
+    file_id: str
+    file_name: str
+    mime_type: str | None
+    size: int | None
+    content: bytes | None = None
+
+
+_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+
+
+def brn_check_digit_ok(digits: str) -> bool:
+    nums = [int(c) for c in digits]
+    total = sum(n * w for n, w in zip(nums[:9], _BRN_WEIGHTS, strict=True))
+    total += (nums[8] * 5) // 10
+    return (10 - total % 10) % 10 == nums[9]
+
+
+def brn(raw: str) -> str:
+    digits = re.sub(r"[\s\-–]", "", raw)
+    if not digits.isdigit() or len(digits) != 10:
+        raise Invalid("brn_format")
+    if not brn_check_digit_ok(digits):
+        raise Invalid("brn_checksum")
+    return digits
+
+
+def format_brn(digits: str) -> str:
+    return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+
+
+def phone(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw.strip(), "KR")
+    except phonenumbers.NumberParseException:
+        raise Invalid("phone") from None
+    if number.country_code != 82 or not phonenumbers.is_valid_number(number):
+        raise Invalid("phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    number = phonenumbers.parse(e164, "KR")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def email(raw: str) -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Invalid("email") from None
+
+
+def text(max_chars: int, min_chars: int = 1) -> Any:
+    def check(raw: str) -> str:
+        value = raw.strip()
+        if len(value) < min_chars:
+            raise Invalid("text_short", min=min_chars)
+        if len(value) > max_chars:
+            raise Invalid("text_long", max=max_chars, length=len(value), over=len(value) - max_chars)
+        return value
+
+    return check
+
+
+SEOUL_DISTRICTS = (
+    "강남", "강동", "강북", "강서", "관악", "광진", "구로", "금천", "노원", "도봉", "동대문", "동작",
+    "마포", "서대문", "서초", "성동", "성북", "송파", "양천", "영등포", "용산", "은평", "종로", "중구", "중랑",
+    "gangnam", "gangdong", "gangbuk", "gangseo", "gwanak", "gwangjin", "guro", "geumcheon", "nowon",
+    "dobong", "dongdaemun", "dongjak", "mapo", "seodaemun", "seocho", "seongdong", "seongbuk", "songpa",
+    "yangcheon", "yeongdeungpo", "yongsan", "eunpyeong", "jongno", "jung-gu", "jungnang",
+)  # fmt: skip
+
+
+def seoul_address(raw: str) -> str:
+    value = text(300, 2)(raw)
+    lowered = value.lower()
+    if "서울" in value or "seoul" in lowered or any(d in lowered for d in SEOUL_DISTRICTS):
+        return value
+    raise Invalid("not_seoul")
+
+
+def company_size(choice: str) -> str:
+    if choice not in ("sme", "midsize", "large"):
+        raise Invalid("choice")
+    if choice != "sme":
+        raise Invalid("not_sme")
+    return choice
+
+
+TECH_FIELDS = ("ai", "iot", "bigdata", "blockchain", "fintech", "robot", "drone", "arvr", "other")
+
+
+def tech_fields(choices: list[str]) -> list[str]:
+    picked = [c for c in TECH_FIELDS if c in set(choices)]
+    if not picked:
+        raise Invalid("pick_one")
+    return picked
+
+
+def trl(raw: str) -> int:
+    digits = re.sub(r"(?i)^\s*trl\s*", "", str(raw)).strip()
+    if not digits.isdigit() or not 1 <= int(digits) <= 9:
+        raise Invalid("trl_range")
+    level = int(digits)
+    if level < 6:
+        raise Invalid("trl_too_low", level=level)
+    return level
+
+
+def consent(choice: str) -> str:
+    if choice not in ("agree", "refuse"):
+        raise Invalid("choice")
+    return choice
+
+
+def pdf(max_bytes: int) -> Any:
+    def check(file: FileInput) -> dict[str, Any]:
+        name = file.file_name or ""
+        if file.mime_type != "application/pdf" and not name.lower().endswith(".pdf"):
+            raise Invalid("pdf_type")
+        if file.size is not None and file.size > max_bytes:
+            raise Invalid("pdf_size", max_mb=max_bytes // (1024 * 1024), size_mb=round(file.size / 1048576, 1))
+        if file.content is not None and not file.content.startswith(b"%PDF-"):
+            raise Invalid("pdf_content")
+        return {"file_id": file.file_id, "file_name": name or "deck.pdf", "size": file.size}
+
+    return check
