@@ -50,7 +50,9 @@ class Texts:
 
     def template_keys(self, lang: str) -> list[str]:
         root = self.dir / lang
-        return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.j2") if not p.name.startswith("_"))
+        return sorted(
+            str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.j2") if not p.name.startswith("_")
+        )
 
     def render(self, lang: str, key: str, **ctx: Any) -> str:
         lang = lang if lang in LANGUAGES else "ko"

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +18,7 @@ from bot.forms import APPLICATION, application_form
 from bot.models import Application, ApplicationStatus, Company, FormDraft, User
 from bot.services import audit, companies, cycles, drafts
 from bot.settings import Settings
+from bot.validators import FileInput
 
 APP_FIELDS = ("product_name", "tech_fields", "trl", "summary", "city_use", "departments", "price", "deck")
 
@@ -41,7 +44,12 @@ def _app_for(session: Session, company: Company, month: str) -> Application | No
 def _data_of(app: Application) -> dict[str, Any]:
     data: dict[str, Any] = {f: getattr(app, f) for f in APP_FIELDS if f != "deck"}
     data["deck"] = (
-        {"file_id": app.deck_file_id, "file_name": app.deck_file_name, "size": app.deck_file_size}
+        {
+            "file_id": app.deck_file_id,
+            "file_name": app.deck_file_name,
+            "size": app.deck_file_size,
+            "path": app.deck_path,
+        }
         if app.deck_file_id
         else None
     )
@@ -90,14 +98,21 @@ def _open_cycle_for(session: Session, month: str, settings: Settings, now: dt.da
     return cycle
 
 
-def store_deck(settings: Settings, app_id: int, content: bytes) -> str:
-    folder = settings.files_dir / "decks"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"application-{app_id}.pdf"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(content)
-    tmp.replace(path)
-    return str(path)
+def deck_store(settings: Settings) -> Callable[[FileInput], str]:
+    """Keeps an uploaded pitch deck on disk under a name derived from its content."""
+
+    def store(file: FileInput) -> str:
+        assert file.content is not None
+        folder = settings.files_dir / "decks"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(file.content).hexdigest()[:32]}.pdf"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(file.content)
+            tmp.replace(path)
+        return str(path)
+
+    return store
 
 
 def submit(
@@ -106,7 +121,6 @@ def submit(
     draft: FormDraft,
     settings: Settings,
     now: dt.datetime,
-    deck_content: bytes | None = None,
 ) -> tuple[Application, bool]:
     """Submits a new application or saves changes to a submitted one. Returns (application, is_new)."""
     form = application_form(settings)
@@ -143,10 +157,6 @@ def submit(
     session.flush()
     if app.receipt_no is None:
         app.receipt_no = receipt_no(app)
-    if deck_content is not None:
-        app.deck_path = store_deck(settings, app.id, deck_content)
-    elif not deck:
-        app.deck_path = None
     session.add(app)
     audit.record(
         session, now, user.id, "application_submitted" if is_new else "application_edited", "application",

@@ -106,6 +106,7 @@ def answer(
     raw: Any,
     now: dt.datetime,
     db_check: DbCheck | None = None,
+    store_file: Callable[[FileInput], str] | None = None,
 ) -> Step:
     """Validates ``raw`` against the current question; a valid answer moves the form on."""
     if draft.current is None:
@@ -124,6 +125,8 @@ def answer(
         return Step("invalid", q, err)
     except UserError as err:
         return Step("invalid", q, err)
+    if isinstance(raw, FileInput) and raw.content is not None and store_file is not None:
+        value = {**value, "path": store_file(raw)}
     if q.kind is InputKind.CONSENT and value == "refuse":
         delete_draft(session, draft)
         return Step("refused", q)

@@ -10,6 +10,7 @@ from bot.services import audit
 from bot.settings import Settings
 
 LANGUAGES = ("ko", "en")
+TOPIC_WINDOW_OPEN = "window_open"
 
 
 def ensure_user(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 08:10:57.485743
+Create Date: 2026-11-23 08:20:07.641936
 """
 from collections.abc import Sequence
 
@@ -94,9 +94,10 @@ def upgrade() -> None:
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=True),
     sa.Column('application_id', sa.Integer(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('rejected', sa.JSON(), nullable=False),
+    sa.Column('pending', sa.JSON(), nullable=False),
     sa.Column('current', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('reviewing', sa.Boolean(), nullable=False),
+    sa.Column('next_step', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', bot.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),

@@ -1,0 +1,437 @@
+"""A local stand-in for Telegram's Bot API server (aiohttp), for the tests, ``simulate`` and benchmarks.
+
+It speaks the subset of the Bot API the bot uses, refuses what Telegram refuses (text over 4,096
+characters, bad HTML, callback data over 64 bytes, unchanged edits) and can inject faults. Simulated
+users push updates into it and read what the bot sent back."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.telegram_html import MAX_TEXT, EntityError, parse_html, utf16_len
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "PitchBot", "username": "pitchday_sandbox_bot"}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass
+class Fault:
+    method: str
+    code: int
+    description: str
+    retry_after: int | None = None
+    times: int = 1
+    chat_id: int | None = None
+    delay: float = 0.0  # seconds to stall before answering (a timeout, seen from the client)
+
+
+@dataclass
+class Event:
+    """Something a user sees: a new message, a document, or an edit of an earlier message."""
+
+    kind: str  # "message", "document", "edit"
+    chat_id: int
+    message_id: int
+    html: str
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+
+    def button_texts(self) -> list[str]:
+        return [b[0] for row in self.buttons for b in row]
+
+
+@dataclass
+class StoredFile:
+    content: bytes
+    file_name: str
+    mime_type: str | None
+
+
+class BotApiServer:
+    def __init__(self, token: str = "123456:SANDBOX") -> None:
+        self.token = token
+        self.updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._msg_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.events: dict[int, list[Event]] = defaultdict(list)
+        self._event_added = asyncio.Condition()
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self._file_ids = itertools.count(1)
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.faults: list[Fault] = []
+        self.calls: dict[str, int] = defaultdict(int)
+        self.refusals: list[tuple[str, str]] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[union-attr]
+        bound = server.sockets[0].getsockname()  # type: ignore[union-attr]
+        self.url = f"http://{host}:{bound[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        self._new_update.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---- fault injection -----------------------------------------------------------------------
+    def fail_next(self, method: str, code: int, description: str, **kw: Any) -> None:
+        self.faults.append(Fault(method, code, description, **kw))
+
+    def _take_fault(self, method: str, chat_id: int | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and (fault.chat_id is None or fault.chat_id == chat_id):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # ---- HTTP ----------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls[method] += 1
+        chat_id = _int(params.get("chat_id"))
+        fault = self._take_fault(method, chat_id)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            return _error(ApiError(fault.code, fault.description, fault.retry_after))
+        handler = getattr(self, "api_" + method.lower(), None)
+        if handler is None:
+            return _error(ApiError(404, "Not Found: method not found"))
+        try:
+            result = await handler(params)
+        except ApiError as err:
+            self.refusals.append((method, err.description))
+            return _error(err)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if hasattr(value, "file"):
+                    params[key] = StoredFile(value.file.read(), value.filename or "file", value.content_type)
+                else:
+                    params[key] = value
+        return params
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"]
+        file_id = path.rsplit("/", 1)[-1].split(".", 1)[0]
+        stored = self.files.get(file_id)
+        if request.match_info["token"] != self.token or stored is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")
+
+    # ---- Bot API methods -----------------------------------------------------------------------
+    async def api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}  # fmt: skip
+
+    async def api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        if _bool(params.get("drop_pending_updates")):
+            self.updates.clear()
+        return True
+
+    async def api_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = _json(params.get("commands")) or []
+        self.commands[str(params.get("language_code") or "")] = commands
+        return True
+
+    async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = _int(params.get("offset")) or 0
+        timeout = float(params.get("timeout") or 0)
+        limit = _int(params.get("limit")) or 100
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        while not self.updates and self._runner is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), left)
+            except TimeoutError:
+                break
+        return self.updates[:limit]
+
+    async def api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _require_chat(params)
+        html_text, plain = _check_text(params.get("text"), params.get("parse_mode"))
+        markup = _check_markup(params.get("reply_markup"))
+        msg = self._new_bot_message(chat_id, text=plain, reply_markup=markup)
+        await self._add_event(Event("message", chat_id, msg["message_id"], html_text, plain, _buttons(markup)))
+        return msg
+
+    async def api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _require_chat(params)
+        doc = params.get("document")
+        if isinstance(doc, StoredFile):
+            file_id = self._store_file(doc)
+        elif isinstance(doc, str) and doc in self.files:
+            file_id = doc
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption_html, caption = ("", "")
+        if params.get("caption"):
+            caption_html, caption = _check_text(params.get("caption"), params.get("parse_mode"), limit=1024)
+        stored = self.files[file_id]
+        document = self._document_dict(file_id)
+        markup = _check_markup(params.get("reply_markup"))
+        msg = self._new_bot_message(chat_id, document=document, caption=caption, reply_markup=markup)
+        await self._add_event(
+            Event("document", chat_id, msg["message_id"], caption_html, caption, _buttons(markup), document)
+        )
+        del stored
+        return msg
+
+    async def api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        msg = self._bot_message(params)
+        html_text, plain = _check_text(params.get("text"), params.get("parse_mode"))
+        markup = _check_markup(params.get("reply_markup"))
+        if msg.get("text") == plain and msg.get("reply_markup") == markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        msg["text"] = plain
+        _set_markup(msg, markup)
+        chat_id = msg["chat"]["id"]
+        await self._add_event(Event("edit", chat_id, msg["message_id"], html_text, plain, _buttons(markup)))
+        return msg
+
+    async def api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        msg = self._bot_message(params)
+        markup = _check_markup(params.get("reply_markup"))
+        if msg.get("reply_markup") == markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        _set_markup(msg, markup)
+        return msg
+
+    async def api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        qid = str(params.get("callback_query_id") or "")
+        if qid not in self.callback_answers:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        if self.callback_answers[qid]:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        text = params.get("text") or ""
+        if len(text) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.callback_answers[qid] = {"text": text, "show_alert": _bool(params.get("show_alert"))}
+        async with self._event_added:
+            self._event_added.notify_all()
+        return True
+
+    async def api_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(stored.content) > 20 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: file is too big")
+        suffix = stored.file_name.rsplit(".", 1)[-1] if "." in stored.file_name else "bin"
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(stored.content),
+                "file_path": f"documents/{file_id}.{suffix}"}  # fmt: skip
+
+    # ---- state helpers -------------------------------------------------------------------------
+    def _store_file(self, stored: StoredFile) -> str:
+        file_id = f"F{next(self._file_ids):06d}"
+        self.files[file_id] = stored
+        return file_id
+
+    def _document_dict(self, file_id: str) -> dict[str, Any]:
+        stored = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": stored.file_name,
+                "mime_type": stored.mime_type, "file_size": len(stored.content)}  # fmt: skip
+
+    def _new_bot_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        msg: dict[str, Any] = {
+            "message_id": next(self._msg_ids[chat_id]),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+        }
+        for key, value in content.items():
+            if key == "reply_markup":
+                _set_markup(msg, value)
+            elif value not in (None, ""):
+                msg[key] = value
+        self.messages[(chat_id, msg["message_id"])] = msg
+        return msg
+
+    def _bot_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (_require_chat(params), _int(params.get("message_id")) or 0)
+        msg = self.messages.get(key)
+        if msg is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return msg
+
+    async def _add_event(self, event: Event) -> None:
+        async with self._event_added:
+            self.events[event.chat_id].append(event)
+            self._event_added.notify_all()
+
+    # ---- the users' side -----------------------------------------------------------------------
+    def push_update(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, **update})
+        self._new_update.set()
+        return update_id
+
+    def next_message_id(self, chat_id: int) -> int:
+        return next(self._msg_ids[chat_id])
+
+    def upload(self, content: bytes, file_name: str, mime_type: str | None) -> str:
+        return self._store_file(StoredFile(content, file_name, mime_type))
+
+    def document_dict(self, file_id: str) -> dict[str, Any]:
+        return self._document_dict(file_id)
+
+    def register_callback(self, query_id: str) -> None:
+        self.callback_answers[query_id] = {}
+
+    async def wait_events(
+        self, chat_id: int, start: int, count: int, timeout: float = 10.0, callback_id: str | None = None
+    ) -> list[Event]:
+        """Waits until ``count`` events after index ``start`` (and the callback answer, if any) arrived."""
+
+        def ready() -> bool:
+            answered = callback_id is None or bool(self.callback_answers.get(callback_id))
+            return answered and len(self.events[chat_id]) - start >= count
+
+        async with self._event_added:
+            try:
+                await asyncio.wait_for(self._event_added.wait_for(ready), timeout)
+            except TimeoutError:
+                got = self.events[chat_id][start:]
+                raise TimeoutError(
+                    f"chat {chat_id}: expected {count} bot message(s), got {len(got)}: {[e.text[:80] for e in got]}"
+                    + ("" if callback_id is None or self.callback_answers.get(callback_id) else "; callback unanswered")
+                ) from None
+        return self.events[chat_id][start:]
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+def _error(err: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": err.code, "description": err.description}
+    if err.retry_after is not None:
+        body["parameters"] = {"retry_after": err.retry_after}
+    return web.json_response(body, status=err.code)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bool(value: Any) -> bool:
+    return value in (True, "true", "True", "1", 1)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ApiError(400, "Bad Request: can't parse JSON") from None
+    return value
+
+
+def _require_chat(params: dict[str, Any]) -> int:
+    chat_id = _int(params.get("chat_id"))
+    if chat_id is None:
+        raise ApiError(400, "Bad Request: chat not found")
+    return chat_id
+
+
+def _check_text(text: Any, parse_mode: Any, limit: int = MAX_TEXT) -> tuple[str, str]:
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    plain = text
+    if parse_mode in ("HTML", "html"):
+        try:
+            plain = parse_html(text)
+        except EntityError as err:
+            raise ApiError(400, f"Bad Request: {err}") from None
+    elif parse_mode:
+        raise ApiError(400, "Bad Request: unsupported parse_mode in the sandbox")
+    if not plain.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(plain) > limit:
+        raise ApiError(400, "Bad Request: message is too long")
+    return text, plain
+
+
+def _check_markup(raw: Any) -> dict[str, Any] | None:
+    markup = _json(raw)
+    if not markup:
+        return None
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    return markup
+
+
+def _set_markup(msg: dict[str, Any], markup: dict[str, Any] | None) -> None:
+    if markup and markup.get("inline_keyboard"):
+        msg["reply_markup"] = markup
+    else:
+        msg.pop("reply_markup", None)
+
+
+def _buttons(markup: dict[str, Any] | None) -> list[list[tuple[str, str]]]:
+    if not markup:
+        return []
+    return [[(b["text"], b.get("callback_data", "")) for b in row] for row in markup.get("inline_keyboard", [])]

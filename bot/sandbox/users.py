@@ -1,0 +1,109 @@
+"""Simulated Telegram users: they send updates to the stand-in server and read the bot's answers."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from bot.sandbox.botapi import BotApiServer, Event
+
+_query_ids = itertools.count(1)
+
+
+class SimUser:
+    def __init__(
+        self,
+        server: BotApiServer,
+        user_id: int,
+        first_name: str,
+        language_code: str | None = "ko",
+        timeout: float = 10.0,
+    ) -> None:
+        self.server = server
+        self.id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+        self.timeout = timeout
+        self.cursor = 0
+
+    @property
+    def _from(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": self.server.next_message_id(self.id),
+            "date": int(time.time()),
+            "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+            "from": self._from,
+            **content,
+        }
+
+    async def _collect(self, expect: int, callback_id: str | None = None) -> list[Event]:
+        events = await self.server.wait_events(self.id, self.cursor, expect, self.timeout, callback_id)
+        self.cursor += len(events)
+        return events
+
+    @property
+    def events(self) -> list[Event]:
+        return self.server.events[self.id]
+
+    def last(self) -> Event:
+        return self.events[-1]
+
+    async def send(self, text: str, expect: int = 1) -> list[Event]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self.server.push_update({"message": self._message(**content)})
+        return await self._collect(expect)
+
+    async def send_raw(self, expect: int = 1, **content: Any) -> list[Event]:
+        """Any other kind of message: a sticker, a photo, a contact..."""
+        self.server.push_update({"message": self._message(**content)})
+        return await self._collect(expect)
+
+    async def send_document(
+        self, content: bytes, file_name: str, mime_type: str | None = "application/pdf", expect: int = 1
+    ) -> list[Event]:
+        file_id = self.server.upload(content, file_name, mime_type)
+        return await self.send_raw(expect, document=self.server.document_dict(file_id))
+
+    def find_button(self, label: str, event: Event | None = None) -> tuple[Event, str]:
+        """The newest message with a button whose text contains ``label``."""
+        candidates = [event] if event is not None else reversed(self.events)
+        for ev in candidates:
+            for row in ev.buttons:
+                for text, data in row:
+                    if label in text:
+                        return ev, data
+        raise AssertionError(f"no button {label!r}; last message: {self.last().text[:200]!r}")
+
+    async def press(self, label: str, expect: int = 1, event: Event | None = None) -> list[Event]:
+        ev, data = self.find_button(label, event)
+        return await self.press_data(data, ev.message_id, expect)
+
+    async def press_data(self, data: str, message_id: int, expect: int = 1) -> list[Event]:
+        """Presses a button by its callback data, forged or not."""
+        query_id = f"q{next(_query_ids)}"
+        self.server.register_callback(query_id)
+        message = self.server.messages.get((self.id, message_id)) or {
+            "message_id": message_id, "date": int(time.time()), "chat": {"id": self.id, "type": "private"},
+        }  # fmt: skip
+        self.server.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._from,
+                    "message": message,
+                    "chat_instance": f"ci{self.id}",
+                    "data": data,
+                }
+            }
+        )
+        return await self._collect(expect, callback_id=query_id)

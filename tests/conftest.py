@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.clock import ManualClock
+from bot.database import Database
+from bot.settings import Settings, load_settings
+from tests.harness import KST, Harness, running
+
+# PITCHBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL.
+PG_URL = os.environ.get("PITCHBOT_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        db = Database(load_settings(database_url=PG_URL).database_url)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.dispose()
+        yield PG_URL
+    else:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return load_settings(
+        telegram_token="123456:SANDBOX",
+        database_url=database_url,
+        files_dir=tmp_path / "files",
+        organizer_ids="900001",
+        persistence_interval=0.2,
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # 3 December 2026, 10:00 KST: the December window is open.
+    return ManualClock(dt.datetime(2026, 12, 3, 10, 0, tzinfo=KST))
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+async def harness(settings: Settings, clock: ManualClock) -> AsyncIterator[Harness]:
+    async with running(settings, clock) as h:
+        yield h
