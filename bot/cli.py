@@ -1,0 +1,194 @@
+"""The ``pitchbot`` command line: run the bot, migrate, grant roles, show the calendar, simulate."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from bot import calendar
+from bot.calendar import Month
+from bot.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Testbed Seoul Pitching Day bot", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database commands", no_args_is_help=True)
+cycle_app = typer.Typer(help="The monthly calendar", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cycle_app, name="cycle")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as err:
+        typer.echo(f"pitchbot: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@app.command()
+def run() -> None:
+    """Run the bot (long polling). Needs PITCHBOT_TELEGRAM_TOKEN."""
+    settings = _settings()
+    if settings.telegram_token is None:
+        typer.echo(
+            "pitchbot: PITCHBOT_TELEGRAM_TOKEN is not set; get one from @BotFather (see README), "
+            "or try `pitchbot simulate` for a sandbox run without Telegram.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    _logging()
+    from bot.context import AppContext
+    from handlers.app import build_application
+
+    ctx = AppContext.create(settings)
+    ctx.db.upgrade()
+    application = build_application(ctx, settings.telegram_token.get_secret_value())
+    application.run_polling(timeout=30, drop_pending_updates=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration."""
+    from bot.database import Database
+
+    settings = _settings()
+    Database(settings.database_url).upgrade()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def grant(
+    role: Annotated[str, typer.Argument(help="organizer, reviewer or official")],
+    user_id: Annotated[int, typer.Argument(help="the person's Telegram user id")],
+    department: Annotated[str | None, typer.Option(help="the buying department (officials)")] = None,
+) -> None:
+    """Give a Telegram user a role."""
+    from bot.database import Database
+    from bot.models import Role
+    from bot.services import users
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.echo(f"pitchbot: unknown role {role!r}; choose organizer, reviewer or official", err=True)
+        raise typer.Exit(2) from None
+    if chosen is Role.OFFICIAL and not department:
+        typer.echo("pitchbot: an official needs --department NAME", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    db = Database(settings.database_url)
+    db.upgrade()
+    with db.session() as session:
+        users.grant_role(session, "telegram", str(user_id), chosen, dt.datetime.now(dt.UTC), department=department)
+    typer.echo(f"granted {chosen.value} to Telegram user {user_id}" + (f" ({department})" if department else ""))
+
+
+def _month(value: str | None, settings: Settings) -> Month:
+    if value is None:
+        now = settings.fake_now or dt.datetime.now(dt.UTC)
+        return Month.of(now, settings.tz)
+    try:
+        return Month.parse(value)
+    except ValueError as err:
+        typer.echo(f"pitchbot: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cycle_app.command("show")
+def cycle_show(month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month")] = None) -> None:
+    """Print a month's dates (Asia/Seoul)."""
+    from bot.database import Database
+    from bot.models import CycleOverride
+    from bot.services import cycles
+
+    settings = _settings()
+    chosen = _month(month, settings)
+    db = Database(settings.database_url)
+    db.upgrade()
+    with db.session() as session:
+        cycle = cycles.get_cycle(session, chosen, settings)
+        override = session.get(CycleOverride, str(chosen))
+    tz = settings.tz
+    typer.echo(f"Pitching Day cycle {chosen} ({settings.timezone})")
+    names = {
+        "window_opens_at": "applications open",
+        "window_closes_at": "applications close",
+        "selection_at": "selection",
+        "pitch_at": "Pitching Day",
+        "decision_deadline_at": "purchase decisions due",
+    }
+    for name, title in names.items():
+        when = getattr(cycle, name).astimezone(tz)
+        notes = []
+        if override is not None and getattr(override, name) is not None:
+            notes.append("set by an organizer")
+        holiday = calendar.holiday_name(when.date())
+        if holiday:
+            notes.append(f"holiday: {holiday}")
+        if name == "pitch_at" and when.date() != calendar.last_friday(chosen):
+            notes.append(f"last Friday {calendar.last_friday(chosen)} is a holiday")
+        suffix = f"  ({'; '.join(notes)})" if notes else ""
+        typer.echo(f"  {title:<24} {when:%Y-%m-%d %a %H:%M}{suffix}")
+
+
+@cycle_app.command("set")
+def cycle_set(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    opens: Annotated[dt.datetime | None, typer.Option(help="window opens, local time")] = None,
+    closes: Annotated[dt.datetime | None, typer.Option(help="window closes, local time")] = None,
+    selection: Annotated[dt.datetime | None, typer.Option(help="selection, local time")] = None,
+    pitch: Annotated[dt.datetime | None, typer.Option(help="Pitching Day, local time")] = None,
+    deadline: Annotated[dt.datetime | None, typer.Option(help="purchase decision deadline, local time")] = None,
+) -> None:
+    """Override dates of a month; times without an offset are read in the configured time zone."""
+    from bot.database import Database
+    from bot.errors import Refused
+    from bot.services import cycles
+
+    settings = _settings()
+    given = {
+        "window_opens_at": opens, "window_closes_at": closes, "selection_at": selection, "pitch_at": pitch,
+        "decision_deadline_at": deadline,
+    }  # fmt: skip
+    changes = {k: (v if v.tzinfo else v.replace(tzinfo=settings.tz)) for k, v in given.items() if v is not None}
+    if not changes:
+        typer.echo("pitchbot: give at least one of --opens --closes --selection --pitch --deadline", err=True)
+        raise typer.Exit(2)
+    db = Database(settings.database_url)
+    db.upgrade()
+    with db.session() as session:
+        try:
+            cycles.set_override(session, _month(month, settings), changes, settings, dt.datetime.now(dt.UTC))
+        except Refused as err:
+            typer.echo(f"pitchbot: refused: {err.code} {err.params}", err=True)
+            raise typer.Exit(1) from None
+    cycle_show(month)
+
+
+@app.command()
+def simulate(month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month")] = None) -> None:
+    """A sandbox month with no Telegram token: simulated companies talk to the real handlers."""
+    from bot.sandbox.simulation import run_simulation
+
+    settings = _settings()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    received = asyncio.run(run_simulation(settings, typer.echo, _month(month, settings) if month else None))
+    if received == 0:
+        sys.exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""``pitchbot simulate``: simulated companies register and apply through the real handlers, against the
+stand-in Bot API server, on a sandbox database and a controlled clock; printed as a transcript."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.calendar import Month
+from bot.clock import ManualClock
+from bot.context import AppContext
+from bot.database import Database
+from bot.sandbox.botapi import BotApiServer, Event
+from bot.sandbox.users import SimUser
+from bot.services import cycles
+from bot.settings import Settings
+from bot.texts import to_plain
+
+SAMPLE_DECK = Path(__file__).with_name("sample_deck.pdf")
+
+
+class Transcript:
+    def __init__(self, out: Callable[[str], None], clock: ManualClock, tz: dt.tzinfo) -> None:
+        self.out = out
+        self.clock = clock
+        self.tz = tz
+
+    def heading(self, text: str) -> None:
+        self.out("")
+        self.out(f"━━ {text} " + "━" * max(3, 60 - len(text)))
+
+    def user(self, who: SimUser, action: str) -> None:
+        stamp = self.clock.now().astimezone(self.tz).strftime("%m-%d %H:%M")
+        self.out(f"[{stamp}] 👤 {who.first_name}: {action}")
+
+    def bot(self, events: list[Event]) -> None:
+        for ev in events:
+            body = to_plain(ev.html) if ev.html else ev.text
+            prefix = "🤖 (edited) " if ev.kind == "edit" else "🤖 "
+            lines = body.splitlines() or [""]
+            self.out("    " + prefix + lines[0])
+            for line in lines[1:]:
+                self.out("       " + line if line else "")
+            if ev.buttons:
+                self.out("       " + " ".join(f"[{t}]" for t in ev.button_texts()))
+
+
+class Actor:
+    """One simulated person, whose every step lands in the transcript."""
+
+    def __init__(self, user: SimUser, transcript: Transcript) -> None:
+        self.user = user
+        self.t = transcript
+
+    async def say(self, text: str, expect: int = 1) -> list[Event]:
+        self.t.user(self.user, text if len(text) < 80 else text[:77] + "…")
+        events = await self.user.send(text, expect)
+        self.t.bot(events)
+        return events
+
+    async def press(self, label: str, expect: int = 1) -> list[Event]:
+        self.t.user(self.user, f"presses [{label}]")
+        events = await self.user.press(label, expect)
+        self.t.bot(events)
+        return events
+
+    async def upload(self, content: bytes, name: str, mime: str | None, expect: int = 1) -> list[Event]:
+        self.t.user(self.user, f"sends the file {name} ({len(content):,} bytes)")
+        events = await self.user.send_document(content, name, mime, expect)
+        self.t.bot(events)
+        return events
+
+
+async def run_simulation(base: Settings, out: Callable[[str], None], month: Month | None = None) -> int:
+    """Returns the number of applications received; the transcript goes to ``out``."""
+    from handlers.app import build_application
+
+    workdir = Path(tempfile.mkdtemp(prefix="pitchbot-sim-"))
+    settings = base.model_copy(
+        update={"database_url": f"sqlite:///{workdir / 'sandbox.db'}", "files_dir": workdir / "files",
+                "persistence_interval": 0.2}
+    )  # fmt: skip
+    tz = settings.tz
+    now = base.fake_now or dt.datetime.now(tz)
+    month = month or Month.of(now, tz)
+    server = BotApiServer()
+    await server.start()
+    db = Database(settings.database_url)
+    db.upgrade()
+    with db.session() as session:
+        cycle = cycles.get_cycle(session, month, settings)
+    clock = ManualClock(cycle.window_opens_at + dt.timedelta(days=2, hours=10))
+    t = Transcript(out, clock, tz)
+    out(f"Sandbox: stand-in Bot API at {server.url}, database {workdir / 'sandbox.db'}")
+    local = {name: getattr(cycle, name).astimezone(tz) for name in ("window_opens_at", "window_closes_at", "pitch_at")}
+    out(
+        f"Month {month}: window {local['window_opens_at']:%m-%d} – {local['window_closes_at']:%m-%d}, "
+        f"selection {cycle.selection_at.astimezone(tz):%m-%d}, Pitching Day {local['pitch_at']:%m-%d %H:%M}"
+    )
+
+    app = build_application(AppContext.create(settings, clock=clock, db=db), server.token, server.url)
+
+    async def start_bot() -> None:
+        nonlocal app
+        app = build_application(AppContext.create(settings, clock=clock, db=db), server.token, server.url)
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+
+    async def stop_bot() -> None:
+        assert app.updater is not None
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    await start_bot()
+    try:
+        hanbit = Actor(SimUser(server, 710001, "김민준 (한빛로보틱스)"), t)
+        green = Actor(SimUser(server, 710002, "Jane Park (Green Mobility)", "en"), t)
+        daon = Actor(SimUser(server, 710003, "이서연 (다온에이아이)"), t)
+        big = Actor(SimUser(server, 710004, "박대기 (대한중공업)"), t)
+
+        t.heading(f"{month}: the application window is open")
+        await hanbit.say("/start")
+        await hanbit.press("피칭데이 신청", 2)
+        await hanbit.press("동의합니다")
+        await hanbit.say("한빛로보틱스")
+        await hanbit.say("123-45-67890")
+        await hanbit.say("220-81-62517")
+        await hanbit.say("김민준")
+        await hanbit.press("중소기업")
+        await hanbit.say("서울 마포구 월드컵북로 400")
+        await hanbit.say("최담당")
+        await hanbit.say("02-1234")
+        await hanbit.say("010-2345-6789")
+        await hanbit.say("choi@hanbit-robotics.kr")
+        await hanbit.press("저장하기", 3)
+        await hanbit.say("자율 순찰 로봇 HR-1")
+        hanbit.t.user(hanbit.user, "picks 로봇 and 인공지능(AI)")
+        await hanbit.user.press("로봇", 0)
+        await hanbit.user.press("인공지능", 0)
+        await hanbit.press("선택 완료")
+        await hanbit.press("TRL 7")
+        await hanbit.say(
+            "공원과 지하철 역사를 야간에 자율 순찰하며 이상 상황을 관제센터에 실시간으로 알리는 로봇입니다."
+        )
+        await hanbit.say(
+            "공원녹지사업소와 서울교통공사 역사의 야간 순찰에 투입해 인력 부담과 사고 대응 시간을 줄입니다."
+        )
+        await hanbit.say("서울교통공사, 푸른도시여가국")
+        await hanbit.say("대당 4,800만 원")
+        await hanbit.upload(b"PK\x03\x04 not a pdf", "HR-1 소개.pptx", "application/vnd.ms-powerpoint")
+        await hanbit.upload(SAMPLE_DECK.read_bytes(), "HR-1 소개.pdf", "application/pdf")
+        await hanbit.press("제출하기")
+
+        t.heading("An English-speaking company; a wrong TRL; no deck")
+        await green.say("/start")
+        await green.press("Apply", 2)
+        await green.press("I agree")
+        for answer in ("Green Mobility Co., Ltd.", "104-81-12340", "Jane Park"):
+            await green.say(answer)
+        await green.press("SME")
+        for answer in ("Seongdong-gu, Seoul", "Jane Park", "010-9876-5432", "jane@greenmobility.kr"):
+            await green.say(answer)
+        await green.press("Save", 3)
+        await green.say("Shared e-scooter parking sensor")
+        green.t.user(green.user, "picks IoT")
+        await green.user.press("IoT", 0)
+        await green.press("Done")
+        await green.press("TRL 5")
+        await green.press("TRL 6")
+        await green.say(
+            "Ground sensors that detect e-scooters parked on footpaths and alert the operator in real time."
+        )
+        await green.say("District offices can enforce parking rules without patrols; citizens report fewer hazards.")
+        await green.say("Seoul Transportation Bureau, Seongdong-gu Office")
+        await green.press("Skip")
+        await green.press("Skip")
+        await green.press("Submit")
+
+        t.heading("A company stops half-way, the bot restarts, nothing is lost")
+        await daon.say("/apply", 2)
+        await daon.press("동의합니다")
+        await daon.say("다온에이아이")
+        await daon.say("/cancel")
+        t.heading("(the bot process restarts)")
+        await stop_bot()
+        await start_bot()
+        await daon.say("/apply")
+        for answer in ("220-88-12340", "이서연"):
+            await daon.say(answer)
+        await daon.press("중소기업")
+        for answer in ("서울 강남구 테헤란로 311", "이서연", "010-5555-0101", "seoyeon@daon.ai"):
+            await daon.say(answer)
+        await daon.press("저장하기", 3)
+        await daon.say("민원 상담 AI 비서")
+        daon.t.user(daon.user, "picks 인공지능(AI) and 빅데이터")
+        await daon.user.press("인공지능", 0)
+        await daon.user.press("빅데이터", 0)
+        await daon.press("선택 완료")
+        await daon.say("8")
+        await daon.say(
+            "120 다산콜재단 상담 기록을 학습해 민원인의 질문에 24시간 답하고 담당 부서로 연결하는 AI 비서입니다."
+        )
+        await daon.say("다산콜재단과 자치구 민원실의 야간·주말 상담에 적용해 대기 시간을 줄입니다.")
+        await daon.say("120다산콜재단")
+        await daon.say("연 구독료 3,600만 원")
+        await daon.press("건너뛰기")
+        await daon.press("제출하기")
+        t.heading("Editing after submission")
+        await daon.say("/status")
+        await daon.press("수정")
+        await daon.press("희망 수요처")
+        await daon.say("120다산콜재단, 시민소통기획관")
+        await daon.press("수정 내용 제출")
+
+        t.heading("A large company is told, politely, that Pitching Day is for SMEs")
+        await big.say("/apply", 2)
+        await big.press("동의합니다")
+        await big.say("대한중공업")
+        await big.say("110-81-00010")
+        await big.say("박대기")
+        await big.press("대기업")
+        await big.say("/cancel")
+
+        clock.set(cycle.window_closes_at + dt.timedelta(hours=9))
+        t.heading("The window has closed")
+        await big.say("/apply")
+        await big.press("알림 받기")
+        await hanbit.say("/status")
+    finally:
+        await stop_bot()
+        await server.stop()
+    from sqlmodel import select
+
+    from bot.models import Application
+
+    with db.session() as session:
+        received = len(session.exec(select(Application).where(Application.status == "submitted")).all())
+    db.dispose()
+    out("")
+    out(f"Applications received for {month}: {received}")
+    return received
