@@ -381,7 +381,6 @@ def _on_button(form_key: str) -> Handler:
         if op == "t" and len(parts) == 3:
             query = update.callback_query
             assert query is not None
-            await query.answer()
             with ctx.db.session() as session:
                 session.add(draft)
                 drafts.toggle(session, form, draft, parts[2], now)
@@ -390,6 +389,7 @@ def _on_button(form_key: str) -> Handler:
                 await query.edit_message_reply_markup(reply_markup=keyboard(markup_rows))
             except TelegramError as err:
                 log.debug("toggle markup unchanged: %s", err)
+            await query.answer()  # after the edit, so the user sees the new ticks when the spinner stops
             return None
         await settle_query(update.callback_query)
         if op == "c" and len(parts) == 3:

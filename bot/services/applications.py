@@ -141,6 +141,7 @@ def submit(
         deck_file_id=deck.get("file_id"),
         deck_file_name=deck.get("file_name"),
         deck_file_size=deck.get("size"),
+        deck_path=deck.get("path"),
     )
     if app is None:
         app = Application(company_id=company.id, month=str(cycle.month), submitted_at=now, **values)
