@@ -129,12 +129,13 @@ def cycle_show(month: Annotated[str | None, typer.Option(help="YYYY-MM; default 
     for name, title in names.items():
         when = getattr(cycle, name).astimezone(tz)
         notes = []
-        if override is not None and getattr(override, name) is not None:
+        overridden = override is not None and getattr(override, name) is not None
+        if overridden:
             notes.append("set by an organizer")
         holiday = calendar.holiday_name(when.date())
         if holiday:
             notes.append(f"holiday: {holiday}")
-        if name == "pitch_at" and when.date() != calendar.last_friday(chosen):
+        if name == "pitch_at" and not overridden and when.date() != calendar.last_friday(chosen):
             notes.append(f"last Friday {calendar.last_friday(chosen)} is a holiday")
         suffix = f"  ({'; '.join(notes)})" if notes else ""
         typer.echo(f"  {title:<24} {when:%Y-%m-%d %a %H:%M}{suffix}")

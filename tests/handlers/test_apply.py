@@ -59,7 +59,7 @@ async def test_whole_registration_with_wrong_answers(harness: Harness) -> None:
     assert "한 가지 이상" in q.text
     await user.press("로봇", expect=0)
     toggled = user.server.messages[(user.id, q.message_id)]
-    assert any("✅ 로봇" == b["text"] for row in toggled["reply_markup"]["inline_keyboard"] for b in row)
+    assert any(b["text"] == "✅ 로봇" for row in toggled["reply_markup"]["inline_keyboard"] for b in row)
     await user.press("선택 완료")
     [q] = await user.press("TRL 5")
     assert "TRL 6 이상" in q.text and "TRL 5" in q.text

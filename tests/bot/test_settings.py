@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+
+def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PITCHBOT_ORGANIZER_IDS", "11, 22;33")
+    monkeypatch.setenv("PITCHBOT_DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("PITCHBOT_FAKE_NOW", "2026-12-03T10:00+09:00")
+    monkeypatch.setenv("PITCHBOT_TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    s = load_settings()
+    assert s.organizer_ids == (11, 22, 33)
+    assert s.database_url == "postgresql+psycopg://u@h/db"
+    assert s.fake_now == dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    assert s.telegram_api_url == "http://127.0.0.1:8081"
+    assert s.telegram_token is None and s.timezone == "Asia/Seoul"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [("PITCHBOT_TIMEZONE", "Mars/Olympus", "PITCHBOT_TIMEZONE"),
+     ("PITCHBOT_FAKE_NOW", "2026-12-03T10:00", "PITCHBOT_FAKE_NOW"),
+     ("PITCHBOT_ORGANIZER_IDS", "abc", "PITCHBOT_ORGANIZER_IDS"),
+     ("PITCHBOT_TELEGRAM_API_URL", "ftp://x", "PITCHBOT_TELEGRAM_API_URL")],
+)  # fmt: skip
+def test_a_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert words in str(err.value) and "\n" not in str(err.value)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.database import Database
+from bot.models import Application, RoleGrant, User
+from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.users import SimUser
+from tests.handlers.flows import fill_application, register_profile, submit
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    monkeypatch.setenv("PITCHBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("PITCHBOT_FILES_DIR", str(tmp_path / "files"))
+    return database_url
+
+
+def test_cycle_show_marks_holidays(env: str) -> None:
+    result = runner.invoke(app, ["cycle", "show", "--month", "2023-09"])
+    assert result.exit_code == 0, result.output
+    assert "Pitching Day             2023-09-27 Wed 14:00" in result.output
+    assert "last Friday 2023-09-29 is a holiday" in result.output
+
+
+def test_cycle_set_stores_an_override(env: str) -> None:
+    result = runner.invoke(app, ["cycle", "set", "--month", "2026-12", "--pitch", "2026-12-23T15:00"])
+    assert result.exit_code == 0, result.output
+    assert "2026-12-23 Wed 15:00  (set by an organizer)" in result.output
+    assert "purchase decisions due   2027-01-07" in result.output
+    again = runner.invoke(app, ["cycle", "show", "--month", "2026-12"])
+    assert "2026-12-23 Wed 15:00" in again.output
+    bad = runner.invoke(app, ["cycle", "set", "--month", "2026-12", "--selection", "2026-11-20T10:00"])
+    assert bad.exit_code == 1 and "cycle_order" in bad.output
+
+
+def test_grant(env: str) -> None:
+    assert runner.invoke(app, ["grant", "reviewer", "4242"]).exit_code == 0
+    assert runner.invoke(app, ["grant", "official", "4343"]).exit_code == 2  # needs a department
+    ok = runner.invoke(app, ["grant", "official", "4343", "--department", "서울교통공사"])
+    assert ok.exit_code == 0
+    assert runner.invoke(app, ["grant", "king", "1"]).exit_code == 2
+    db = Database(env)
+    with db.session() as session:
+        grants = {(session.get(User, g.user_id).external_id, g.role, g.department)  # type: ignore[union-attr]
+                  for g in session.exec(select(RoleGrant)).all()}  # fmt: skip
+    db.dispose()
+    assert grants == {("4242", "reviewer", None), ("4343", "official", "서울교통공사")}
+
+
+def test_run_without_a_token_says_what_to_do(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PITCHBOT_TELEGRAM_TOKEN", raising=False)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2 and "PITCHBOT_TELEGRAM_TOKEN" in result.output and "simulate" in result.output
+
+
+def test_a_bad_setting_stops_with_one_line(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PITCHBOT_TIMEZONE", "Nowhere/Land")
+    result = runner.invoke(app, ["cycle", "show"])
+    assert result.exit_code == 2 and "PITCHBOT_TIMEZONE" in result.output
+
+
+def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PITCHBOT_FAKE_NOW", "2026-12-01T09:00+09:00")
+    result = runner.invoke(app, ["simulate"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "김민준 (한빛로보틱스): /start" in out
+    assert "접수번호: PD-202612-0001" in out
+    assert "Receipt number: PD-202612-0002" in out
+    assert "(the bot process restarts)" in out and "수정 내용을 저장했습니다" in out
+    assert "중소기업을 위한 프로그램" in out and "신청 기간이 아닙니다" in out
+    assert "Applications received for 2026-12: 3" in out
+
+
+async def test_pitchbot_run_against_a_bot_api_server(tmp_path: Path, database_url: str) -> None:
+    """The real process: `pitchbot run` with PITCHBOT_TELEGRAM_API_URL and PITCHBOT_FAKE_NOW in a window."""
+    server = BotApiServer()
+    await server.start()
+    env = {
+        **os.environ,
+        "PITCHBOT_TELEGRAM_TOKEN": server.token,
+        "PITCHBOT_TELEGRAM_API_URL": server.url,
+        "PITCHBOT_FAKE_NOW": "2026-12-03T10:00+09:00",
+        "PITCHBOT_DATABASE_URL": database_url,
+        "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
+    }
+    log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log)
+    try:
+        user = SimUser(server, 5001, "김민준", timeout=30)
+        [welcome] = await user.send("/start")
+        assert "2026년 12월 일정" in welcome.text and "지금 신청을 받고 있습니다" in welcome.text
+        user.timeout = 10
+        await register_profile(user)
+        await fill_application(user)
+        receipt = await submit(user)
+        assert receipt == "PD-202612-0001"
+        assert server.commands[""] and server.commands["en"]  # setMyCommands in both languages
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 20)
+        await server.stop()
+        log.close()
+    output = (tmp_path / "run.log").read_text()
+    assert "PITCHBOT_FAKE_NOW is set" in output
+    db = Database(database_url)
+    with db.session() as session:
+        assert session.exec(select(Application)).one().receipt_no == "PD-202612-0001"
+    db.dispose()

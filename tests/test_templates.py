@@ -1,0 +1,87 @@
+"""Every template renders in both languages, as valid Telegram HTML, with user input escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.calendar import Month, default_cycle
+from bot.sandbox.telegram_html import MAX_TEXT, parse_html, utf16_len
+from bot.settings import PROJECT_ROOT
+from bot.texts import LANGUAGES, Texts, to_plain
+
+SEOUL = ZoneInfo("Asia/Seoul")
+TEXTS = Texts(PROJECT_ROOT / "templates", SEOUL)
+HOSTILE = "<script>&amp; 'x' \"y\"</script>"
+
+
+def sample_context() -> dict[str, object]:
+    cycle = default_cycle(Month(2026, 12), SEOUL)
+    when = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, submitted_at=when, month="2026-12",
+                          status="submitted")  # fmt: skip
+    return {
+        "name": HOSTILE, "cycle": cycle, "next_cycle": default_cycle(Month(2027, 1), SEOUL), "open": True,
+        "app": app, "company": SimpleNamespace(name=HOSTILE), "editing": False, "form": "application",
+        "rows": [{"label": "기업명", "value": HOSTILE, "application": app, "cycle": cycle, "can_change": True}],
+        "draft": {"month": "2026-12", "answered": 3, "total": 8},
+        "field": "name", "prompt": "ask/profile_name", "step": 2, "total": 9, "current": HOSTILE, "optional": True,
+        "selected": HOSTILE, "summary_max": 1000, "deck_max_mb": 20,
+        # error parameters
+        "min": 2, "max": 10, "length": 12, "over": 2, "level": 5, "size_mb": 25.0, "max_mb": 20, "receipt_no": "PD-1",
+        "closed_at": when, "next_opens_at": when, "names": HOSTILE, "name_": "x",
+    }  # fmt: skip
+
+
+def all_keys() -> list[str]:
+    keys = set(TEXTS.template_keys("ko")) | set(TEXTS.template_keys("en"))
+    return sorted(keys)
+
+
+def test_both_languages_have_the_same_templates_and_labels() -> None:
+    assert TEXTS.template_keys("ko") == TEXTS.template_keys("en")
+
+    def paths(node: object, prefix: str = "") -> set[str]:
+        if isinstance(node, dict):
+            return set().union(*(paths(v, f"{prefix}{k}.") for k, v in node.items()))
+        return {prefix[:-1]}
+
+    assert paths(TEXTS.catalog["ko"]) == paths(TEXTS.catalog["en"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("key", all_keys())
+def test_every_template_renders_as_valid_telegram_html(lang: str, key: str) -> None:
+    ctx = sample_context()
+    if key.startswith("errors/naive_time"):
+        ctx["name"] = "pitch_at"
+    html = TEXTS.render(lang, key, **ctx)
+    visible = parse_html(html)  # raises on anything Telegram would refuse
+    assert visible.strip()
+    assert utf16_len(visible) <= MAX_TEXT
+    assert "<script>" not in html  # user input is escaped
+    assert to_plain(html).strip()
+    if lang == "ko" and not key.startswith(("menu/language", "ask/", "form/question")):
+        # 합니다체: polite endings, no casual 해요체.
+        assert "해요" not in visible
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_question_prompt_renders(lang: str) -> None:
+    ctx = sample_context()
+    for key in [k for k in all_keys() if k.startswith("ask/")]:
+        html = TEXTS.render(lang, "form/question", **{**ctx, "prompt": key, "field": key.split("_", 1)[1]})
+        parse_html(html)
+
+
+def test_dates_read_naturally() -> None:
+    when = dt.datetime(2026, 12, 24, 5, 0, tzinfo=dt.UTC)
+    html = TEXTS.env.from_string("{{ w|datetime('ko') }} / {{ w|datetime('en') }}").render(w=when)
+    assert html == "2026년 12월 24일(목) 14:00 / Thu 24 December 2026 14:00"
+
+
+def test_to_plain_keeps_text_and_unescapes() -> None:
+    assert to_plain("<b>A&amp;B</b> &lt;ok&gt;") == "A&B <ok>"
