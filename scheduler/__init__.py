@@ -1,0 +1,1 @@
+"""The month's jobs and the tick, driven by the calendar."""
