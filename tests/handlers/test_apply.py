@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
-from bot.models import Application, AuditLog, Company, FormDraft, Subscription
+from bot.models import Application, AuditLog, Company, FormDraft, Subscription, User
+from bot.services import cycles
 from tests.handlers.flows import OTHER_BRN, SAMPLE_PDF, VALID_BRN, fill_application, register_profile, submit
 from tests.harness import KST, Harness
 
@@ -309,3 +311,22 @@ async def test_profile_can_be_edited_later(harness: Harness) -> None:
     assert "저장했습니다" in saved.text
     with harness.session() as session:
         assert session.exec(select(Company)).one().phone == "+821077778888"
+
+
+async def test_deep_link_payload_is_kept(harness: Harness) -> None:
+    user = harness.user(1016)
+    await user.send("/start inv_reviewer_ab12")
+    with harness.session() as session:
+        assert session.exec(select(User).where(User.external_id == "1016")).one().start_payload == "inv_reviewer_ab12"
+
+
+async def test_an_unexpected_error_reaches_the_user_as_an_apology(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(cycles, "window_status", broken)
+    user = harness.user(1017)
+    [sorry] = await user.send("/start")
+    assert "일시적인 문제" in sorry.text and "database on fire" not in sorry.text
