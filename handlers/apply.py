@@ -278,185 +278,148 @@ def _match_choice(context: ContextTypes.DEFAULT_TYPE, w: Who, form: Form, field:
     return None
 
 
-def _on_text(form_key: str) -> Handler:
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+Ctx = ContextTypes.DEFAULT_TYPE
+DraftHandler = Callable[[Update, Ctx, Who, Form, FormDraft], Awaitable[int | None]]
+
+
+def _with_draft(form_key: str, fn: DraftHandler) -> Handler:
+    """Loads the user and the form's draft; a vanished draft sends the user back to /apply's start."""
+
+    async def handle(update: Update, context: Ctx) -> int | None:
         w = who(update, context)
         form, draft = _load(context, w, form_key)
         if draft is None:
+            await settle_query(update.callback_query)
             return await _route_start(update, context, w)
-        text = update.effective_message.text if update.effective_message else ""
-        step = drafts.current_step(form, draft)
-        if step.question is None:
-            return await _show_review(update, context, w, form, draft, Invalid("expected_button"))
-        q = step.question
-        raw: Any = text or ""
-        if q.kind in (InputKind.CHOICE, InputKind.CONSENT) and not q.typed_choices:
-            raw = _match_choice(context, w, form, q.field, raw)
-            if raw is None:
-                return await _show(update, context, w, form, draft, Step("invalid", q, Invalid("expected_button")))
-        elif q.kind is InputKind.MULTI_CHOICE:
-            return await _show(update, context, w, form, draft, Step("invalid", q, Invalid("expected_button")))
-        elif q.kind is InputKind.FILE:
-            return await _show(update, context, w, form, draft, Step("invalid", q, Invalid("expected_file")))
-        return await _show(update, context, w, form, draft, _answer(context, form, draft, raw))
+        return await fn(update, context, w, form, draft)
 
     return handle
 
 
-def _on_document(form_key: str) -> Handler:
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        w = who(update, context)
-        form, draft = _load(context, w, form_key)
-        if draft is None:
-            return await _route_start(update, context, w)
-        step = drafts.current_step(form, draft)
-        msg = update.effective_message
-        doc = msg.document if msg else None
-        if step.question is None or doc is None:
-            return await _show(update, context, w, form, draft, step)
-        q = step.question
-        if q.kind is not InputKind.FILE:
-            code = "expected_text" if q.kind is InputKind.TEXT else "expected_button"
-            return await _show(update, context, w, form, draft, Step("invalid", q, Invalid(code)))
-        upload = FileInput(doc.file_id, doc.file_name or "", doc.mime_type, doc.file_size)
-        try:
-            q.validate(upload)  # type and size first: no download of a file that cannot pass
-            tg_file = await context.bot.get_file(doc.file_id)
-            content = bytes(await tg_file.download_as_bytearray())
-        except Invalid as err:
-            return await _show(update, context, w, form, draft, Step("invalid", q, err))
-        except TelegramError as err:
-            log.warning("download of %s failed: %s", doc.file_id, err)
-            return await _show(update, context, w, form, draft, Step("invalid", q, Invalid("file_download")))
-        upload = FileInput(doc.file_id, doc.file_name or "", doc.mime_type, len(content), content)
-        return await _show(update, context, w, form, draft, _answer(context, form, draft, upload))
-
-    return handle
+async def _reask(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft, code: str) -> int:
+    """The answer was of the wrong kind: say which kind is wanted and ask the same again."""
+    step = drafts.current_step(form, draft)
+    if step.question is None:
+        return await _show_review(update, context, w, form, draft, Invalid("expected_button"))
+    return await _show(update, context, w, form, draft, Step("invalid", step.question, Invalid(code)))
 
 
-def _on_other(form_key: str) -> Handler:
+_WANTED = {InputKind.TEXT: "expected_text", InputKind.FILE: "expected_file"}
+
+
+def _wanted(form: Form, draft: FormDraft) -> str:
+    step = drafts.current_step(form, draft)
+    return _WANTED.get(step.question.kind, "expected_button") if step.question else "expected_button"
+
+
+async def _on_text(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int:
+    q = drafts.current_step(form, draft).question
+    if q is None or q.kind in (InputKind.MULTI_CHOICE, InputKind.FILE):
+        return await _reask(update, context, w, form, draft, _wanted(form, draft))
+    raw: Any = update.effective_message.text if update.effective_message else ""
+    if q.kind in (InputKind.CHOICE, InputKind.CONSENT) and not q.typed_choices:
+        raw = _match_choice(context, w, form, q.field, raw or "")
+        if raw is None:
+            return await _reask(update, context, w, form, draft, "expected_button")
+    return await _show(update, context, w, form, draft, _answer(context, form, draft, raw or ""))
+
+
+async def _on_document(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int:
+    q = drafts.current_step(form, draft).question
+    msg = update.effective_message
+    doc = msg.document if msg else None
+    if q is None or doc is None or q.kind is not InputKind.FILE:
+        return await _reask(update, context, w, form, draft, _wanted(form, draft))
+    upload = FileInput(doc.file_id, doc.file_name or "", doc.mime_type, doc.file_size)
+    try:
+        q.validate(upload)  # type and size first: no download of a file that cannot pass
+        tg_file = await context.bot.get_file(doc.file_id)
+        content = bytes(await tg_file.download_as_bytearray())
+    except Invalid as err:
+        return await _show(update, context, w, form, draft, Step("invalid", q, err))
+    except TelegramError as err:
+        log.warning("download of %s failed: %s", doc.file_id, err)
+        return await _reask(update, context, w, form, draft, "file_download")
+    upload = FileInput(doc.file_id, doc.file_name or "", doc.mime_type, len(content), content)
+    return await _show(update, context, w, form, draft, _answer(context, form, draft, upload))
+
+
+async def _on_other(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int:
     """Stickers, photos, voice...: say what kind of answer is wanted and ask again."""
-
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        w = who(update, context)
-        form, draft = _load(context, w, form_key)
-        if draft is None:
-            return await _route_start(update, context, w)
-        step = drafts.current_step(form, draft)
-        if step.question is None:
-            return await _show_review(update, context, w, form, draft, Invalid("expected_button"))
-        kind = step.question.kind
-        code = {InputKind.TEXT: "expected_text", InputKind.FILE: "expected_file"}.get(kind, "expected_button")
-        return await _show(update, context, w, form, draft, Step("invalid", step.question, Invalid(code)))
-
-    return handle
+    return await _reask(update, context, w, form, draft, _wanted(form, draft))
 
 
-def _on_button(form_key: str) -> Handler:
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-        ctx = app_ctx(context)
-        w = who(update, context)
-        parts = callback_parts(update)
-        form, draft = _load(context, w, form_key)
-        if draft is None:
-            await settle_query(update.callback_query)
-            return await _route_start(update, context, w)
-        now = ctx.clock.now()
-        op = parts[0] if parts else ""
-        if op == "nav" and parts[1:2] == ["cancel"]:
-            await settle_query(update.callback_query)
-            return await _cancel(update, context, w)
-        if op == "nav" and parts[1:2] == ["back"]:
-            await settle_query(update.callback_query)
-            with ctx.db.session() as session:
-                session.add(draft)
-                step = drafts.back(session, form, draft, now)
-            return await _show(update, context, w, form, draft, step)
-        field = (parts[2] if op == "nav" else parts[1]) if len(parts) > 2 or op == "d" else ""
-        if field != draft.current:
-            await settle_query(update.callback_query)
-            step = drafts.current_step(form, draft)
-            stale = Step(step.kind, step.question, Invalid("stale_button"))
-            return await _show(update, context, w, form, draft, stale)
-        if op == "t" and len(parts) == 3:
-            query = update.callback_query
-            assert query is not None
-            with ctx.db.session() as session:
-                session.add(draft)
-                drafts.toggle(session, form, draft, parts[2], now)
-            markup_rows = _question_rows(context, w.lang, form, draft)
-            try:
-                await query.edit_message_reply_markup(reply_markup=keyboard(markup_rows))
-            except TelegramError as err:
-                log.debug("toggle markup unchanged: %s", err)
-            await query.answer()  # after the edit, so the user sees the new ticks when the spinner stops
-            return None
+async def _on_button(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int | None:
+    ctx = app_ctx(context)
+    parts = callback_parts(update)
+    now = ctx.clock.now()
+    op = parts[0] if parts else ""
+    if op == "nav" and parts[1:2] == ["cancel"]:
         await settle_query(update.callback_query)
-        if op == "c" and len(parts) == 3:
-            step = _answer(context, form, draft, parts[2])
-        elif op == "d":
-            step = _answer(context, form, draft, drafts.selection(draft, form.question(field)))
-        elif op == "nav" and parts[1:2] in (["skip"], ["keep"]):
-            with ctx.db.session() as session:
-                session.add(draft)
-                step = drafts.skip(session, form, draft, now)
-        else:
-            step = Step("invalid", form.question(field), Invalid("stale_button"))
-        return await _show(update, context, w, form, draft, step)
-
-    return handle
-
-
-def _on_back(form_key: str) -> Handler:
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        ctx = app_ctx(context)
-        w = who(update, context)
-        form, draft = _load(context, w, form_key)
-        if draft is None:
-            return await _route_start(update, context, w)
+        return await _cancel(update, context, w)
+    if op == "nav" and parts[1:2] == ["back"]:
+        await settle_query(update.callback_query)
+        return await _on_back(update, context, w, form, draft)
+    field = (parts[2] if op == "nav" else parts[1]) if len(parts) > 2 or op == "d" else ""
+    if field != draft.current:
+        await settle_query(update.callback_query)
+        step = drafts.current_step(form, draft)
+        return await _show(update, context, w, form, draft, Step(step.kind, step.question, Invalid("stale_button")))
+    if op == "t" and len(parts) == 3:
+        query = update.callback_query
+        assert query is not None
         with ctx.db.session() as session:
             session.add(draft)
-            step = drafts.back(session, form, draft, ctx.clock.now())
-        return await _show(update, context, w, form, draft, step)
+            drafts.toggle(session, form, draft, parts[2], now)
+        try:
+            await query.edit_message_reply_markup(reply_markup=keyboard(_question_rows(context, w.lang, form, draft)))
+        except TelegramError as err:
+            log.debug("toggle markup unchanged: %s", err)
+        await query.answer()  # after the edit, so the user sees the new ticks when the spinner stops
+        return None
+    await settle_query(update.callback_query)
+    if op == "c" and len(parts) == 3:
+        step = _answer(context, form, draft, parts[2])
+    elif op == "d":
+        step = _answer(context, form, draft, drafts.selection(draft, form.question(field)))
+    elif op == "nav" and parts[1:2] in (["skip"], ["keep"]):
+        with ctx.db.session() as session:
+            session.add(draft)
+            step = drafts.skip(session, form, draft, now)
+    else:
+        step = Step("invalid", form.question(field), Invalid("stale_button"))
+    return await _show(update, context, w, form, draft, step)
 
-    return handle
+
+async def _on_back(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int:
+    ctx = app_ctx(context)
+    with ctx.db.session() as session:
+        session.add(draft)
+        step = drafts.back(session, form, draft, ctx.clock.now())
+    return await _show(update, context, w, form, draft, step)
 
 
 # ---- review --------------------------------------------------------------------------------------
-def _on_review(form_key: str) -> Handler:
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        await settle_query(update.callback_query)
-        ctx = app_ctx(context)
-        w = who(update, context)
-        form, draft = _load(context, w, form_key)
-        if draft is None:
-            return await _route_start(update, context, w)
-        parts = callback_parts(update)
-        if parts[1:2] == ["x"]:
-            return await _cancel(update, context, w)
-        if parts[1:2] == ["e"] and len(parts) == 3 and parts[2] in form.fields():
-            with ctx.db.session() as session:
-                session.add(draft)
-                step = drafts.edit(session, form, draft, parts[2], ctx.clock.now())
-            return await _show(update, context, w, form, draft, step)
-        if parts[1:2] == ["ok"]:
-            return await (_save_profile if form.key == PROFILE else _submit)(update, context, w, form, draft)
-        return await _show_review(update, context, w, form, draft, Invalid("stale_button"))
-
-    return handle
+async def _on_review(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int:
+    await settle_query(update.callback_query)
+    ctx = app_ctx(context)
+    parts = callback_parts(update)
+    if parts[1:2] == ["x"]:
+        return await _cancel(update, context, w)
+    if parts[1:2] == ["e"] and len(parts) == 3 and parts[2] in form.fields():
+        with ctx.db.session() as session:
+            session.add(draft)
+            step = drafts.edit(session, form, draft, parts[2], ctx.clock.now())
+        return await _show(update, context, w, form, draft, step)
+    if parts[1:2] == ["ok"]:
+        return await (_save_profile if form.key == PROFILE else _submit)(update, context, w, form, draft)
+    return await _show_review(update, context, w, form, draft, Invalid("stale_button"))
 
 
-def _on_review_text(form_key: str) -> Handler:
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        w = who(update, context)
-        form, draft = _load(context, w, form_key)
-        if draft is None:
-            return await _route_start(update, context, w)
-        if draft.current is not None:  # the draft moved on elsewhere (another device, a restart)
-            return await _show(update, context, w, form, draft, drafts.current_step(form, draft))
-        return await _show_review(update, context, w, form, draft, Invalid("expected_button"))
-
-    return handle
+async def _on_review_text(update: Update, context: Ctx, w: Who, form: Form, draft: FormDraft) -> int:
+    if draft.current is not None:  # the draft moved on elsewhere (another device, a restart)
+        return await _show(update, context, w, form, draft, drafts.current_step(form, draft))
+    return await _show_review(update, context, w, form, draft, Invalid("expected_button"))
 
 
 async def _save_profile(
@@ -535,18 +498,18 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     def asking(key: str) -> list[Any]:
         return [
-            CommandHandler("back", _on_back(key)),
-            CallbackQueryHandler(_on_button(key), pattern=r"^(c|t|d|nav):"),
-            MessageHandler(filters.TEXT & ~filters.COMMAND, _on_text(key)),
-            MessageHandler(filters.Document.ALL, _on_document(key)),
-            MessageHandler(~filters.COMMAND, _on_other(key)),
+            CommandHandler("back", _with_draft(key, _on_back)),
+            CallbackQueryHandler(_with_draft(key, _on_button), pattern=r"^(c|t|d|nav):"),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, _with_draft(key, _on_text)),
+            MessageHandler(filters.Document.ALL, _with_draft(key, _on_document)),
+            MessageHandler(~filters.COMMAND, _with_draft(key, _on_other)),
         ]
 
     def reviewing(key: str) -> list[Any]:
         return [
-            CallbackQueryHandler(_on_review(key), pattern=r"^rv:"),
-            CommandHandler("back", _on_back(key)),
-            MessageHandler(~filters.COMMAND, _on_review_text(key)),
+            CallbackQueryHandler(_with_draft(key, _on_review), pattern=r"^rv:"),
+            CommandHandler("back", _with_draft(key, _on_back)),
+            MessageHandler(~filters.COMMAND, _with_draft(key, _on_review_text)),
         ]
 
     leave = [CommandHandler(name, _ending(fn)) for name, fn in menu.MENU_COMMANDS.items()]

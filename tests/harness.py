@@ -7,15 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.clock import ManualClock
-from bot.context import AppContext
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.runner import SandboxBot
 from bot.sandbox.users import SimUser
 from bot.settings import Settings
-from handlers.app import build_application
 
 KST = dt.timezone(dt.timedelta(hours=9))
 
@@ -26,32 +23,10 @@ class Harness:
         self.clock = clock
         self.db = db
         self.server = BotApiServer()
-        self.app: Application | None = None  # type: ignore[type-arg]
-        self.ctx = AppContext.create(settings, clock=clock, db=db)
-
-    async def start_bot(self) -> None:
-        self.app = build_application(self.ctx, self.server.token, self.server.url)
-        await self.app.initialize()
-        if self.app.post_init:
-            await self.app.post_init(self.app)
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
-
-    async def stop_bot(self) -> None:
-        if self.app is None:
-            return
-        assert self.app.updater is not None
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-        self.app = None
+        self.bot = SandboxBot(settings, clock, db, self.server)
 
     async def restart_bot(self) -> None:
-        """A fresh Application over the same database: what a process restart leaves."""
-        await self.stop_bot()
-        self.ctx = AppContext.create(self.settings, clock=self.clock, db=self.db)
-        await self.start_bot()
+        await self.bot.restart()
 
     def user(self, user_id: int, first_name: str = "테스트", language_code: str | None = "ko") -> SimUser:
         return SimUser(self.server, user_id, first_name, language_code)
@@ -67,9 +42,9 @@ async def running(settings: Settings, clock: ManualClock) -> AsyncIterator[Harne
     harness = Harness(settings, clock, db)
     await harness.server.start()
     try:
-        await harness.start_bot()
+        await harness.bot.start()
         yield harness
     finally:
-        await harness.stop_bot()
+        await harness.bot.stop()
         await harness.server.stop()
         db.dispose()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from bot.calendar import Month
 from bot.clock import ManualClock
-from bot.context import AppContext
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer, Event
+from bot.sandbox.runner import SandboxBot
 from bot.sandbox.users import SimUser
 from bot.services import cycles
 from bot.settings import Settings
@@ -75,8 +75,6 @@ class Actor:
 
 async def run_simulation(base: Settings, out: Callable[[str], None], month: Month | None = None) -> int:
     """Returns the number of applications received; the transcript goes to ``out``."""
-    from handlers.app import build_application
-
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-sim-"))
     settings = base.model_copy(
         update={"database_url": f"sqlite:///{workdir / 'sandbox.db'}", "files_dir": workdir / "files",
@@ -100,25 +98,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         f"selection {cycle.selection_at.astimezone(tz):%m-%d}, Pitching Day {local['pitch_at']:%m-%d %H:%M}"
     )
 
-    app = build_application(AppContext.create(settings, clock=clock, db=db), server.token, server.url)
-
-    async def start_bot() -> None:
-        nonlocal app
-        app = build_application(AppContext.create(settings, clock=clock, db=db), server.token, server.url)
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-
-    async def stop_bot() -> None:
-        assert app.updater is not None
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-
-    await start_bot()
+    bot = SandboxBot(settings, clock, db, server)
+    await bot.start()
     try:
         hanbit = Actor(SimUser(server, 710001, "김민준 (한빛로보틱스)"), t)
         green = Actor(SimUser(server, 710002, "Jane Park (Green Mobility)", "en"), t)
@@ -189,8 +170,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await daon.say("다온에이아이")
         await daon.say("/cancel")
         t.heading("(the bot process restarts)")
-        await stop_bot()
-        await start_bot()
+        await bot.restart()
         await daon.say("/apply")
         for answer in ("220-88-12340", "이서연"):
             await daon.say(answer)
@@ -234,7 +214,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await big.press("알림 받기")
         await hanbit.say("/status")
     finally:
-        await stop_bot()
+        await bot.stop()
         await server.stop()
     from sqlmodel import select
 
