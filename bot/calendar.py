@@ -158,3 +158,26 @@ def validate_order(cycle: Cycle) -> list[str]:
     """Names of the dates that break the sequence window → selection → pitch → deadline."""
     order = [getattr(cycle, name) for name in OVERRIDABLE]
     return [OVERRIDABLE[i + 1] for i in range(len(order) - 1) if not order[i] < order[i + 1]]
+
+
+PHASES = ("upcoming", "open", "review", "selected", "decisions", "done")
+
+
+def phase(cycle: Cycle, now: dt.datetime) -> str:
+    """upcoming → open (applications) → review (until selection) → selected (until Pitching Day)
+    → decisions (until the deadline) → done."""
+    if now < cycle.window_opens_at:
+        return "upcoming"
+    if cycle.window_open(now):
+        return "open"
+    if now < cycle.selection_at:
+        return "review"
+    if now < cycle.pitch_at:
+        return "selected"
+    if now <= cycle.decision_deadline_at:
+        return "decisions"
+    return "done"
+
+
+def local_at(day: dt.date, clock: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return _at(day, clock, tz)

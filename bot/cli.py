@@ -175,6 +175,69 @@ def cycle_set(
     cycle_show(month)
 
 
+@app.command("tick")
+def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time; default the clock")] = None) -> None:
+    """Advance the calendar once: phases and due reminders into the outbox (for cron, or to catch up)."""
+    from bot.context import AppContext
+    from scheduler.jobs import run_tick
+
+    settings = _settings()
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=settings.tz)
+    from bot.clock import ManualClock
+
+    ctx = AppContext.create(settings, clock=ManualClock(now) if now is not None else None)
+    ctx.db.upgrade()
+    report = run_tick(ctx)
+    for month, old, new in report.transitions:
+        typer.echo(f"{month}: {old} -> {new}")
+    typer.echo(f"planned {report.planned} message(s)")
+    if report.next_due is not None:
+        typer.echo(f"next reminder due {report.next_due.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+
+
+@app.command()
+def dispatch(
+    once: Annotated[bool, typer.Option(help="send what is due, then stop")] = False,
+    worker: Annotated[str | None, typer.Option(help="a name for this dispatcher in the outbox rows")] = None,
+) -> None:
+    """Send due outbox messages (a separate process, when the bot runs with PITCHBOT_RUN_DISPATCHER=false)."""
+    settings = _settings()
+    if settings.telegram_token is None:
+        typer.echo("pitchbot: PITCHBOT_TELEGRAM_TOKEN is not set", err=True)
+        raise typer.Exit(2)
+    _logging()
+    asyncio.run(_dispatch(settings, once, worker))
+
+
+async def _dispatch(settings: Settings, once: bool, worker: str | None) -> None:
+    import signal
+
+    from telegram import Bot
+
+    from bot.context import AppContext
+    from handlers.sender import TelegramSender
+    from scheduler.dispatcher import Dispatcher
+
+    assert settings.telegram_token is not None
+    ctx = AppContext.create(settings)
+    ctx.db.upgrade()
+    api = settings.telegram_api_url
+    async with Bot(
+        settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot"
+    ) as tg:
+        dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, settings.send_timeout)}, worker)
+        if once:
+            await dispatcher.drain(timeout=3600)
+        else:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            await dispatcher.run(stop)
+    typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
+
+
 @app.command()
 def simulate(month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month")] = None) -> None:
     """A sandbox month with no Telegram token: simulated companies talk to the real handlers."""

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.database import UTCDateTime
@@ -31,6 +31,14 @@ class CompanySize(enum.StrEnum):
 class ApplicationStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     WITHDRAWN = "withdrawn"
+    SELECTED = "selected"  # set by the selection on the 15th
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher until lease_until
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class User(SQLModel, table=True):
@@ -170,3 +178,39 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=32)
     entity_id: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Outbox(SQLModel, table=True):
+    """Every message the bot sends on its own initiative. One row per recipient and event."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("recipient_user_id", "event_key"),
+        Index("ix_outbox_state_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=80)
+    template: str = Field(max_length=100)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    event_key: str = Field(max_length=120)
+    state: str = Field(default=OutboxState.PENDING, max_length=16)
+    due_at: dt.datetime = _time()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lease_until: dt.datetime | None = _time(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    sent_at: dt.datetime | None = _time(nullable=True)
+    created_at: dt.datetime = _time()
+
+
+class CyclePhase(SQLModel, table=True):
+    """Where the scheduler last saw a month; each change of phase is also in the audit log."""
+
+    __tablename__ = "cycle_phases"
+
+    month: str = Field(primary_key=True, max_length=7)
+    phase: str = Field(max_length=16)
+    updated_at: dt.datetime = _time()

@@ -36,6 +36,24 @@ class Settings(BaseSettings):
     deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     files_dir: Path = PROJECT_ROOT / "var" / "files"
     templates_dir: Path = PROJECT_ROOT / "templates"
+    # Outbox dispatch: Telegram allows about 30 messages a second overall and 1 a second per chat.
+    send_rate: float = Field(default=25.0, gt=0, le=1000)
+    send_per_chat_interval: float = Field(default=1.0, ge=0)
+    send_timeout: float = Field(default=10.0, gt=0)
+    send_concurrency: int = Field(default=4, ge=1, le=64)  # also the most a crash can duplicate
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    tick_interval: float = Field(default=60.0, gt=0)
+    # Reminder clock times, local.
+    window_open_notice_time: dt.time = dt.time(9, 0)
+    draft_reminder_time: dt.time = dt.time(9, 0)  # on the 8th
+    last_call_time: dt.time = dt.time(18, 0)  # on the last day of the window
+    pitch_eve_time: dt.time = dt.time(18, 0)  # the day before Pitching Day
+    pitch_morning_time: dt.time = dt.time(8, 0)
+    pitch_week_time: dt.time = dt.time(10, 0)  # a week before Pitching Day
+    # The bot process ticks the calendar and dispatches the outbox itself; turn either off to run
+    # them elsewhere (`pitchbot tick` from cron, `pitchbot dispatch` as its own process).
+    run_scheduler: bool = True
+    run_dispatcher: bool = True
     # How often python-telegram-bot flushes conversation states to the database.
     persistence_interval: float = Field(default=1.0, gt=0)
 

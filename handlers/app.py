@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 from bot.context import AppContext
 from handlers import apply, common, menu, status
 from handlers.persistence import DbPersistence
+from scheduler import jobs
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "apply", "status", "profile", "schedule", "help", "language", "cancel", "back")
@@ -40,6 +41,11 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     for lang, code in (("ko", None), ("en", "en")):
         commands = [BotCommand(name, ctx.texts.label(lang, f"commands.{name}")) for name in COMMANDS]
         await application.bot.set_my_commands(commands, language_code=code)
+    await jobs.start(application)
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    await jobs.stop(application)
 
 
 async def _cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,6 +61,7 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
         .base_file_url(f"{api}/file/bot")
         .persistence(DbPersistence(ctx.db, ctx.clock, ctx.settings.persistence_interval))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .get_updates_read_timeout(40)
         .build()
     )

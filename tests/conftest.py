@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -38,6 +40,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         files_dir=tmp_path / "files",
         organizer_ids="900001",
         persistence_interval=0.2,
+        # Tests tick the calendar themselves; the dispatcher runs in the bot as in production.
+        run_scheduler=False,
     )
 
 

@@ -38,6 +38,8 @@ class SandboxBot:
         assert self.app.updater is not None
         await self.app.updater.stop()
         await self.app.stop()
+        if self.app.post_stop:  # run_polling would call it; here we drive the lifecycle ourselves
+            await self.app.post_stop(self.app)
         await self.app.shutdown()
         self.app = None
 

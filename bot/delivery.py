@@ -1,0 +1,33 @@
+"""What a channel's sender reports, so the dispatcher stays free of any channel's types."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class RetryAfter(DeliveryError):
+    """The channel asks us to wait (Telegram's 429)."""
+
+    def __init__(self, seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Blocked(DeliveryError):
+    """The recipient blocked the bot or deleted the chat (Telegram's 403)."""
+
+
+class Rejected(DeliveryError):
+    """The channel refused this message; sending it again would not help (Telegram's 400)."""
+
+
+class Transient(DeliveryError):
+    """A network error, a time-out or a server error: worth another try."""
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: str, html: str, plain: str) -> None: ...

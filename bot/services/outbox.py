@@ -1,0 +1,172 @@
+"""The outbox: every message the bot sends on its own initiative is a row here first.
+
+Planning is idempotent (one row per recipient and event key); claiming is one atomic
+``UPDATE … RETURNING`` with a lease, so two dispatchers never send the same row and a row claimed by a
+dead process is picked up again when its lease runs out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from bot.models import Outbox, OutboxState, User
+
+_DT = "__dt__"
+
+
+def encode(value: Any) -> Any:
+    """Template data as JSON: aware datetimes become tagged ISO strings."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in outbox data")
+        return {_DT: value.astimezone(dt.UTC).isoformat()}
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_DT}:
+            return dt.datetime.fromisoformat(value[_DT])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Planned:
+    user: User
+    template: str
+    data: dict[str, Any]
+    event_key: str
+    due_at: dt.datetime
+
+
+def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
+    """Inserts the messages that are not planned yet; returns how many were new. Commits."""
+    rows = [
+        {
+            "recipient_user_id": item.user.id,
+            "channel": item.user.channel,
+            "chat_id": item.user.external_id,
+            "template": item.template,
+            "data": encode(item.data),
+            "event_key": item.event_key,
+            "state": OutboxState.PENDING.value,
+            "due_at": item.due_at,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for item in items
+    ]
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = 0
+    for start in range(0, len(rows), 500):
+        stmt = insert(Outbox).values(rows[start : start + 500])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["recipient_user_id", "event_key"])
+        new += session.execute(stmt.returning(Outbox.id)).all().__len__()  # type: ignore[attr-defined]
+    session.commit()
+    return new
+
+
+def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Outbox]:
+    """Claims up to ``limit`` due rows for ``worker`` in one statement. Commits."""
+    claimable = or_(
+        and_(Outbox.state == OutboxState.PENDING.value, Outbox.due_at <= now),
+        and_(Outbox.state == OutboxState.SENDING.value, Outbox.lease_until < now),
+    )
+    ids = select(Outbox.id).where(claimable).order_by(Outbox.due_at, Outbox.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    stmt = (
+        update(Outbox)
+        # The condition is repeated outside the subquery: PostgreSQL re-checks it on a row another
+        # transaction changed meanwhile, so a row is never claimed twice.
+        .where(Outbox.id.in_(ids.scalar_subquery()), claimable)  # type: ignore[union-attr]
+        .values(
+            state=OutboxState.SENDING.value,
+            lease_until=now + lease,
+            claimed_by=worker,
+            attempts=Outbox.attempts + 1,
+        )
+        .returning(Outbox)
+    )
+    rows = list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    session.commit()
+    for row in rows:
+        session.expunge(row)
+    return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+
+
+def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)
+        .values(**values)
+    )
+    done = session.execute(stmt, execution_options={"synchronize_session": False}).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    return bool(done)
+
+
+def mark_sent(session: Session, row_id: int, worker: str, now: dt.datetime) -> bool:
+    return _finish(session, row_id, worker, state=OutboxState.SENT.value, sent_at=now, lease_until=None)
+
+
+def mark_failed(session: Session, row_id: int, worker: str, reason: str) -> bool:
+    return _finish(session, row_id, worker, state=OutboxState.FAILED.value, last_error=reason[:2000], lease_until=None)
+
+
+def retry_later(
+    session: Session, row_id: int, worker: str, due_at: dt.datetime, reason: str | None, count_attempt: bool = True
+) -> bool:
+    values: dict[str, Any] = {"state": OutboxState.PENDING.value, "due_at": due_at, "lease_until": None}
+    if reason is not None:
+        values["last_error"] = reason[:2000]
+    if not count_attempt:
+        values["attempts"] = Outbox.attempts - 1
+    return _finish(session, row_id, worker, **values)
+
+
+def deactivate(session: Session, user_id: int, now: dt.datetime) -> None:
+    """The user blocked the bot: nothing more is sent until they write to it again."""
+    session.execute(update(User).where(User.id == user_id).values(active=False, updated_at=now))  # type: ignore[arg-type]
+    session.commit()
+
+
+def counts(session: Session, event_prefix: str | None = None) -> dict[str, int]:
+    from sqlalchemy import func
+
+    stmt = select(Outbox.state, func.count()).group_by(Outbox.state)
+    if event_prefix is not None:
+        stmt = stmt.where(Outbox.event_key.startswith(event_prefix))  # type: ignore[attr-defined]
+    return {state: n for state, n in session.execute(stmt).all()}
+
+
+def next_due(session: Session) -> dt.datetime | None:
+    """When the earliest pending row falls due (or a lease runs out)."""
+    from sqlalchemy import func
+
+    pending = session.execute(
+        select(func.min(Outbox.due_at)).where(Outbox.state == OutboxState.PENDING.value)
+    ).scalar_one_or_none()
+    leased = session.execute(
+        select(func.min(Outbox.lease_until)).where(Outbox.state == OutboxState.SENDING.value)
+    ).scalar_one_or_none()
+    found: Sequence[dt.datetime] = [t for t in (pending, leased) if t is not None]
+    if not found:
+        return None
+    return min(t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in found)

@@ -1,0 +1,170 @@
+"""Who is reminded of what, and when. The scheduler's tick plans these into the outbox; the rules live
+here so that every channel and the CLI share them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot import calendar
+from bot.calendar import Cycle
+from bot.forms import APPLICATION, PROFILE, application_form, profile_form
+from bot.models import Application, ApplicationStatus, Company, FormDraft, Subscription, User
+from bot.services.outbox import Planned
+from bot.services.users import TOPIC_WINDOW_OPEN
+from bot.settings import Settings
+
+Recipients = Callable[[Session, Cycle, Settings], list[tuple[User, str, dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    key: str
+    template: str
+    due: Callable[[Cycle, Settings], dt.datetime]
+    until: Callable[[Cycle], dt.datetime]  # after this the reminder is moot and is not planned
+    recipients: Recipients  # (user, per-recipient key suffix, per-recipient data)
+
+
+def cycle_data(cycle: Cycle) -> dict[str, Any]:
+    return {
+        "month": str(cycle.month),
+        "year": cycle.month.year,
+        "month_no": cycle.month.month,
+        **{name: getattr(cycle, name) for name in calendar.OVERRIDABLE},
+    }
+
+
+def _day(cycle: Cycle, day: int, clock: dt.time, settings: Settings) -> dt.datetime:
+    return calendar.local_at(dt.date(cycle.month.year, cycle.month.month, day), clock, settings.tz)
+
+
+def _pitch_day(cycle: Cycle, days_before: int, clock: dt.time, settings: Settings) -> dt.datetime:
+    day = cycle.pitch_at.astimezone(settings.tz).date() - dt.timedelta(days=days_before)
+    return calendar.local_at(day, clock, settings.tz)
+
+
+def _active(session: Session, ids: set[int]) -> list[User]:
+    if not ids:
+        return []
+    found = session.exec(select(User).where(col(User.id).in_(ids), User.active == True)).all()  # noqa: E712
+    return sorted(found, key=lambda u: u.id or 0)
+
+
+def _engaged_this_month(session: Session, cycle: Cycle) -> set[int]:
+    """Users who already applied or started a form this month: the opening notice is not for them."""
+    owners = session.exec(
+        select(Company.owner_user_id).join(Application).where(Application.month == str(cycle.month))
+    ).all()
+    drafting = session.exec(select(FormDraft.user_id).where(FormDraft.updated_at >= cycle.window_opens_at)).all()
+    return set(owners) | set(drafting)
+
+
+def window_open_recipients(
+    session: Session, cycle: Cycle, settings: Settings
+) -> list[tuple[User, str, dict[str, Any]]]:
+    subscribers = set(session.exec(select(Subscription.user_id).where(Subscription.topic == TOPIC_WINDOW_OPEN)).all())
+    companies = set(session.exec(select(Company.owner_user_id)).all())
+    wanted = (subscribers | companies) - _engaged_this_month(session, cycle)
+    return [(u, "", {}) for u in _active(session, wanted)]
+
+
+def draft_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    """Companies with an unsubmitted application (or a profile still in progress) this month."""
+    form = application_form(settings)
+    found: dict[int, dict[str, Any]] = {}
+    for draft in session.exec(
+        select(FormDraft).where(FormDraft.form == APPLICATION, FormDraft.month == str(cycle.month))
+    ).all():
+        if draft.application_id is None:
+            missing = [q.field for q in form.questions if not q.optional and q.field not in draft.data]
+            found[draft.user_id] = {"form": APPLICATION, "missing": missing, "answered": len(draft.data),
+                                    "total": len(form.questions)}  # fmt: skip
+    pform = profile_form()
+    has_company = set(session.exec(select(Company.owner_user_id)).all())
+    for draft in session.exec(
+        select(FormDraft).where(FormDraft.form == PROFILE, FormDraft.updated_at >= cycle.window_opens_at)
+    ).all():
+        if draft.user_id not in has_company and draft.user_id not in found and draft.data.get("consent") == "agree":
+            missing = [q.field for q in pform.questions if q.field not in draft.data]
+            found[draft.user_id] = {"form": PROFILE, "missing": missing, "answered": len(draft.data),
+                                    "total": len(pform.questions)}  # fmt: skip
+    users = _active(session, set(found))
+    return [(u, "", found[u.id or 0]) for u in users]
+
+
+def _applications(session: Session, cycle: Cycle, status: ApplicationStatus) -> list[tuple[User, str, dict[str, Any]]]:
+    rows = session.exec(
+        select(Application, Company)
+        .join(Company)
+        .where(Application.month == str(cycle.month), Application.status == status.value)
+        .order_by(col(Application.id))
+    ).all()
+    owners = {u.id: u for u in _active(session, {c.owner_user_id for _, c in rows})}
+    out = []
+    for app, company in rows:
+        user = owners.get(company.owner_user_id)
+        if user is not None:
+            data = {"receipt_no": app.receipt_no, "product_name": app.product_name, "company": company.name,
+                    "submitted_at": app.submitted_at, "updated_at": app.updated_at}  # fmt: skip
+            out.append((user, f":{app.id}", data))
+    return out
+
+
+def applicant_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    return _applications(session, cycle, ApplicationStatus.SUBMITTED)
+
+
+def selected_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    # Officials expected at the pitch join these once departments exist (the Pitching Day issue).
+    return _applications(session, cycle, ApplicationStatus.SELECTED)
+
+
+REMINDERS: tuple[Reminder, ...] = (
+    Reminder("window_open", "reminders/window_open",
+             lambda c, s: _day(c, calendar.WINDOW_FIRST_DAY, s.window_open_notice_time, s),
+             lambda c: c.window_closes_at, window_open_recipients),
+    Reminder("draft_8th", "reminders/draft", lambda c, s: _day(c, 8, s.draft_reminder_time, s),
+             lambda c: c.window_closes_at, draft_recipients),
+    Reminder("draft_last_call", "reminders/draft",
+             lambda c, s: _day(c, calendar.WINDOW_LAST_DAY, s.last_call_time, s),
+             lambda c: c.window_closes_at, draft_recipients),
+    Reminder("receipt", "reminders/receipt", lambda c, s: c.window_closes_at + dt.timedelta(seconds=1),
+             lambda c: c.selection_at, applicant_recipients),
+    Reminder("pitch_d7", "reminders/pitch", lambda c, s: _pitch_day(c, 7, s.pitch_week_time, s),
+             lambda c: c.pitch_at, selected_recipients),
+    Reminder("pitch_d1", "reminders/pitch", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
+             lambda c: c.pitch_at, selected_recipients),
+    Reminder("pitch_day", "reminders/pitch", lambda c, s: _pitch_day(c, 0, s.pitch_morning_time, s),
+             lambda c: c.pitch_at, selected_recipients),
+)  # fmt: skip
+
+
+def due_now(session: Session, cycle: Cycle, settings: Settings, now: dt.datetime) -> list[Planned]:
+    """Every reminder of the month that is due by ``now`` and not yet moot."""
+    planned = []
+    for reminder in REMINDERS:
+        due = reminder.due(cycle, settings)
+        if not due <= now < reminder.until(cycle):
+            continue
+        for user, suffix, data in reminder.recipients(session, cycle, settings):
+            planned.append(
+                Planned(
+                    user=user,
+                    template=reminder.template,
+                    data={"cycle": cycle_data(cycle), "kind": reminder.key, **data},
+                    event_key=f"{cycle.month}:{reminder.key}{suffix}",
+                    due_at=due,
+                )
+            )
+    return planned
+
+
+def next_due(cycle: Cycle, settings: Settings, now: dt.datetime) -> dt.datetime | None:
+    times = [r.due(cycle, settings) for r in REMINDERS]
+    later = [t for t in times if t > now]
+    return min(later) if later else None
