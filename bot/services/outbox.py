@@ -88,14 +88,16 @@ def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt
         and_(Outbox.state == OutboxState.PENDING.value, Outbox.due_at <= now),
         and_(Outbox.state == OutboxState.SENDING.value, Outbox.lease_until < now),
     )
-    ids = select(Outbox.id).where(claimable).order_by(Outbox.due_at, Outbox.id).limit(limit)
+    due = select(Outbox.id).where(claimable).order_by(Outbox.due_at, Outbox.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        ids = ids.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
+    # A CTE, not "id IN (subquery)": PostgreSQL may run such a subquery again per row and so ignore
+    # its LIMIT (one worker took every row). The condition is repeated outside the CTE: PostgreSQL
+    # re-checks it on a row another transaction changed meanwhile, so a row is never claimed twice.
+    picked = due.cte("picked")
     stmt = (
         update(Outbox)
-        # The condition is repeated outside the subquery: PostgreSQL re-checks it on a row another
-        # transaction changed meanwhile, so a row is never claimed twice.
-        .where(Outbox.id.in_(ids.scalar_subquery()), claimable)  # type: ignore[union-attr]
+        .where(Outbox.id == picked.c.id, claimable)
         .values(
             state=OutboxState.SENDING.value,
             lease_until=now + lease,

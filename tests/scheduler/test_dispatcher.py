@@ -1,0 +1,198 @@
+"""The dispatcher under faults: every message ends sent or failed with its reason, once."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.calendar import Month, default_cycle
+from bot.clock import ManualClock
+from bot.database import Database
+from bot.models import Outbox, User
+from bot.sandbox.botapi import BotApiServer
+from bot.services import outbox, users
+from bot.services.outbox import Planned
+from bot.services.reminders import cycle_data
+from bot.settings import Settings
+from tests.scheduler.helpers import outbox_rows, settled
+
+CYCLE = cycle_data(default_cycle(Month(2026, 12), ZoneInfo("Asia/Seoul")))
+
+
+def plan_to(db: Database, chat_ids: list[int], now: dt.datetime, key: str = "test") -> None:
+    with db.session() as session:
+        people = [users.ensure_user(session, "telegram", str(c), now, display_name=f"u{c}") for c in chat_ids]
+        items = [Planned(p, "reminders/window_open", {"cycle": CYCLE}, key, now) for p in people]
+        outbox.plan(session, items, now)
+
+
+def chat_counts(server: BotApiServer) -> Counter[int]:
+    return Counter({chat: len(events) for chat, events in server.events.items() if events})
+
+
+@pytest.fixture
+def fast_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"send_timeout": 1.0, "send_per_chat_interval": 0.0})
+
+
+async def test_faults_end_sent_or_failed_with_reason(fast_settings: Settings, clock: ManualClock) -> None:
+    from tests.harness import running
+
+    async with running(fast_settings, clock) as harness:
+        s = harness.server
+        s.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=3001)
+        s.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=3002)
+        s.fail_next("sendMessage", 400, "Bad Request: chat not found", chat_id=3003)
+        s.fail_next("sendMessage", 502, "Bad Gateway", chat_id=3004, times=2)
+        s.fail_next("sendMessage", 200, "late", chat_id=3005, delay=1.5)  # longer than the send timeout
+        plan_to(harness.db, [3001, 3002, 3003, 3004, 3005, 3006], harness.clock.now())
+        harness.bot.app.bot_data["dispatcher"].wake()  # type: ignore[union-attr]
+
+        # The bot keeps answering people while the outbox struggles.
+        [welcome] = await harness.user(3999).send("/start")
+        assert "피칭데이" in welcome.text
+
+        await settled(harness)
+        rows = {int(r.chat_id): r for r in outbox_rows(harness)}
+        assert {c: r.state for c, r in rows.items()} == {
+            3001: "sent", 3002: "failed", 3003: "failed", 3004: "sent", 3005: "sent", 3006: "sent",
+        }  # fmt: skip
+        assert rows[3002].last_error and "blocked" in rows[3002].last_error
+        assert rows[3003].last_error and "chat not found" in rows[3003].last_error.lower()
+        assert rows[3004].attempts == 1  # retried in place, within one claim
+        with harness.session() as session:
+            blocked = session.exec(select(User).where(User.external_id == "3002")).one()
+            assert not blocked.active
+        counts = chat_counts(s)
+        assert all(counts[c] == 1 for c in (3001, 3004, 3005, 3006))
+        assert counts[3002] == 0 and counts[3003] == 0
+
+        # A blocked user who writes again is active again; new messages reach them.
+        await harness.user(3002).send("/start")
+        with harness.session() as session:
+            assert session.exec(select(User).where(User.external_id == "3002")).one().active
+
+
+async def test_a_lease_that_runs_out_is_claimed_again(db: Database) -> None:
+    now = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    plan_to(db, [4001, 4002], now)
+    lease = dt.timedelta(seconds=30)
+    with db.session() as session:
+        first = outbox.claim(session, "dead", now, 10, lease)
+        assert len(first) == 2
+        assert outbox.claim(session, "other", now + dt.timedelta(seconds=10), 10, lease) == []
+        again = outbox.claim(session, "other", now + dt.timedelta(seconds=31), 10, lease)
+        assert [r.id for r in again] == [r.id for r in first]
+        assert {r.attempts for r in again} == {2}
+        # The dead worker's late answer no longer counts.
+        assert not outbox.mark_sent(session, first[0].id or 0, "dead", now)
+        assert outbox.mark_sent(session, again[0].id or 0, "other", now)
+
+
+def dispatch_process(server: BotApiServer, database_url: str, tmp: Path, name: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PITCHBOT_TELEGRAM_TOKEN": server.token,
+        "PITCHBOT_TELEGRAM_API_URL": server.url,
+        "PITCHBOT_DATABASE_URL": database_url,
+        "PITCHBOT_FILES_DIR": str(tmp / "files"),
+        "PTB_TIMEDELTA": "1",
+        **extra,
+    }
+
+
+async def wait_for(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+def states(db: Database) -> Counter[str]:
+    with db.session() as session:
+        return Counter(r.state for r in session.exec(select(Outbox)).all())
+
+
+async def test_sigkill_mid_batch_loses_nothing(tmp_path: Path, db: Database, settings: Settings) -> None:
+    server = BotApiServer()
+    await server.start()
+    chats = list(range(5001, 5121))
+    plan_to(db, chats, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    env = dispatch_process(server, settings.database_url, tmp_path, "a", PITCHBOT_SEND_RATE="40",
+                           PITCHBOT_SEND_CONCURRENCY="1", PITCHBOT_OUTBOX_LEASE_SECONDS="2")  # fmt: skip
+    cmd = [sys.executable, "-m", "bot.cli", "dispatch"]
+    log = open(tmp_path / "dispatch.log", "wb")  # noqa: SIM115
+    first = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
+    try:
+        await wait_for(lambda: sum(chat_counts(server).values()) >= 40, 30)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        killed_at = sum(chat_counts(server).values())
+        assert killed_at < len(chats), "the batch finished before the kill; nothing was tested"
+        second = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
+        try:
+            await wait_for(lambda: states(db).get("sent", 0) == len(chats), 60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 20)
+    finally:
+        log.close()
+        await server.stop()
+    counts = chat_counts(server)
+    assert set(counts) == set(chats)  # every message arrived
+    duplicated = [c for c, n in counts.items() if n > 1]
+    assert len(duplicated) <= 1, duplicated  # at most the one in flight (concurrency 1)
+    assert max(counts.values()) <= 2
+
+
+async def test_two_dispatchers_share_the_work_without_duplicates(
+    tmp_path: Path, db: Database, settings: Settings
+) -> None:
+    server = BotApiServer()
+    await server.start()
+    chats = list(range(6001, 6301))
+    cmd = [sys.executable, "-m", "bot.cli", "dispatch"]
+    log = open(tmp_path / "dispatch.log", "wb")  # noqa: SIM115
+    procs = []
+    try:
+        for name in ("w1", "w2"):
+            env = dispatch_process(server, settings.database_url, tmp_path, name, PITCHBOT_SEND_RATE="100")
+            procs.append(await asyncio.create_subprocess_exec(*cmd, "--worker", name, env=env, stdout=log, stderr=log))
+        # Both are up and polling before the work arrives, so both can take part.
+        await wait_for(lambda: server.calls["getMe"] >= 2, 30)
+        await asyncio.sleep(0.5)
+        plan_to(db, chats, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        await wait_for(lambda: states(db).get("sent", 0) == len(chats), 60)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(proc.wait(), 20)
+        log.close()
+        await server.stop()
+    counts = chat_counts(server)
+    assert set(counts) == set(chats) and set(counts.values()) == {1}
+    with db.session() as session:
+        workers = Counter(r.claimed_by for r in session.exec(select(Outbox)).all())
+    assert set(workers) == {"w1", "w2"}, workers  # both took part
+
+
+async def test_claim_takes_at_most_its_limit(db: Database) -> None:
+    now = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    plan_to(db, list(range(4101, 4111)), now)
+    with db.session() as session:
+        first = outbox.claim(session, "a", now, 3, dt.timedelta(seconds=30))
+        second = outbox.claim(session, "b", now, 3, dt.timedelta(seconds=30))
+    assert len(first) == 3 and len(second) == 3
+    assert not {r.id for r in first} & {r.id for r in second}
