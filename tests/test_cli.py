@@ -81,7 +81,13 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "Receipt number: PD-202612-0002" in out
     assert "(the bot process restarts)" in out and "수정 내용을 저장했습니다" in out
     assert "중소기업을 위한 프로그램" in out and "신청 기간이 아닙니다" in out
-    assert "Applications received for 2026-12: 3" in out
+    # The month's reminders, through the outbox.
+    assert "⏰ tick: 1 message(s) planned and sent\n    📨 to 최미래 (미래센서):" in out
+    assert "2026년 12월 혁신제품 피칭데이 신청 접수를 시작합니다" in out
+    assert "남은 항목: 기술 분야, 기술성숙도(TRL), 제품 요약" in out and "오늘 23:59에" in out
+    assert out.count("접수하신 내용을 알려 드립니다") == 3 and "Here is what we received" in out
+    assert "the same tick again: 0 new message(s)" in out
+    assert "Applications received for 2026-12: 4" in out
 
 
 async def test_pitchbot_run_against_a_bot_api_server(tmp_path: Path, database_url: str) -> None:

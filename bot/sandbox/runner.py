@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from sqlmodel import col, select
 from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.context import AppContext
 from bot.database import Database
+from bot.models import Outbox, OutboxState
 from bot.sandbox.botapi import BotApiServer
 from bot.settings import Settings
+from scheduler.tick import TickReport
 
 
 class SandboxBot:
@@ -47,3 +53,29 @@ class SandboxBot:
         """A fresh Application over the same database: what a process restart leaves."""
         await self.stop()
         await self.start()
+
+    async def tick(self, timeout: float = 30.0) -> TickReport:
+        """One tick of the calendar at the clock's time, then waits until the outbox has sent what is due."""
+        from scheduler.jobs import run_tick
+
+        assert self.app is not None
+        report = await asyncio.to_thread(run_tick, self.app.bot_data["app"])
+        dispatcher = self.app.bot_data.get("dispatcher")
+        if dispatcher is not None:
+            dispatcher.wake()
+        await self.outbox_settled(timeout)
+        return report
+
+    async def outbox_settled(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        busy = (OutboxState.PENDING.value, OutboxState.SENDING.value)
+        while True:
+            with self.db.session() as session:
+                left = session.exec(
+                    select(Outbox.id).where(col(Outbox.state).in_(busy), Outbox.due_at <= self.clock.now())
+                ).all()
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(left)} outbox message(s) still not sent")
+            await asyncio.sleep(0.05)

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bot import calendar
 from bot.calendar import Month
 from bot.clock import ManualClock
 from bot.database import Database
@@ -46,6 +47,18 @@ class Transcript:
             if ev.buttons:
                 self.out("       " + " ".join(f"[{t}]" for t in ev.button_texts()))
 
+    def deliveries(self, actors: list[Actor], what: str) -> None:
+        """Messages people received without asking (the outbox at work)."""
+        stamp = self.clock.now().astimezone(self.tz).strftime("%m-%d %H:%M")
+        self.out(f"[{stamp}] ⏰ {what}")
+        for actor in actors:
+            user = actor.user
+            new = user.events[user.cursor :]
+            user.cursor = len(user.events)
+            for ev in new:
+                self.out(f"    📨 to {user.first_name}:")
+                self.bot([ev])
+
 
 class Actor:
     """One simulated person, whose every step lands in the transcript."""
@@ -78,7 +91,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-sim-"))
     settings = base.model_copy(
         update={"database_url": f"sqlite:///{workdir / 'sandbox.db'}", "files_dir": workdir / "files",
-                "persistence_interval": 0.2}
+                "persistence_interval": 0.2, "run_scheduler": False, "send_per_chat_interval": 0.0}
     )  # fmt: skip
     tz = settings.tz
     now = base.fake_now or dt.datetime.now(tz)
@@ -105,8 +118,21 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         green = Actor(SimUser(server, 710002, "Jane Park (Green Mobility)", "en"), t)
         daon = Actor(SimUser(server, 710003, "이서연 (다온에이아이)"), t)
         big = Actor(SimUser(server, 710004, "박대기 (대한중공업)"), t)
+        mirae = Actor(SimUser(server, 710005, "최미래 (미래센서)"), t)
+        everyone = [hanbit, green, daon, big, mirae]
 
-        t.heading(f"{month}: the application window is open")
+        clock.set(cycle.window_opens_at - dt.timedelta(days=4, hours=-14))
+        t.heading(f"Before {month}: a company asks to be told when applications open")
+        await mirae.say("/apply")
+        await mirae.press("알림 받기")
+
+        clock.set(calendar.local_at(cycle.window_opens_at.astimezone(tz).date(), settings.window_open_notice_time, tz))
+        t.heading(f"{month} 1st: the window opens, the outbox announces it")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
+
+        clock.set(cycle.window_opens_at + dt.timedelta(days=2, hours=10))
+        t.heading("Companies register and apply")
         await hanbit.say("/start")
         await hanbit.press("피칭데이 신청", 2)
         await hanbit.press("동의합니다")
@@ -208,10 +234,50 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await big.press("대기업")
         await big.say("/cancel")
 
-        clock.set(cycle.window_closes_at + dt.timedelta(hours=9))
-        t.heading("The window has closed")
+        t.heading("A company starts, and leaves its application half-done")
+        await mirae.say("/apply", 2)
+        await mirae.press("동의합니다")
+        for answer in ("미래센서", "314-86-12340", "최미래"):
+            await mirae.say(answer)
+        await mirae.press("중소기업")
+        for answer in ("서울 금천구 가산디지털1로 168", "최미래", "010-3333-4444", "mirae@miraesensor.kr"):
+            await mirae.say(answer)
+        await mirae.press("저장하기", 3)
+        await mirae.say("교량 균열 감지 센서")
+        await mirae.say("/cancel")
+
+        clock.set(calendar.local_at(dt.date(month.year, month.month, 8), settings.draft_reminder_time, tz))
+        t.heading("The 8th: a reminder to companies with an unfinished application")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
+
+        clock.set(calendar.local_at(cycle.window_closes_at.astimezone(tz).date(), settings.last_call_time, tz))
+        t.heading("The last day, 18:00: the last call")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
+        clock.advance(dt.timedelta(hours=1, minutes=30))
+        await mirae.say("/apply")
+        mirae.t.user(mirae.user, "picks 사물인터넷(IoT)")
+        await mirae.user.press("사물인터넷", 0)
+        await mirae.press("선택 완료")
+        await mirae.press("TRL 6")
+        await mirae.say("교량 하부에 부착해 미세 균열과 진동을 측정하고 이상 징후를 관리자에게 알리는 IoT 센서입니다.")
+        await mirae.say("도시기반시설본부 교량 안전점검에 적용해 점검 주기 사이의 위험을 조기에 발견합니다.")
+        await mirae.say("도시기반시설본부")
+        await mirae.press("건너뛰기")
+        await mirae.press("건너뛰기")
+        await mirae.press("제출하기")
+
+        clock.set(cycle.window_closes_at + dt.timedelta(seconds=1))
+        t.heading("The window closes: each applicant gets a receipt summary")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
+        report = await bot.tick()
+        t.deliveries(everyone, f"the same tick again: {report.planned} new message(s) (nothing is sent twice)")
+
+        clock.advance(dt.timedelta(hours=9))
+        t.heading("After the window")
         await big.say("/apply")
-        await big.press("알림 받기")
         await hanbit.say("/status")
     finally:
         await bot.stop()

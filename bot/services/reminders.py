@@ -73,6 +73,12 @@ def window_open_recipients(
     return [(u, "", {}) for u in _active(session, wanted)]
 
 
+def _told_ineligible(draft: FormDraft) -> bool:
+    """The last answer was refused as ineligible (not an SME, TRL below 6): no nagging."""
+    size, trl = draft.pending.get("size"), str(draft.pending.get("trl", ""))
+    return size in ("midsize", "large") or (trl.isdigit() and int(trl) < 6)
+
+
 def draft_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
     """Companies with an unsubmitted application (or a profile still in progress) this month."""
     form = application_form(settings)
@@ -80,7 +86,7 @@ def draft_recipients(session: Session, cycle: Cycle, settings: Settings) -> list
     for draft in session.exec(
         select(FormDraft).where(FormDraft.form == APPLICATION, FormDraft.month == str(cycle.month))
     ).all():
-        if draft.application_id is None:
+        if draft.application_id is None and not _told_ineligible(draft):
             missing = [q.field for q in form.questions if not q.optional and q.field not in draft.data]
             found[draft.user_id] = {"form": APPLICATION, "missing": missing, "answered": len(draft.data),
                                     "total": len(form.questions)}  # fmt: skip
@@ -89,7 +95,8 @@ def draft_recipients(session: Session, cycle: Cycle, settings: Settings) -> list
     for draft in session.exec(
         select(FormDraft).where(FormDraft.form == PROFILE, FormDraft.updated_at >= cycle.window_opens_at)
     ).all():
-        if draft.user_id not in has_company and draft.user_id not in found and draft.data.get("consent") == "agree":
+        fresh = draft.user_id not in has_company and draft.user_id not in found
+        if fresh and draft.data.get("consent") == "agree" and not _told_ineligible(draft):
             missing = [q.field for q in pform.questions if q.field not in draft.data]
             found[draft.user_id] = {"form": PROFILE, "missing": missing, "answered": len(draft.data),
                                     "total": len(pform.questions)}  # fmt: skip

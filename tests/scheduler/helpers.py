@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 from typing import Any
 
 from sqlmodel import select
 
 from bot.models import Company, Outbox, User
 from bot.services import users
-from scheduler.jobs import run_tick
 from tests.harness import Harness
 
 
@@ -27,24 +24,11 @@ def make_company(harness: Harness, tg_id: int, name: str, brn: str) -> User:
 async def tick_and_send(harness: Harness, at: dt.datetime) -> int:
     """Moves the clock, ticks once, and waits until the bot's dispatcher has sent everything due."""
     harness.clock.set(at)
-    report = await asyncio.to_thread(run_tick, harness.bot.app.bot_data["app"])  # type: ignore[union-attr]
-    harness.bot.app.bot_data["dispatcher"].wake()  # type: ignore[union-attr]
-    await settled(harness)
-    return report.planned
+    return (await harness.bot.tick()).planned
 
 
 async def settled(harness: Harness, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with harness.session() as session:
-            busy = session.exec(
-                select(Outbox).where(Outbox.state.in_(["pending", "sending"]), Outbox.due_at <= harness.clock.now())  # type: ignore[attr-defined]
-            ).all()
-        if not busy:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{len(busy)} outbox rows still not sent")
-        await asyncio.sleep(0.05)
+    await harness.bot.outbox_settled(timeout)
 
 
 def outbox_rows(harness: Harness, **where: Any) -> list[Outbox]:
