@@ -52,7 +52,7 @@ def run() -> None:
     ctx = AppContext.create(settings)
     ctx.db.upgrade()
     application = build_application(ctx, settings.telegram_token.get_secret_value())
-    application.run_polling(timeout=30, drop_pending_updates=False)
+    application.run_polling(timeout=settings.poll_timeout, drop_pending_updates=False)
 
 
 @db_app.command("upgrade")

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Seoul"
     organizer_ids: Annotated[tuple[int, ...], NoDecode] = ()
     fake_now: dt.datetime | None = None
+    # Seconds a getUpdates long poll may wait; a stop waits for the poll in flight to return.
+    poll_timeout: int = Field(default=30, ge=0, le=50)
 
     # Clock times of the month's events, local time; the plan leaves them open.
     selection_time: dt.time = dt.time(10, 0)

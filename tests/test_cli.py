@@ -101,6 +101,7 @@ async def test_pitchbot_run_against_a_bot_api_server(tmp_path: Path, database_ur
         "PITCHBOT_FAKE_NOW": "2026-12-03T10:00+09:00",
         "PITCHBOT_DATABASE_URL": database_url,
         "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
+        "PITCHBOT_POLL_TIMEOUT": "1",
     }
     log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log)
@@ -125,3 +126,43 @@ async def test_pitchbot_run_against_a_bot_api_server(tmp_path: Path, database_ur
     with db.session() as session:
         assert session.exec(select(Application)).one().receipt_no == "PD-202612-0001"
     db.dispose()
+
+
+async def test_the_bot_process_ticks_at_the_next_due_time(tmp_path: Path, database_url: str) -> None:
+    """JobQueue runs the tick when the next reminder falls due, and the in-process dispatcher sends it."""
+    import datetime as dt
+
+    from bot.models import Subscription
+    from bot.services import users as user_service
+
+    db = Database(database_url)
+    db.upgrade()
+    with db.session() as session:
+        person = user_service.ensure_user(session, "telegram", "5101", dt.datetime.now(dt.UTC), display_name="구독자")
+        user_service.subscribe(session, person, user_service.TOPIC_WINDOW_OPEN, dt.datetime.now(dt.UTC))
+        assert session.exec(select(Subscription)).one()
+    db.dispose()
+    server = BotApiServer()
+    await server.start()
+    env = {
+        **os.environ,
+        "PITCHBOT_TELEGRAM_TOKEN": server.token,
+        "PITCHBOT_TELEGRAM_API_URL": server.url,
+        # Two seconds before the window opens and the announcement falls due (1 Dec 09:00).
+        "PITCHBOT_FAKE_NOW": "2026-12-01T08:59:57+09:00",
+        "PITCHBOT_DATABASE_URL": database_url,
+        "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
+        "PITCHBOT_POLL_TIMEOUT": "1",
+    }
+    log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log)
+    try:
+        [notice] = await server.wait_events(5101, 0, 1, timeout=30)
+        assert "신청 접수를 시작합니다" in notice.text
+        await asyncio.sleep(1.5)
+        assert len(server.events[5101]) == 1  # and only once
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 20)
+        await server.stop()
+        log.close()

@@ -117,3 +117,15 @@ async def test_planning_twice_makes_one_row(harness: Harness) -> None:
         assert outbox.plan(session, [item, item], now) == 1
         assert outbox.plan(session, [item], now) == 0
         assert len(session.exec(select(Outbox)).all()) == 1
+
+
+async def test_no_draft_reminder_for_a_company_told_it_is_not_eligible(harness: Harness) -> None:
+    big = harness.user(2301, "대기업")
+    await big.send("/apply", expect=2)
+    await big.press("동의합니다")
+    await big.send("대한중공업")
+    await big.send(OTHER_BRN)
+    await big.send("박대기")
+    await big.press("대기업")
+    await big.send("/cancel")
+    assert await tick_and_send(harness, dt.datetime(2026, 12, 8, 9, 0, tzinfo=KST)) == 0
