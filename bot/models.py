@@ -31,7 +31,9 @@ class CompanySize(enum.StrEnum):
 class ApplicationStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     WITHDRAWN = "withdrawn"
-    SELECTED = "selected"  # set by the selection on the 15th
+    SELECTED = "selected"  # set when the selection is released on the 15th
+    WAITLISTED = "waitlisted"
+    NOT_SELECTED = "not_selected"
 
 
 class OutboxState(enum.StrEnum):
@@ -108,6 +110,10 @@ class Application(SQLModel, table=True):
     deck_file_name: str | None = Field(default=None, max_length=255)
     deck_file_size: int | None = None
     deck_path: str | None = Field(default=None, max_length=500)
+    # The organizer's hand in the selection: "in" or "out" overrides the ranking; None follows it.
+    placement: str | None = Field(default=None, max_length=8)
+    feedback: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    responsible_departments: str | None = Field(default=None, max_length=500)
     submitted_at: dt.datetime = _time()
     withdrawn_at: dt.datetime | None = _time(nullable=True)
     updated_at: dt.datetime = _time()
@@ -214,3 +220,52 @@ class CyclePhase(SQLModel, table=True):
     month: str = Field(primary_key=True, max_length=7)
     phase: str = Field(max_length=16)
     updated_at: dt.datetime = _time()
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use link that grants a role; it expires."""
+
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    role: str = Field(max_length=16)
+    department: str | None = Field(default=None, max_length=200)
+    created_by: int | None = None
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime = _time()
+    used_by: int | None = None
+    used_at: dt.datetime | None = _time(nullable=True)
+
+
+class Review(SQLModel, table=True):
+    """One reviewer's assignment to one application, and their scores (1–5 each) once given."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=Column(Integer, ForeignKey("applications.id"), nullable=False, index=True))
+    reviewer_user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, index=True))
+    innovation: int | None = None  # 혁신성
+    safety: int | None = None  # 안전성
+    applicability: int | None = None  # 시정 적용가능성
+    economy: int | None = None  # 경제성
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    conflict: bool = False
+    assigned_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class Selection(SQLModel, table=True):
+    """A month's confirmed selection; results go out at ``release_at`` (held until selection day)."""
+
+    __tablename__ = "selections"
+
+    month: str = Field(primary_key=True, max_length=7)
+    confirmed_by: int | None = None
+    confirmed_at: dt.datetime = _time()
+    release_at: dt.datetime = _time()
+    released_at: dt.datetime | None = _time(nullable=True)
+    # Application ids as decided at confirmation: {"selected": [...], "waitlisted": [...], "not_selected": [...]}
+    decided: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

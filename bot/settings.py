@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     selection_time: dt.time = dt.time(10, 0)
     pitch_time: dt.time = dt.time(14, 0)
     selected_count: int = Field(default=6, ge=1, le=50)
+    waitlist_count: int = Field(default=3, ge=0, le=50)
+    # 0: the whole committee reviews every application; N: N reviewers each, balanced.
+    reviewers_per_application: int = Field(default=0, ge=0, le=50)
+    # Weights of 혁신성, 안전성, 시정 적용가능성, 경제성 (equal by default).
+    score_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+    review_reminder_time: dt.time = dt.time(10, 0)  # on the day before selection day
+    invitation_days: int = Field(default=7, ge=1, le=90)
 
     summary_max_chars: int = Field(default=1000, ge=100, le=3000)
     deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

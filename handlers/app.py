@@ -8,12 +8,15 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
 from bot.context import AppContext
-from handlers import apply, common, menu, status
+from handlers import apply, common, invite, menu, review, selection, status
 from handlers.persistence import DbPersistence
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "apply", "status", "profile", "schedule", "help", "language", "cancel", "back")
+COMMANDS = (
+    "start", "apply", "status", "profile", "schedule", "help", "language", "cancel", "back", "review", "selection",
+    "invite",
+)  # fmt: skip
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -67,8 +70,8 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
     )
     application.bot_data["app"] = ctx
     application.add_handler(apply.conversation(), group=0)
-    for handler in menu.handlers() + status.handlers():
-        application.add_handler(handler, group=0)
+    for handler in menu.handlers() + status.handlers() + review.handlers() + selection.handlers() + invite.handlers():
+        application.add_handler(handler, group=0)  # type: ignore[arg-type]
     application.add_handler(CommandHandler("cancel", _cancel_outside), group=0)
     # Last in the same group: only what nothing above handled reaches them.
     for handler in menu.fallback_handlers():

@@ -29,7 +29,7 @@ from bot.models import FormDraft
 from bot.services import applications, companies, cycles, drafts, users
 from bot.services.drafts import Step
 from bot.validators import FileInput, Invalid
-from handlers import menu, status
+from handlers import invite, menu, review, selection, status
 from handlers.common import (
     Keyboard,
     Who,
@@ -513,7 +513,8 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         ]
 
     leave = [CommandHandler(name, _ending(fn)) for name, fn in menu.MENU_COMMANDS.items()]
-    leave += [CommandHandler("status", _ending(status.show))]
+    leave += [CommandHandler("status", _ending(status.show)), CommandHandler("review", _ending(review.show_list))]
+    leave += [CommandHandler("selection", _ending(selection.show)), CommandHandler("invite", _ending(invite.create))]
     leave += [CallbackQueryHandler(_ending(fn), pattern=f"^{data}$") for data, fn in menu.MENU_BUTTONS.items()]
     leave += [CallbackQueryHandler(_ending(status.show), pattern=r"^m:status$")]
 

@@ -13,7 +13,7 @@ from telegram.ext import (
 )
 
 from bot.calendar import Month
-from bot.services import cycles, users
+from bot.services import cycles, invitations, users
 from handlers.common import app_ctx, menu_rows, render, reply, settle_query, who
 
 
@@ -21,9 +21,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     w = who(update, context)
     now = ctx.clock.now()
+    payload = context.args[0] if context.args else ""
     with ctx.db.session() as session:
-        if context.args:
-            users.remember_start_payload(session, w.user, context.args[0], now)
+        if payload:
+            users.remember_start_payload(session, w.user, payload, now)
+    if payload.startswith(invitations.PREFIX):
+        from handlers import invite
+
+        await invite.accept(update, context, w, payload)
+        return
+    with ctx.db.session() as session:
         status = cycles.window_status(session, now, ctx.settings)
         cycle = status.open_cycle or cycles.get_cycle(session, Month.of(now, ctx.settings.tz), ctx.settings)
     tg = update.effective_user

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import calendar
-from bot.calendar import Month
-from bot.models import CyclePhase
-from bot.services import audit, cycles, outbox, reminders
+from bot.calendar import Cycle, Month
+from bot.models import CyclePhase, Selection
+from bot.services import audit, cycles, outbox, reminders, review, selection
 from bot.settings import Settings
 
 
@@ -44,8 +44,34 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
             session.commit()
             report.transitions.append((str(month), old, current))
         report.planned += outbox.plan(session, reminders.due_now(session, cycle, settings, now), now)
+        report.planned += _committee(session, cycle, current, settings, now, upcoming)
         nxt = reminders.next_due(cycle, settings, now)
         if nxt is not None:
             upcoming.append(nxt)
+    report.planned += selection.release_due(session, settings, now)
+    held = session.exec(select(Selection.release_at).where(col(Selection.released_at).is_(None))).all()
+    upcoming += [t for t in held if t > now]
     report.next_due = min(upcoming) if upcoming else None
     return report
+
+
+def _committee(
+    session: Session, cycle: Cycle, current: str, settings: Settings, now: dt.datetime, upcoming: list[dt.datetime]
+) -> int:
+    """After the window: assign the committee, tell reviewers, remind those with missing scores."""
+    month = str(cycle.month)
+    if current not in ("review", "selected") or review.confirmed(session, month):
+        return 0
+    if review.assign(session, month, settings, now):
+        session.commit()
+    data = reminders.cycle_data(cycle)
+    planned = 0
+    if current == "review":
+        planned += outbox.plan(session, review.assignment_notices(session, month, cycle, settings, data), now)
+    selection_day = cycle.selection_at.astimezone(settings.tz).date()
+    due = calendar.local_at(selection_day - dt.timedelta(days=1), settings.review_reminder_time, settings.tz)
+    if due <= now < cycle.selection_at:
+        planned += outbox.plan(session, review.missing_score_notices(session, month, cycle, settings, data, due), now)
+    elif now < due:
+        upcoming.append(due)
+    return planned

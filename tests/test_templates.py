@@ -39,7 +39,9 @@ def sample_context() -> dict[str, object]:
 
 def context_for(key: str) -> dict[str, object]:
     ctx = sample_context()
-    if key.startswith("reminders/"):
+    if key.startswith(("review/", "selection/", "results/", "invite/")):
+        _committee_context(key, ctx)
+    if key.startswith(("reminders/", "results/", "review/assigned", "review/missing")):
         # Outbox rows carry plain data, decoded from JSON: the cycle is a dict here.
         from bot.services.outbox import decode, encode
         from bot.services.reminders import cycle_data
@@ -50,6 +52,24 @@ def context_for(key: str) -> dict[str, object]:
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
         })))  # fmt: skip
     return ctx
+
+
+def _committee_context(key: str, ctx: dict[str, object]) -> None:
+    when = dt.datetime(2026, 12, 14, 14, 59, 59, tzinfo=dt.UTC)
+    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, placement="in", departments=HOSTILE,
+                          responsible_departments=None, feedback=HOSTILE, submitted_at=when, id=1)  # fmt: skip
+    company = SimpleNamespace(name=HOSTILE)
+    ranked = SimpleNamespace(application=app, company=company, mean=4.25, reviews=3, assigned=4, spread=1.5)
+    unreviewed = SimpleNamespace(application=app, company=company, mean=None, reviews=0, assigned=2, spread=None)
+    ctx.update(
+        role="reviewer", department=HOSTILE, link="https://t.me/bot?start=inv_x", expires_at=when, month="2026-12",
+        done=1, total=2, deadline=when, confirmed=None, released=False, count=2, result="selected", held=True,
+        release_at=when, sent=3, selected=6, waitlisted=3, not_selected=2, selected_count=6, waitlist_count=3,
+        comment=HOSTILE, criteria=[{"key": "innovation", "value": 4}, {"key": "safety", "value": None}],
+        app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE,
+    )  # fmt: skip
+    if key.startswith("selection/board"):
+        ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]
 
 
 def all_keys() -> list[str]:

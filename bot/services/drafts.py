@@ -196,3 +196,21 @@ def selection(draft: FormDraft, q: Question) -> list[str]:
         return pending
     saved = draft.data.get(q.field)
     return list(saved) if isinstance(saved, list) else []
+
+
+def hold_input(session: Session, user_id: int, key: str, data: dict[str, Any], now: dt.datetime) -> None:
+    """Remembers what a free-text answer will be for (a comment, feedback...), across restarts."""
+    draft = get_draft(session, user_id, key) or FormDraft(user_id=user_id, form=key, created_at=now)
+    draft.data, draft.pending, draft.current, draft.updated_at = dict(data), {}, None, now
+    session.add(draft)
+    session.commit()
+
+
+def take_input(session: Session, user_id: int, key: str) -> dict[str, Any] | None:
+    """What :func:`hold_input` remembered, forgotten as it is taken."""
+    draft = get_draft(session, user_id, key)
+    if draft is None:
+        return None
+    data = dict(draft.data)
+    delete_draft(session, draft)
+    return data

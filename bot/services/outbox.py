@@ -52,8 +52,9 @@ class Planned:
     due_at: dt.datetime
 
 
-def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
-    """Inserts the messages that are not planned yet; returns how many were new. Commits."""
+def plan(session: Session, items: Iterable[Planned], now: dt.datetime, commit: bool = True) -> int:
+    """Inserts the messages that are not planned yet; returns how many were new. With ``commit=False``
+    the rows join the caller's transaction, so a workflow step and its messages land together."""
     rows = [
         {
             "recipient_user_id": item.user.id,
@@ -77,8 +78,9 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
     for start in range(0, len(rows), 500):
         stmt = insert(Outbox).values(rows[start : start + 500])
         stmt = stmt.on_conflict_do_nothing(index_elements=["recipient_user_id", "event_key"])
-        new += session.execute(stmt.returning(Outbox.id)).all().__len__()  # type: ignore[attr-defined]
-    session.commit()
+        new += len(session.execute(stmt.returning(Outbox.id)).all())  # type: ignore[attr-defined]
+    if commit:
+        session.commit()
     return new
 
 

@@ -1,0 +1,73 @@
+"""Single-use, expiring invitation links that grant a role (reviewer, official)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.errors import Refused
+from bot.models import Invitation, Role, User
+from bot.services import audit, users
+from bot.settings import Settings
+
+PREFIX = "inv_"
+
+
+def create(
+    session: Session, organizer: User, role: Role, settings: Settings, now: dt.datetime, department: str | None = None
+) -> Invitation:
+    if not users.has_role(session, organizer, Role.ORGANIZER, settings):
+        raise Refused("not_allowed")
+    if role is Role.OFFICIAL and not department:
+        raise Refused("department_needed")
+    if role is Role.ORGANIZER:
+        raise Refused("not_allowed")
+    invitation = Invitation(
+        token=secrets.token_urlsafe(18),
+        role=role.value,
+        department=department,
+        created_by=organizer.id,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=settings.invitation_days),
+    )
+    session.add(invitation)
+    session.flush()
+    audit.record(session, now, organizer.id, "invitation_created", "invitation", invitation.id, role=role.value,
+                 department=department)  # fmt: skip
+    session.commit()
+    return invitation
+
+
+def payload(invitation: Invitation) -> str:
+    """The /start payload: Telegram allows 64 characters of A-Z, a-z, 0-9, _ and -."""
+    return PREFIX + invitation.token
+
+
+def accept(session: Session, user: User, start_payload: str, now: dt.datetime) -> Invitation:
+    token = start_payload.removeprefix(PREFIX)
+    invitation = session.exec(select(Invitation).where(Invitation.token == token)).first()
+    if invitation is None:
+        raise Refused("invitation_unknown")
+    if invitation.used_at is not None:
+        if invitation.used_by == user.id:
+            return invitation
+        raise Refused("invitation_used")
+    if invitation.expires_at <= now:
+        raise Refused("invitation_expired")
+    # One statement takes the invitation, so two people opening the same link cannot both have it.
+    taken = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, col(Invitation.used_at).is_(None))
+        .values(used_by=user.id, used_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if not taken:
+        session.rollback()
+        raise Refused("invitation_used")
+    users.grant_role(  # commits the taking and the role together
+        session, user.channel, user.external_id, Role(invitation.role), now, department=invitation.department,
+        granted_by=invitation.created_by,
+    )  # fmt: skip
+    return invitation

@@ -1,0 +1,255 @@
+"""The expert committee's review: assignment, scores with a labelled 1–5 scale, comments, conflicts of
+interest, and the ranking. Reviewers see only their own scores; companies never see any."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from bot.calendar import Cycle
+from bot.errors import Refused
+from bot.models import Application, ApplicationStatus, Company, Review, Role, RoleGrant, Selection, User
+from bot.services import audit
+from bot.services.outbox import Planned
+from bot.settings import Settings
+
+CRITERIA = ("innovation", "safety", "applicability", "economy")
+SCALE = (1, 2, 3, 4, 5)
+
+
+def reviewers(session: Session) -> list[User]:
+    ids = session.exec(select(RoleGrant.user_id).where(RoleGrant.role == Role.REVIEWER.value)).all()
+    if not ids:
+        return []
+    found = session.exec(select(User).where(col(User.id).in_(ids), User.active == True)).all()  # noqa: E712
+    return sorted(found, key=lambda u: u.id or 0)
+
+
+def submitted(session: Session, month: str) -> list[Application]:
+    return list(
+        session.exec(
+            select(Application)
+            .where(Application.month == month, Application.status == ApplicationStatus.SUBMITTED.value)
+            .order_by(col(Application.id))
+        ).all()
+    )
+
+
+def assign(session: Session, month: str, settings: Settings, now: dt.datetime) -> list[Review]:
+    """Gives every submitted application its reviewers: the whole committee, or N each with the load
+    balanced. Idempotent: only what is missing is added (a reviewer who joins late gets the month's
+    applications in whole-committee mode). Does not commit."""
+    committee = reviewers(session)
+    if not committee or confirmed(session, month):
+        return []
+    added = []
+    existing = session.exec(select(Review).join(Application).where(Application.month == month)).all()
+    by_app: dict[int, set[int]] = {}
+    load: Counter[int] = Counter({u.id or 0: 0 for u in committee})
+    for r in existing:
+        by_app.setdefault(r.application_id, set()).add(r.reviewer_user_id)
+        if not r.conflict:
+            load[r.reviewer_user_id] += 1
+    per_app = settings.reviewers_per_application or len(committee)
+    for app in submitted(session, month):
+        assert app.id is not None
+        have = by_app.setdefault(app.id, set())
+        active = [r for r in existing if r.application_id == app.id and not r.conflict]
+        want = per_app - len(active)
+        candidates = sorted((u for u in committee if u.id not in have), key=lambda u: (load[u.id or 0], u.id))
+        for reviewer in candidates[: max(want, 0)]:
+            review = Review(application_id=app.id, reviewer_user_id=reviewer.id or 0, assigned_at=now, updated_at=now)
+            session.add(review)
+            have.add(reviewer.id or 0)
+            load[reviewer.id or 0] += 1
+            added.append(review)
+    session.flush()
+    for review in added:
+        audit.record(session, now, None, "review_assigned", "application", review.application_id,
+                     reviewer=review.reviewer_user_id)  # fmt: skip
+    return added
+
+
+def review_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:
+    """Scores are wanted by the end of the day before selection day."""
+    day = cycle.selection_at.astimezone(settings.tz).date() - dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=settings.tz).astimezone(dt.UTC)
+
+
+def confirmed(session: Session, month: str) -> bool:
+    return session.get(Selection, month) is not None
+
+
+@dataclass(frozen=True)
+class Assigned:
+    review: Review
+    application: Application
+    complete: bool
+
+
+def my_reviews(session: Session, reviewer: User, month: str | None = None) -> list[Assigned]:
+    stmt = (
+        select(Review, Application)
+        .join(Application)
+        .where(
+            Review.reviewer_user_id == reviewer.id,
+            Review.conflict == False,  # noqa: E712
+        )
+    )
+    if month is not None:
+        stmt = stmt.where(Application.month == month)
+    rows = session.exec(stmt.order_by(col(Application.month).desc(), col(Application.id))).all()
+    return [Assigned(r, a, is_complete(r)) for r, a in rows]
+
+
+def is_complete(review: Review) -> bool:
+    return all(getattr(review, c) is not None for c in CRITERIA)
+
+
+def _own(session: Session, reviewer: User, review_id: int, settings: Settings) -> tuple[Review, Application]:
+    from bot.services import users
+
+    review = session.get(Review, review_id)
+    if review is None or review.reviewer_user_id != reviewer.id or review.conflict:
+        raise Refused("not_allowed")
+    if not users.has_role(session, reviewer, Role.REVIEWER, settings):
+        raise Refused("not_allowed")
+    app = session.get(Application, review.application_id)
+    assert app is not None
+    if confirmed(session, app.month):
+        raise Refused("selection_confirmed")
+    return review, app
+
+
+def score(
+    session: Session, reviewer: User, review_id: int, criterion: str, value: int, settings: Settings, now: dt.datetime
+) -> Review:
+    if criterion not in CRITERIA or value not in SCALE:
+        raise Refused("not_allowed")
+    review, _ = _own(session, reviewer, review_id, settings)
+    old = getattr(review, criterion)
+    setattr(review, criterion, value)
+    review.updated_at = now
+    session.add(review)
+    audit.record(session, now, reviewer.id, "score", "review", review.id, criterion=criterion, old=old, new=value)
+    session.commit()
+    return review
+
+
+def comment(
+    session: Session, reviewer: User, review_id: int, text: str, settings: Settings, now: dt.datetime
+) -> Review:
+    review, _ = _own(session, reviewer, review_id, settings)
+    review.comment = text.strip()[:2000] or None
+    review.updated_at = now
+    session.add(review)
+    audit.record(session, now, reviewer.id, "review_comment", "review", review.id, length=len(review.comment or ""))
+    session.commit()
+    return review
+
+
+def declare_conflict(session: Session, reviewer: User, review_id: int, settings: Settings, now: dt.datetime) -> Review:
+    """A conflict of interest removes the reviewer (and any scores given) from that application."""
+    review, _ = _own(session, reviewer, review_id, settings)
+    review.conflict = True
+    for criterion in CRITERIA:
+        setattr(review, criterion, None)
+    review.updated_at = now
+    session.add(review)
+    audit.record(session, now, reviewer.id, "conflict_of_interest", "review", review.id,
+                 application=review.application_id)  # fmt: skip
+    session.commit()
+    return review
+
+
+@dataclass(frozen=True)
+class Ranked:
+    application: Application
+    company: Company
+    mean: float | None
+    reviews: int
+    assigned: int
+    spread: float | None  # highest minus lowest weighted score: disagreement at a glance
+
+
+def weighted(review: Review, weights: tuple[float, ...]) -> float:
+    values = [getattr(review, c) for c in CRITERIA]
+    return sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
+
+
+def ranking(session: Session, month: str, settings: Settings) -> list[Ranked]:
+    """Mean weighted score over complete reviews, best first; ties go to more reviews, then the earlier
+    application; applications without any complete review come last."""
+    rows = []
+    apps = session.exec(
+        select(Application, Company)
+        .join(Company)
+        .where(Application.month == month, col(Application.status).in_(_RANKABLE))
+        .order_by(col(Application.id))
+    ).all()
+    reviews = session.exec(select(Review).join(Application).where(Application.month == month)).all()
+    for app, company in apps:
+        mine = [r for r in reviews if r.application_id == app.id and not r.conflict]
+        scores = [weighted(r, settings.score_weights) for r in mine if is_complete(r)]
+        mean = round(statistics.fmean(scores), 2) if scores else None
+        spread = round(max(scores) - min(scores), 2) if scores else None
+        rows.append(Ranked(app, company, mean, len(scores), len(mine), spread))
+    rows.sort(key=lambda r: (r.mean is None, -(r.mean or 0), -r.reviews, r.application.submitted_at, r.application.id))
+    return rows
+
+
+_RANKABLE = (
+    ApplicationStatus.SUBMITTED.value,
+    ApplicationStatus.SELECTED.value,
+    ApplicationStatus.WAITLISTED.value,
+    ApplicationStatus.NOT_SELECTED.value,
+)
+
+
+def assignment_notices(
+    session: Session, month: str, cycle: Cycle, settings: Settings, cycle_data: dict[str, object]
+) -> list[Planned]:
+    """One message per reviewer: how many applications, and by when."""
+    counts: Counter[int] = Counter()
+    for review in session.exec(select(Review).join(Application).where(Application.month == month)).all():
+        if not review.conflict:
+            counts[review.reviewer_user_id] += 1
+    people = {u.id: u for u in reviewers(session)}
+    deadline = review_deadline(cycle, settings)
+    return [
+        Planned(
+            people[uid],
+            "review/assigned",
+            {"cycle": cycle_data, "count": n, "deadline": deadline},
+            f"{month}:review_assigned",
+            cycle.window_closes_at,
+        )
+        for uid, n in sorted(counts.items())
+        if uid in people
+    ]
+
+
+def missing_score_notices(
+    session: Session, month: str, cycle: Cycle, settings: Settings, cycle_data: dict[str, object], due: dt.datetime
+) -> list[Planned]:
+    people = {u.id: u for u in reviewers(session)}
+    missing: Counter[int] = Counter()
+    for review in session.exec(select(Review).join(Application).where(Application.month == month)).all():
+        if not review.conflict and not is_complete(review):
+            missing[review.reviewer_user_id] += 1
+    deadline = review_deadline(cycle, settings)
+    return [
+        Planned(
+            people[uid],
+            "review/missing",
+            {"cycle": cycle_data, "count": n, "deadline": deadline},
+            f"{month}:review_missing",
+            due,
+        )
+        for uid, n in sorted(missing.items())
+        if uid in people
+    ]

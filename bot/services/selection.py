@@ -1,0 +1,181 @@
+"""The organizers' selection: the proposal from the ranking, moves in and out, feedback, responsible
+departments, confirmation, and the release of results (held until selection day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from bot.calendar import Month
+from bot.errors import Refused
+from bot.models import Application, ApplicationStatus, Company, Role, Selection, User
+from bot.services import audit, cycles, outbox, review, users
+from bot.services.outbox import Planned
+from bot.services.reminders import cycle_data
+from bot.services.review import Ranked
+from bot.settings import Settings
+
+PLACEMENTS = ("in", "out")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    month: str
+    selected: list[Ranked]
+    waitlisted: list[Ranked]
+    not_selected: list[Ranked]
+    confirmed: Selection | None
+
+
+def _organizer(session: Session, user: User, settings: Settings) -> None:
+    if not users.has_role(session, user, Role.ORGANIZER, settings):
+        raise Refused("not_allowed")
+
+
+def proposal(session: Session, month: str, settings: Settings) -> Proposal:
+    """The ranking's top N (organizer's "in" first, "out" never), then the waitlist, then the rest."""
+    ranked = review.ranking(session, month, settings)
+    forced = [r for r in ranked if r.application.placement == "in"]
+    free = [r for r in ranked if r.application.placement is None]
+    selected = forced + free[: max(0, settings.selected_count - len(forced))]
+    chosen = {r.application.id for r in selected}
+    remaining = [r for r in ranked if r.application.id not in chosen]
+    return Proposal(
+        month,
+        selected,
+        remaining[: settings.waitlist_count],
+        remaining[settings.waitlist_count :],
+        session.get(Selection, month),
+    )
+
+
+def _open_app(session: Session, organizer: User, app_id: int, settings: Settings) -> Application:
+    _organizer(session, organizer, settings)
+    app = session.get(Application, app_id)
+    if app is None or app.status == ApplicationStatus.WITHDRAWN.value:
+        raise Refused("not_found")
+    if session.get(Selection, app.month) is not None:
+        raise Refused("selection_confirmed")
+    return app
+
+
+def place(
+    session: Session, organizer: User, app_id: int, placement: str | None, settings: Settings, now: dt.datetime
+) -> Application:
+    if placement is not None and placement not in PLACEMENTS:
+        raise Refused("not_allowed")
+    app = _open_app(session, organizer, app_id, settings)
+    old, app.placement = app.placement, placement
+    session.add(app)
+    audit.record(session, now, organizer.id, "selection_placement", "application", app.id, old=old, new=placement)
+    session.commit()
+    return app
+
+
+def set_feedback(
+    session: Session, organizer: User, app_id: int, text: str, settings: Settings, now: dt.datetime
+) -> Application:
+    app = _open_app(session, organizer, app_id, settings)
+    app.feedback = text.strip()[:1500] or None
+    session.add(app)
+    audit.record(session, now, organizer.id, "selection_feedback", "application", app.id)
+    session.commit()
+    return app
+
+
+def set_departments(
+    session: Session, organizer: User, app_id: int, text: str, settings: Settings, now: dt.datetime
+) -> Application:
+    app = _open_app(session, organizer, app_id, settings)
+    app.responsible_departments = text.strip()[:500] or None
+    session.add(app)
+    audit.record(session, now, organizer.id, "responsible_departments", "application", app.id,
+                 departments=app.responsible_departments)  # fmt: skip
+    session.commit()
+    return app
+
+
+def confirm(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Selection:
+    """Freezes the selection. Before selection day the results are held until then; after, they go out
+    at once. Scores and placements can no longer change."""
+    _organizer(session, organizer, settings)
+    if session.get(Selection, month) is not None:
+        raise Refused("selection_confirmed")
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    if cycle.window_open(now) or now < cycle.window_opens_at:
+        raise Refused("selection_too_early")
+    prop = proposal(session, month, settings)
+    if not prop.selected:
+        raise Refused("selection_empty")
+    for r in prop.selected:
+        if not r.application.responsible_departments:
+            # The company's own wish stands unless the organizer recorded otherwise.
+            r.application.responsible_departments = r.application.departments
+            session.add(r.application)
+    decided = {
+        "selected": [r.application.id for r in prop.selected],
+        "waitlisted": [r.application.id for r in prop.waitlisted],
+        "not_selected": [r.application.id for r in prop.not_selected],
+    }
+    selection = Selection(
+        month=month, confirmed_by=organizer.id, confirmed_at=now, release_at=max(now, cycle.selection_at),
+        decided=decided,
+    )  # fmt: skip
+    session.add(selection)
+    audit.record(session, now, organizer.id, "selection_confirmed", "cycle", month, **decided,
+                 release_at=selection.release_at.isoformat())  # fmt: skip
+    session.commit()
+    if selection.release_at <= now:
+        release(session, month, settings, now)
+    return selection
+
+
+_RESULT = {
+    "selected": (ApplicationStatus.SELECTED, "results/selected"),
+    "waitlisted": (ApplicationStatus.WAITLISTED, "results/waitlisted"),
+    "not_selected": (ApplicationStatus.NOT_SELECTED, "results/not_selected"),
+}
+
+
+def release(session: Session, month: str, settings: Settings, now: dt.datetime) -> int:
+    """Sets every application's result and plans every result message, in one transaction."""
+    selection = session.get(Selection, month)
+    if selection is None or selection.released_at is not None:
+        return 0
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    data = cycle_data(cycle)
+    planned = []
+    for key, (status, template) in _RESULT.items():
+        ids = selection.decided.get(key, [])
+        for position, app_id in enumerate(ids, start=1):
+            app = session.get(Application, app_id)
+            if app is None:
+                continue
+            company = session.get(Company, app.company_id)
+            owner = session.get(User, company.owner_user_id) if company else None
+            app.status = status.value
+            session.add(app)
+            if owner is None or company is None:
+                continue
+            planned.append(
+                Planned(owner, template, {
+                    "cycle": data, "company": company.name, "product_name": app.product_name,
+                    "receipt_no": app.receipt_no, "feedback": app.feedback, "position": position,
+                    "departments": app.responsible_departments,
+                }, f"{month}:result:{app.id}", now)
+            )  # fmt: skip
+    selection.released_at = now
+    session.add(selection)
+    audit.record(session, now, None, "selection_released", "cycle", month, messages=len(planned))
+    n = outbox.plan(session, planned, now, commit=False)
+    session.commit()
+    return n
+
+
+def release_due(session: Session, settings: Settings, now: dt.datetime) -> int:
+    held = session.exec(
+        select(Selection).where(col(Selection.released_at).is_(None), Selection.release_at <= now)
+    ).all()
+    return sum(release(session, s.month, settings, now) for s in held)
