@@ -25,7 +25,8 @@ class SimUser:
         self.first_name = first_name
         self.language_code = language_code
         self.timeout = timeout
-        self.cursor = 0
+        # What this person has already seen: a new SimUser waits only for what comes next.
+        self.cursor = len(server.events[user_id])
 
     @property
     def _from(self) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""Set-up for the committee's tests: companies with submitted applications, reviewers, scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from bot.models import Application, Company, Review, Role
+from bot.services import users
+from bot.validators import brn_check_digit_ok
+from tests.harness import KST, Harness
+
+ORGANIZER = 900001  # in PITCHBOT_ORGANIZER_IDS of the test settings
+
+
+def brn_for(n: int) -> str:
+    base = f"{300000000 + n * 7919:09d}"
+    return next(base + str(d) for d in range(10) if brn_check_digit_ok(base + str(d)))
+
+
+def seed_applications(harness: Harness, count: int, month: str = "2026-12", deck: str | None = None) -> list[int]:
+    """``count`` companies (Telegram ids 8001…) with submitted applications; returns application ids."""
+    ids = []
+    at = dt.datetime(2026, 12, 3, 10, 0, tzinfo=KST)
+    with harness.session() as session:
+        for i in range(count):
+            user = users.ensure_user(session, "telegram", str(8001 + i), at, display_name=f"기업{i + 1}")
+            company = Company(
+                owner_user_id=user.id,
+                name=f"기업{i + 1}",
+                brn=brn_for(i),
+                representative="대표",
+                size="sme",
+                address="서울 중구",
+                contact_name="담당",
+                phone="+821012345678",
+                email="a@b.kr",
+                consent_version="t",
+                consent_at=at,
+                created_at=at,
+                updated_at=at,
+            )
+            session.add(company)
+            session.flush()
+            app = Application(company_id=company.id, month=month, status="submitted", product_name=f"제품{i + 1}",
+                              tech_fields=["ai"], trl=7, summary="요약 " * 10, city_use="적용 방안",
+                              departments=f"수요처{i + 1}", submitted_at=at + dt.timedelta(minutes=i),
+                              updated_at=at, deck_file_id=deck)  # fmt: skip
+            session.add(app)
+            session.flush()
+            app.receipt_no = f"PD-{month.replace('-', '')}-{app.id:04d}"
+            ids.append(app.id)
+        session.commit()
+    return ids
+
+
+def make_reviewers(harness: Harness, *tg_ids: int) -> None:
+    with harness.session() as session:
+        for tg in tg_ids:
+            users.grant_role(session, "telegram", str(tg), Role.REVIEWER, harness.clock.now())
+
+
+def set_scores(harness: Harness, reviewer_tg: int, app_id: int, *scores: int | None) -> None:
+    with harness.session() as session:
+        reviewer = users.ensure_user(session, "telegram", str(reviewer_tg), harness.clock.now())
+        review = session.exec(
+            select(Review).where(Review.application_id == app_id, Review.reviewer_user_id == reviewer.id)
+        ).one()
+        review.innovation, review.safety, review.applicability, review.economy = scores
+        session.add(review)
+        session.commit()
+
+
+def statuses(harness: Harness) -> dict[int, str]:
+    with harness.session() as session:
+        return {a.id or 0: a.status for a in session.exec(select(Application)).all()}

@@ -1,0 +1,121 @@
+"""The expert committee in the bot: invitations, assignment, scoring with buttons, conflicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlmodel import select
+
+from bot.models import AuditLog, Review, RoleGrant
+from tests.handlers.committee import ORGANIZER, make_reviewers, seed_applications, set_scores
+from tests.harness import KST, Harness
+from tests.scheduler.helpers import tick_and_send
+
+AFTER_CLOSE = dt.datetime(2026, 12, 11, 9, 0, tzinfo=KST)
+
+
+async def test_invitation_links_are_single_use_and_expire(harness: Harness) -> None:
+    organizer = harness.user(ORGANIZER, "운영자")
+    [made] = await organizer.send("/invite reviewer")
+    payload = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
+    assert "t.me/pitchday_sandbox_bot" in made.text and "한 번만" in made.text
+    [ok] = await harness.user(7101).send(f"/start {payload}")
+    assert "심사위원(으)로 등록" in ok.text
+    [used] = await harness.user(7102).send(f"/start {payload}")
+    assert "이미 사용된" in used.text
+    [made] = await organizer.send("/invite official 서울교통공사")
+    late = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
+    harness.clock.advance(dt.timedelta(days=8))
+    [expired] = await harness.user(7103).send(f"/start {late}")
+    assert "기한이 지난" in expired.text
+    [usage] = await organizer.send("/invite official")
+    assert "수요처 이름이 필요" in usage.text
+    [refused] = await harness.user(7104).send("/invite reviewer")
+    assert "권한이 없어" in refused.text
+    with harness.session() as session:
+        grants = session.exec(select(RoleGrant)).all()
+        assert [(g.role, g.department) for g in grants] == [("reviewer", None)]
+
+
+async def test_the_whole_committee_is_assigned_and_told(harness: Harness) -> None:
+    seed_applications(harness, 3)
+    make_reviewers(harness, 7201, 7202)
+    assert await tick_and_send(harness, AFTER_CLOSE) == 2 + 3  # two reviewers told; three receipts
+    for tg in (7201, 7202):
+        [notice] = [e for e in harness.server.events[tg] if "심사를 요청드립니다" in e.text]
+        assert "3건" in notice.text and "2026년 12월 14일(월) 23:59" in notice.text
+    with harness.session() as session:
+        assert len(session.exec(select(Review)).all()) == 6
+    assert await tick_and_send(harness, AFTER_CLOSE + dt.timedelta(hours=1)) == 0
+    # A reviewer who joins late gets the month's applications at the next tick, without a second notice.
+    make_reviewers(harness, 7203)
+    await tick_and_send(harness, AFTER_CLOSE + dt.timedelta(hours=2))
+    with harness.session() as session:
+        assert len(session.exec(select(Review)).all()) == 9
+
+
+async def test_scoring_with_buttons_comment_and_conflict(harness: Harness) -> None:
+    deck = harness.server.upload(b"%PDF-1.4 deck", "deck.pdf", "application/pdf")
+    [first, second] = seed_applications(harness, 2, deck=deck)
+    make_reviewers(harness, 7301, 7302)
+    await tick_and_send(harness, AFTER_CLOSE)
+    set_scores(harness, 7302, first, 1, 1, 1, 1)  # another reviewer's scores stay hidden
+    reviewer = harness.user(7301, "심사위원")
+    [listing] = await reviewer.send("/review")
+    assert "0/2건 완료" in listing.text
+    [document, card] = await reviewer.press("PD-202612-0001", expect=2)
+    assert document.document and document.document["file_id"] == deck
+    assert "혁신성: 미입력" in card.text and "제품1" in card.text
+    assert "1점" not in card.text  # nobody else's scores
+    await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, first)}:0:4", card.message_id, expect=1)
+    edited = reviewer.last()
+    assert edited.kind == "edit" and "혁신성: 4점" in edited.text and "✅4" in edited.button_texts()
+    for index, value in ((1, 5), (2, 3), (3, 4)):
+        await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, first)}:{index}:{value}", card.message_id)
+    await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, first)}:0:5", card.message_id)  # changed
+    [ask] = await reviewer.press("의견 작성")
+    assert "의견을 입력해" in ask.text
+    [saved, again] = await reviewer.send("<b>좋은</b> 제품이나 & 안전 검증 필요", expect=2)
+    assert "저장했습니다" in saved.text and "의견: <b>좋은</b> 제품이나 & 안전 검증 필요" in again.text
+    with harness.session() as session:
+        review = session.get(Review, _review_id(harness, 7301, first))
+        assert review and (review.innovation, review.safety, review.applicability, review.economy) == (5, 5, 3, 4)
+        changes = session.exec(select(AuditLog).where(AuditLog.action == "score")).all()
+        assert [(c.data["criterion"], c.data["old"], c.data["new"]) for c in changes][-1] == ("innovation", 4, 5)
+
+    [listing] = await reviewer.send("/review")
+    assert "1/2건 완료" in listing.text
+    await reviewer.press("PD-202612-0002", expect=2)
+    [ask] = await reviewer.press("이해충돌 신고")
+    assert "제외되며" in ask.text
+    [done] = await reviewer.press("예, 신고합니다")
+    assert "제외되었습니다" in done.text
+    [listing] = await reviewer.send("/review")
+    assert "1/1건 완료" in listing.text and "PD-202612-0002" not in " ".join(listing.button_texts())
+    # A conflicted review cannot be scored again, even with forged data.
+    [refused] = await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, second)}:0:5", listing.message_id)
+    assert "권한이 없어" in refused.text
+
+
+def _review_id(harness: Harness, reviewer_tg: int, app_id: int) -> int:
+    from bot.models import User
+
+    with harness.session() as session:
+        user = session.exec(select(User).where(User.external_id == str(reviewer_tg))).one()
+        return session.exec(
+            select(Review.id).where(Review.application_id == app_id, Review.reviewer_user_id == user.id)
+        ).one()  # type: ignore[return-value]
+
+
+async def test_reminder_on_the_14th_to_reviewers_with_missing_scores(harness: Harness) -> None:
+    [a, b] = seed_applications(harness, 2)
+    make_reviewers(harness, 7401, 7402)
+    await tick_and_send(harness, AFTER_CLOSE)
+    set_scores(harness, 7401, a, 3, 3, 3, 3)
+    set_scores(harness, 7401, b, 4, 4, 4, 4)
+    set_scores(harness, 7402, a, 3, 3, 3, None)  # one criterion missing
+    assert await tick_and_send(harness, dt.datetime(2026, 12, 14, 10, 0, tzinfo=KST)) == 1
+    [nudge] = [e for e in harness.server.events[7402] if "아직 점수를" in e.text]
+    assert "2건" in nudge.text
+    assert not [e for e in harness.server.events[7401] if "아직 점수를" in e.text]
