@@ -87,6 +87,14 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "남은 항목: 기술 분야, 기술성숙도(TRL), 제품 요약" in out and "오늘 23:59에" in out
     assert out.count("접수하신 내용을 알려 드립니다") == 3 and "Here is what we received" in out
     assert "the same tick again: 0 new message(s)" in out
+    # The committee at work, the organizer's selection, and the results on selection day.
+    assert "심사위원(으)로 등록되셨습니다" in out and "심사를 요청드립니다" in out
+    assert "• 혁신성: 5점" in out and "이해충돌 신고를 접수했습니다" in out and "아직 점수를 입력하지 않으신" in out
+    assert "2026-12 선정 심의" in out and "결과는 2026년 12월 15일(화) 10:00에 발송됩니다" in out
+    assert "results are held until selection day" in out
+    assert "4 result message(s) planned and sent" in out
+    assert out.count("발표 기업으로 선정되었습니다") == 2 and "number 1 on the waitlist" in out
+    assert "심사위원회 의견: 시정 적용 범위를" in out
     assert "Applications received for 2026-12: 4" in out
 
 

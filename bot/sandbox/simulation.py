@@ -20,13 +20,23 @@ from bot.settings import Settings
 from bot.texts import to_plain
 
 SAMPLE_DECK = Path(__file__).with_name("sample_deck.pdf")
+ORGANIZER = 700001
 
 
 class Transcript:
     def __init__(self, out: Callable[[str], None], clock: ManualClock, tz: dt.tzinfo) -> None:
-        self.out = out
+        self._out = out
         self.clock = clock
         self.tz = tz
+        self.muted = False
+
+    def out(self, line: str) -> None:
+        if not self.muted:
+            self._out(line)
+
+    def note(self, line: str) -> None:
+        """Said even when muted: what happened off the page."""
+        self._out(line)
 
     def heading(self, text: str) -> None:
         self.out("")
@@ -38,6 +48,9 @@ class Transcript:
 
     def bot(self, events: list[Event]) -> None:
         for ev in events:
+            if ev.kind == "document" and ev.document:
+                self.out(f"    🤖 📎 {ev.document.get('file_name', 'file')}")
+                continue
             body = to_plain(ev.html) if ev.html else ev.text
             prefix = "🤖 (edited) " if ev.kind == "edit" else "🤖 "
             lines = body.splitlines() or [""]
@@ -86,12 +99,28 @@ class Actor:
         return events
 
 
+def _review_of(db: Database, actor: Actor, app_id: int) -> int:
+    """The id of the actor's review of an application, as the card's buttons carry it."""
+    from sqlmodel import select
+
+    from bot.models import Review, User
+
+    with db.session() as session:
+        user = session.exec(select(User).where(User.external_id == str(actor.user.id))).one()
+        found = session.exec(
+            select(Review.id).where(Review.application_id == app_id, Review.reviewer_user_id == user.id)
+        ).one()
+    return int(found or 0)
+
+
 async def run_simulation(base: Settings, out: Callable[[str], None], month: Month | None = None) -> int:
     """Returns the number of applications received; the transcript goes to ``out``."""
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-sim-"))
     settings = base.model_copy(
         update={"database_url": f"sqlite:///{workdir / 'sandbox.db'}", "files_dir": workdir / "files",
-                "persistence_interval": 0.2, "run_scheduler": False, "send_per_chat_interval": 0.0}
+                "persistence_interval": 0.2, "run_scheduler": False, "send_per_chat_interval": 0.0,
+                # A small sandbox month: four applicants, two places and one on the waitlist.
+                "organizer_ids": (ORGANIZER,), "selected_count": 2, "waitlist_count": 1}
     )  # fmt: skip
     tz = settings.tz
     now = base.fake_now or dt.datetime.now(tz)
@@ -121,10 +150,20 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         mirae = Actor(SimUser(server, 710005, "최미래 (미래센서)"), t)
         everyone = [hanbit, green, daon, big, mirae]
 
+        organizer = Actor(SimUser(server, ORGANIZER, "경제정책과 운영자"), t)
+        professor = Actor(SimUser(server, 700101, "김교수 (심사위원)"), t)
+        researcher = Actor(SimUser(server, 700102, "정연구원 (심사위원)"), t)
+        committee = [professor, researcher]
+
         clock.set(cycle.window_opens_at - dt.timedelta(days=4, hours=-14))
         t.heading(f"Before {month}: a company asks to be told when applications open")
         await mirae.say("/apply")
         await mirae.press("알림 받기")
+        t.heading("The organizer invites the expert committee with single-use links")
+        for reviewer in committee:
+            [made] = await organizer.say("/invite reviewer")
+            link = made.text.split("start=")[1].split()[0]
+            await reviewer.say(f"/start {link}")
 
         clock.set(calendar.local_at(cycle.window_opens_at.astimezone(tz).date(), settings.window_open_notice_time, tz))
         t.heading(f"{month} 1st: the window opens, the outbox announces it")
@@ -274,6 +313,62 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
         report = await bot.tick()
         t.deliveries(everyone, f"the same tick again: {report.planned} new message(s) (nothing is sent twice)")
+        t.deliveries(committee, "and the committee is asked to review")
+
+        clock.set(cycle.window_closes_at + dt.timedelta(hours=10))
+        t.heading("The committee scores in the bot")
+        await professor.say("/review")
+        await professor.press("PD-", 2)
+        for criterion, value in enumerate((5, 4, 5, 4)):
+            await professor.user.press_data(f"rw:s:{_review_of(db, professor, 1)}:{criterion}:{value}",
+                                            professor.user.last().message_id)  # fmt: skip
+        t.user(professor.user, "presses 5 · 4 · 5 · 4 on the card")
+        t.bot([professor.user.last()])
+        await professor.press("의견 작성")
+        await professor.say("현장 실증 계획이 구체적입니다. 야간 안전 기준 충족 여부를 확인할 필요가 있습니다.", 2)
+        await researcher.say("/review")
+        await researcher.press("PD-202", 2)
+        await researcher.press("이해충돌 신고")
+        await researcher.press("예, 신고합니다")
+        t.note("    … the reviewers score the other applications the same way (not shown) …")
+        t.muted = True
+        plan = {professor: {2: (3, 4, 3, 4), 3: (4, 3, 4, 3), 4: (3, 3, 4, 2)},
+                researcher: {2: (3, 3, 3, 4), 3: (5, 4, 4, 4)}}  # fmt: skip
+        for person, scores in plan.items():
+            for app_id, values in scores.items():
+                await person.say("/review")
+                for criterion, value in enumerate(values):
+                    await person.user.press_data(f"rw:s:{_review_of(db, person, app_id)}:{criterion}:{value}", 1, 0)
+        t.muted = False
+
+        clock.set(calendar.local_at(cycle.selection_at.astimezone(tz).date() - dt.timedelta(days=1),
+                                    settings.review_reminder_time, tz))  # fmt: skip
+        t.heading("The day before selection: a reminder to the reviewer with missing scores")
+        report = await bot.tick()
+        t.deliveries(committee, f"tick: {report.planned} message(s)")
+        await researcher.say("/review")
+        t.muted = True
+        for criterion, value in enumerate((3, 4, 2, 3)):
+            await researcher.user.press_data(f"rw:s:{_review_of(db, researcher, 4)}:{criterion}:{value}", 1, 0)
+        t.muted = False
+        t.note("    … 정연구원 scores the last application …")
+
+        clock.advance(dt.timedelta(hours=4))
+        t.heading("The organizer reviews the ranking and confirms the selection")
+        await organizer.say("/selection")
+        await organizer.press("4. PD-")
+        await organizer.press("피드백")
+        await organizer.say("시정 적용 범위를 특정 사업소로 좁혀 실증 계획을 구체화해 주십시오.", 2)
+        await organizer.say("/selection")
+        await organizer.press("선정 확정")
+        await organizer.press("예, 확정합니다")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s): results are held until selection day")
+
+        clock.set(cycle.selection_at)
+        t.heading("Selection day: every result goes out in one batch")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} result message(s) planned and sent")
 
         clock.advance(dt.timedelta(hours=9))
         t.heading("After the window")
@@ -287,7 +382,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     from bot.models import Application
 
     with db.session() as session:
-        received = len(session.exec(select(Application).where(Application.status == "submitted")).all())
+        received = len(session.exec(select(Application).where(Application.status != "withdrawn")).all())
     db.dispose()
     out("")
     out(f"Applications received for {month}: {received}")
