@@ -119,3 +119,28 @@ async def test_reminder_on_the_14th_to_reviewers_with_missing_scores(harness: Ha
     [nudge] = [e for e in harness.server.events[7402] if "아직 점수를" in e.text]
     assert "2건" in nudge.text
     assert not [e for e in harness.server.events[7401] if "아직 점수를" in e.text]
+
+
+async def test_n_reviewers_per_application_balanced_and_replaced_after_a_conflict(harness: Harness) -> None:
+    from collections import Counter
+
+    from bot.services import review
+
+    apps = seed_applications(harness, 3)
+    make_reviewers(harness, 7501, 7502, 7503)
+    two_each = harness.settings.model_copy(update={"reviewers_per_application": 2})
+    with harness.session() as session:
+        review.assign(session, "2026-12", two_each, harness.clock.now())
+        session.commit()
+        rows = session.exec(select(Review)).all()
+        assert Counter(r.application_id for r in rows) == dict.fromkeys(apps, 2)
+        assert sorted(Counter(r.reviewer_user_id for r in rows).values()) == [2, 2, 2]
+        conflicted = rows[0]
+        conflicted.conflict = True
+        session.add(conflicted)
+        session.commit()
+        added = review.assign(session, "2026-12", two_each, harness.clock.now())
+        session.commit()
+        assert [r.application_id for r in added] == [conflicted.application_id]
+        assert added[0].reviewer_user_id != conflicted.reviewer_user_id
+        assert review.assign(session, "2026-12", two_each, harness.clock.now()) == []
