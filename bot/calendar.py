@@ -181,3 +181,13 @@ def phase(cycle: Cycle, now: dt.datetime) -> str:
 
 def local_at(day: dt.date, clock: dt.time, tz: ZoneInfo) -> dt.datetime:
     return _at(day, clock, tz)
+
+
+def cycle_data(cycle: Cycle) -> dict[str, object]:
+    """A cycle as template data that survives the outbox's JSON."""
+    return {
+        "month": str(cycle.month),
+        "year": cycle.month.year,
+        "month_no": cycle.month.month,
+        **{name: getattr(cycle, name) for name in OVERRIDABLE},
+    }

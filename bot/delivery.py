@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class DeliveryError(Exception):
@@ -31,3 +31,7 @@ class Transient(DeliveryError):
 
 class Sender(Protocol):
     async def send(self, chat_id: str, html: str, plain: str) -> None: ...
+
+    async def send_document(self, chat_id: str, document: dict[str, Any], html: str, plain: str) -> None:
+        """``document`` is {"file_id": ...} or {"filename": ..., "content": text}; the text is its caption."""
+        ...

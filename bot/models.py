@@ -208,6 +208,8 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lease_until: dt.datetime | None = _time(nullable=True)
     claimed_by: str | None = Field(default=None, max_length=64)
+    # A document to send, the text as its caption: {"file_id": ...} or {"filename": ..., "content": ...}.
+    document: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     sent_at: dt.datetime | None = _time(nullable=True)
     created_at: dt.datetime = _time()
 
@@ -269,3 +271,46 @@ class Selection(SQLModel, table=True):
     released_at: dt.datetime | None = _time(nullable=True)
     # Application ids as decided at confirmation: {"selected": [...], "waitlisted": [...], "not_selected": [...]}
     decided: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DecisionStatus(enum.StrEnum):
+    OPEN = "open"
+    BUY = "buy"  # 구매
+    NO_BUY = "no_buy"  # 미구매
+    REVIEW = "review"  # 추가 검토
+
+
+class Programme(SQLModel, table=True):
+    """A month's Pitching Day programme; the running order is a list of application ids."""
+
+    __tablename__ = "programmes"
+
+    month: str = Field(primary_key=True, max_length=7)
+    venue: str = Field(default="", max_length=300)
+    starts_at: dt.datetime = _time()
+    slot_minutes: int = 20
+    order: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = 0  # 0 until published; each publication adds one
+    published_at: dt.datetime | None = _time(nullable=True)
+    # What was last published, to tell only those affected by a change.
+    published: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = _time()
+
+
+class PurchaseDecision(SQLModel, table=True):
+    """A responsible buying department's decision on a selected company, due 15 days after the pitch."""
+
+    __tablename__ = "purchase_decisions"
+    __table_args__ = (UniqueConstraint("application_id", "department"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=Column(Integer, ForeignKey("applications.id"), nullable=False, index=True))
+    department: str = Field(max_length=200)
+    status: str = Field(default=DecisionStatus.OPEN, max_length=16)
+    amount: str | None = Field(default=None, max_length=200)
+    timing: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_by: int | None = None
+    decided_at: dt.datetime | None = _time(nullable=True)
+    corrections: int = 0
+    updated_at: dt.datetime = _time()

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     pitch_time: dt.time = dt.time(14, 0)
     selected_count: int = Field(default=6, ge=1, le=50)
     waitlist_count: int = Field(default=3, ge=0, le=50)
+    pitch_venue: str = "서울특별시청 본관 다목적홀"
+    pitch_slot_minutes: int = Field(default=20, ge=5, le=120)
+    decision_reminder_time: dt.time = dt.time(10, 0)  # D+7, D+12, D+14 after Pitching Day
     # 0: the whole committee reviews every application; N: N reviewers each, balanced.
     reviewers_per_application: int = Field(default=0, ge=0, le=50)
     # Weights of 혁신성, 안전성, 시정 적용가능성, 경제성 (equal by default).

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
+from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -17,11 +19,28 @@ class TelegramSender:
         self.timeout = timeout
 
     async def send(self, chat_id: str, html: str, plain: str) -> None:
-        try:
-            await self.bot.send_message(
+        await self._call(
+            self.bot.send_message(
                 int(chat_id), html, parse_mode=ParseMode.HTML, disable_web_page_preview=True,
                 read_timeout=self.timeout, write_timeout=self.timeout, connect_timeout=self.timeout,
-            )  # fmt: skip
+            )
+        )  # fmt: skip
+
+    async def send_document(self, chat_id: str, document: dict[str, Any], html: str, plain: str) -> None:
+        if "file_id" in document:
+            payload: str | InputFile = document["file_id"]
+        else:
+            payload = InputFile(str(document["content"]).encode("utf-8"), filename=document["filename"])
+        await self._call(
+            self.bot.send_document(
+                int(chat_id), payload, caption=html or None, parse_mode=ParseMode.HTML,
+                read_timeout=self.timeout, write_timeout=self.timeout, connect_timeout=self.timeout,
+            )
+        )  # fmt: skip
+
+    async def _call(self, request: Awaitable[object]) -> None:
+        try:
+            await request
         except RetryAfter as err:
             wait = err.retry_after
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)

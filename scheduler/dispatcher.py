@@ -153,7 +153,10 @@ class Dispatcher:
                     await asyncio.sleep(gap)
                 await self.pace.wait()
                 try:
-                    await sender.send(row.chat_id, html, plain)
+                    if row.document:
+                        await sender.send_document(row.chat_id, row.document, html, plain)
+                    else:
+                        await sender.send(row.chat_id, html, plain)
                 except delivery.RetryAfter as err:
                     self.pace.pause(err.seconds)
                     self._chat_next[row.chat_id] = time.monotonic() + err.seconds

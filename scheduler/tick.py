@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot import calendar
 from bot.calendar import Cycle, Month
 from bot.models import CyclePhase, Selection
-from bot.services import audit, cycles, outbox, reminders, review, selection
+from bot.services import audit, cycles, decisions, outbox, reminders, review, selection
 from bot.settings import Settings
 
 
@@ -45,6 +45,8 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
             report.transitions.append((str(month), old, current))
         report.planned += outbox.plan(session, reminders.due_now(session, cycle, settings, now), now)
         report.planned += _committee(session, cycle, current, settings, now, upcoming)
+        if current in ("selected", "decisions") and decisions.ensure_rows(session, str(month), now):
+            session.commit()
         nxt = reminders.next_due(cycle, settings, now)
         if nxt is not None:
             upcoming.append(nxt)
@@ -64,7 +66,7 @@ def _committee(
         return 0
     if review.assign(session, month, settings, now):
         session.commit()
-    data = reminders.cycle_data(cycle)
+    data = calendar.cycle_data(cycle)
     planned = 0
     if current == "review":
         planned += outbox.plan(session, review.assignment_notices(session, month, cycle, settings, data), now)

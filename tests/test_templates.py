@@ -43,8 +43,8 @@ def context_for(key: str) -> dict[str, object]:
         _committee_context(key, ctx)
     if key.startswith(("reminders/", "results/", "review/assigned", "review/missing")):
         # Outbox rows carry plain data, decoded from JSON: the cycle is a dict here.
+        from bot.calendar import cycle_data
         from bot.services.outbox import decode, encode
-        from bot.services.reminders import cycle_data
 
         ctx.update(decode(encode({
             "cycle": cycle_data(default_cycle(Month(2026, 12), SEOUL)), "kind": "draft_last_call",

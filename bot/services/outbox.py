@@ -50,6 +50,7 @@ class Planned:
     data: dict[str, Any]
     event_key: str
     due_at: dt.datetime
+    document: dict[str, Any] | None = None
 
 
 def plan(session: Session, items: Iterable[Planned], now: dt.datetime, commit: bool = True) -> int:
@@ -63,6 +64,7 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime, commit: b
             "template": item.template,
             "data": encode(item.data),
             "event_key": item.event_key,
+            "document": item.document,
             "state": OutboxState.PENDING.value,
             "due_at": item.due_at,
             "attempts": 0,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import calendar
-from bot.calendar import Cycle
+from bot.calendar import Cycle, cycle_data
 from bot.forms import APPLICATION, PROFILE, application_form, profile_form
 from bot.models import Application, ApplicationStatus, Company, FormDraft, Subscription, User
 from bot.services.outbox import Planned
@@ -28,15 +28,6 @@ class Reminder:
     due: Callable[[Cycle, Settings], dt.datetime]
     until: Callable[[Cycle], dt.datetime]  # after this the reminder is moot and is not planned
     recipients: Recipients  # (user, per-recipient key suffix, per-recipient data)
-
-
-def cycle_data(cycle: Cycle) -> dict[str, Any]:
-    return {
-        "month": str(cycle.month),
-        "year": cycle.month.year,
-        "month_no": cycle.month.month,
-        **{name: getattr(cycle, name) for name in calendar.OVERRIDABLE},
-    }
 
 
 def _day(cycle: Cycle, day: int, clock: dt.time, settings: Settings) -> dt.datetime:
@@ -131,6 +122,27 @@ def selected_recipients(session: Session, cycle: Cycle, settings: Settings) -> l
     return _applications(session, cycle, ApplicationStatus.SELECTED)
 
 
+def official_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    from bot.services import decisions
+
+    waiting = decisions.pending_by_official(session, str(cycle.month))
+    return [(user, "", {"pending": items}) for _, (user, items) in sorted(waiting.items())]
+
+
+def escalation_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    from bot.services import decisions
+
+    late = decisions.overdue(session, str(cycle.month))
+    if not late:
+        return []
+    return [(user, "", {"overdue": late}) for user in decisions.organizers(session, settings)]
+
+
+def _after_pitch(cycle: Cycle, days: int, settings: Settings) -> dt.datetime:
+    day = cycle.pitch_at.astimezone(settings.tz).date() + dt.timedelta(days=days)
+    return calendar.local_at(day, settings.decision_reminder_time, settings.tz)
+
+
 REMINDERS: tuple[Reminder, ...] = (
     Reminder("window_open", "reminders/window_open",
              lambda c, s: _day(c, calendar.WINDOW_FIRST_DAY, s.window_open_notice_time, s),
@@ -148,6 +160,15 @@ REMINDERS: tuple[Reminder, ...] = (
              lambda c: c.pitch_at, selected_recipients),
     Reminder("pitch_day", "reminders/pitch", lambda c, s: _pitch_day(c, 0, s.pitch_morning_time, s),
              lambda c: c.pitch_at, selected_recipients),
+    Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),
+             lambda c: c.decision_deadline_at, official_recipients),
+    Reminder("decision_d12", "reminders/decision", lambda c, s: _after_pitch(c, 12, s),
+             lambda c: c.decision_deadline_at, official_recipients),
+    Reminder("decision_d14", "reminders/decision", lambda c, s: _after_pitch(c, 14, s),
+             lambda c: c.decision_deadline_at, official_recipients),
+    Reminder("decision_overdue", "reminders/escalation",
+             lambda c, s: c.decision_deadline_at + dt.timedelta(seconds=1),
+             lambda c: c.decision_deadline_at + dt.timedelta(days=30), escalation_recipients),
 )  # fmt: skip
 
 

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from bot.calendar import Month
+from bot.calendar import Month, cycle_data
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Role, Selection, User
-from bot.services import audit, cycles, outbox, review, users
+from bot.services import audit, cycles, decisions, outbox, review, users
 from bot.services.outbox import Planned
-from bot.services.reminders import cycle_data
 from bot.services.review import Ranked
 from bot.settings import Settings
 
@@ -168,6 +167,7 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
             )  # fmt: skip
     selection.released_at = now
     session.add(selection)
+    decisions.ensure_rows(session, month, now)
     audit.record(session, now, None, "selection_released", "cycle", month, messages=len(planned))
     n = outbox.plan(session, planned, now, commit=False)
     session.commit()

@@ -15,14 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.calendar import Month, default_cycle
+from bot.calendar import Month, cycle_data, default_cycle
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.models import Outbox, User
 from bot.sandbox.botapi import BotApiServer
 from bot.services import outbox, users
 from bot.services.outbox import Planned
-from bot.services.reminders import cycle_data
 from bot.settings import Settings
 from tests.scheduler.helpers import outbox_rows, settled
 

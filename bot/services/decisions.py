@@ -1,0 +1,212 @@
+"""Purchase decisions: each responsible buying department decides within 15 days of the Pitching Day
+whether to buy (구매), not to buy (미구매) or to review further (추가 검토). The company is told at once,
+and again if the decision is corrected before the deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from bot.calendar import Cycle, Month, cycle_data
+from bot.errors import Refused
+from bot.models import (
+    Application,
+    ApplicationStatus,
+    Company,
+    DecisionStatus,
+    PurchaseDecision,
+    Role,
+    RoleGrant,
+    User,
+)
+from bot.services import audit, cycles, outbox, users
+from bot.services.outbox import Planned
+from bot.settings import Settings
+
+CHOICES = (DecisionStatus.BUY, DecisionStatus.NO_BUY, DecisionStatus.REVIEW)
+
+
+def split_departments(text: str | None) -> list[str]:
+    parts = re.split(r"[,、;/\n]+", text or "")
+    seen, out = set(), []
+    for part in (p.strip() for p in parts):
+        if part and normalize(part) not in seen:
+            seen.add(normalize(part))
+            out.append(part)
+    return out
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"\s+", "", name).casefold()
+
+
+def ensure_rows(session: Session, month: str, now: dt.datetime) -> int:
+    """One open decision per selected company and responsible department. Does not commit."""
+    apps = session.exec(
+        select(Application).where(Application.month == month, Application.status == ApplicationStatus.SELECTED.value)
+    ).all()
+    existing = session.exec(select(PurchaseDecision).join(Application).where(Application.month == month)).all()
+    have = {(d.application_id, normalize(d.department)) for d in existing}
+    added = 0
+    for app in apps:
+        for department in split_departments(app.responsible_departments):
+            if (app.id, normalize(department)) not in have:
+                session.add(PurchaseDecision(application_id=app.id or 0, department=department, updated_at=now))
+                have.add((app.id or 0, normalize(department)))
+                added += 1
+    if added:
+        session.flush()
+    return added
+
+
+def official_departments(session: Session, user: User) -> set[str]:
+    grants = session.exec(
+        select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == Role.OFFICIAL.value)
+    ).all()
+    return {normalize(g.department) for g in grants if g.department}
+
+
+def officials_of(session: Session, department: str) -> list[User]:
+    grants = session.exec(select(RoleGrant).where(RoleGrant.role == Role.OFFICIAL.value)).all()
+    ids = {g.user_id for g in grants if g.department and normalize(g.department) == normalize(department)}
+    if not ids:
+        return []
+    found = session.exec(select(User).where(col(User.id).in_(ids), User.active == True)).all()  # noqa: E712
+    return sorted(found, key=lambda u: u.id or 0)
+
+
+def organizers(session: Session, settings: Settings) -> list[User]:
+    ids = set(session.exec(select(RoleGrant.user_id).where(RoleGrant.role == Role.ORGANIZER.value)).all())
+    configured = [str(i) for i in settings.organizer_ids]
+    found = session.exec(
+        select(User).where(
+            (col(User.id).in_(ids)) | (col(User.external_id).in_(configured) & (User.channel == "telegram"))
+        )
+    ).all()
+    return sorted((u for u in found if u.active), key=lambda u: u.id or 0)
+
+
+@dataclass(frozen=True)
+class Row:
+    decision: PurchaseDecision
+    application: Application
+    company: Company
+    cycle: Cycle
+    overdue: bool
+
+
+def _rows(session: Session, stmt: object, settings: Settings, now: dt.datetime) -> list[Row]:
+    out = []
+    cache: dict[str, Cycle] = {}
+    for decision, app, company in session.exec(stmt).all():  # type: ignore[call-overload]
+        cycle = cache.get(app.month) or cycles.get_cycle(session, Month.parse(app.month), settings)
+        cache[app.month] = cycle
+        overdue = decision.status == DecisionStatus.OPEN and now > cycle.decision_deadline_at
+        out.append(Row(decision, app, company, cycle, overdue))
+    return out
+
+
+def _base() -> object:
+    return (
+        select(PurchaseDecision, Application, Company)
+        .join(Application, col(PurchaseDecision.application_id) == col(Application.id))
+        .join(Company, col(Application.company_id) == col(Company.id))
+    )
+
+
+def for_official(session: Session, user: User, settings: Settings, now: dt.datetime) -> list[Row]:
+    """The decisions of the official's department(s): open first, then the decided ones."""
+    mine = official_departments(session, user)
+    rows = [r for r in _rows(session, _base(), settings, now) if normalize(r.decision.department) in mine]
+    return sorted(rows, key=lambda r: (r.decision.status != DecisionStatus.OPEN, r.cycle.pitch_at, r.decision.id))
+
+
+def board(session: Session, month: str, settings: Settings, now: dt.datetime) -> list[Row]:
+    stmt = _base().where(Application.month == month).order_by(col(Application.id), col(PurchaseDecision.id))  # type: ignore[attr-defined]
+    return _rows(session, stmt, settings, now)
+
+
+def _may_decide(session: Session, user: User, decision: PurchaseDecision, settings: Settings) -> bool:
+    if users.has_role(session, user, Role.ORGANIZER, settings):
+        return True
+    return normalize(decision.department) in official_departments(session, user)
+
+
+def get_for(session: Session, user: User, decision_id: int, settings: Settings) -> PurchaseDecision:
+    decision = session.get(PurchaseDecision, decision_id)
+    if decision is None or not _may_decide(session, user, decision, settings):
+        raise Refused("not_allowed")
+    return decision
+
+
+def record(
+    session: Session,
+    user: User,
+    decision_id: int,
+    status: str,
+    settings: Settings,
+    now: dt.datetime,
+    amount: str | None = None,
+    timing: str | None = None,
+    reason: str | None = None,
+) -> tuple[PurchaseDecision, bool]:
+    """Records (or corrects) a decision and tells the company, in one transaction. Returns (row, corrected)."""
+    decision = get_for(session, user, decision_id, settings)
+    if status not in {c.value for c in CHOICES}:
+        raise Refused("not_allowed")
+    reason = (reason or "").strip() or None
+    if status != DecisionStatus.BUY and not reason:
+        raise Refused("reason_required")
+    app = session.get(Application, decision.application_id)
+    assert app is not None
+    cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
+    if now < cycle.pitch_at:
+        raise Refused("decision_too_early", pitch_at=cycle.pitch_at)
+    if now > cycle.decision_deadline_at:
+        raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
+    corrected = decision.status != DecisionStatus.OPEN
+    old = decision.status
+    decision.status = status
+    decision.amount = (amount or "").strip()[:200] or None if status == DecisionStatus.BUY else None
+    decision.timing = (timing or "").strip()[:200] or None if status == DecisionStatus.BUY else None
+    decision.reason = reason[:2000] if reason else None
+    decision.decided_by, decision.decided_at, decision.updated_at = user.id, now, now
+    if corrected:
+        decision.corrections += 1
+    session.add(decision)
+    audit.record(session, now, user.id, "decision_corrected" if corrected else "decision_recorded", "decision",
+                 decision.id, old=old, new=status, department=decision.department)  # fmt: skip
+    company = session.get(Company, app.company_id)
+    owner = session.get(User, company.owner_user_id) if company else None
+    if owner is not None and company is not None:
+        outbox.plan(session, [Planned(
+            owner, "decisions/corrected" if corrected else "decisions/recorded",
+            {"cycle": cycle_data(cycle), "company": company.name, "product_name": app.product_name,
+             "department": decision.department, "status": status, "amount": decision.amount,
+             "timing": decision.timing, "reason": decision.reason},
+            f"{app.month}:decision:{decision.id}:{decision.corrections}", now,
+        )], now, commit=False)  # fmt: skip
+    session.commit()
+    return decision, corrected
+
+
+def pending_by_official(session: Session, month: str) -> dict[int, tuple[User, list[dict[str, str]]]]:
+    """Officials with open decisions this month, and what waits for them."""
+    stmt = _base().where(Application.month == month, PurchaseDecision.status == DecisionStatus.OPEN.value)  # type: ignore[attr-defined]
+    out: dict[int, tuple[User, list[dict[str, str]]]] = {}
+    for decision, app, company in session.exec(stmt).all():
+        for official in officials_of(session, decision.department):
+            item = {"company": company.name, "product_name": app.product_name, "department": decision.department}
+            out.setdefault(official.id or 0, (official, []))[1].append(item)
+    return out
+
+
+def overdue(session: Session, month: str) -> list[dict[str, str]]:
+    stmt = _base().where(Application.month == month, PurchaseDecision.status == DecisionStatus.OPEN.value)  # type: ignore[attr-defined]
+    return [
+        {"company": company.name, "product_name": app.product_name, "department": decision.department}
+        for decision, app, company in session.exec(stmt).all()
+    ]

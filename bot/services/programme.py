@@ -1,0 +1,226 @@
+"""The Pitching Day programme: venue, start, slot length and running order, published in one step.
+Each selected company gets its slot and an .ics file; the officials of the responsible departments get
+the line-up and the pitch decks. A change after publishing is announced to those it affects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from bot import ics
+from bot.calendar import Month, cycle_data
+from bot.errors import Refused
+from bot.models import Application, ApplicationStatus, Company, Programme, Role, Selection, User
+from bot.services import audit, cycles, decisions, outbox, users
+from bot.services.outbox import Planned
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Slot:
+    position: int
+    application: Application
+    company: Company
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def _organizer(session: Session, user: User, settings: Settings) -> None:
+    if not users.has_role(session, user, Role.ORGANIZER, settings):
+        raise Refused("not_allowed")
+
+
+def _selected(session: Session, month: str) -> list[Application]:
+    selection = session.get(Selection, month)
+    order = (selection.decided.get("selected", []) if selection else []) or []
+    apps = session.exec(
+        select(Application).where(Application.month == month, Application.status == ApplicationStatus.SELECTED.value)
+    ).all()
+    rank = {app_id: i for i, app_id in enumerate(order)}
+    return sorted(apps, key=lambda a: (rank.get(a.id or 0, len(rank)), a.id))
+
+
+def get(session: Session, month: str, settings: Settings, now: dt.datetime) -> Programme:
+    """The month's programme, made from the defaults on first use; its order follows the selection."""
+    programme = session.get(Programme, month)
+    if programme is None:
+        cycle = cycles.get_cycle(session, Month.parse(month), settings)
+        programme = Programme(month=month, venue=settings.pitch_venue, starts_at=cycle.pitch_at,
+                              slot_minutes=settings.pitch_slot_minutes, updated_at=now)  # fmt: skip
+    selected = [a.id for a in _selected(session, month)]
+    order = [i for i in programme.order if i in selected] + [i for i in selected if i not in programme.order]
+    if order != programme.order or session.get(Programme, month) is None:
+        programme.order = order
+        session.add(programme)
+        session.commit()
+    return programme
+
+
+def slots(session: Session, programme: Programme) -> list[Slot]:
+    out = []
+    length = dt.timedelta(minutes=programme.slot_minutes)
+    for position, app_id in enumerate(programme.order):
+        app = session.get(Application, app_id)
+        if app is None:
+            continue
+        company = session.get(Company, app.company_id)
+        assert company is not None
+        start = programme.starts_at + position * length
+        out.append(Slot(position + 1, app, company, start, start + length))
+    return out
+
+
+def _edit(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Programme:
+    _organizer(session, organizer, settings)
+    programme = get(session, month, settings, now)
+    if not programme.order:
+        raise Refused("programme_empty")
+    return programme
+
+
+def set_venue(
+    session: Session, organizer: User, month: str, venue: str, settings: Settings, now: dt.datetime
+) -> Programme:
+    venue = venue.strip()
+    if not 2 <= len(venue) <= 300:
+        raise Refused("venue_invalid")
+    programme = _edit(session, organizer, month, settings, now)
+    programme.venue, programme.updated_at = venue, now
+    return _save(session, organizer, programme, now, venue=venue)
+
+
+def set_start(
+    session: Session, organizer: User, month: str, starts_at: dt.datetime, settings: Settings, now: dt.datetime
+) -> Programme:
+    programme = _edit(session, organizer, month, settings, now)
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    if starts_at.astimezone(settings.tz).date() != cycle.pitch_at.astimezone(settings.tz).date():
+        raise Refused("start_other_day", pitch_at=cycle.pitch_at)
+    programme.starts_at, programme.updated_at = starts_at.astimezone(dt.UTC), now
+    return _save(session, organizer, programme, now, starts_at=starts_at.isoformat())
+
+
+def set_slot_minutes(
+    session: Session, organizer: User, month: str, minutes: int, settings: Settings, now: dt.datetime
+) -> Programme:
+    if not 5 <= minutes <= 120:
+        raise Refused("slot_invalid")
+    programme = _edit(session, organizer, month, settings, now)
+    programme.slot_minutes, programme.updated_at = minutes, now
+    return _save(session, organizer, programme, now, slot_minutes=minutes)
+
+
+def move_up(
+    session: Session, organizer: User, month: str, app_id: int, settings: Settings, now: dt.datetime
+) -> Programme:
+    programme = _edit(session, organizer, month, settings, now)
+    order = list(programme.order)
+    if app_id not in order:
+        raise Refused("not_found")
+    i = order.index(app_id)
+    if i > 0:
+        order[i - 1], order[i] = order[i], order[i - 1]
+    programme.order, programme.updated_at = order, now
+    return _save(session, organizer, programme, now, order=order)
+
+
+def _save(session: Session, organizer: User, programme: Programme, now: dt.datetime, **change: object) -> Programme:
+    session.add(programme)
+    audit.record(session, now, organizer.id, "programme_edited", "programme", programme.month, **change)
+    session.commit()
+    return programme
+
+
+def publish(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> int:
+    """Publishes (or republishes) the programme; returns how many messages were planned."""
+    programme = _edit(session, organizer, month, settings, now)
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    data = cycle_data(cycle)
+    decisions.ensure_rows(session, month, now)
+    current = slots(session, programme)
+    snapshot = {"venue": programme.venue, "slots": {str(s.application.id): s.starts_at.isoformat() for s in current}}
+    before = programme.published or {}
+    version = programme.version + 1
+    lineup = [
+        {
+            "position": s.position,
+            "company": s.company.name,
+            "product_name": s.application.product_name,
+            "summary": s.application.summary,
+            "starts_at": s.starts_at,
+            "departments": s.application.responsible_departments,
+        }
+        for s in current
+    ]
+    planned: list[Planned] = []
+    for s in current:
+        was = before.get("slots", {}).get(str(s.application.id))
+        if was == s.starts_at.isoformat() and before.get("venue") == programme.venue:
+            continue  # unchanged for this company
+        owner = session.get(User, s.company.owner_user_id)
+        if owner is None:
+            continue
+        calendar_file = ics.event(
+            uid=f"pitchday-{month}-{s.application.id}@testbed.seoul", start=s.starts_at, end=s.ends_at,
+            summary=f"혁신제품 피칭데이 발표: {s.application.product_name}", location=programme.venue,
+            description=f"접수번호 {s.application.receipt_no}, {s.position}번째 발표", stamp=now, sequence=version,
+        )  # fmt: skip
+        planned.append(Planned(
+            owner, "programme/slot",
+            {"cycle": data, "venue": programme.venue, "position": s.position, "starts_at": s.starts_at,
+             "ends_at": s.ends_at, "product_name": s.application.product_name, "changed": was is not None},
+            f"{month}:slot:v{version}:{s.application.id}", now,
+            {"filename": f"pitchday-{month}.ics", "content": calendar_file},
+        ))  # fmt: skip
+    if before != snapshot:
+        for person, mine in _officials(session, current):
+            planned.append(Planned(
+                person, "programme/lineup",
+                {"cycle": data, "venue": programme.venue, "lineup": lineup, "changed": bool(before),
+                 "mine": [s.position for s in mine]},
+                f"{month}:lineup:v{version}", now,
+            ))  # fmt: skip
+            for s in mine:
+                if s.application.deck_file_id:
+                    planned.append(Planned(
+                        person, "programme/deck", {"position": s.position, "company": s.company.name,
+                                                   "product_name": s.application.product_name},
+                        f"{month}:deck:v{version}:{s.application.id}", now, {"file_id": s.application.deck_file_id},
+                    ))  # fmt: skip
+    if not planned and programme.version:
+        raise Refused("programme_unchanged")
+    programme.version, programme.published_at, programme.published = version, now, snapshot
+    session.add(programme)
+    audit.record(session, now, organizer.id, "programme_published", "programme", month, version=version,
+                 messages=len(planned))  # fmt: skip
+    n = outbox.plan(session, planned, now, commit=False)
+    session.commit()
+    return n
+
+
+def _officials(session: Session, current: list[Slot]) -> list[tuple[User, list[Slot]]]:
+    """Each official of a responsible department, with the companies their department(s) will judge."""
+    people: dict[int, User] = {}
+    for s in current:
+        for department in decisions.split_departments(s.application.responsible_departments):
+            people |= {p.id or 0: p for p in decisions.officials_of(session, department)}
+    out = []
+    for person in sorted(people.values(), key=lambda p: p.id or 0):
+        theirs = decisions.official_departments(session, person)
+        mine = [s for s in current if theirs & _departments(s.application)]
+        out.append((person, mine))
+    return out
+
+
+def _departments(app: Application) -> set[str]:
+    return {decisions.normalize(d) for d in decisions.split_departments(app.responsible_departments)}
+
+
+def month_with_selection(session: Session, now: dt.datetime) -> str | None:
+    """The latest month whose selection has been released."""
+    row = session.exec(
+        select(Selection).where(col(Selection.released_at).is_not(None)).order_by(col(Selection.month).desc())
+    ).first()
+    return row.month if row else None
