@@ -238,6 +238,28 @@ async def _dispatch(settings: Settings, once: bool, worker: str | None) -> None:
     typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
 
 
+@app.command("export")
+def export_command(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    out: Annotated[str | None, typer.Option(help="file to write; default pitchday-YYYY-MM.xlsx")] = None,
+    lang: Annotated[str, typer.Option(help="ko or en")] = "ko",
+) -> None:
+    """Write a month's records (applications, scores, selection, programme, decisions) to an Excel file."""
+    from bot.context import AppContext
+    from bot.services import export
+
+    settings = _settings()
+    chosen = _month(month, settings)
+    ctx = AppContext.create(settings)
+    ctx.db.upgrade()
+    with ctx.db.session() as session:
+        content = export.workbook(session, str(chosen), settings, ctx.clock.now(), ctx.texts, lang)
+    path = out or f"pitchday-{chosen}.xlsx"
+    with open(path, "wb") as fh:
+        fh.write(content)
+    typer.echo(f"wrote {path} ({len(content):,} bytes)")
+
+
 @app.command()
 def simulate(month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month")] = None) -> None:
     """A sandbox month with no Telegram token: simulated companies talk to the real handlers."""

@@ -8,14 +8,14 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
 from bot.context import AppContext
-from handlers import apply, common, invite, menu, review, selection, status
+from handlers import apply, common, decisions, export, invite, menu, programme, review, selection, status
 from handlers.persistence import DbPersistence
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
 COMMANDS = (
     "start", "apply", "status", "profile", "schedule", "help", "language", "cancel", "back", "review", "selection",
-    "invite",
+    "invite", "programme", "decisions", "export",
 )  # fmt: skip
 
 
@@ -55,6 +55,10 @@ async def _cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await apply.cancel(update, context)
 
 
+def _more() -> list[object]:
+    return programme.handlers() + decisions.handlers() + export.handlers()
+
+
 def build_application(ctx: AppContext, token: str, api_url: str | None = None) -> Application:  # type: ignore[type-arg]
     api = (api_url or ctx.settings.telegram_api_url).rstrip("/")
     application = (
@@ -70,7 +74,9 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
     )
     application.bot_data["app"] = ctx
     application.add_handler(apply.conversation(), group=0)
-    for handler in menu.handlers() + status.handlers() + review.handlers() + selection.handlers() + invite.handlers():
+    for handler in (
+        menu.handlers() + status.handlers() + review.handlers() + selection.handlers() + invite.handlers() + _more()
+    ):
         application.add_handler(handler, group=0)  # type: ignore[arg-type]
     application.add_handler(CommandHandler("cancel", _cancel_outside), group=0)
     # Last in the same group: only what nothing above handled reaches them.

@@ -495,6 +495,12 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # ---- the graph -----------------------------------------------------------------------------------
+def _organizer_commands() -> dict[str, Handler]:
+    from handlers import decisions, export, programme
+
+    return {"programme": programme.show, "decisions": decisions.show, "export": export.send}
+
+
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     def asking(key: str) -> list[Any]:
         return [
@@ -515,6 +521,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     leave = [CommandHandler(name, _ending(fn)) for name, fn in menu.MENU_COMMANDS.items()]
     leave += [CommandHandler("status", _ending(status.show)), CommandHandler("review", _ending(review.show_list))]
     leave += [CommandHandler("selection", _ending(selection.show)), CommandHandler("invite", _ending(invite.create))]
+    leave += [CommandHandler(name, _ending(fn)) for name, fn in _organizer_commands().items()]
     leave += [CallbackQueryHandler(_ending(fn), pattern=f"^{data}$") for data, fn in menu.MENU_BUTTONS.items()]
     leave += [CallbackQueryHandler(_ending(status.show), pattern=r"^m:status$")]
 

@@ -207,7 +207,7 @@ async def cancel_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     w = who(update, context)
     with ctx.db.session() as session:
         drafts.take_input(session, w.user.id or 0, TEXT_INPUT)
-    await reply(update, context, render(context, w.lang, "review/comment_cancelled"))
+    await reply(update, context, render(context, w.lang, "menu/input_cancelled"))
     return END
 
 

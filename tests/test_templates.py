@@ -10,6 +10,7 @@ import pytest
 
 from bot.calendar import Month, default_cycle
 from bot.sandbox.telegram_html import MAX_TEXT, parse_html, utf16_len
+from bot.services.outbox import decode, encode
 from bot.settings import PROJECT_ROOT
 from bot.texts import LANGUAGES, Texts, to_plain
 
@@ -41,7 +42,19 @@ def context_for(key: str) -> dict[str, object]:
     ctx = sample_context()
     if key.startswith(("review/", "selection/", "results/", "invite/")):
         _committee_context(key, ctx)
-    if key.startswith(("reminders/", "results/", "review/assigned", "review/missing")):
+    if key.startswith(
+        (
+            "programme/",
+            "decisions/",
+            "export/",
+            "errors/decision",
+            "errors/start_other",
+            "reminders/decision",
+            "reminders/escalation",
+        )
+    ):
+        _month_end_context(key, ctx)
+    if key.startswith(("reminders/", "results/", "review/assigned", "review/missing", "programme/lineup")):
         # Outbox rows carry plain data, decoded from JSON: the cycle is a dict here.
         from bot.calendar import cycle_data
         from bot.services.outbox import decode, encode
@@ -70,6 +83,47 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]
+
+
+def _month_end_context(key: str, ctx: dict[str, object]) -> None:
+    cycle = default_cycle(Month(2026, 12), SEOUL)
+    start = cycle.pitch_at
+    app = SimpleNamespace(receipt_no="PD-1", product_name=HOSTILE, summary=HOSTILE * 3, id=1)
+    company = SimpleNamespace(name=HOSTILE)
+    decision = SimpleNamespace(department=HOSTILE, status="open", id=1)
+    slot = SimpleNamespace(position=1, application=app, company=company, starts_at=start, ends_at=start)
+    ctx.update(
+        pitch_at=start, deadline=cycle.decision_deadline_at, month="2026-12", version=2, venue=HOSTILE,
+        starts_at=start, ends_at=start, slot_minutes=20, slots=[slot], sent=4, decided=1, open=1, overdue=1,
+        departments=HOSTILE, status="no_buy", amount=HOSTILE, timing=HOSTILE, reason=HOSTILE, corrected=True,
+        department=HOSTILE, company=HOSTILE, product_name=HOSTILE, position=1, changed=True, mine=[1],
+        r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
+        rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
+    )  # fmt: skip
+    if key.startswith(("reminders/decision", "reminders/escalation", "programme/lineup")):
+        items = [{"company": HOSTILE, "product_name": HOSTILE, "department": HOSTILE}]
+        ctx.update(
+            decode(
+                encode(
+                    {
+                        "pending": items,
+                        "overdue": items,
+                        "kind": "decision_d14",
+                        "lineup": [
+                            {
+                                "position": 1,
+                                "company": HOSTILE,
+                                "product_name": HOSTILE,
+                                "summary": HOSTILE * 5,
+                                "starts_at": start,
+                                "departments": HOSTILE,
+                            }
+                        ],
+                    }
+                )
+            )
+        )
+        ctx["overdue"] = items
 
 
 def all_keys() -> list[str]:
