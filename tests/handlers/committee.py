@@ -75,3 +75,26 @@ def set_scores(harness: Harness, reviewer_tg: int, app_id: int, *scores: int | N
 def statuses(harness: Harness) -> dict[int, str]:
     with harness.session() as session:
         return {a.id or 0: a.status for a in session.exec(select(Application)).all()}
+
+
+def seed_selected(harness: Harness, departments: list[str], month: str = "2026-12") -> list[int]:
+    """Selected, released applications, one per entry of ``departments`` (their responsible departments)."""
+    from bot.models import Selection
+
+    ids = seed_applications(harness, len(departments), month=month)
+    at = dt.datetime(2026, 12, 15, 10, 0, tzinfo=KST)
+    with harness.session() as session:
+        for app_id, department in zip(ids, departments, strict=True):
+            app = session.get(Application, app_id)
+            assert app is not None
+            app.status, app.responsible_departments = "selected", department
+            session.add(app)
+        session.add(Selection(month=month, confirmed_at=at, release_at=at, released_at=at,
+                              decided={"selected": ids, "waitlisted": [], "not_selected": []}))  # fmt: skip
+        session.commit()
+    return ids
+
+
+def make_official(harness: Harness, tg_id: int, department: str) -> None:
+    with harness.session() as session:
+        users.grant_role(session, "telegram", str(tg_id), Role.OFFICIAL, harness.clock.now(), department=department)
