@@ -95,6 +95,13 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "4 result message(s) planned and sent" in out
     assert out.count("발표 기업으로 선정되었습니다") == 2 and "number 1 on the waitlist" in out
     assert "심사위원회 의견: 시정 적용 범위를" in out
+    # Pitching Day and the purchase decisions.
+    assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
+    assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out
+    assert "피칭데이가 일주일 남았습니다" in out and "오늘은 피칭데이입니다" in out
+    assert "• 결정: 구매" in out and "• 결정: 추가 검토" in out
+    assert "결정되지 않은 건이 2건" in out and "결정 2 · 미결정 0 · 기한 초과 2" in out
+    assert "📎 pitchday-2026-12.xlsx" in out
     assert "Applications received for 2026-12: 4" in out
 
 

@@ -50,7 +50,8 @@ class Transcript:
         for ev in events:
             if ev.kind == "document" and ev.document:
                 self.out(f"    🤖 📎 {ev.document.get('file_name', 'file')}")
-                continue
+                if not ev.html:
+                    continue
             body = to_plain(ev.html) if ev.html else ev.text
             prefix = "🤖 (edited) " if ev.kind == "edit" else "🤖 "
             lines = body.splitlines() or [""]
@@ -164,6 +165,14 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
             [made] = await organizer.say("/invite reviewer")
             link = made.text.split("start=")[1].split()[0]
             await reviewer.say(f"/start {link}")
+        metro = Actor(SimUser(server, 700201, "이과장 (서울교통공사)"), t)
+        dasan = Actor(SimUser(server, 700202, "한팀장 (120다산콜재단)"), t)
+        officials = [metro, dasan]
+        t.heading("… and officials of two buying departments")
+        for official, department in ((metro, "서울교통공사"), (dasan, "120다산콜재단")):
+            [made] = await organizer.say(f"/invite official {department}")
+            link = made.text.split("start=")[1].split()[0]
+            await official.say(f"/start {link}")
 
         clock.set(calendar.local_at(cycle.window_opens_at.astimezone(tz).date(), settings.window_open_notice_time, tz))
         t.heading(f"{month} 1st: the window opens, the outbox announces it")
@@ -370,8 +379,63 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         report = await bot.tick()
         t.deliveries(everyone, f"tick: {report.planned} result message(s) planned and sent")
 
-        clock.advance(dt.timedelta(hours=9))
-        t.heading("After the window")
+        clock.advance(dt.timedelta(hours=4))
+        t.heading("The organizer sets the Pitching Day programme and publishes it")
+        await organizer.say("/programme")
+        await organizer.press("장소")
+        await organizer.say("서울특별시청 본관 8층 다목적홀")
+        await organizer.press("▲ 2")
+        await organizer.press("게시하기")
+        await bot.outbox_settled()
+        t.deliveries(
+            everyone + officials, "the outbox sends each company its slot and .ics, each department the line-up"
+        )
+
+        clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() - dt.timedelta(days=7),
+                                    settings.pitch_week_time, tz))  # fmt: skip
+        t.heading("A week before Pitching Day")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} reminder(s)")
+        clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date(), settings.pitch_morning_time, tz))
+        t.heading("The morning of Pitching Day")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} reminder(s)")
+
+        clock.set(cycle.pitch_at + dt.timedelta(hours=4))
+        t.heading("After the pitch: the buying departments decide")
+        await metro.say("/decisions")
+        await metro.press("한빛로보틱스")
+        await metro.press("구매")
+        await metro.say("시범 도입 5대 (2억 4천만 원)")
+        await metro.say("2027년 상반기")
+        await metro.press("확정")
+        await dasan.say("/decisions")
+        await dasan.press("다온에이아이")
+        await dasan.press("추가 검토")
+        await dasan.say("야간 상담 2개월 실증 후 결정하겠습니다.")
+        await dasan.press("확정")
+        await bot.outbox_settled()
+        t.deliveries(everyone, "the companies are told at once")
+
+        clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() + dt.timedelta(days=7),
+                                    settings.decision_reminder_time, tz))  # fmt: skip
+        t.heading("D+7: reminders to departments still deciding")
+        report = await bot.tick()
+        t.deliveries(
+            everyone + officials,
+            f"tick: {report.planned} message(s): no reminder, as both officials have decided (the other two "
+            "departments have no official in the bot); and next month's window opens",
+        )
+
+        clock.set(cycle.decision_deadline_at + dt.timedelta(hours=9))
+        t.heading("The deadline has passed: an escalation to the organizers")
+        report = await bot.tick()
+        t.deliveries([organizer], f"tick: {report.planned} message(s)")
+        await organizer.say("/decisions")
+        await organizer.say("/export")
+
+        clock.advance(dt.timedelta(hours=1))
+        t.heading("After the month")
         await big.say("/apply")
         await hanbit.say("/status")
     finally:

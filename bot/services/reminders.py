@@ -154,10 +154,11 @@ REMINDERS: tuple[Reminder, ...] = (
              lambda c: c.window_closes_at, draft_recipients),
     Reminder("receipt", "reminders/receipt", lambda c, s: c.window_closes_at + dt.timedelta(seconds=1),
              lambda c: c.selection_at, applicant_recipients),
+    # Each pitch reminder is moot once the next one is due: "tomorrow" must not arrive on the day.
     Reminder("pitch_d7", "reminders/pitch", lambda c, s: _pitch_day(c, 7, s.pitch_week_time, s),
-             lambda c: c.pitch_at, selected_recipients),
+             lambda c: c.pitch_at - dt.timedelta(days=2), selected_recipients),
     Reminder("pitch_d1", "reminders/pitch", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
-             lambda c: c.pitch_at, selected_recipients),
+             lambda c: c.pitch_at - dt.timedelta(hours=8), selected_recipients),
     Reminder("pitch_day", "reminders/pitch", lambda c, s: _pitch_day(c, 0, s.pitch_morning_time, s),
              lambda c: c.pitch_at, selected_recipients),
     Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),
