@@ -55,3 +55,23 @@ def event(
         "END:VCALENDAR",
     ]
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def calendar(events: list[dict[str, object]], stamp: dt.datetime) -> str:
+    """Several timed events in one file: each dict has uid, start, end, summary, location, description."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Testbed Seoul//Pitching Day bot//KO", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH"]  # fmt: skip
+    for e in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{e['uid']}",
+            f"DTSTAMP:{_utc(stamp)}",
+            f"DTSTART:{_utc(e['start'])}",  # type: ignore[arg-type]
+            f"DTEND:{_utc(e['end'])}",  # type: ignore[arg-type]
+            f"SUMMARY:{_escape(str(e['summary']))}",
+            f"LOCATION:{_escape(str(e['location']))}",
+            f"DESCRIPTION:{_escape(str(e.get('description', '')))}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

@@ -41,6 +41,7 @@ class OutboxState(enum.StrEnum):
     SENDING = "sending"  # claimed by a dispatcher until lease_until
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a broadcast stopped before this row was sent
 
 
 class User(SQLModel, table=True):
@@ -54,6 +55,8 @@ class User(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)  # chosen explicitly
     client_language: str | None = Field(default=None, max_length=16)  # as the client reports it
     active: bool = True
+    # Companies and officials get news unless they opt out; others subscribe with /subscribe.
+    news_opt_out: bool = False
     start_payload: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
@@ -314,3 +317,42 @@ class PurchaseDecision(SQLModel, table=True):
     decided_at: dt.datetime | None = _time(nullable=True)
     corrections: int = 0
     updated_at: dt.datetime = _time()
+
+
+class Expo(SQLModel, table=True):
+    """The yearly Testbed Expo, kept up to date by organizers; Korean and English texts."""
+
+    __tablename__ = "expos"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    starts_on: dt.date
+    ends_on: dt.date
+    venue: str = Field(max_length=300)
+    venue_en: str = Field(max_length=300)
+    booking: str = Field(sa_column=Column(Text, nullable=False))
+    booking_en: str = Field(sa_column=Column(Text, nullable=False))
+    # [{"day": 1, "start": "10:00", "end": "12:00", "kind": "forum", "title": ..., "title_en": ...}, ...]
+    programme: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_by: int | None = None
+    updated_at: dt.datetime = _time()
+
+
+class Broadcast(SQLModel, table=True):
+    """One message to many, sent through the outbox; its progress is edited into one organizer message."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
+    created_at: dt.datetime = _time()
+    audience: str = Field(max_length=32)
+    month: str | None = Field(default=None, max_length=7)
+    kind: str = Field(max_length=8)  # "text" or "expo"
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="sending", max_length=16)  # sending, done, cancelled
+    recipients: int = 0
+    progress_chat_id: str | None = Field(default=None, max_length=80)
+    progress_message_id: int | None = None
+    finished_at: dt.datetime | None = _time(nullable=True)

@@ -18,14 +18,17 @@ from sqlmodel import Session
 from bot.models import Outbox, OutboxState, User
 
 _DT = "__dt__"
+_DATE = "__date__"
 
 
 def encode(value: Any) -> Any:
-    """Template data as JSON: aware datetimes become tagged ISO strings."""
+    """Template data as JSON: aware datetimes and dates become tagged ISO strings."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in outbox data")
         return {_DT: value.astimezone(dt.UTC).isoformat()}
+    if isinstance(value, dt.date):
+        return {_DATE: value.isoformat()}
     if isinstance(value, dict):
         return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -37,6 +40,8 @@ def decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {_DT}:
             return dt.datetime.fromisoformat(value[_DT])
+        if set(value) == {_DATE}:
+            return dt.date.fromisoformat(value[_DATE])
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [decode(v) for v in value]
@@ -176,3 +181,11 @@ def next_due(session: Session) -> dt.datetime | None:
     if not found:
         return None
     return min(t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in found)
+
+
+def counts_for(session: Session, event_key: str) -> dict[str, int]:
+    """Rows of one event (a broadcast) by state."""
+    from sqlalchemy import func
+
+    stmt = select(Outbox.state, func.count()).where(Outbox.event_key == event_key).group_by(Outbox.state)
+    return {state: n for state, n in session.execute(stmt).all()}
