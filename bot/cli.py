@@ -238,6 +238,37 @@ async def _dispatch(settings: Settings, once: bool, worker: str | None) -> None:
     typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
 
 
+expo_app = typer.Typer(help="The Testbed Expo", no_args_is_help=True)
+app.add_typer(expo_app, name="expo")
+
+
+@expo_app.command("load")
+def expo_load(path: Annotated[str, typer.Argument(help="a YAML file, e.g. samples/expo-2019.yaml")]) -> None:
+    """Load (or replace) the expo's details and programme from a YAML file."""
+    from bot.context import AppContext
+    from bot.errors import Refused
+    from bot.services import expo
+
+    settings = _settings()
+    ctx = AppContext.create(settings)
+    ctx.db.upgrade()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as err:
+        typer.echo(f"pitchbot: cannot read {path}: {err.strerror}", err=True)
+        raise typer.Exit(2) from None
+    with ctx.db.session() as session:
+        try:
+            loaded = expo.load(session, text, ctx.clock.now())
+        except Refused as err:
+            typer.echo(f"pitchbot: {path}: {err.params.get('detail', err.code)}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(
+        f"loaded {loaded.name_en}: {loaded.starts_on} – {loaded.ends_on}, {len(loaded.programme)} programme items"
+    )
+
+
 @app.command("export")
 def export_command(
     month: Annotated[str, typer.Option(help="YYYY-MM")],

@@ -8,14 +8,27 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
 from bot.context import AppContext
-from handlers import apply, common, decisions, export, invite, menu, programme, review, selection, status
+from handlers import (
+    apply,
+    broadcast,
+    common,
+    decisions,
+    export,
+    invite,
+    menu,
+    news,
+    programme,
+    review,
+    selection,
+    status,
+)
 from handlers.persistence import DbPersistence
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
 COMMANDS = (
     "start", "apply", "status", "profile", "schedule", "help", "language", "cancel", "back", "review", "selection",
-    "invite", "programme", "decisions", "export",
+    "invite", "programme", "decisions", "export", "subscribe", "unsubscribe", "expo", "broadcast",
 )  # fmt: skip
 
 
@@ -56,7 +69,7 @@ async def _cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 def _more() -> list[object]:
-    return programme.handlers() + decisions.handlers() + export.handlers()
+    return programme.handlers() + decisions.handlers() + export.handlers() + news.handlers() + broadcast.handlers()
 
 
 def build_application(ctx: AppContext, token: str, api_url: str | None = None) -> Application:  # type: ignore[type-arg]

@@ -496,9 +496,13 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # ---- the graph -----------------------------------------------------------------------------------
 def _organizer_commands() -> dict[str, Handler]:
-    from handlers import decisions, export, programme
+    from handlers import broadcast, decisions, export, news, programme
 
-    return {"programme": programme.show, "decisions": decisions.show, "export": export.send}
+    return {
+        "programme": programme.show, "decisions": decisions.show, "export": export.send, "expo": news.show_expo,
+        "subscribe": news.subscribe, "unsubscribe": news.unsubscribe, "broadcasts": news.history,
+        "broadcast": broadcast.begin, "expo_edit": news.edit_expo,
+    }  # fmt: skip
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]

@@ -50,11 +50,17 @@ async def start(application: Application) -> None:  # type: ignore[type-arg]
         application.bot_data["dispatcher"] = dispatcher
         application.bot_data["dispatcher_stop"] = stop
         application.bot_data["dispatcher_task"] = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
+    from handlers import broadcast
+
+    broadcast.resume(application)
     if ctx.settings.run_scheduler and application.job_queue is not None:
         application.job_queue.run_repeating(_tick_job, interval=ctx.settings.tick_interval, first=0.5, name="tick")
 
 
 async def stop(application: Application) -> None:  # type: ignore[type-arg]
+    from handlers import broadcast
+
+    await broadcast.stop_trackers(application)
     stop_event: asyncio.Event | None = application.bot_data.pop("dispatcher_stop", None)
     task: asyncio.Task[None] | None = application.bot_data.pop("dispatcher_task", None)
     application.bot_data.pop("dispatcher", None)

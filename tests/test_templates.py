@@ -40,6 +40,8 @@ def sample_context() -> dict[str, object]:
 
 def context_for(key: str) -> dict[str, object]:
     ctx = sample_context()
+    if key.startswith(("news/", "expo/", "broadcast/", "errors/expo", "errors/audience")):
+        _news_context(key, ctx)
     if key.startswith(("review/", "selection/", "results/", "invite/")):
         _committee_context(key, ctx)
     if key.startswith(
@@ -124,6 +126,22 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
             )
         )
         ctx["overdue"] = items
+
+
+def _news_context(key: str, ctx: dict[str, object]) -> None:
+    from pathlib import Path
+
+    from bot.services import expo as expo_service
+
+    parsed = expo_service.parse((Path(__file__).resolve().parents[1] / "samples" / "expo-2019.yaml").read_text())
+    row = SimpleNamespace(**{k: v for k, v in parsed.items() if k != "dates"}, id=1)
+    data = decode(encode(expo_service.data(row)))  # type: ignore[arg-type]
+    data["name"] = HOSTILE
+    b = SimpleNamespace(id=7, created_at=dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC), audience="applicants",
+                        month="2026-12", kind="text", text=HOSTILE, status="sending")  # fmt: skip
+    p = SimpleNamespace(sent=10, failed=1, left=3, cancelled=2, status="cancelled")
+    ctx.update(expo=data, has_current=True, max=3500, text=HOSTILE, count=3000, audience=HOSTILE, stopped=5, b=b,
+               p=p, rows=[(b, SimpleNamespace(display_name=HOSTILE), p)], detail=HOSTILE)  # fmt: skip
 
 
 def all_keys() -> list[str]:
