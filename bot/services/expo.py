@@ -101,7 +101,7 @@ def data(expo: Expo) -> dict[str, Any]:
         "starts_on": expo.starts_on,
         "ends_on": expo.ends_on,
         "days": [
-            {"day": d, "date": expo.starts_on + dt.timedelta(days=d - 1), "items": items}
+            {"day": d, "date": expo.starts_on + dt.timedelta(days=d - 1), "entries": items}
             for d, items in sorted(days.items())
         ],
     }
