@@ -102,6 +102,10 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "• 결정: 구매" in out and "• 결정: 추가 검토" in out
     assert "결정되지 않은 건이 2건" in out and "결정 2 · 미결정 0 · 기한 초과 2" in out
     assert "📎 pitchday-2026-12.xlsx" in out
+    # The expo, loaded in the bot and broadcast with live progress.
+    assert "박람회 정보를 저장했습니다" in out and "소식 구독자 전체 7명에게 보냅니다" in out
+    assert "공지 #1 — 완료" in out and "• 발송: 7" in out and "📨 to 정시민:" in out
+    assert "Day 2 — Fri 27 September 2019" in out and "공지 발송 기록" in out
     assert "Applications received for 2026-12: 4" in out
 
 

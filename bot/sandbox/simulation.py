@@ -3,6 +3,7 @@ stand-in Bot API server, on a sandbox database and a controlled clock; printed a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import tempfile
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from bot.settings import Settings
 from bot.texts import to_plain
 
 SAMPLE_DECK = Path(__file__).with_name("sample_deck.pdf")
+EXPO_SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "expo-2019.yaml"
 ORGANIZER = 700001
 
 
@@ -98,6 +100,14 @@ class Actor:
         events = await self.user.send_document(content, name, mime, expect)
         self.t.bot(events)
         return events
+
+
+def _progress_text(server: BotApiServer, organizer: Actor) -> str:
+    """The organizer's live progress message as it stands (it is edited, not resent)."""
+    for (chat, _), message in sorted(server.messages.items(), key=lambda kv: -kv[0][1]):
+        if chat == organizer.user.id and str(message.get("text", "")).startswith(("공지 #", "Broadcast #")):
+            return str(message["text"])
+    return ""
 
 
 def _review_of(db: Database, actor: Actor, app_id: int) -> int:
@@ -433,6 +443,30 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.deliveries([organizer], f"tick: {report.planned} message(s)")
         await organizer.say("/decisions")
         await organizer.say("/export")
+
+        clock.advance(dt.timedelta(minutes=30))
+        t.heading("The organizer loads the Testbed Expo and broadcasts it")
+        citizen = Actor(SimUser(server, 710100, "정시민"), t)
+        await citizen.say("/subscribe")
+        await big.say("/unsubscribe")
+        await organizer.say("/expo_edit")
+        await organizer.upload(EXPO_SAMPLE.read_bytes(), "expo-2019.yaml", "application/x-yaml")
+        await organizer.say("/broadcast")
+        await organizer.press("소식 구독자 전체")
+        await organizer.press("박람회 안내", 2)
+        await organizer.press("보내기")
+        await bot.outbox_settled()
+        await asyncio.sleep(1.5)  # the progress message catches up
+        organizer.user.cursor = len(organizer.user.events)  # its edits are read below, not taken as replies
+        t.note(f"    … the progress message now reads: {to_plain(_progress_text(server, organizer))!r}")
+        t.deliveries(
+            [citizen, hanbit], "the announcement reaches subscribers, companies and officials (not those who opted out)"
+        )
+        t.muted = True
+        t.deliveries(everyone + officials, "")
+        t.muted = False
+        await green.say("/expo", 2)
+        await organizer.say("/broadcasts")
 
         clock.advance(dt.timedelta(hours=1))
         t.heading("After the month")

@@ -1,0 +1,209 @@
+"""News, the expo and broadcasts: subscriptions, loading and showing the expo, broadcasts with progress,
+cancellation, a restart in the middle and blocked recipients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.clock import ManualClock
+from bot.models import Broadcast, Outbox, User
+from bot.services import users
+from bot.settings import Settings
+from tests.handlers.committee import ORGANIZER, seed_applications
+from tests.harness import Harness, running
+
+SAMPLE = (Path(__file__).resolve().parents[2] / "samples" / "expo-2019.yaml").read_text()
+
+
+async def test_subscribe_and_unsubscribe(harness: Harness) -> None:
+    citizen = harness.user(9501, "시민")
+    [ok] = await citizen.send("/subscribe")
+    assert "소식을 보내 드리겠습니다" in ok.text
+    [again] = await citizen.send("/subscribe")
+    assert "이미 소식을" in again.text
+    seed_applications(harness, 1)  # company 8001 gets news without asking
+    company = harness.user(8001, "기업1")
+    [already] = await company.send("/subscribe")
+    assert "이미 소식을" in already.text
+    [stopped] = await company.send("/unsubscribe")
+    assert "중단했습니다" in stopped.text and "결과 안내는 계속" in stopped.text
+    [none] = await company.send("/unsubscribe")
+    assert "받고 계시지 않습니다" in none.text
+    from bot.services import broadcasts
+
+    with harness.session() as session:
+        assert {u.external_id for u in broadcasts.audience(session, "subscribers", None)} == {"9501"}
+        assert {u.external_id for u in broadcasts.audience(session, "companies", None)} == {"8001"}
+
+
+async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harness) -> None:
+    nobody = harness.user(9601, "Kim", language_code="en")
+    [none] = await nobody.send("/expo")
+    assert "No Testbed Expo is announced yet" in none.text
+    organizer = harness.user(ORGANIZER, "운영자")
+    [ask] = await organizer.send("/expo_edit")
+    assert "YAML 파일로" in ask.text
+    [wrong] = await organizer.send("여기 있습니다")
+    assert "YAML 파일(.yaml" in wrong.text
+    broken = SAMPLE.replace("kind: debate", "kind: party")
+    [bad] = await organizer.send_document(broken.encode(), "expo.yaml", "application/x-yaml")
+    assert "programme item 6: kind must be one of" in bad.text
+    [saved] = await organizer.send_document(SAMPLE.encode(), "expo.yaml", "application/x-yaml")
+    assert "2019 테스트베드 서울 박람회" in saved.text and "2019년 9월 26일(목)" in saved.text
+
+    [show, calendar] = await nobody.send("/expo", expect=2)
+    assert "Testbed Seoul Expo 2019" in show.text and "Seoul City Hall Plaza" in show.text
+    assert (
+        "Day 2 — Fri 27 September 2019" in show.text and "14:00–16:00 Innovation product pitching contest" in show.text
+    )
+    ics = harness.server.files[calendar.document["file_id"]].content.decode()  # type: ignore[index]
+    assert ics.count("BEGIN:VEVENT") == 12 and "DTSTART:20190927T050000Z" in ics  # 14:00 KST
+    korean = harness.user(9602, "김")
+    [show, _] = await korean.send("/expo", expect=2)
+    assert "2일차 — 2019년 9월 27일(금)" in show.text and "혁신제품 피칭대회 (피칭대회)" in show.text
+    assert "구매 상담 예약" in show.text
+
+
+def test_expo_load_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    from bot.cli import app
+
+    monkeypatch.setenv("PITCHBOT_DATABASE_URL", database_url)
+    path = tmp_path / "expo.yaml"
+    path.write_text(SAMPLE)
+    ok = CliRunner().invoke(app, ["expo", "load", str(path)])
+    assert ok.exit_code == 0 and "12 programme items" in ok.output
+    path.write_text(SAMPLE.replace("dates: [2019-09-26, 2019-09-27]", "dates: soon"))
+    bad = CliRunner().invoke(app, ["expo", "load", str(path)])
+    assert bad.exit_code == 1 and "dates must be a list" in bad.output
+
+
+def add_people(harness: Harness, first: int, count: int) -> list[int]:
+    ids = list(range(first, first + count))
+    now = harness.clock.now()
+    with harness.session() as session:
+        for tg in ids:
+            person = users.ensure_user(session, "telegram", str(tg), now, display_name=f"p{tg}")
+            users.subscribe(session, person, "news", now)
+    return ids
+
+
+async def broadcast(harness: Harness, text: str) -> int:
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/broadcast")
+    await organizer.press("소식 구독자 전체")
+    await organizer.press("직접 작성")
+    [preview, confirm] = await organizer.send(text, expect=2)
+    assert text.replace("&", "&") in preview.text and "테스트베드 서울 안내" in preview.text
+    assert "명에게 보냅니다" in confirm.text
+    [progress] = await organizer.press("보내기")
+    assert "발송 중" in progress.text
+    return progress.message_id
+
+
+async def until(predicate: object, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.1)
+
+
+def delivered(harness: Harness, ids: list[int]) -> Counter[int]:
+    return Counter({tg: len(harness.server.events[tg]) for tg in ids if harness.server.events[tg]})
+
+
+@pytest.fixture
+def fast(settings: Settings) -> Settings:
+    return settings.model_copy(update={"send_rate": 250.0, "send_per_chat_interval": 0.0, "send_concurrency": 8})
+
+
+async def test_broadcast_to_thousands_at_the_configured_rate(fast: Settings, clock: ManualClock) -> None:
+    async with running(fast, clock) as harness:
+        ids = add_people(harness, 100000, 2000)
+        blocked = ids[:3]
+        for tg in blocked:
+            harness.server.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=tg)
+        started = time.monotonic()
+        message_id = await broadcast(harness, "<테스트베드> 박람회 & 피칭데이 안내입니다.")
+        await until(lambda: "완료" in harness.server.messages[(ORGANIZER, message_id)]["text"], 90)
+        elapsed = time.monotonic() - started
+        assert elapsed >= (len(ids) - 1) / fast.send_rate  # never faster than configured
+        final = harness.server.messages[(ORGANIZER, message_id)]
+        assert "발송: 1997" in final["text"] and "실패: 3" in final["text"] and "남음: 0" in final["text"]
+        assert "reply_markup" not in final  # the stop button goes when it is done
+        counts = delivered(harness, ids)
+        assert len(counts) == 1997 and set(counts.values()) == {1}
+        with harness.session() as session:
+            inactive = session.exec(select(User.external_id).where(User.active == False)).all()  # noqa: E712
+        assert sorted(inactive) == sorted(str(tg) for tg in blocked)
+
+
+@pytest.fixture
+def slow(settings: Settings) -> Settings:
+    return settings.model_copy(update={"send_rate": 20.0, "send_per_chat_interval": 0.0, "send_concurrency": 2})
+
+
+async def test_broadcast_cancelled_stops_the_rest(slow: Settings, clock: ManualClock) -> None:
+    async with running(slow, clock) as harness:
+        ids = add_people(harness, 200000, 200)
+        message_id = await broadcast(harness, "곧 취소될 안내")
+        await until(lambda: sum(delivered(harness, ids).values()) >= 20)
+        organizer = harness.user(ORGANIZER)
+        await organizer.press_data(f"bc:stop:{1}", message_id, expect=0)
+        await until(lambda: "중지됨" in harness.server.messages[(ORGANIZER, message_id)]["text"])
+        sent_at_stop = sum(delivered(harness, ids).values())
+        await asyncio.sleep(1.0)
+        sent = sum(delivered(harness, ids).values())
+        assert sent - sent_at_stop <= 50  # at most the batch already claimed finishes
+        assert sent < len(ids)
+        with harness.session() as session:
+            states = Counter(r.state for r in session.exec(select(Outbox)).all())
+        assert states["cancelled"] > 0 and states["sent"] == sent
+        text = harness.server.messages[(ORGANIZER, message_id)]["text"]
+        assert f"중지: {states['cancelled']}" in text
+
+
+async def test_broadcast_survives_a_restart_without_second_copies(slow: Settings, clock: ManualClock) -> None:
+    async with running(slow, clock) as harness:
+        ids = add_people(harness, 300000, 120)
+        message_id = await broadcast(harness, "재시작을 견디는 안내")
+        await until(lambda: sum(delivered(harness, ids).values()) >= 30)
+        await harness.restart_bot()
+        await until(lambda: "완료" in harness.server.messages[(ORGANIZER, message_id)]["text"], 60)
+        counts = delivered(harness, ids)
+        assert set(counts) == set(ids) and set(counts.values()) == {1}
+        organizer = harness.user(ORGANIZER)
+        [history] = await organizer.send("/broadcasts")
+        assert "#1" in history.text and "재시작을 견디는 안내" in history.text and "발송 120" in history.text
+        with harness.session() as session:
+            assert session.exec(select(Broadcast)).one().status == "done"
+
+
+async def test_expo_announcement_and_refusals(harness: Harness) -> None:
+    from bot.services import expo
+
+    with harness.session() as session:
+        expo.load(session, SAMPLE, harness.clock.now())
+    ids = add_people(harness, 400000, 3)
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/broadcast")
+    await organizer.press("소식 구독자 전체")
+    [preview, confirm] = await organizer.press("박람회 안내", expect=2)
+    assert "테스트베드 박람회 안내" in preview.text and "3명에게" in confirm.text
+    await organizer.press("보내기")
+    await harness.bot.outbox_settled()
+    for tg in ids:
+        [message] = harness.server.events[tg]
+        assert "2019 테스트베드 서울 박람회" in message.text and "/unsubscribe" in message.text
+    stranger = harness.user(9701)
+    for command in ("/broadcast", "/broadcasts", "/expo_edit"):
+        [answer] = await stranger.send(command)
+        assert "권한이 없어" in answer.text, command
+    [answer] = await stranger.press_data("bc:stop:1", 1)
+    assert "권한이 없어" in answer.text
