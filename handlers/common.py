@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.context import AppContext
 from bot.models import User
 from bot.services import users
+from bot.split import split_html
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -54,11 +55,16 @@ def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, html: str, rows: Keyboard | None = None) -> None:
+    """Sends one message, or several parts when it is too long for Telegram (the keyboard on the last)."""
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_message(
-        chat.id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard(rows or []), disable_web_page_preview=True
-    )
+    parts = split_html(html, MessageLimit.MAX_TEXT_LENGTH)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await context.bot.send_message(
+            chat.id, part, parse_mode=ParseMode.HTML, reply_markup=keyboard(rows or []) if last else None,
+            disable_web_page_preview=True,
+        )  # fmt: skip
 
 
 async def settle_query(query: CallbackQuery | None, drop_keyboard: bool = True) -> None:
