@@ -141,6 +141,8 @@ class FormDraft(SQLModel, table=True):
     reviewing: bool = False
     # What follows when the form is done: "apply" continues to the application, "end" stops.
     next_step: str | None = Field(default=None, max_length=16)
+    # Set by /cancel: the answers are kept, but typed text no longer answers until /apply resumes.
+    paused: bool = False
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
 

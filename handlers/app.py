@@ -86,7 +86,7 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
         .build()
     )
     application.bot_data["app"] = ctx
-    application.add_handler(apply.conversation(), group=0)
+    application.add_handler(apply.conversation(ctx.db), group=0)
     for handler in (
         menu.handlers() + status.handlers() + review.handlers() + selection.handlers() + invite.handlers() + _more()
     ):

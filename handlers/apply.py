@@ -9,7 +9,8 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from sqlmodel import col, select
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
@@ -23,14 +24,16 @@ from telegram.warnings import PTBUserWarning
 
 from bot import display
 from bot.calendar import Month
+from bot.database import Database
 from bot.errors import Refused, UserError
 from bot.forms import APPLICATION, PROFILE, Form, InputKind, form_by_key
-from bot.models import FormDraft
+from bot.models import FormDraft, User
 from bot.services import applications, companies, cycles, drafts, users
 from bot.services.drafts import Step
 from bot.validators import FileInput, Invalid
 from handlers import invite, menu, review, selection, status
 from handlers.common import (
+    CHANNEL,
     Keyboard,
     Who,
     app_ctx,
@@ -172,11 +175,54 @@ async def _route_start(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Wh
         return END
     draft = start.draft
     assert draft is not None
+    with ctx.db.session() as session:
+        session.add(draft)
+        drafts.unpause(session, draft, ctx.clock.now())
     form = form_by_key(draft.form, ctx.settings)
     if not draft.data and draft.current == form.questions[0].field:
         intro = "apply/profile_intro" if start.kind == "profile" else "apply/form_intro"
         await reply(update, context, render(context, w.lang, intro, cycle=start.cycle))
     return await _show(update, context, w, form, draft, drafts.current_step(form, draft))
+
+
+class WaitingDraft(filters.MessageFilter):
+    """Matches text from someone whose profile or application draft waits for an answer."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(name="WaitingDraft")
+        self.db = db
+
+    def filter(self, message: Message) -> bool:
+        if message.from_user is None:
+            return False
+        with self.db.session() as session:
+            found = session.exec(
+                select(FormDraft.id)
+                .join(User, col(User.id) == col(FormDraft.user_id))
+                .where(
+                    User.channel == CHANNEL, User.external_id == str(message.from_user.id),
+                    col(FormDraft.form).in_((PROFILE, APPLICATION)), col(FormDraft.current).is_not(None),
+                    FormDraft.paused == False,  # noqa: E712
+                )
+            ).first()  # fmt: skip
+        return found is not None
+
+
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Text from someone whose draft waits for an answer. Outside the conversation this means the process
+    died before their conversation state was saved; the draft says which question they were on. (Entry
+    points are also tried inside the conversation, so this must pick exactly the draft being answered.)"""
+    w = who(update, context)
+    waiting = []
+    for key in (APPLICATION, PROFILE):
+        form, draft = _load(context, w, key)
+        if draft is not None and draft.current is not None and not draft.paused:
+            waiting.append((draft.updated_at, form, draft))
+    if not waiting:  # answered elsewhere meanwhile
+        await menu.unknown(update, context)
+        return END
+    _, form, draft = max(waiting, key=lambda item: item[0])
+    return await _on_text(update, context, w, form, draft)
 
 
 async def start_apply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -190,6 +236,7 @@ async def start_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     w = who(update, context)
     with ctx.db.session() as session:
         draft = companies.start_profile(session, w.user, ctx.clock.now(), next_step="end")
+        drafts.unpause(session, draft, ctx.clock.now())
     form = form_by_key(PROFILE, ctx.settings)
     if not draft.data:
         await reply(update, context, render(context, w.lang, "apply/profile_intro"))
@@ -468,6 +515,9 @@ async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, fo
 
 # ---- leaving -------------------------------------------------------------------------------------
 async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who) -> int:
+    ctx = app_ctx(context)
+    with ctx.db.session() as session:
+        drafts.pause(session, w.user.id or 0, (PROFILE, APPLICATION), ctx.clock.now())
     await reply(update, context, render(context, w.lang, "apply/cancelled"), menu_rows(app_ctx(context), w.lang))
     return END
 
@@ -481,6 +531,10 @@ def _ending(fn: Handler) -> Handler:
     """A menu action that also leaves the conversation; the draft keeps every answer."""
 
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        ctx = app_ctx(context)
+        user = who(update, context).user
+        with ctx.db.session() as session:
+            drafts.pause(session, user.id or 0, (PROFILE, APPLICATION), ctx.clock.now())
         await fn(update, context)
         return END
 
@@ -505,7 +559,7 @@ def _organizer_commands() -> dict[str, Handler]:
     }  # fmt: skip
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(db: Database) -> ConversationHandler:  # type: ignore[type-arg]
     def asking(key: str) -> list[Any]:
         return [
             CommandHandler("back", _with_draft(key, _on_back)),
@@ -540,6 +594,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(start_profile, pattern=r"^m:profile$"),
                 CallbackQueryHandler(start_edit, pattern=r"^app:edit:\d+$"),
                 CallbackQueryHandler(ask_withdraw, pattern=r"^app:wd:\d+$"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND & WaitingDraft(db), resume),
             ],
             states={
                 S.PROFILE_ASK: asking(PROFILE),

@@ -53,11 +53,26 @@ def open_draft(
     draft.application_id = application_id
     draft.next_step = next_step
     draft.reviewing = reviewing
+    draft.paused = False
     draft.current = None if reviewing else _first_unanswered(form, draft.data)
     draft.updated_at = now
     session.add(draft)
     session.commit()
     return draft
+
+
+def pause(session: Session, user_id: int, form_keys: tuple[str, ...], now: dt.datetime) -> None:
+    for key in form_keys:
+        draft = get_draft(session, user_id, key)
+        if draft is not None and not draft.paused:
+            draft.paused, draft.updated_at = True, now
+            session.add(draft)
+    session.commit()
+
+
+def unpause(session: Session, draft: FormDraft, now: dt.datetime) -> None:
+    if draft.paused:
+        _save(session, draft, now)
 
 
 def delete_draft(session: Session, draft: FormDraft) -> None:
@@ -95,6 +110,7 @@ def _advance(form: Form, draft: FormDraft, field: str) -> None:
 
 def _save(session: Session, draft: FormDraft, now: dt.datetime) -> None:
     draft.updated_at = now
+    draft.paused = False
     session.add(draft)
     session.commit()
 
