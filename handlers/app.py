@@ -23,6 +23,7 @@ from handlers import (
     status,
 )
 from handlers.persistence import DbPersistence
+from handlers.processor import PerUserUpdateProcessor
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
         .persistence(DbPersistence(ctx.db, ctx.clock, ctx.settings.persistence_interval))
         .post_init(_post_init)
         .post_stop(_post_stop)
+        .concurrent_updates(PerUserUpdateProcessor(ctx.settings.concurrent_updates))
         .get_updates_read_timeout(40)
         .build()
     )

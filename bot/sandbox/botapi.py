@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,11 @@ class BotApiServer:
         self.faults: list[Fault] = []
         self.calls: dict[str, int] = defaultdict(int)
         self.refusals: list[tuple[str, str]] = []
+        # Flood limits as Telegram enforces them, when switched on: (messages a second, seconds per chat).
+        self.flood_limit: tuple[float, float] | None = None
+        self._recent: deque[float] = deque()
+        self._chat_last: dict[int, float] = {}
+        self.too_many: Counter[int] = Counter()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -194,8 +199,22 @@ class BotApiServer:
                 break
         return self.updates[:limit]
 
+    def _flood_check(self, chat_id: int) -> None:
+        if self.flood_limit is None:
+            return
+        per_second, per_chat = self.flood_limit
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= per_second or now - self._chat_last.get(chat_id, -1e9) < per_chat:
+            self.too_many[chat_id] += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        self._recent.append(now)
+        self._chat_last[chat_id] = now
+
     async def api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = _require_chat(params)
+        self._flood_check(chat_id)
         html_text, plain = _check_text(params.get("text"), params.get("parse_mode"))
         markup = _check_markup(params.get("reply_markup"))
         msg = self._new_bot_message(chat_id, text=plain, reply_markup=markup)

@@ -1,0 +1,95 @@
+"""Conversation throughput: 200 companies register and apply at once. Reports the bot's updates per
+second divided by a bare python-telegram-bot echo bot's on the same stand-in server, in the same run
+(target at least 0.5), and the bot process's peak resident memory (target under 250 MB).
+
+    .venv/bin/python -m bench.conversation [--companies 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import bot_env, peak_rss_mb, start_process, stop_process
+from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.users import SimUser
+from tests.handlers.committee import brn_for
+from tests.handlers.flows import fill_application, register_profile, submit
+
+
+async def _wait_polling(server: BotApiServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while server.calls["getUpdates"] == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the bot never polled")
+        await asyncio.sleep(0.05)
+
+
+async def echo_rate(companies: int, per_user: int, workdir: Path) -> float:
+    server = BotApiServer()
+    await server.start()
+    proc = await start_process(["-m", "bench.echo_bot"], {"ECHO_TOKEN": server.token, "ECHO_API_URL": server.url},
+                               workdir / "echo.log")  # fmt: skip
+    try:
+        await _wait_polling(server)
+
+        async def one(i: int) -> None:
+            user = SimUser(server, 500000 + i, f"echo{i}", timeout=120)
+            for n in range(per_user):
+                await user.send(f"message {n}")
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(companies)))
+        return companies * per_user / (time.monotonic() - started)
+    finally:
+        await stop_process(proc)
+        await server.stop()
+
+
+async def bot_rate(companies: int, workdir: Path) -> tuple[float, int, float]:
+    server = BotApiServer()
+    await server.start()
+    env = bot_env(server, f"sqlite:///{workdir / 'bench.db'}", workdir, PITCHBOT_PERSISTENCE_INTERVAL="5")
+    import os
+
+    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    proc = await start_process([*profile, "-m", "bot.cli", "run"], env, workdir / "bot.log")
+    try:
+        await _wait_polling(server)
+        first = next(server._update_ids)
+
+        async def one(i: int) -> None:
+            user = SimUser(server, 600000 + i, f"기업{i}", timeout=180)
+            await register_profile(user, brn=brn_for(i), name=f"벤치기업{i}")
+            await fill_application(user, product=f"제품 {i}")
+            await submit(user)
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(companies)))
+        elapsed = time.monotonic() - started
+        updates = next(server._update_ids) - first - 1
+        rss = peak_rss_mb(proc.pid)
+        return updates / elapsed, updates, rss
+    finally:
+        await stop_process(proc)
+        await server.stop()
+
+
+async def main(companies: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="pitchbot-bench-"))
+    bot, updates, rss = await bot_rate(companies, workdir)
+    per_user = max(1, updates // companies)
+    echo = await echo_rate(companies, per_user, workdir)
+    print(f"companies: {companies}, updates: {updates} ({per_user} per company)")
+    print(f"bot: {bot:.1f} updates/s; echo bot: {echo:.1f} updates/s")
+    print(f"throughput ratio (bot / echo): {bot / echo:.2f}  (target >= 0.5)")
+    print(f"bot peak resident memory: {rss:.0f} MB  (target < 250 MB)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--companies", type=int, default=200)
+    asyncio.run(main(parser.parse_args().companies))
