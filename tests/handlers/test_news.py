@@ -158,7 +158,13 @@ async def test_broadcast_cancelled_stops_the_rest(slow: Settings, clock: ManualC
         await organizer.press_data(f"bc:stop:{1}", message_id, expect=0)
         await until(lambda: "중지됨" in harness.server.messages[(ORGANIZER, message_id)]["text"])
         sent_at_stop = sum(delivered(harness, ids).values())
-        await asyncio.sleep(1.0)
+
+        def in_flight() -> int:
+            with harness.session() as session:
+                return len(session.exec(select(Outbox).where(Outbox.state == "sending")).all())
+
+        await until(lambda: in_flight() == 0)  # the sends already under way finish and are recorded
+        await asyncio.sleep(0.5)
         sent = sum(delivered(harness, ids).values())
         assert sent - sent_at_stop <= 50  # at most the batch already claimed finishes
         assert sent < len(ids)
