@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
-import warnings
 
 from telegram import Update
 from telegram.ext import (
@@ -13,23 +11,17 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.calendar import Month
 from bot.errors import Refused
 from bot.models import Role
 from bot.services import cycles, drafts, programme, users
+from handlers import text_input as text_input_conv
 from handlers.common import Keyboard, Who, app_ctx, callback_parts, render, reply, settle_query, who
 
 END = ConversationHandler.END
 TEXT_INPUT = "programme_text"
-
-
-class S(enum.IntEnum):
-    TEXT = 1
 
 
 def _organizer(context: ContextTypes.DEFAULT_TYPE, w: Who) -> bool:
@@ -128,7 +120,7 @@ async def ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         drafts.hold_input(session, w.user.id or 0, TEXT_INPUT, {"month": month, "what": what}, ctx.clock.now())
         cycle = cycles.get_cycle(session, Month.parse(month), ctx.settings)
     await reply(update, context, render(context, w.lang, f"programme/{what}_ask", pitch_at=cycle.pitch_at))
-    return S.TEXT
+    return text_input_conv.WAITING
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -159,32 +151,16 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         except Refused as err:
             # A second chance: the question stands until a good answer or /cancel.
             await _refuse(update, context, w, err)
-            return S.TEXT
+            return text_input_conv.WAITING
         drafts.take_input(session, w.user.id or 0, TEXT_INPUT)
     await _board(update, context, w, month)
     return END
 
 
-async def cancel_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    ctx = app_ctx(context)
-    w = who(update, context)
-    with ctx.db.session() as session:
-        drafts.take_input(session, w.user.id or 0, TEXT_INPUT)
-    await reply(update, context, render(context, w.lang, "menu/input_cancelled"))
-    return END
-
-
 def handlers() -> list[object]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        text_input = ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_text, pattern=r"^pg:[vsl]:")],
-            states={S.TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_text)]},
-            fallbacks=[CommandHandler("cancel", cancel_text)],
-            name="programme_text",
-            persistent=True,
-            allow_reentry=True,
-        )
+    text_input = text_input_conv.conversation(
+        "programme_text", TEXT_INPUT, r"^pg:[vsl]:", ask_text, on_text, "menu/input_cancelled"
+    )
     return [
         text_input,
         CommandHandler("programme", show),

@@ -3,9 +3,7 @@ deck, scores on a labelled 1–5 scale with buttons, a comment, or a declared co
 
 from __future__ import annotations
 
-import enum
 import logging
-import warnings
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -14,10 +12,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import display
 from bot.calendar import Month
@@ -25,15 +20,12 @@ from bot.errors import Refused
 from bot.forms import application_form
 from bot.models import Application, Review, Role
 from bot.services import cycles, drafts, review, users
+from handlers import text_input
 from handlers.common import Keyboard, Who, app_ctx, callback_parts, keyboard, render, reply, settle_query, who
 
 log = logging.getLogger(__name__)
 END = ConversationHandler.END
 COMMENT_FORM = "review_comment"
-
-
-class S(enum.IntEnum):
-    COMMENT = 1
 
 
 def _is_reviewer(context: ContextTypes.DEFAULT_TYPE, w: Who) -> bool:
@@ -206,7 +198,7 @@ async def ask_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     with ctx.db.session() as session:
         drafts.hold_input(session, w.user.id or 0, COMMENT_FORM, {"review_id": found[0].id}, ctx.clock.now())
     await reply(update, context, render(context, w.lang, "review/comment_ask"))
-    return S.COMMENT
+    return text_input.WAITING
 
 
 async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -230,15 +222,6 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return END
 
 
-async def cancel_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    ctx = app_ctx(context)
-    w = who(update, context)
-    with ctx.db.session() as session:
-        drafts.take_input(session, w.user.id or 0, COMMENT_FORM)
-    await reply(update, context, render(context, w.lang, "review/comment_cancelled"))
-    return END
-
-
 async def ignore_label(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The criterion's name is a button only to label its row."""
     if update.callback_query is not None:
@@ -246,16 +229,9 @@ async def ignore_label(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def handlers() -> list[object]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        comment = ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_comment, pattern=r"^rw:c:\d+$")],
-            states={S.COMMENT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_comment)]},
-            fallbacks=[CommandHandler("cancel", cancel_comment)],
-            name="review_comment",
-            persistent=True,
-            allow_reentry=True,
-        )
+    comment = text_input.conversation(
+        "review_comment", COMMENT_FORM, r"^rw:c:\d+$", ask_comment, on_comment, "review/comment_cancelled"
+    )
     return [
         comment,
         CommandHandler("review", show_list),

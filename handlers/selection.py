@@ -3,33 +3,24 @@ responsible departments, and the confirmation that releases (or holds) the resul
 
 from __future__ import annotations
 
-import enum
-import warnings
-
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import calendar
 from bot.calendar import Month
 from bot.errors import Refused
 from bot.models import Application, Company, Role
 from bot.services import cycles, drafts, selection, users
+from handlers import text_input as text_input_conv
 from handlers.common import Keyboard, Who, app_ctx, callback_parts, render, reply, settle_query, who
 
 END = ConversationHandler.END
 TEXT_INPUT = "selection_text"
-
-
-class S(enum.IntEnum):
-    TEXT = 1
 
 
 def _organizer(context: ContextTypes.DEFAULT_TYPE, w: Who) -> bool:
@@ -180,7 +171,7 @@ async def ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     with ctx.db.session() as session:
         drafts.hold_input(session, w.user.id or 0, TEXT_INPUT, {"app_id": found[0].id, "what": what}, ctx.clock.now())
     await reply(update, context, render(context, w.lang, f"selection/{what}_ask", app=found[0]))
-    return S.TEXT
+    return text_input_conv.WAITING
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -199,15 +190,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             return END
     await reply(update, context, render(context, w.lang, "selection/saved"))
     await _show_app(update, context, w, int(pending["app_id"]))
-    return END
-
-
-async def cancel_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    ctx = app_ctx(context)
-    w = who(update, context)
-    with ctx.db.session() as session:
-        drafts.take_input(session, w.user.id or 0, TEXT_INPUT)
-    await reply(update, context, render(context, w.lang, "menu/input_cancelled"))
     return END
 
 
@@ -262,16 +244,9 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def handlers() -> list[object]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        text_input = ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_text, pattern=r"^sl:[fd]:\d+$")],
-            states={S.TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_text)]},
-            fallbacks=[CommandHandler("cancel", cancel_text)],
-            name="selection_text",
-            persistent=True,
-            allow_reentry=True,
-        )
+    text_input = text_input_conv.conversation(
+        "selection_text", TEXT_INPUT, r"^sl:[fd]:\d+$", ask_text, on_text, "menu/input_cancelled"
+    )
     return [
         text_input,
         CommandHandler("selection", show),
