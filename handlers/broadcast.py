@@ -28,7 +28,20 @@ from bot.errors import Refused
 from bot.models import Application as ApplicationRow
 from bot.models import Broadcast, Role, User
 from bot.services import broadcasts, drafts, users
-from handlers.common import Keyboard, Who, app_ctx, callback_parts, keyboard, render, reply, settle_query, who
+from handlers.common import (
+    Keyboard,
+    Who,
+    app_ctx,
+    callback_parts,
+    held_input,
+    keep_input,
+    keyboard,
+    refuse,
+    render,
+    reply,
+    settle_query,
+    who,
+)
 
 log = logging.getLogger(__name__)
 END = ConversationHandler.END
@@ -42,18 +55,13 @@ class S(enum.IntEnum):
     CONFIRM = 4
 
 
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, err: Refused | None = None) -> int:
-    err = err or Refused("not_allowed")
-    await reply(update, context, render(context, w.lang, err.template, **err.params))
-    return END
-
-
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     ctx = app_ctx(context)
     w = who(update, context)
     with ctx.db.session() as session:
         if not users.has_role(session, w.user, Role.ORGANIZER, ctx.settings):
-            return await _refuse(update, context, w)
+            await refuse(update, context, w)
+            return END
         month = session.exec(select(func.max(ApplicationRow.month))).one()
         drafts.hold_input(session, w.user.id or 0, HELD, {"month": month}, ctx.clock.now())
     label = ctx.texts.label
@@ -65,26 +73,14 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return S.AUDIENCE
 
 
-def _held(context: ContextTypes.DEFAULT_TYPE, w: Who) -> dict[str, object]:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        found = drafts.get_draft(session, w.user.id or 0, HELD)
-        return dict(found.data) if found else {}
-
-
-def _hold(context: ContextTypes.DEFAULT_TYPE, w: Who, data: dict[str, object]) -> None:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        drafts.hold_input(session, w.user.id or 0, HELD, data, ctx.clock.now())
-
-
 async def on_audience(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_query(update.callback_query)
     w = who(update, context)
     parts = callback_parts(update)
     if len(parts) != 3 or parts[2] not in broadcasts.AUDIENCES:
-        return await _refuse(update, context, w)
-    _hold(context, w, {**_held(context, w), "audience": parts[2]})
+        await refuse(update, context, w)
+        return END
+    keep_input(context, w, HELD, {**(held_input(context, w, HELD) or {}), "audience": parts[2]})
     label = app_ctx(context).texts.label
     b = "broadcast_buttons"
     rows: Keyboard = [
@@ -99,8 +95,8 @@ async def on_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_query(update.callback_query)
     w = who(update, context)
     kind = callback_parts(update)[-1]
-    held = {**_held(context, w), "kind": kind}
-    _hold(context, w, held)
+    held = {**(held_input(context, w, HELD) or {}), "kind": kind}
+    keep_input(context, w, HELD, held)
     if kind == "text":
         await reply(update, context, render(context, w.lang, "broadcast/text_ask", max=broadcasts.MAX_TEXT))
         return S.TEXT
@@ -110,8 +106,8 @@ async def on_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     w = who(update, context)
     text = (update.effective_message.text if update.effective_message else "") or ""
-    held = {**_held(context, w), "text": text}
-    _hold(context, w, held)  # kept even when too long: nothing typed is lost
+    held = {**(held_input(context, w, HELD) or {}), "text": text}
+    keep_input(context, w, HELD, held)  # kept even when too long: nothing typed is lost
     return await _preview(update, context, w, held)
 
 
@@ -150,7 +146,8 @@ async def on_send(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
                 held.get("text"), ctx.settings, ctx.clock.now(),
             )  # fmt: skip
         except Refused as err:
-            return await _refuse(update, context, w, err)
+            await refuse(update, context, w, err)
+            return END
         progress = broadcasts.progress(session, row.id or 0, ctx.clock.now())
     markup = keyboard([[(ctx.texts.label(w.lang, "broadcast_buttons.stop"), f"bc:stop:{row.id}")]])
     sent = await context.bot.send_message(
@@ -187,7 +184,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             stopped = broadcasts.cancel(session, w.user, int(parts[2]), ctx.settings, ctx.clock.now())
     except (Refused, IndexError, ValueError) as err:
         await query.answer()
-        await _refuse(update, context, w, err if isinstance(err, Refused) else None)
+        await refuse(update, context, w, err if isinstance(err, Refused) else None)
         return
     await query.answer(render(context, w.lang, "broadcast/stopped", stopped=stopped)[:200])
 

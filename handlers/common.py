@@ -12,8 +12,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.context import AppContext
-from bot.models import User
-from bot.services import users
+from bot.errors import Refused
+from bot.models import Role, User
+from bot.services import drafts, users
 from bot.split import split_html
 
 log = logging.getLogger(__name__)
@@ -103,3 +104,30 @@ def as_int(value: str | None) -> int | None:
 
 def render(context: ContextTypes.DEFAULT_TYPE, lang: str, key: str, **data: Any) -> str:
     return app_ctx(context).texts.render(lang, key, **data)
+
+
+def has_role(context: ContextTypes.DEFAULT_TYPE, w: Who, role: Role) -> bool:
+    ctx = app_ctx(context)
+    with ctx.db.session() as session:
+        return users.has_role(session, w.user, role, ctx.settings)
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, err: Refused | str | None = None) -> None:
+    """Tells the user why not: a service's refusal, an error code, or by default "not allowed"."""
+    if not isinstance(err, Refused):
+        err = Refused(err or "not_allowed")
+    await reply(update, context, render(context, w.lang, err.template, **err.params))
+
+
+def held_input(context: ContextTypes.DEFAULT_TYPE, w: Who, key: str) -> dict[str, Any] | None:
+    """What a multi-step input holds so far (see drafts.hold_input), or None."""
+    ctx = app_ctx(context)
+    with ctx.db.session() as session:
+        found = drafts.get_draft(session, w.user.id or 0, key)
+        return dict(found.data) if found else None
+
+
+def keep_input(context: ContextTypes.DEFAULT_TYPE, w: Who, key: str, data: dict[str, Any]) -> None:
+    ctx = app_ctx(context)
+    with ctx.db.session() as session:
+        drafts.hold_input(session, w.user.id or 0, key, data, ctx.clock.now())

@@ -21,7 +21,19 @@ from bot.calendar import Month
 from bot.errors import Refused
 from bot.models import Application, Company, DecisionStatus, PurchaseDecision, Role
 from bot.services import cycles, decisions, drafts, programme, users
-from handlers.common import Keyboard, Who, app_ctx, callback_parts, render, reply, settle_query, who
+from handlers.common import (
+    Keyboard,
+    Who,
+    app_ctx,
+    callback_parts,
+    held_input,
+    keep_input,
+    refuse,
+    render,
+    reply,
+    settle_query,
+    who,
+)
 
 END = ConversationHandler.END
 HELD = "decision"
@@ -33,11 +45,6 @@ class S(enum.IntEnum):
     TIMING = 3
     REASON = 4
     CONFIRM = 5
-
-
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, err: Refused | None = None) -> None:
-    err = err or Refused("not_allowed")
-    await reply(update, context, render(context, w.lang, err.template, **err.params))
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,7 +67,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             html = render(context, w.lang, "decisions/board", month=month, rows=rows, decided=decided,
                           open=len(rows) - decided - overdue, overdue=overdue)  # fmt: skip
         else:
-            await _refuse(update, context, w)
+            await refuse(update, context, w)
             return
     buttons: Keyboard = [
         [(f"{r.company.name[:20]} / {r.decision.department[:20]}", f"dc:o:{r.decision.id}")]
@@ -90,7 +97,7 @@ async def open_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     try:
         row = _row(context, w, int(parts[2]))
     except (Refused, IndexError, ValueError) as err:
-        await _refuse(update, context, w, err if isinstance(err, Refused) else None)
+        await refuse(update, context, w, err if isinstance(err, Refused) else None)
         return END
     with ctx.db.session() as session:
         drafts.hold_input(session, w.user.id or 0, HELD, {"id": row.decision.id}, ctx.clock.now())
@@ -105,19 +112,6 @@ async def open_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return S.CHOOSE
 
 
-def _held(context: ContextTypes.DEFAULT_TYPE, w: Who) -> dict[str, object] | None:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        found = drafts.get_draft(session, w.user.id or 0, HELD)
-        return dict(found.data) if found else None
-
-
-def _hold(context: ContextTypes.DEFAULT_TYPE, w: Who, data: dict[str, object]) -> None:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        drafts.hold_input(session, w.user.id or 0, HELD, data, ctx.clock.now())
-
-
 async def _ask(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, key: str, skippable: bool) -> None:
     label = app_ctx(context).texts.label
     buttons: Keyboard = [[(label(w.lang, "decision_buttons.skip"), "dc:skip")]] if skippable else []
@@ -128,12 +122,12 @@ async def _ask(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, key: 
 async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_query(update.callback_query)
     w = who(update, context)
-    held = _held(context, w)
+    held = held_input(context, w, HELD)
     parts = callback_parts(update)
     if held is None or len(parts) != 3 or parts[2] not in {c.value for c in decisions.CHOICES}:
-        await _refuse(update, context, w)
+        await refuse(update, context, w)
         return END
-    _hold(context, w, {"id": held["id"], "status": parts[2]})
+    keep_input(context, w, HELD, {"id": held["id"], "status": parts[2]})
     if parts[2] == DecisionStatus.BUY:
         await _ask(update, context, w, "decisions/amount_ask", skippable=True)
         return S.AMOUNT
@@ -150,8 +144,8 @@ def _text(update: Update) -> str | None:
 async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_query(update.callback_query)
     w = who(update, context)
-    held = _held(context, w) or {}
-    _hold(context, w, {**held, "amount": _text(update)})
+    held = held_input(context, w, HELD) or {}
+    keep_input(context, w, HELD, {**held, "amount": _text(update)})
     await _ask(update, context, w, "decisions/timing_ask", skippable=True)
     return S.TIMING
 
@@ -159,8 +153,8 @@ async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def on_timing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_query(update.callback_query)
     w = who(update, context)
-    held = {**(_held(context, w) or {}), "timing": _text(update)}
-    _hold(context, w, held)
+    held = {**(held_input(context, w, HELD) or {}), "timing": _text(update)}
+    keep_input(context, w, HELD, held)
     return await _confirm(update, context, w, held)
 
 
@@ -168,10 +162,10 @@ async def on_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     w = who(update, context)
     reason = (_text(update) or "").strip()
     if not reason:
-        await _refuse(update, context, w, Refused("reason_required"))
+        await refuse(update, context, w, Refused("reason_required"))
         return S.REASON
-    held = {**(_held(context, w) or {}), "reason": reason}
-    _hold(context, w, held)
+    held = {**(held_input(context, w, HELD) or {}), "reason": reason}
+    keep_input(context, w, HELD, held)
     return await _confirm(update, context, w, held)
 
 
@@ -203,7 +197,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     with ctx.db.session() as session:
         held = drafts.take_input(session, w.user.id or 0, HELD)
         if held is None or "status" not in held:
-            await _refuse(update, context, w)
+            await refuse(update, context, w)
             return END
         try:
             _, corrected = decisions.record(
@@ -211,7 +205,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
                 amount=held.get("amount"), timing=held.get("timing"), reason=held.get("reason"),
             )  # fmt: skip
         except Refused as err:
-            await _refuse(update, context, w, err)
+            await refuse(update, context, w, err)
             return END
     dispatcher = context.application.bot_data.get("dispatcher")
     if dispatcher is not None:

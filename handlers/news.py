@@ -20,8 +20,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot.errors import Refused
 from bot.models import Role
-from bot.services import broadcasts, expo, users
-from handlers.common import app_ctx, render, reply, who
+from bot.services import broadcasts, expo
+from handlers.common import app_ctx, has_role, render, reply, who
 
 END = ConversationHandler.END
 
@@ -67,17 +67,10 @@ async def show_expo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )  # fmt: skip
 
 
-def _organizer(context: ContextTypes.DEFAULT_TYPE, update: Update) -> bool:
-    ctx = app_ctx(context)
-    w = who(update, context)
-    with ctx.db.session() as session:
-        return users.has_role(session, w.user, Role.ORGANIZER, ctx.settings)
-
-
 async def edit_expo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     ctx = app_ctx(context)
     w = who(update, context)
-    if not _organizer(context, update):
+    if not has_role(context, who(update, context), Role.ORGANIZER):
         await reply(update, context, render(context, w.lang, "errors/not_allowed"))
         return END
     with ctx.db.session() as session:
@@ -129,7 +122,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     w = who(update, context)
-    if not _organizer(context, update):
+    if not has_role(context, who(update, context), Role.ORGANIZER):
         await reply(update, context, render(context, w.lang, "errors/not_allowed"))
         return
     with ctx.db.session() as session:

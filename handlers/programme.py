@@ -16,23 +16,12 @@ from telegram.ext import (
 from bot.calendar import Month
 from bot.errors import Refused
 from bot.models import Role
-from bot.services import cycles, drafts, programme, users
+from bot.services import cycles, drafts, programme
 from handlers import text_input as text_input_conv
-from handlers.common import Keyboard, Who, app_ctx, callback_parts, render, reply, settle_query, who
+from handlers.common import Keyboard, Who, app_ctx, callback_parts, has_role, refuse, render, reply, settle_query, who
 
 END = ConversationHandler.END
 TEXT_INPUT = "programme_text"
-
-
-def _organizer(context: ContextTypes.DEFAULT_TYPE, w: Who) -> bool:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        return users.has_role(session, w.user, Role.ORGANIZER, ctx.settings)
-
-
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, err: Refused | None = None) -> None:
-    err = err or Refused("not_allowed")
-    await reply(update, context, render(context, w.lang, err.template, **err.params))
 
 
 async def _board(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, month: str) -> None:
@@ -63,8 +52,8 @@ def _default_month(context: ContextTypes.DEFAULT_TYPE) -> str:
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     w = who(update, context)
-    if not _organizer(context, w):
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER):
+        await refuse(update, context, w)
         return
     month = (
         context.args[0] if context.args and re.fullmatch(r"\d{4}-\d{2}", context.args[0]) else _default_month(context)
@@ -81,7 +70,7 @@ async def on_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with ctx.db.session() as session:
             programme.move_up(session, w.user, parts[2], int(parts[3]), ctx.settings, ctx.clock.now())
     except (Refused, IndexError, ValueError) as err:
-        await _refuse(update, context, w, err if isinstance(err, Refused) else None)
+        await refuse(update, context, w, err if isinstance(err, Refused) else None)
         return
     await _board(update, context, w, parts[2])
 
@@ -96,7 +85,7 @@ async def on_publish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             sent = programme.publish(session, w.user, parts[2], ctx.settings, ctx.clock.now())
             version = programme.get(session, parts[2], ctx.settings, ctx.clock.now()).version
     except (Refused, IndexError) as err:
-        await _refuse(update, context, w, err if isinstance(err, Refused) else None)
+        await refuse(update, context, w, err if isinstance(err, Refused) else None)
         return
     dispatcher = context.application.bot_data.get("dispatcher")
     if dispatcher is not None:
@@ -112,8 +101,8 @@ async def ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     ctx = app_ctx(context)
     w = who(update, context)
     parts = callback_parts(update)
-    if not _organizer(context, w) or len(parts) != 3 or parts[1] not in _ASK:
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER) or len(parts) != 3 or parts[1] not in _ASK:
+        await refuse(update, context, w)
         return END
     what, month = _ASK[parts[1]], parts[2]
     with ctx.db.session() as session:
@@ -150,7 +139,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
                 programme.set_slot_minutes(session, w.user, month, int(text.strip()), ctx.settings, now)
         except Refused as err:
             # A second chance: the question stands until a good answer or /cancel.
-            await _refuse(update, context, w, err)
+            await refuse(update, context, w, err)
             return text_input_conv.WAITING
         drafts.take_input(session, w.user.id or 0, TEXT_INPUT)
     await _board(update, context, w, month)

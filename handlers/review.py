@@ -21,29 +21,31 @@ from bot.forms import application_form
 from bot.models import Application, Review, Role
 from bot.services import cycles, drafts, review, users
 from handlers import text_input
-from handlers.common import Keyboard, Who, app_ctx, callback_parts, keyboard, render, reply, settle_query, who
+from handlers.common import (
+    Keyboard,
+    Who,
+    app_ctx,
+    callback_parts,
+    has_role,
+    keyboard,
+    refuse,
+    render,
+    reply,
+    settle_query,
+    who,
+)
 
 log = logging.getLogger(__name__)
 END = ConversationHandler.END
 COMMENT_FORM = "review_comment"
 
 
-def _is_reviewer(context: ContextTypes.DEFAULT_TYPE, w: Who) -> bool:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        return users.has_role(session, w.user, Role.REVIEWER, ctx.settings)
-
-
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, code: str = "not_allowed") -> None:
-    await reply(update, context, render(context, w.lang, f"errors/{code}"))
-
-
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_query(update.callback_query, drop_keyboard=False)
     ctx = app_ctx(context)
     w = who(update, context)
-    if not _is_reviewer(context, w):
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.REVIEWER):
+        await refuse(update, context, w)
         return
     with ctx.db.session() as session:
         mine = review.my_reviews(session, w.user)
@@ -110,7 +112,7 @@ async def open_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = callback_parts(update)
     found = _load(context, w, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
     if found is None:
-        await _refuse(update, context, w)
+        await refuse(update, context, w)
         return
     rv, app, confirmed = found
     if app.deck_file_id and update.effective_chat is not None:
@@ -133,7 +135,7 @@ async def on_score(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         criterion = review.CRITERIA[index]
     except (IndexError, ValueError):
         await query.answer()
-        await _refuse(update, context, w)
+        await refuse(update, context, w)
         return
     try:
         with ctx.db.session() as session:
@@ -141,7 +143,7 @@ async def on_score(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             app = session.get(Application, rv.application_id)
     except Refused as err:
         await query.answer()
-        await _refuse(update, context, w, err.code)
+        await refuse(update, context, w, err.code)
         return
     assert app is not None
     html, buttons = _card(context, w, rv, app, False)
@@ -158,7 +160,7 @@ async def ask_conflict(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     parts = callback_parts(update)
     found = _load(context, w, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
     if found is None or found[2]:
-        await _refuse(update, context, w, "selection_confirmed" if found else "not_allowed")
+        await refuse(update, context, w, "selection_confirmed" if found else "not_allowed")
         return
     rv, app, _ = found
     label = app_ctx(context).texts.label
@@ -181,7 +183,7 @@ async def on_conflict(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             rv = review.declare_conflict(session, w.user, int(parts[2]), ctx.settings, ctx.clock.now())
             app = session.get(Application, rv.application_id)
     except (Refused, IndexError, ValueError) as err:
-        await _refuse(update, context, w, err.code if isinstance(err, Refused) else "not_allowed")
+        await refuse(update, context, w, err.code if isinstance(err, Refused) else "not_allowed")
         return
     await reply(update, context, render(context, w.lang, "review/conflict_done", app=app))
 
@@ -193,7 +195,7 @@ async def ask_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     parts = callback_parts(update)
     found = _load(context, w, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
     if found is None or found[2]:
-        await _refuse(update, context, w, "selection_confirmed" if found else "not_allowed")
+        await refuse(update, context, w, "selection_confirmed" if found else "not_allowed")
         return END
     with ctx.db.session() as session:
         drafts.hold_input(session, w.user.id or 0, COMMENT_FORM, {"review_id": found[0].id}, ctx.clock.now())
@@ -212,7 +214,7 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         try:
             rv = review.comment(session, w.user, int(pending["review_id"]), text or "", ctx.settings, ctx.clock.now())
         except Refused as err:
-            await _refuse(update, context, w, err.code)
+            await refuse(update, context, w, err.code)
             return END
         app = session.get(Application, rv.application_id)
     assert app is not None

@@ -15,22 +15,12 @@ from bot import calendar
 from bot.calendar import Month
 from bot.errors import Refused
 from bot.models import Application, Company, Role
-from bot.services import cycles, drafts, selection, users
+from bot.services import cycles, drafts, selection
 from handlers import text_input as text_input_conv
-from handlers.common import Keyboard, Who, app_ctx, callback_parts, render, reply, settle_query, who
+from handlers.common import Keyboard, Who, app_ctx, callback_parts, has_role, refuse, render, reply, settle_query, who
 
 END = ConversationHandler.END
 TEXT_INPUT = "selection_text"
-
-
-def _organizer(context: ContextTypes.DEFAULT_TYPE, w: Who) -> bool:
-    ctx = app_ctx(context)
-    with ctx.db.session() as session:
-        return users.has_role(session, w.user, Role.ORGANIZER, ctx.settings)
-
-
-async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, code: str = "not_allowed") -> None:
-    await reply(update, context, render(context, w.lang, f"errors/{code}"))
 
 
 def _default_month(context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -81,8 +71,8 @@ def _rank_key(r: object) -> tuple[bool, float, int, object, int]:
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     w = who(update, context)
-    if not _organizer(context, w):
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER):
+        await refuse(update, context, w)
         return
     month = context.args[0] if context.args else _default_month(context)
     try:
@@ -96,8 +86,8 @@ async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_query(update.callback_query, drop_keyboard=False)
     w = who(update, context)
     parts = callback_parts(update)
-    if not _organizer(context, w) or len(parts) != 3:
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER) or len(parts) != 3:
+        await refuse(update, context, w)
         return
     await _board(update, context, w, parts[2])
 
@@ -117,7 +107,7 @@ def _app(context: ContextTypes.DEFAULT_TYPE, app_id: int) -> tuple[Application, 
 async def _show_app(update: Update, context: ContextTypes.DEFAULT_TYPE, w: Who, app_id: int) -> None:
     found = _app(context, app_id)
     if found is None:
-        await _refuse(update, context, w, "not_found")
+        await refuse(update, context, w, "not_found")
         return
     app, company, result = found
     label = app_ctx(context).texts.label
@@ -137,8 +127,8 @@ async def on_app(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_query(update.callback_query, drop_keyboard=False)
     w = who(update, context)
     parts = callback_parts(update)
-    if not _organizer(context, w) or len(parts) != 3 or not parts[2].isdigit():
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER) or len(parts) != 3 or not parts[2].isdigit():
+        await refuse(update, context, w)
         return
     await _show_app(update, context, w, int(parts[2]))
 
@@ -153,7 +143,7 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with ctx.db.session() as session:
             app = selection.place(session, w.user, int(parts[2]), placement, ctx.settings, ctx.clock.now())
     except (Refused, IndexError, ValueError) as err:
-        await _refuse(update, context, w, err.code if isinstance(err, Refused) else "not_allowed")
+        await refuse(update, context, w, err.code if isinstance(err, Refused) else "not_allowed")
         return
     await _board(update, context, w, app.month)
 
@@ -164,8 +154,8 @@ async def ask_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     w = who(update, context)
     parts = callback_parts(update)
     found = _app(context, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
-    if not _organizer(context, w) or found is None:
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER) or found is None:
+        await refuse(update, context, w)
         return END
     what = "feedback" if parts[1] == "f" else "departments"
     with ctx.db.session() as session:
@@ -186,7 +176,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         try:
             save(session, w.user, int(pending["app_id"]), text or "", ctx.settings, ctx.clock.now())
         except Refused as err:
-            await _refuse(update, context, w, err.code)
+            await refuse(update, context, w, err.code)
             return END
     await reply(update, context, render(context, w.lang, "selection/saved"))
     await _show_app(update, context, w, int(pending["app_id"]))
@@ -198,8 +188,8 @@ async def ask_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ctx = app_ctx(context)
     w = who(update, context)
     parts = callback_parts(update)
-    if not _organizer(context, w) or len(parts) != 3:
-        await _refuse(update, context, w)
+    if not has_role(context, w, Role.ORGANIZER) or len(parts) != 3:
+        await refuse(update, context, w)
         return
     month = parts[2]
     with ctx.db.session() as session:
@@ -232,7 +222,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 + len(confirmed.decided.get("not_selected", []))
             )
     except (Refused, IndexError) as err:
-        await _refuse(update, context, w, err.code if isinstance(err, Refused) else "not_allowed")
+        await refuse(update, context, w, err.code if isinstance(err, Refused) else "not_allowed")
         return
     dispatcher = context.application.bot_data.get("dispatcher")
     if dispatcher is not None:
