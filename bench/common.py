@@ -36,6 +36,17 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def bot_env(server: BotApiServer, database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     return {
         "PITCHBOT_TELEGRAM_TOKEN": server.token, "PITCHBOT_TELEGRAM_API_URL": server.url,

@@ -11,13 +11,23 @@ import argparse
 import asyncio
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import bot_env, peak_rss_mb, start_process, stop_process
+from bench.common import bot_env, cpu_seconds, own_cpu_seconds, peak_rss_mb, start_process, stop_process
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
 from tests.handlers.flows import fill_application, register_profile, submit
+
+
+@dataclass(frozen=True)
+class Run:
+    rate: float  # updates per second
+    updates: int
+    cpu_per_update: float  # seconds of the bot process's CPU
+    load_cpu: float  # share of a core the load generator and stand-in server used
+    rss_mb: float = float("nan")
 
 
 async def _wait_polling(server: BotApiServer, timeout: float = 60) -> None:
@@ -28,11 +38,11 @@ async def _wait_polling(server: BotApiServer, timeout: float = 60) -> None:
         await asyncio.sleep(0.05)
 
 
-async def echo_rate(companies: int, per_user: int, workdir: Path) -> float:
+async def echo_rate(companies: int, per_user: int, workdir: Path, transport: str = "") -> Run:
     server = BotApiServer()
     await server.start()
-    proc = await start_process(["-m", "bench.echo_bot"], {"ECHO_TOKEN": server.token, "ECHO_API_URL": server.url},
-                               workdir / "echo.log")  # fmt: skip
+    env = {"ECHO_TOKEN": server.token, "ECHO_API_URL": server.url, "ECHO_TRANSPORT": transport}
+    proc = await start_process(["-m", "bench.echo_bot"], env, workdir / "echo.log")
     try:
         await _wait_polling(server)
 
@@ -41,15 +51,18 @@ async def echo_rate(companies: int, per_user: int, workdir: Path) -> float:
             for n in range(per_user):
                 await user.send(f"message {n}")
 
-        started = time.monotonic()
+        started, cpu, own = time.monotonic(), cpu_seconds(proc.pid), own_cpu_seconds()
         await asyncio.gather(*(one(i) for i in range(companies)))
-        return companies * per_user / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        updates = companies * per_user
+        return Run(updates / elapsed, updates, (cpu_seconds(proc.pid) - cpu) / updates,
+                   (own_cpu_seconds() - own) / elapsed)  # fmt: skip
     finally:
         await stop_process(proc)
         await server.stop()
 
 
-async def bot_rate(companies: int, workdir: Path) -> tuple[float, int, float]:
+async def bot_rate(companies: int, workdir: Path) -> Run:
     server = BotApiServer()
     await server.start()
     env = bot_env(server, f"sqlite:///{workdir / 'bench.db'}", workdir, PITCHBOT_PERSISTENCE_INTERVAL="5")
@@ -67,12 +80,12 @@ async def bot_rate(companies: int, workdir: Path) -> tuple[float, int, float]:
             await fill_application(user, product=f"제품 {i}")
             await submit(user)
 
-        started = time.monotonic()
+        started, cpu, own = time.monotonic(), cpu_seconds(proc.pid), own_cpu_seconds()
         await asyncio.gather(*(one(i) for i in range(companies)))
         elapsed = time.monotonic() - started
         updates = next(server._update_ids) - first - 1
-        rss = peak_rss_mb(proc.pid)
-        return updates / elapsed, updates, rss
+        return Run(updates / elapsed, updates, (cpu_seconds(proc.pid) - cpu) / updates,
+                   (own_cpu_seconds() - own) / elapsed, peak_rss_mb(proc.pid))  # fmt: skip
     finally:
         await stop_process(proc)
         await server.stop()
@@ -80,13 +93,18 @@ async def bot_rate(companies: int, workdir: Path) -> tuple[float, int, float]:
 
 async def main(companies: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-bench-"))
-    bot, updates, rss = await bot_rate(companies, workdir)
-    per_user = max(1, updates // companies)
+    bot = await bot_rate(companies, workdir)
+    per_user = max(1, bot.updates // companies)
     echo = await echo_rate(companies, per_user, workdir)
-    print(f"companies: {companies}, updates: {updates} ({per_user} per company)")
-    print(f"bot: {bot:.1f} updates/s; echo bot: {echo:.1f} updates/s")
-    print(f"throughput ratio (bot / echo): {bot / echo:.2f}  (target >= 0.5)")
-    print(f"bot peak resident memory: {rss:.0f} MB  (target < 250 MB)")
+    same = await echo_rate(companies, per_user, workdir, transport="aiohttp")
+    print(f"companies: {companies}, updates: {bot.updates} ({per_user} per company)")
+    print(f"bot: {bot.rate:.1f} updates/s; bare PTB echo bot: {echo.rate:.1f}; echo bot on aiohttp: {same.rate:.1f}")
+    print(f"throughput ratio (bot / bare PTB echo): {bot.rate / echo.rate:.2f}  (target >= 0.5)")
+    print(f"throughput ratio (bot / echo on the same HTTP client): {bot.rate / same.rate:.2f}")
+    cpu = (bot.cpu_per_update, echo.cpu_per_update, same.cpu_per_update)
+    print("CPU per update, bot / bare echo / aiohttp echo: " + " / ".join(f"{c * 1000:.2f} ms" for c in cpu))
+    print(f"load generator busy: {bot.load_cpu:.0%} / {echo.load_cpu:.0%} / {same.load_cpu:.0%} of a core")
+    print(f"bot peak resident memory: {bot.rss_mb:.0f} MB  (target < 250 MB)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""A bare python-telegram-bot echo bot: the yardstick of the conversation benchmark."""
+"""A bare python-telegram-bot echo bot: the yardstick of the conversation benchmark (with
+``ECHO_TRANSPORT=aiohttp``, the same on the bot's HTTP client)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main() -> None:
     api = os.environ["ECHO_API_URL"]
-    app = (
-        ApplicationBuilder()
-        .token(os.environ["ECHO_TOKEN"])
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .build()
+    builder = (
+        ApplicationBuilder().token(os.environ["ECHO_TOKEN"]).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
     )
+    if os.environ.get("ECHO_TRANSPORT") == "aiohttp":
+        # The like-for-like yardstick: the same HTTP client as the bot, so the ratio shows the bot's own work.
+        from handlers.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(8)).get_updates_request(AiohttpRequest(1, read_timeout=10))
+    app = builder.build()
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))
     app.run_polling(timeout=1)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     fake_now: dt.datetime | None = None
     # Updates handled at once (each person's still one after another).
     concurrent_updates: int = Field(default=32, ge=1, le=256)
+    # Connections to the Bot API kept open for replies (getUpdates has its own).
+    connection_pool_size: int = Field(default=8, ge=1, le=256)
     # Seconds a getUpdates long poll may wait; a stop waits for the poll in flight to return.
     poll_timeout: int = Field(default=30, ge=0, le=50)
 

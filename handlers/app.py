@@ -24,6 +24,7 @@ from handlers import (
 )
 from handlers.persistence import DbPersistence
 from handlers.processor import PerUserUpdateProcessor
+from handlers.transport import AiohttpRequest
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
         .post_init(_post_init)
         .post_stop(_post_stop)
         .concurrent_updates(PerUserUpdateProcessor(ctx.settings.concurrent_updates))
-        .get_updates_read_timeout(40)
+        .request(AiohttpRequest(ctx.settings.connection_pool_size))
+        .get_updates_request(AiohttpRequest(1, read_timeout=10))
         .build()
     )
     application.bot_data["app"] = ctx

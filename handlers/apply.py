@@ -44,6 +44,7 @@ from handlers.common import (
     reply,
     settle_query,
     who,
+    who_with_draft,
 )
 
 log = logging.getLogger(__name__)
@@ -210,8 +211,8 @@ class WaitingDraft(filters.MessageFilter):
 
 async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Text from someone whose draft waits for an answer. Outside the conversation this means the process
-    died before their conversation state was saved; the draft says which question they were on. (Entry
-    points are also tried inside the conversation, so this must pick exactly the draft being answered.)"""
+    died before their conversation state was saved; the draft says which question they were on. (It is
+    also the last fallback inside the conversation, so it picks the draft answered most recently.)"""
     w = who(update, context)
     waiting = []
     for key in (APPLICATION, PROFILE):
@@ -333,8 +334,8 @@ def _with_draft(form_key: str, fn: DraftHandler) -> Handler:
     """Loads the user and the form's draft; a vanished draft sends the user back to /apply's start."""
 
     async def handle(update: Update, context: Ctx) -> int | None:
-        w = who(update, context)
-        form, draft = _load(context, w, form_key)
+        w, draft = who_with_draft(update, context, form_key)
+        form = form_by_key(form_key, app_ctx(context).settings)
         if draft is None:
             await settle_query(update.callback_query)
             return await _route_start(update, context, w)
@@ -583,19 +584,22 @@ def conversation(db: Database) -> ConversationHandler:  # type: ignore[type-arg]
     leave += [CallbackQueryHandler(_ending(fn), pattern=f"^{data}$") for data, fn in menu.MENU_BUTTONS.items()]
     leave += [CallbackQueryHandler(_ending(status.show), pattern=r"^m:status$")]
 
+    start = [
+        CommandHandler("apply", start_apply),
+        CallbackQueryHandler(start_apply, pattern=r"^m:apply$"),
+        CommandHandler("profile", start_profile),
+        CallbackQueryHandler(start_profile, pattern=r"^m:profile$"),
+        CallbackQueryHandler(start_edit, pattern=r"^app:edit:\d+$"),
+        CallbackQueryHandler(ask_withdraw, pattern=r"^app:wd:\d+$"),
+    ]
+    # Only text no state took: a draft's database lookup on every answer would cost each update a query.
+    resumed = MessageHandler(filters.TEXT & ~filters.COMMAND & WaitingDraft(db), resume)
+
     with warnings.catch_warnings():
         # per_message=False is intended: the conversation follows the user, not one message.
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[
-                CommandHandler("apply", start_apply),
-                CallbackQueryHandler(start_apply, pattern=r"^m:apply$"),
-                CommandHandler("profile", start_profile),
-                CallbackQueryHandler(start_profile, pattern=r"^m:profile$"),
-                CallbackQueryHandler(start_edit, pattern=r"^app:edit:\d+$"),
-                CallbackQueryHandler(ask_withdraw, pattern=r"^app:wd:\d+$"),
-                MessageHandler(filters.TEXT & ~filters.COMMAND & WaitingDraft(db), resume),
-            ],
+            entry_points=[*start, resumed],
             states={
                 S.PROFILE_ASK: asking(PROFILE),
                 S.PROFILE_REVIEW: reviewing(PROFILE),
@@ -603,13 +607,15 @@ def conversation(db: Database) -> ConversationHandler:  # type: ignore[type-arg]
                 S.APP_REVIEW: reviewing(APPLICATION),
                 S.WITHDRAW: [CallbackQueryHandler(on_withdraw, pattern=r"^wd:")],
             },
+            # Re-entry through the fallbacks, after the state's own handlers: answers never pay for it.
             fallbacks=[
                 CommandHandler("cancel", cancel),
+                *start,
                 *leave,
                 CallbackQueryHandler(stale),
                 MessageHandler(filters.COMMAND, _ending(menu.unknown)),
+                resumed,
             ],
             name="apply",
             persistent=True,
-            allow_reentry=True,
         )

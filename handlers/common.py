@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.context import AppContext
 from bot.errors import Refused
-from bot.models import Role, User
+from bot.models import FormDraft, Role, User
 from bot.services import drafts, users
 from bot.split import split_html
 
@@ -32,15 +32,22 @@ class Who:
 
 
 def who(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Who:
+    return who_with_draft(update, context, None)[0]
+
+
+def who_with_draft(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, form_key: str | None
+) -> tuple[Who, FormDraft | None]:
+    """The user who sent the update and, with a form's key, their draft of that form, in one query."""
     ctx = app_ctx(context)
     tg = update.effective_user
     assert tg is not None
     with ctx.db.session() as session:
-        user = users.ensure_user(
-            session, CHANNEL, str(tg.id), ctx.clock.now(), display_name=tg.full_name,
+        user, draft = users.ensure_user_with_draft(
+            session, CHANNEL, str(tg.id), form_key, ctx.clock.now(), display_name=tg.full_name,
             client_language=tg.language_code,
         )  # fmt: skip
-    return Who(user, users.language_of(user))
+    return Who(user, users.language_of(user)), draft
 
 
 Keyboard = list[list[tuple[str, str]]]

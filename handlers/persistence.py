@@ -10,7 +10,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.clock import Clock
-from bot.database import Database
+from bot.database import Database, insert_for
 from bot.models import ConversationState
 
 
@@ -32,19 +32,19 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         encoded_key = json.dumps(list(key))
+        table = ConversationState.__table__  # type: ignore[attr-defined]
         with self.db.session() as session:
-            row = session.get(ConversationState, (name, encoded_key))
             if new_state is None:
-                if row is not None:
-                    session.delete(row)
+                session.execute(delete(table).where(table.c.name == name, table.c.key == encoded_key))
             else:
                 if not isinstance(new_state, int | str):
                     raise TypeError(f"conversation state must be int or str, got {type(new_state).__name__}")
-                if row is None:
-                    row = ConversationState(name=name, key=encoded_key, state="", updated_at=self.clock.now())
-                row.state = json.dumps(new_state)
-                row.updated_at = self.clock.now()
-                session.add(row)
+                # One statement per change: PTB flushes every changed conversation, often many at once.
+                stmt = insert_for(session)(table).values(
+                    name=name, key=encoded_key, state=json.dumps(new_state), updated_at=self.clock.now()
+                )
+                changed = {"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at}
+                session.execute(stmt.on_conflict_do_update(index_elements=["name", "key"], set_=changed))
             session.commit()
 
     async def drop_conversations(self, name: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from bot.clock import ManualClock
 from bot.database import Database
+from bot.sandbox.botapi import BotApiServer
 from bot.settings import Settings, load_settings
 from tests.harness import KST, Harness, running
 
@@ -63,3 +64,12 @@ def db(settings: Settings) -> Iterator[Database]:
 async def harness(settings: Settings, clock: ManualClock) -> AsyncIterator[Harness]:
     async with running(settings, clock) as h:
         yield h
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    """A bare stand-in Bot API server, for tests that talk to it without the bot."""
+    s = BotApiServer()
+    await s.start()
+    yield s
+    await s.stop()

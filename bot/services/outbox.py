@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from bot.database import insert_for
 from bot.models import Outbox, OutboxState, User
 
 _DT = "__dt__"
@@ -79,8 +79,7 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime, commit: b
     ]
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     new = 0
     for start in range(0, len(rows), 500):
         stmt = insert(Outbox).values(rows[start : start + 500])

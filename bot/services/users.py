@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import Role, RoleGrant, Subscription, User
+from bot.models import FormDraft, Role, RoleGrant, Subscription, User
 from bot.services import audit
 from bot.settings import Settings
 
@@ -34,19 +34,47 @@ def ensure_user(
         session.add(user)
         session.commit()
         return user
+    refresh(session, user, now, display_name, client_language)
+    return user
+
+
+def ensure_user_with_draft(
+    session: Session,
+    channel: str,
+    external_id: str,
+    form_key: str | None,
+    now: dt.datetime,
+    display_name: str = "",
+    client_language: str | None = None,
+) -> tuple[User, FormDraft | None]:
+    """:func:`ensure_user` and the user's draft of one form, in one query: the path of every answer."""
+    if form_key is None:
+        return ensure_user(session, channel, external_id, now, display_name, client_language), None
+    row = session.exec(
+        select(User, FormDraft)
+        .outerjoin(FormDraft, (col(FormDraft.user_id) == col(User.id)) & (col(FormDraft.form) == form_key))
+        .where(User.channel == channel, User.external_id == external_id)
+    ).first()
+    if row is None:
+        return ensure_user(session, channel, external_id, now, display_name, client_language), None
+    user, draft = row
+    refresh(session, user, now, display_name, client_language)
+    return user, draft
+
+
+def refresh(session: Session, user: User, now: dt.datetime, display_name: str, client_language: str | None) -> None:
+    """Keeps the name and client language current; a message from the user means they unblocked the bot."""
     changed = False
     if display_name and user.display_name != display_name[:200]:
         user.display_name, changed = display_name[:200], True
     if client_language and user.client_language != client_language:
         user.client_language, changed = client_language, True
     if not user.active:
-        # A message from the user means they unblocked the bot.
         user.active, changed = True, True
     if changed:
         user.updated_at = now
         session.add(user)
         session.commit()
-    return user
 
 
 def language_of(user: User) -> str:

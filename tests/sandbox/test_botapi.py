@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.telegram_html import EntityError, parse_html
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[BotApiServer]:
-    s = BotApiServer()
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def call(server: BotApiServer, method: str, **params: object) -> httpx.Response:
