@@ -22,6 +22,8 @@ class Settings(BaseSettings):
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # An HTTP proxy for the Bot API (e.g. http://proxy.example:3128), where the network needs one.
+    telegram_proxy: str | None = None
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'pitchbot.db'}"
     timezone: str = "Asia/Seoul"
     organizer_ids: Annotated[tuple[int, ...], NoDecode] = ()

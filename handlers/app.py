@@ -85,8 +85,8 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
         .post_init(_post_init)
         .post_stop(_post_stop)
         .concurrent_updates(PerUserUpdateProcessor(ctx.settings.concurrent_updates))
-        .request(AiohttpRequest(ctx.settings.connection_pool_size))
-        .get_updates_request(AiohttpRequest(1, read_timeout=10))
+        .request(AiohttpRequest(ctx.settings.connection_pool_size, proxy=ctx.settings.telegram_proxy))
+        .get_updates_request(AiohttpRequest(1, read_timeout=10, proxy=ctx.settings.telegram_proxy))
         .build()
     )
     application.bot_data["app"] = ctx

@@ -19,7 +19,7 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
-    __slots__ = ("_connect", "_limit", "_media_read", "_pool", "_read", "_session")
+    __slots__ = ("_connect", "_limit", "_media_read", "_pool", "_proxy", "_read", "_session")
 
     def __init__(
         self,
@@ -28,12 +28,14 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 30.0,
         media_read_timeout: float | None = 60.0,
+        proxy: str | None = None,
     ) -> None:
         self._limit = connection_pool_size
         self._read = read_timeout
         self._connect = connect_timeout
         self._pool = pool_timeout
         self._media_read = media_read_timeout
+        self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -42,10 +44,11 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # No cookies (the Bot API sets none) and no environment proxies unless asked: less work per call.
+            # No cookie jar: the Bot API sets no cookies. A proxy comes from the settings, not the environment.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300),
                 cookie_jar=aiohttp.DummyCookieJar(),
+                proxy=self._proxy,
                 headers={"User-Agent": self.USER_AGENT},
                 timeout=aiohttp.ClientTimeout(total=None),
             )

@@ -73,3 +73,14 @@ async def test_an_unreachable_server_is_a_network_error(server: BotApiServer) ->
 async def test_not_initialized_is_refused(server: BotApiServer) -> None:
     with pytest.raises(RuntimeError, match="not initialized"):
         await AiohttpRequest(1).do_request(f"{server.url}/bot{server.token}/getMe", "POST")
+
+
+async def test_calls_go_through_the_configured_proxy(server: BotApiServer) -> None:
+    # The stand-in plays the proxy: the API host does not exist, so an answer can only come through it.
+    bot = Bot(
+        server.token, base_url="http://api.telegram.invalid/bot",
+        request=AiohttpRequest(1, proxy=server.url), get_updates_request=AiohttpRequest(1, proxy=server.url),
+    )  # fmt: skip
+    async with bot:
+        assert (await bot.send_message(7, "프록시")).text == "프록시"
+    assert server.calls["sendMessage"] == 1
