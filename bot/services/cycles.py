@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import calendar
 from bot.calendar import Cycle, Month
@@ -14,8 +14,11 @@ from bot.settings import Settings
 
 
 def get_cycle(session: Session, month: Month, settings: Settings) -> Cycle:
+    return _with_override(month, session.get(CycleOverride, str(month)), settings)
+
+
+def _with_override(month: Month, override: CycleOverride | None, settings: Settings) -> Cycle:
     cycle = calendar.default_cycle(month, settings.tz, settings.selection_time, settings.pitch_time)
-    override = session.get(CycleOverride, str(month))
     if override is None:
         return cycle
     return calendar.with_overrides(cycle, {name: getattr(override, name) for name in calendar.OVERRIDABLE}, settings.tz)
@@ -29,15 +32,24 @@ class WindowStatus:
 
 def window_status(session: Session, now: dt.datetime, settings: Settings) -> WindowStatus:
     this_month = Month.of(now, settings.tz)
+    # Every override from last month on, in one query (there are a handful); /apply asks on each start.
+    overrides = {
+        row.month: row
+        for row in session.exec(select(CycleOverride).where(CycleOverride.month >= str(this_month.previous())))
+    }
+
+    def cycle_of(month: Month) -> Cycle:
+        return _with_override(month, overrides.get(str(month)), settings)
+
     open_cycle = None
     # Overrides can stretch a window past the month's end, so the previous month is asked too.
     for month in (this_month.previous(), this_month):
-        cycle = get_cycle(session, month, settings)
+        cycle = cycle_of(month)
         if cycle.window_open(now):
             open_cycle = cycle
     month = this_month
     while True:
-        cycle = get_cycle(session, month, settings)
+        cycle = cycle_of(month)
         if cycle.window_opens_at > now:
             return WindowStatus(open_cycle, cycle)
         month = month.next()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
@@ -13,6 +14,16 @@ LANGUAGES = ("ko", "en")
 TOPIC_WINDOW_OPEN = "window_open"
 
 
+# Built once with bound parameters: composing a statement costs more than running it, and these two run
+# on every update.
+_USER = select(User).where(col(User.channel) == bindparam("channel"), col(User.external_id) == bindparam("external_id"))
+_USER_WITH_DRAFT = (
+    select(User, FormDraft)
+    .outerjoin(FormDraft, (col(FormDraft.user_id) == col(User.id)) & (col(FormDraft.form) == bindparam("form")))
+    .where(col(User.channel) == bindparam("channel"), col(User.external_id) == bindparam("external_id"))
+)
+
+
 def ensure_user(
     session: Session,
     channel: str,
@@ -21,7 +32,7 @@ def ensure_user(
     display_name: str = "",
     client_language: str | None = None,
 ) -> User:
-    user = session.exec(select(User).where(User.channel == channel, User.external_id == external_id)).first()
+    user = session.exec(_USER, params={"channel": channel, "external_id": external_id}).first()
     if user is None:
         user = User(
             channel=channel,
@@ -51,9 +62,7 @@ def ensure_user_with_draft(
     if form_key is None:
         return ensure_user(session, channel, external_id, now, display_name, client_language), None
     row = session.exec(
-        select(User, FormDraft)
-        .outerjoin(FormDraft, (col(FormDraft.user_id) == col(User.id)) & (col(FormDraft.form) == form_key))
-        .where(User.channel == channel, User.external_id == external_id)
+        _USER_WITH_DRAFT, params={"channel": channel, "external_id": external_id, "form": form_key}
     ).first()
     if row is None:
         return ensure_user(session, channel, external_id, now, display_name, client_language), None
