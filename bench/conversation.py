@@ -2,7 +2,7 @@
 second divided by a bare python-telegram-bot echo bot's on the same stand-in server, in the same run
 (target at least 0.5), and the bot process's peak resident memory (target under 250 MB).
 
-    .venv/bin/python -m bench.conversation [--companies 200]
+    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -91,23 +91,38 @@ async def bot_rate(companies: int, workdir: Path) -> Run:
         await server.stop()
 
 
-async def main(companies: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="pitchbot-bench-"))
-    bot = await bot_rate(companies, workdir)
-    per_user = max(1, bot.updates // companies)
-    echo = await echo_rate(companies, per_user, workdir)
-    same = await echo_rate(companies, per_user, workdir, transport="aiohttp")
-    print(f"companies: {companies}, updates: {bot.updates} ({per_user} per company)")
+def _best(runs: list[Run]) -> Run:
+    """The fastest of the rounds: other tenants of a shared machine only ever slow a run down."""
+    return max(runs, key=lambda run: run.rate)
+
+
+async def main(companies: int, rounds: int) -> None:
+    bots: list[Run] = []
+    echos: list[Run] = []
+    sames: list[Run] = []
+    # Rounds alternate bot and echo bots, so a noisy minute on the machine hits both, not one.
+    for n in range(rounds):
+        workdir = Path(tempfile.mkdtemp(prefix=f"pitchbot-bench-{n}-"))
+        bots.append(await bot_rate(companies, workdir))
+        per_user = max(1, bots[0].updates // companies)
+        echos.append(await echo_rate(companies, per_user, workdir))
+        sames.append(await echo_rate(companies, per_user, workdir, transport="aiohttp"))
+        print(f"round {n + 1}: bot {bots[-1].rate:.1f}, bare PTB echo {echos[-1].rate:.1f}, "
+              f"aiohttp echo {sames[-1].rate:.1f} updates/s; ratio {bots[-1].rate / echos[-1].rate:.2f}")  # fmt: skip
+    bot, echo, same = _best(bots), _best(echos), _best(sames)
+    print(f"companies: {companies}, updates: {bot.updates} ({per_user} per company), best of {rounds} rounds")
     print(f"bot: {bot.rate:.1f} updates/s; bare PTB echo bot: {echo.rate:.1f}; echo bot on aiohttp: {same.rate:.1f}")
     print(f"throughput ratio (bot / bare PTB echo): {bot.rate / echo.rate:.2f}  (target >= 0.5)")
     print(f"throughput ratio (bot / echo on the same HTTP client): {bot.rate / same.rate:.2f}")
     cpu = (bot.cpu_per_update, echo.cpu_per_update, same.cpu_per_update)
     print("CPU per update, bot / bare echo / aiohttp echo: " + " / ".join(f"{c * 1000:.2f} ms" for c in cpu))
     print(f"load generator busy: {bot.load_cpu:.0%} / {echo.load_cpu:.0%} / {same.load_cpu:.0%} of a core")
-    print(f"bot peak resident memory: {bot.rss_mb:.0f} MB  (target < 250 MB)")
+    print(f"bot peak resident memory: {max(run.rss_mb for run in bots):.0f} MB  (target < 250 MB)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--companies", type=int, default=200)
-    asyncio.run(main(parser.parse_args().companies))
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.companies, args.rounds))
