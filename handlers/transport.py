@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -98,7 +99,8 @@ class AiohttpRequest(BaseRequest):
 
 
 def _given(value: Any, default: float | None) -> float | None:
-    return default if value is BaseRequest.DEFAULT_NONE else value
+    # python-telegram-bot marks "not given" with DefaultValue instances, DEFAULT_NONE among them.
+    return default if isinstance(value, DefaultValue) else value
 
 
 def _multipart(request_data: RequestData) -> aiohttp.FormData:
