@@ -23,9 +23,9 @@ def main() -> None:
     )
     if os.environ.get("ECHO_TRANSPORT") == "aiohttp":
         # The like-for-like yardstick: the same HTTP client as the bot, so the ratio shows the bot's own work.
-        from handlers.transport import AiohttpRequest
+        from handlers.transport import on_aiohttp
 
-        builder = builder.request(AiohttpRequest(8)).get_updates_request(AiohttpRequest(1, read_timeout=10))
+        builder = on_aiohttp(builder, 8)
     app = builder.build()
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))

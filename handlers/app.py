@@ -24,7 +24,7 @@ from handlers import (
 )
 from handlers.persistence import DbPersistence
 from handlers.processor import PerUserUpdateProcessor
-from handlers.transport import AiohttpRequest
+from handlers.transport import on_aiohttp
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def _more() -> list[object]:
 
 def build_application(ctx: AppContext, token: str, api_url: str | None = None) -> Application:  # type: ignore[type-arg]
     api = (api_url or ctx.settings.telegram_api_url).rstrip("/")
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api}/bot")
@@ -85,10 +85,8 @@ def build_application(ctx: AppContext, token: str, api_url: str | None = None) -
         .post_init(_post_init)
         .post_stop(_post_stop)
         .concurrent_updates(PerUserUpdateProcessor(ctx.settings.concurrent_updates))
-        .request(AiohttpRequest(ctx.settings.connection_pool_size, proxy=ctx.settings.telegram_proxy))
-        .get_updates_request(AiohttpRequest(1, read_timeout=10, proxy=ctx.settings.telegram_proxy))
-        .build()
     )
+    application = on_aiohttp(builder, ctx.settings.connection_pool_size, ctx.settings.telegram_proxy).build()
     application.bot_data["app"] = ctx
     application.add_handler(apply.conversation(ctx.db), group=0)
     for handler in (

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -96,6 +97,13 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+
+
+def on_aiohttp(builder: ApplicationBuilder, connection_pool_size: int, proxy: str | None = None) -> ApplicationBuilder:  # type: ignore[type-arg]
+    """Both of an Application's clients on aiohttp: the pooled one for calls, one connection for getUpdates."""
+    return builder.request(AiohttpRequest(connection_pool_size, proxy=proxy)).get_updates_request(
+        AiohttpRequest(1, read_timeout=10, proxy=proxy)
+    )
 
 
 def _given(value: Any, default: float | None) -> float | None:

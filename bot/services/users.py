@@ -59,11 +59,8 @@ def ensure_user_with_draft(
     client_language: str | None = None,
 ) -> tuple[User, FormDraft | None]:
     """:func:`ensure_user` and the user's draft of one form, in one query: the path of every answer."""
-    if form_key is None:
-        return ensure_user(session, channel, external_id, now, display_name, client_language), None
-    row = session.exec(
-        _USER_WITH_DRAFT, params={"channel": channel, "external_id": external_id, "form": form_key}
-    ).first()
+    params = {"channel": channel, "external_id": external_id, "form": form_key}
+    row = session.exec(_USER_WITH_DRAFT, params=params).first() if form_key is not None else None
     if row is None:
         return ensure_user(session, channel, external_id, now, display_name, client_language), None
     user, draft = row

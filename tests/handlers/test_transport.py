@@ -77,10 +77,6 @@ async def test_not_initialized_is_refused(server: BotApiServer) -> None:
 
 async def test_calls_go_through_the_configured_proxy(server: BotApiServer) -> None:
     # The stand-in plays the proxy: the API host does not exist, so an answer can only come through it.
-    bot = Bot(
-        server.token, base_url="http://api.telegram.invalid/bot",
-        request=AiohttpRequest(1, proxy=server.url), get_updates_request=AiohttpRequest(1, proxy=server.url),
-    )  # fmt: skip
-    async with bot:
+    async with make_bot(server, AiohttpRequest(1, proxy=server.url), url="http://api.telegram.invalid") as bot:
         assert (await bot.send_message(7, "프록시")).text == "프록시"
     assert server.calls["sendMessage"] == 1
