@@ -44,6 +44,14 @@ class Month:
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod
+    def parse_or_none(cls, text: str | None) -> Month | None:
+        """A month typed or carried in a button, or None when it is not one."""
+        try:
+            return cls.parse(text or "")
+        except ValueError:
+            return None
+
+    @classmethod
     def of(cls, when: dt.datetime, tz: ZoneInfo) -> Month:
         local = when.astimezone(tz)
         return cls(local.year, local.month)

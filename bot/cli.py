@@ -35,24 +35,45 @@ def _logging() -> None:
 
 
 @app.command()
-def run() -> None:
-    """Run the bot (long polling). Needs PITCHBOT_TELEGRAM_TOKEN."""
+def run(
+    webhook: Annotated[
+        bool, typer.Option(help="receive Telegram's updates on this process's HTTP server instead of polling")
+    ] = False,
+) -> None:
+    """Run the bot: long polling, or a webhook server (several processes may share one PostgreSQL database)."""
     settings = _settings()
-    if settings.telegram_token is None:
+    if settings.telegram_token is None and settings.kakao_bot_id is None:
         typer.echo(
-            "pitchbot: PITCHBOT_TELEGRAM_TOKEN is not set; get one from @BotFather (see README), "
-            "or try `pitchbot simulate` for a sandbox run without Telegram.",
+            "pitchbot: neither PITCHBOT_TELEGRAM_TOKEN nor PITCHBOT_KAKAO_BOT_ID is set; see the README, "
+            "or try `pitchbot simulate` for a sandbox run without any channel.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if webhook and settings.telegram_token is None:
+        typer.echo("pitchbot: --webhook is Telegram's; KakaoTalk always comes through the HTTP server", err=True)
+        raise typer.Exit(2)
+    if webhook and not (settings.telegram_webhook_url and settings.telegram_webhook_secret):
+        typer.echo(
+            "pitchbot: --webhook needs PITCHBOT_TELEGRAM_WEBHOOK_URL (the public https address of "
+            "/telegram/webhook) and PITCHBOT_TELEGRAM_WEBHOOK_SECRET",
             err=True,
         )
         raise typer.Exit(2)
     _logging()
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings)
+    runtime.ctx.db.upgrade()
+    asyncio.run(runtime.serve(webhook=webhook))
+
+
+def _context(settings: Settings):  # type: ignore[no-untyped-def]
+    """The database (migrated) and the clock, which honours PITCHBOT_FAKE_NOW like the bot's."""
     from bot.context import AppContext
-    from handlers.app import build_application
 
     ctx = AppContext.create(settings)
     ctx.db.upgrade()
-    application = build_application(ctx, settings.telegram_token.get_secret_value())
-    application.run_polling(timeout=settings.poll_timeout, drop_pending_updates=False)
+    return ctx
 
 
 @db_app.command("upgrade")
@@ -68,13 +89,19 @@ def db_upgrade() -> None:
 @app.command()
 def grant(
     role: Annotated[str, typer.Argument(help="organizer, reviewer or official")],
-    user_id: Annotated[int, typer.Argument(help="the person's Telegram user id")],
+    user_id: Annotated[str, typer.Argument(help="a Telegram user id, or kakao:<botUserKey>")],
     department: Annotated[str | None, typer.Option(help="the buying department (officials)")] = None,
 ) -> None:
-    """Give a Telegram user a role."""
-    from bot.database import Database
+    """Give a person a role, on Telegram (a user id) or KakaoTalk (kakao:<botUserKey>)."""
     from bot.models import Role
     from bot.services import users
+    from bot.settings import organizer_key
+
+    try:
+        channel, _, external_id = organizer_key(user_id).partition(":")
+    except ValueError as err:
+        typer.echo(f"pitchbot: {err}", err=True)
+        raise typer.Exit(2) from None
 
     try:
         chosen = Role(role)
@@ -85,11 +112,10 @@ def grant(
         typer.echo("pitchbot: an official needs --department NAME", err=True)
         raise typer.Exit(2)
     settings = _settings()
-    db = Database(settings.database_url)
-    db.upgrade()
-    with db.session() as session:
-        users.grant_role(session, "telegram", str(user_id), chosen, dt.datetime.now(dt.UTC), department=department)
-    typer.echo(f"granted {chosen.value} to Telegram user {user_id}" + (f" ({department})" if department else ""))
+    ctx = _context(settings)
+    with ctx.db.session() as session:
+        users.grant_role(session, channel, external_id, chosen, ctx.clock.now(), department=department)
+    typer.echo(f"granted {chosen.value} to {channel} user {external_id}" + (f" ({department})" if department else ""))
 
 
 def _month(value: str | None, settings: Settings) -> Month:
@@ -151,7 +177,6 @@ def cycle_set(
     deadline: Annotated[dt.datetime | None, typer.Option(help="purchase decision deadline, local time")] = None,
 ) -> None:
     """Override dates of a month; times without an offset are read in the configured time zone."""
-    from bot.database import Database
     from bot.errors import Refused
     from bot.services import cycles
 
@@ -164,11 +189,10 @@ def cycle_set(
     if not changes:
         typer.echo("pitchbot: give at least one of --opens --closes --selection --pitch --deadline", err=True)
         raise typer.Exit(2)
-    db = Database(settings.database_url)
-    db.upgrade()
-    with db.session() as session:
+    ctx = _context(settings)
+    with ctx.db.session() as session:
         try:
-            cycles.set_override(session, _month(month, settings), changes, settings, dt.datetime.now(dt.UTC))
+            cycles.set_override(session, _month(month, settings), changes, settings, ctx.clock.now())
         except Refused as err:
             typer.echo(f"pitchbot: refused: {err.code} {err.params}", err=True)
             raise typer.Exit(1) from None
@@ -179,7 +203,7 @@ def cycle_set(
 def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time; default the clock")] = None) -> None:
     """Advance the calendar once: phases and due reminders into the outbox (for cron, or to catch up)."""
     from bot.context import AppContext
-    from scheduler.jobs import run_tick
+    from scheduler.ticker import run_tick
 
     settings = _settings()
     if now is not None and now.tzinfo is None:
@@ -216,7 +240,7 @@ async def _dispatch(settings: Settings, once: bool, worker: str | None) -> None:
     from telegram import Bot
 
     from bot.context import AppContext
-    from handlers.sender import TelegramSender
+    from handlers.telegram.sender import TelegramSender
     from scheduler.dispatcher import Dispatcher
 
     assert settings.telegram_token is not None

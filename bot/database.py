@@ -1,20 +1,28 @@
-"""Engine, sessions and migrations. SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL works too."""
+"""Engine, sessions and migrations. SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL works too.
+
+A session is a unit of work: it commits once when its block ends (rolls back on an exception), then
+tells the listeners which events its transaction carried (``notify``), e.g. that the outbox has new rows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+import fcntl
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
+Listener = Callable[[set[str]], None]
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -64,17 +72,45 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def notify(session: Session, event: str) -> None:
+    """Announces ``event`` to the database's listeners once this session's transaction has committed."""
+    session.info.setdefault("events", set()).add(event)
+
+
 class Database:
     """Hands out sessions; the only place that knows the engine."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        # SQLite has one writer: threads of this process queue here instead of in SQLite's busy handler,
+        # which sleeps in steps of up to 100 ms.
+        self._writer = threading.Lock()
+        self._listeners: list[Listener] = []
+
+    def on_commit(self, listener: Listener) -> None:
+        self._listeners.append(listener)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            yield session
+    def session(self, *, writer: bool = False) -> Iterator[Session]:
+        """A unit of work. ``writer=True`` (a conversation turn, off the event loop) queues behind this
+        process's other writers on SQLite, so its first write never waits in SQLite's busy handler."""
+        queue = self._writer if writer and self.dialect == "sqlite" else nullcontext()
+        with queue, Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            events = session.info.pop("events", None)
+        if events:
+            for listener in self._listeners:
+                try:
+                    listener(events)
+                except Exception:  # a listener must never undo what was committed
+                    log.exception("after-commit listener failed")
 
     def upgrade(self) -> None:
         upgrade(self.engine)
@@ -92,7 +128,27 @@ def alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+MIGRATION_LOCK = 0x50495444  # a PostgreSQL advisory lock, the same in every process of this bot
+
+
 def upgrade(engine: Engine) -> None:
+    """Applies the migrations. Several workers starting at once take turns: the first migrates, the others
+    find the schema current."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                command.upgrade(alembic_config(engine), "head")
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with open(f"{database}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(alembic_config(engine), "head")

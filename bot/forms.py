@@ -1,8 +1,9 @@
-"""Declarative forms: each question is a field, a kind of input, a validator and its choices.
-The Telegram conversation walks these; the KakaoTalk channel will walk the same definitions.
+"""Declarative forms: each question is a field, a kind of input, a validator, its choices and a condition.
+One generic flow (``bot/dialogue/flows/form.py``) walks every form on every channel.
 
-Templates: the prompt of a question is ``ask/<form>_<field>``, its short label ``fields.<field>`` and a
-choice's label ``choices.<field>.<choice>`` in the label catalog."""
+Templates: a question's prompt is ``ask/<form>_<field>`` (or its ``prompt``), its short label
+``fields.<field>``, and a choice's label ``<labels>.<choice>`` (``choices.<field>`` by default) in the label
+catalog."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class InputKind(enum.StrEnum):
     CONSENT = "consent"
 
 
+Condition = Callable[[dict[str, Any]], bool]
+
+
 @dataclass(frozen=True)
 class Question:
     field: str
@@ -31,8 +35,20 @@ class Question:
     validate: Callable[[Any], Any]
     choices: tuple[str, ...] = ()
     optional: bool = False
-    # Choices may also be typed: e.g. a TRL level as a number.
+    # Choices may also be typed as free text the validator reads (a TRL level as a number).
     typed_choices: bool = False
+    # Asked only when the answers so far call for it (the reason of a decision not to buy).
+    when: Condition | None = None
+    columns: int = 0  # buttons per row; 0: one per row for few choices, three for many
+    labels: str | None = None  # catalog prefix of the choice labels; default choices.<field>
+    prompt: str | None = None  # template of the question; default ask/<form>_<field>
+    wrong_kind: str | None = None  # the error for an answer of the wrong kind (default by input kind)
+
+    def applies(self, data: dict[str, Any]) -> bool:
+        return self.when is None or self.when(data)
+
+    def choice_label(self, choice: str) -> str:
+        return f"{self.labels or 'choices.' + self.field}.{choice}"
 
 
 @dataclass(frozen=True)
@@ -52,12 +68,25 @@ class Form:
     def index(self, field: str) -> int:
         return self.fields().index(field)
 
+    def asked(self, data: dict[str, Any]) -> list[Question]:
+        """The questions that apply given the answers so far, in order."""
+        return [q for q in self.questions if q.applies(data)]
+
     def prompt_template(self, q: Question) -> str:
-        return f"ask/{self.key}_{q.field}"
+        return q.prompt or f"ask/{self.key}_{q.field}"
 
 
 PROFILE = "profile"
 APPLICATION = "application"
+DECISION = "decision"
+BROADCAST = "broadcast"
+REVIEW = "review"
+PROGRAMME_VENUE = "programme_venue"
+PROGRAMME_START = "programme_start"
+PROGRAMME_SLOT = "programme_slot"
+SELECTION_FEEDBACK = "selection_feedback"
+SELECTION_DEPARTMENTS = "selection_departments"
+EXPO = "expo"
 
 # Consent comes first: the law requires it before a contact's name, phone or e-mail is collected.
 _PROFILE_FORM = Form(
@@ -86,13 +115,14 @@ def _application_form(summary_max: int, deck_max: int) -> Form:
         APPLICATION,
         (
             Question("product_name", InputKind.TEXT, v.text(200, 2)),
-            Question("tech_fields", InputKind.MULTI_CHOICE, v.tech_fields, choices=v.TECH_FIELDS),
+            Question("tech_fields", InputKind.MULTI_CHOICE, v.tech_fields, choices=v.TECH_FIELDS, columns=3),
             Question(
                 "trl",
                 InputKind.CHOICE,
                 v.trl,
                 choices=tuple(str(n) for n in range(1, 10)),
                 typed_choices=True,
+                columns=3,
             ),
             Question("summary", InputKind.TEXT, v.text(summary_max, 20)),
             Question("city_use", InputKind.TEXT, v.text(1000, 10)),
@@ -107,5 +137,76 @@ def application_form(settings: Settings) -> Form:
     return _application_form(settings.summary_max_chars, settings.deck_max_bytes)
 
 
+def buying(data: dict[str, Any]) -> bool:
+    return data.get("status") == "buy"
+
+
+def reason_required(data: dict[str, Any]) -> bool:
+    """The one place of the rule: a decision other than buying needs its reason."""
+    return data.get("status") in ("no_buy", "review")
+
+
+DECISION_FORM = Form(
+    DECISION,
+    (
+        Question("status", InputKind.CHOICE, v.one_of("buy", "no_buy", "review"), choices=("buy", "no_buy", "review"),
+                 columns=3, labels="decision_buttons", prompt="decisions/choose"),
+        Question("amount", InputKind.TEXT, v.text(200, 1), optional=True, when=buying, prompt="decisions/amount_ask"),
+        Question("timing", InputKind.TEXT, v.text(200, 1), optional=True, when=buying, prompt="decisions/timing_ask"),
+        Question("reason", InputKind.TEXT, v.required_text(2000), when=reason_required,
+                 prompt="decisions/reason_ask"),
+    ),
+)  # fmt: skip
+
+AUDIENCES = ("subscribers", "companies", "officials", "reviewers", "applicants", "selected")
+MAX_BROADCAST_TEXT = 3500
+BROADCAST_FORM = Form(
+    BROADCAST,
+    (
+        Question("audience", InputKind.CHOICE, v.one_of(*AUDIENCES), choices=AUDIENCES, labels="audiences",
+                 prompt="broadcast/audience_ask"),
+        Question("kind", InputKind.CHOICE, v.one_of("text", "expo"), choices=("text", "expo"), columns=2,
+                 labels="broadcast_kinds", prompt="broadcast/content_ask"),
+        Question("text", InputKind.TEXT, v.text(MAX_BROADCAST_TEXT, 1), when=lambda d: d.get("kind") == "text",
+                 prompt="broadcast/text_ask"),
+    ),
+)  # fmt: skip
+
+CRITERIA = ("innovation", "safety", "applicability", "economy")
+SCALE = ("1", "2", "3", "4", "5")
+REVIEW_FORM = Form(
+    REVIEW,
+    (
+        *(Question(c, InputKind.CHOICE, v.score, choices=SCALE, columns=5, labels="scale", prompt=f"review/ask_{c}")
+          for c in CRITERIA),
+        Question("comment", InputKind.TEXT, v.text(2000, 1), optional=True, prompt="review/comment_ask"),
+    ),
+)  # fmt: skip
+
+PROGRAMME_VENUE_FORM = Form(
+    PROGRAMME_VENUE, (Question("venue", InputKind.TEXT, v.text(300, 2), prompt="programme/venue_ask"),)
+)
+PROGRAMME_START_FORM = Form(
+    PROGRAMME_START, (Question("start", InputKind.TEXT, v.clock_time, prompt="programme/start_ask"),)
+)
+PROGRAMME_SLOT_FORM = Form(
+    PROGRAMME_SLOT, (Question("slot", InputKind.TEXT, v.minutes(5, 120), prompt="programme/slot_ask"),)
+)
+SELECTION_FEEDBACK_FORM = Form(
+    SELECTION_FEEDBACK, (Question("feedback", InputKind.TEXT, v.text(1500, 1), prompt="selection/feedback_ask"),)
+)
+SELECTION_DEPARTMENTS_FORM = Form(
+    SELECTION_DEPARTMENTS,
+    (Question("departments", InputKind.TEXT, v.text(500, 2), prompt="selection/departments_ask"),),
+)
+EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="expo/edit_ask", wrong_kind="expo_file"),))
+
+
 def form_by_key(key: str, settings: Settings) -> Form:
-    return profile_form() if key == PROFILE else application_form(settings)
+    forms = {
+        PROFILE: _PROFILE_FORM, DECISION: DECISION_FORM, BROADCAST: BROADCAST_FORM, REVIEW: REVIEW_FORM,
+        PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
+        PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
+        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM,
+    }  # fmt: skip
+    return forms.get(key) or application_form(settings)

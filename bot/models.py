@@ -58,6 +58,15 @@ class User(SQLModel, table=True):
     # Companies and officials get news unless they opt out; others subscribe with /subscribe.
     news_opt_out: bool = False
     start_payload: str | None = Field(default=None, max_length=64)
+    # KakaoTalk keeps more than one key per person: the channel's own, and the app's with Kakao Login.
+    plusfriend_key: str | None = Field(default=None, max_length=80, index=True)
+    app_user_id: str | None = Field(default=None, max_length=80, index=True)
+    # Whether the person has added the KakaoTalk channel (None: not known); the bot cannot write first
+    # to someone who has not.
+    is_friend: bool | None = None
+    inactive_reason: str | None = Field(default=None, max_length=200)
+    # The same person on another channel: this account acts as that one (its company, roles and drafts).
+    linked_to: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True))
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
 
@@ -141,8 +150,8 @@ class FormDraft(SQLModel, table=True):
     reviewing: bool = False
     # What follows when the form is done: "apply" continues to the application, "end" stops.
     next_step: str | None = Field(default=None, max_length=16)
-    # Set by /cancel: the answers are kept, but typed text no longer answers until /apply resumes.
-    paused: bool = False
+    # What the form is about (a decision's id, a review's id, a programme's month), JSON-safe.
+    ref: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
 
@@ -170,12 +179,24 @@ class Subscription(SQLModel, table=True):
     created_at: dt.datetime = _time()
 
 
-class ConversationState(SQLModel, table=True):
-    __tablename__ = "conversation_states"
+class Conversation(SQLModel, table=True):
+    """Where one person is in a conversation: the one owner of that fact, locked for the length of a turn."""
 
-    name: str = Field(primary_key=True, max_length=64)
-    key: str = Field(primary_key=True, max_length=128)
-    state: str = Field(max_length=200)  # JSON-encoded: int or str only
+    __tablename__ = "conversations"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), primary_key=True))
+    flow: str | None = Field(default=None, max_length=32)  # the active flow, None when at rest
+    step: str | None = Field(default=None, max_length=32)  # where in that flow
+    # What the flow is about (a form's key, a review's id...), JSON-safe.
+    ref: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Stamped into every choice token of the last screen: an older token is recognised as stale.
+    version: int = 0
+    # The last updates applied (Telegram's update_id): a redelivered one is dropped.
+    recent: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The last screen's choices and what it waits for, so typed labels and numbers can pick.
+    screen: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Which commands this person's channel menu shows (their roles), to update it when roles change.
+    menu: str | None = Field(default=None, max_length=64)
     updated_at: dt.datetime = _time()
 
 
@@ -216,6 +237,9 @@ class Outbox(SQLModel, table=True):
     # A document to send, the text as its caption: {"file_id": ...} or {"filename": ..., "content": ...}.
     document: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     sent_at: dt.datetime | None = _time(nullable=True)
+    # Where a channel only acknowledges (KakaoTalk's Event API), the task to ask about delivery later.
+    task_id: str | None = Field(default=None, max_length=80, index=True)
+    task_checked_at: dt.datetime | None = _time(nullable=True)
     created_at: dt.datetime = _time()
 
 
@@ -358,3 +382,35 @@ class Broadcast(SQLModel, table=True):
     progress_chat_id: str | None = Field(default=None, max_length=80)
     progress_message_id: int | None = None
     finished_at: dt.datetime | None = _time(nullable=True)
+
+
+class FileLink(SQLModel, table=True):
+    """A link to a file for one person, expiring: a download (a deck, an .ics, an export) on channels that
+    cannot carry files, or a single-use upload page for a form's file question."""
+
+    __tablename__ = "file_links"
+
+    token: str = Field(sa_column=Column(String(48), primary_key=True))
+    kind: str = Field(max_length=8)  # "download" or "upload"
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, index=True))
+    path: str | None = Field(default=None, max_length=500)
+    filename: str = Field(max_length=255)
+    mime: str = Field(default="application/octet-stream", max_length=100)
+    form: str | None = Field(default=None, max_length=32)  # an upload: the form and question it answers
+    field: str | None = Field(default=None, max_length=32)
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime = _time()
+    used_at: dt.datetime | None = _time(nullable=True)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that joins a person's accounts on two channels."""
+
+    __tablename__ = "link_codes"
+
+    code: str = Field(sa_column=Column(String(16), primary_key=True))
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime = _time()
+    used_by: int | None = None
+    used_at: dt.datetime | None = _time(nullable=True)

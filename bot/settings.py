@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,9 +25,38 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # An HTTP proxy for the Bot API (e.g. http://proxy.example:3128), where the network needs one.
     telegram_proxy: str | None = None
+    # Webhook mode (`pitchbot run --webhook`): Telegram posts updates to this public HTTPS address, with
+    # this secret in a header; several processes behind a load balancer can then serve one bot.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # Where this process's own HTTP server listens (webhooks, KakaoTalk's skill calls), and the public
+    # https address it is reached at (links to files and to the upload page are made from it).
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+
+    # KakaoTalk (카카오톡 채널 챗봇): the bot's id in the admin centre enables the channel.
+    kakao_bot_id: str | None = None
+    # The admin centre's skill header ("헤더값 입력"): its name and the secret value Kakao sends.
+    kakao_skill_header: str = "X-Pitchbot-Skill-Secret"
+    kakao_skill_secret: SecretStr | None = None
+    # The Event API (the bot speaks first): the app's REST API key, the event block's name.
+    kakao_rest_api_key: SecretStr | None = None
+    kakao_event_name: str = "pitchbot_message"
+    kakao_api_url: str = "https://bot-api.kakao.com"
+    # The channel's add/block webhook (Kakao Developers) is authenticated with the app's admin key.
+    kakao_admin_key: SecretStr | None = None
+    # Hosts a callback URL may point to (Kakao's own): the real answer of a slow turn goes nowhere else.
+    kakao_callback_hosts: Annotated[tuple[str, ...], NoDecode] = ("kakao.com", "kakaoenterprise.com")
+    # Event API calls a second, overall; one call carries up to 100 people (Kakao publishes no limit).
+    kakao_send_rate: float = Field(default=50.0, gt=0, le=1000)
+    # Links to files people receive, and to the upload page, stop working after these many hours.
+    file_link_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    upload_link_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'pitchbot.db'}"
     timezone: str = "Asia/Seoul"
-    organizer_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    # The first organizers: "telegram:123" (or just 123) and "kakao:<botUserKey>", comma-separated.
+    organizer_ids: Annotated[tuple[str, ...], NoDecode] = ()
     fake_now: dt.datetime | None = None
     # Updates handled at once (each person's still one after another).
     concurrent_updates: int = Field(default=32, ge=1, le=256)
@@ -72,18 +102,27 @@ class Settings(BaseSettings):
     # them elsewhere (`pitchbot tick` from cron, `pitchbot dispatch` as its own process).
     run_scheduler: bool = True
     run_dispatcher: bool = True
-    # How often python-telegram-bot flushes conversation states to the database.
-    persistence_interval: float = Field(default=1.0, gt=0)
+
+    @field_validator("kakao_callback_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
 
     @field_validator("organizer_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            parts = [p.strip() for p in value.replace(";", ",").split(",")]
-            return tuple(int(p) for p in parts if p)
+            value = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
         if isinstance(value, int):
-            return (value,)
-        return value
+            value = [value]
+        return tuple(organizer_key(v) for v in value)  # type: ignore[union-attr]
+
+    @property
+    def organizers(self) -> frozenset[str]:
+        """ "channel:id" of every organizer named here."""
+        return frozenset(organizer_key(v) for v in self.organizer_ids)
 
     @field_validator("timezone")
     @classmethod
@@ -99,6 +138,14 @@ class Settings(BaseSettings):
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("needs a UTC offset, e.g. 2026-12-03T10:00+09:00")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("telegram_api_url")
@@ -120,6 +167,17 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def organizer_key(value: object) -> str:
+    """ "telegram:123" from 123, "123" or "telegram:123"; "kakao:<botUserKey>" as given."""
+    text = str(value).strip()
+    channel, _, ident = text.rpartition(":") if ":" in text else ("telegram", "", text)
+    if channel not in ("telegram", "kakao") or not ident:
+        raise ValueError(f"{text!r} is not telegram:ID or kakao:ID")
+    if channel == "telegram" and not ident.isdigit():
+        raise ValueError(f"{text!r}: a Telegram user id is a number")
+    return f"{channel}:{ident}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -33,12 +33,15 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates do not change while the bot runs: no stat() of the file per message
         )
         self.env.filters.update(
             date=self._date, datetime=self._datetime, time=self._time, brn=validators.format_brn,
             phone=validators.format_phone,
         )  # fmt: skip
         self.env.globals["label"] = self._label_in_template
+        self.env.globals["cmd"] = self._command_in_template
+        self.env.filters["josa"] = josa
 
     @cached_property
     def catalog(self) -> dict[str, dict[str, Any]]:
@@ -54,13 +57,15 @@ class Texts:
             str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.j2") if not p.name.startswith("_")
         )
 
-    def render(self, lang: str, key: str, **ctx: Any) -> str:
+    def render(self, lang: str, key: str, channel: str = "telegram", **ctx: Any) -> str:
+        """HTML (Telegram's subset); ``channel`` lets a template name commands the way that channel calls
+        them (see :meth:`_command_in_template`)."""
         lang = lang if lang in LANGUAGES else "ko"
         template = self.env.get_template(f"{lang}/{key}.j2")
-        return template.render(lang=lang, **ctx).strip()
+        return template.render(lang=lang, channel=channel, **ctx).strip()
 
-    def render_plain(self, lang: str, key: str, **ctx: Any) -> str:
-        return to_plain(self.render(lang, key, **ctx))
+    def render_plain(self, lang: str, key: str, channel: str = "kakao", **ctx: Any) -> str:
+        return to_plain(self.render(lang, key, channel=channel, **ctx))
 
     def label(self, lang: str, path: str, **params: Any) -> str:
         """A short plain-text label (buttons, field names); not HTML."""
@@ -75,6 +80,15 @@ class Texts:
     @pass_context
     def _label_in_template(self, context: Context, path: str, **params: Any) -> str:
         return self.label(context["lang"], path, **params)
+
+    @pass_context
+    def _command_in_template(self, context: Context, name: str, args: str = "") -> str:
+        """ "/status" where slash commands exist; elsewhere the words that call it, e.g. 「현황」."""
+        suffix = f" {args}" if args else ""
+        if context.get("channel", "telegram") == "telegram":
+            return f"/{name}{suffix}"
+        words = (self.catalog[context["lang"]].get("aliases") or {}).get(name) or [name]
+        return f"「{words[0]}{suffix}」" if context["lang"] == "ko" else f"“{words[0]}{suffix}”"
 
     def _local(self, value: dt.datetime) -> dt.datetime:
         return value.astimezone(self.tz)
@@ -91,6 +105,32 @@ class Texts:
 
     def _datetime(self, value: dt.datetime, lang: str = "ko") -> str:
         return f"{self._date(value, lang)} {self._time(value, lang)}"
+
+
+# Korean particles that change with the sound before them: (after a final consonant, after a vowel).
+_PARTICLES = {
+    "을": ("을", "를"), "를": ("을", "를"), "이": ("이", "가"), "가": ("이", "가"), "은": ("은", "는"),
+    "는": ("은", "는"), "으로": ("으로", "로"), "로": ("으로", "로"), "과": ("과", "와"), "와": ("과", "와"),
+}  # fmt: skip
+_RIEUL = 8  # the final ㄹ, after which 으로 is 로
+_CLOSING = re.compile(r"[」”\"')\]>\s]+$")
+
+
+def josa(word: str, particle: str) -> str:
+    """``word`` with the right form of a Korean particle: 「신청」 → 「신청」으로, /apply → /apply로."""
+    pair = _PARTICLES.get(particle)
+    if pair is None:
+        return f"{word}{particle}"
+    core = _CLOSING.sub("", word)
+    last = core[-1:] if core else ""
+    if "가" <= last <= "힣":
+        final = (ord(last) - 0xAC00) % 28
+        consonant = final != 0 and not (pair[0] == "으로" and final == _RIEUL)
+    else:  # a Latin command name as read in Korean: 프로그램 and 캔슬 end in a consonant, 스테이터스 does not
+        latin = core.lower().removesuffix("e") if core.lower().endswith(("me", "ne")) else core.lower()
+        final_l = latin.endswith("l")
+        consonant = latin.endswith(("m", "n", "l")) and not (pair[0] == "으로" and final_l)
+    return f"{word}{pair[0] if consonant else pair[1]}"
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -19,13 +20,23 @@ class Invalid(UserError):
 
 @dataclass(frozen=True)
 class FileInput:
-    """A file as a channel hands it over; ``content`` is filled once size and type passed."""
+    """A file as a channel hands it over; ``path`` (its content on disk) is set once size and type passed."""
 
     file_id: str
     file_name: str
     mime_type: str | None
     size: int | None
     content: bytes | None = None
+    path: Path | None = None
+
+    def head(self, n: int) -> bytes | None:
+        """The first ``n`` bytes, when the content is here."""
+        if self.content is not None:
+            return self.content[:n]
+        if self.path is not None:
+            with open(self.path, "rb") as fh:
+                return fh.read(n)
+        return None
 
 
 _BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
@@ -143,8 +154,70 @@ def pdf(max_bytes: int) -> Any:
             raise Invalid("pdf_type")
         if file.size is not None and file.size > max_bytes:
             raise Invalid("pdf_size", max_mb=max_bytes // (1024 * 1024), size_mb=round(file.size / 1048576, 1))
-        if file.content is not None and not file.content.startswith(b"%PDF-"):
+        head = file.head(5)
+        if head is not None and head != b"%PDF-":
             raise Invalid("pdf_content")
         return {"file_id": file.file_id, "file_name": name or "deck.pdf", "size": file.size}
 
     return check
+
+
+def one_of(*codes: str) -> Any:
+    def check(choice: str) -> str:
+        if choice not in codes:
+            raise Invalid("choice")
+        return choice
+
+    return check
+
+
+def required_text(max_chars: int) -> Any:
+    """Free text that must be given (a reason): an empty answer is named as missing, not as short."""
+
+    def check(raw: str) -> str:
+        if not str(raw).strip():
+            raise Invalid("reason_required")
+        return text(max_chars, 1)(raw)
+
+    return check
+
+
+def score(choice: str) -> int:
+    if str(choice).strip() not in ("1", "2", "3", "4", "5"):
+        raise Invalid("choice")
+    return int(str(choice).strip())
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2})\s*(?::|시)\s*(\d{2})\s*분?\s*$")
+
+
+def clock_time(raw: str) -> str:
+    """A local clock time such as 14:00 or 14시 30분, as "HH:MM"."""
+    match = _CLOCK.match(str(raw))
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise Invalid("time_format")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def minutes(low: int, high: int) -> Any:
+    def check(raw: str) -> int:
+        value = str(raw).strip().removesuffix("분").strip()
+        if not value.isdigit() or len(value) > 4:
+            raise Invalid("number_format")
+        if not low <= int(value) <= high:
+            raise Invalid("slot_invalid")
+        return int(value)
+
+    return check
+
+
+EXPO_FILE_MAX = 200_000
+
+
+def expo_file(file: FileInput) -> dict[str, Any]:
+    """The expo's YAML file: small, and named or typed as YAML or text; its content is checked on loading."""
+    name = (file.file_name or "").lower()
+    typed = (file.mime_type or "").startswith(("text/", "application/x-yaml", "application/yaml"))
+    if not (name.endswith((".yaml", ".yml", ".txt")) or typed) or (file.size or 0) > EXPO_FILE_MAX:
+        raise Invalid("expo_file")
+    return {"file_id": file.file_id, "file_name": file.file_name or "expo.yaml", "size": file.size}

@@ -1,12 +1,14 @@
 """Sends due outbox rows within the channel's flood limits; one failing message never stops the others.
 
 A row is marked sent in its own transaction right after the channel accepted it, so a crash can
-duplicate at most the message in flight."""
+duplicate at most the message in flight. One person's messages leave in the order they were planned:
+a message waits for the one before it, and goes back to the outbox with it when that one is put off."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import socket
@@ -43,6 +45,10 @@ class _Pace:
         self.next = max(self.next, time.monotonic() + seconds)
 
 
+# Rows claimed at once: one KakaoTalk Event API call carries up to 100 people.
+CLAIM_BATCH = 100
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -52,7 +58,7 @@ class Dispatcher:
         *,
         rate: float | None = None,
         per_chat_interval: float | None = None,
-        batch: int = 50,
+        batch: int = CLAIM_BATCH,
         lease: dt.timedelta | None = None,
         concurrency: int | None = None,
         max_attempts: int = 6,
@@ -62,7 +68,9 @@ class Dispatcher:
         self.ctx = ctx
         self.senders = senders
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.pace = _Pace(rate or s.send_rate)
+        # Each channel has its own budget: Telegram's flood limits say nothing of KakaoTalk's.
+        self._rates = {"telegram": rate or s.send_rate, "kakao": s.kakao_send_rate}
+        self._paces: dict[str, _Pace] = {}
         self.per_chat = per_chat_interval if per_chat_interval is not None else s.send_per_chat_interval
         self.batch = batch
         self.lease = lease or dt.timedelta(seconds=s.outbox_lease_seconds)
@@ -77,6 +85,12 @@ class Dispatcher:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def pace(self, channel: str) -> _Pace:
+        found = self._paces.get(channel)
+        if found is None:
+            found = self._paces[channel] = _Pace(self._rates.get(channel, self.ctx.settings.send_rate))
+        return found
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
@@ -96,8 +110,105 @@ class Dispatcher:
         rows, people = await asyncio.to_thread(self._claim)
         if not rows:
             return 0
-        await asyncio.gather(*(self._deliver(row, people.get(row.recipient_user_id)) for row in rows))
+        loop = asyncio.get_running_loop()
+        # Each row's outcome: None once sent or failed for good, else when it is due again.
+        outcome: dict[int, asyncio.Future[dt.datetime | None]] = {row.id or 0: loop.create_future() for row in rows}
+        previous: dict[int, int] = {}
+        last: dict[int, int] = {}
+        for row in rows:  # claimed in planning order
+            if row.recipient_user_id in last:
+                previous[row.id or 0] = last[row.recipient_user_id]
+            last[row.recipient_user_id] = row.id or 0
+
+        async def send(unit: list[Outbox], batched: bool) -> None:
+            due: dt.datetime | None = self.ctx.clock.now() + self.lease
+            try:
+                befores = await asyncio.gather(*(_after(outcome.get(previous.get(r.id or 0, -1))) for r in unit))
+                held = [(r, d) for r, d in zip(unit, befores, strict=True) if d is not None]
+                if held:  # the one before was put off: this one goes back with it, to follow it again
+                    await asyncio.gather(
+                        *(self._db(outbox.retry_later, r.id, self.worker, d, None, False) for r, d in held)
+                    )
+                    for r, d in held:
+                        outcome[r.id or 0].set_result(d)
+                    unit = [r for r in unit if not outcome[r.id or 0].done()]
+                if unit and batched:
+                    due = await self._deliver_batch(unit, people.get(unit[0].recipient_user_id))
+                elif unit:
+                    due = await self._deliver(unit[0], people.get(unit[0].recipient_user_id))
+            finally:  # a unit that broke leaves its rows to the lease; what follows them waits as long
+                for r in unit:
+                    if not outcome[r.id or 0].done():
+                        outcome[r.id or 0].set_result(due)
+
+        singles, batches = self._units(rows, people, previous)
+        await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
         return len(rows)
+
+    def _units(
+        self, rows: list[Outbox], people: dict[int, User], previous: dict[int, int]
+    ) -> tuple[list[Outbox], list[list[Outbox]]]:
+        """The same message to many (a broadcast) goes in one call where a channel takes many recipients at
+        once (KakaoTalk: 100); everything else goes row by row. Only rows at the same place in their
+        person's queue share a call, so a shared call never overtakes anyone's earlier message and no
+        two calls wait for each other."""
+        singles: list[Outbox] = []
+        groups: dict[tuple[object, ...], list[Outbox]] = defaultdict(list)
+        place: dict[int, int] = {}
+        for row in rows:
+            row_id = row.id or 0
+            place[row_id] = place[previous[row_id]] + 1 if row_id in previous else 0
+            sender = self.senders.get(row.channel)
+            person = people.get(row.recipient_user_id)
+            if sender is None or not hasattr(sender, "send_many") or row.document or not _reachable(person):
+                singles.append(row)
+                continue
+            data = json.dumps(row.data, sort_keys=True)
+            groups[(place[row_id], row.channel, row.template, data, users.language_of(person))].append(row)
+        batches = []
+        for (_, channel, *_), group in groups.items():
+            size = getattr(self.senders[channel], "batch", 1)
+            batches += [group[i : i + size] for i in range(0, len(group), size)]
+        return singles, batches
+
+    async def _deliver_batch(self, rows: list[Outbox], person: User | None) -> dt.datetime | None:
+        """``person``: the first recipient, whose language the whole batch shares."""
+        first = rows[0]
+        sender = self.senders[first.channel]
+        lang = users.language_of(person) if person else "ko"
+        try:
+            data = outbox.decode(first.data)
+            html = self.ctx.texts.render(lang, first.template, channel=first.channel, **data)
+            plain = self.ctx.texts.render_plain(lang, first.template, channel=first.channel, **data)
+        except Exception as err:
+            for row in rows:
+                await self._fail(row, f"template {first.template}: {err}")
+            return None
+        ids = [row.id or 0 for row in rows]
+        async with self._slots:
+            await self.pace(first.channel).wait()
+            try:
+                task = await sender.send_many([row.chat_id for row in rows], html, plain)  # type: ignore[attr-defined]
+            except delivery.RetryAfter as err:
+                self.pace(first.channel).pause(err.seconds)
+                due = self.ctx.clock.now() + dt.timedelta(seconds=err.seconds)
+                await asyncio.gather(*(self._db(outbox.retry_later, i, self.worker, due, str(err), False) for i in ids))
+                return due
+            except delivery.Rejected as err:
+                for row in rows:
+                    await self._fail(row, f"rejected: {err}")
+            except delivery.DeliveryError as err:
+                if first.attempts >= self.max_attempts:
+                    for row in rows:
+                        await self._fail(row, f"gave up after {first.attempts} attempts: {err}")
+                    return None
+                due = self.ctx.clock.now() + dt.timedelta(seconds=min(self.backoff * 2**first.attempts, 60))
+                await asyncio.gather(*(self._db(outbox.retry_later, i, self.worker, due, str(err)) for i in ids))
+                return due
+            else:
+                await self._db(outbox.mark_sent_many, ids, self.worker, self.ctx.clock.now(), task)
+                self.sent += len(rows)
+        return None
 
     async def drain(self, timeout: float = 60.0) -> None:
         """Sends until nothing is due (tests, the CLI's --once)."""
@@ -121,26 +232,29 @@ class Dispatcher:
 
         return asyncio.ensure_future(asyncio.to_thread(call))
 
-    async def _deliver(self, row: Outbox, person: User | None) -> None:
+    async def _deliver(self, row: Outbox, person: User | None) -> dt.datetime | None:
         assert row.id is not None
         sender = self.senders.get(row.channel)
-        if person is None or not person.active or sender is None:
-            reason = "recipient inactive (blocked the bot)" if person is not None else "recipient unknown"
+        if not _reachable(person) or sender is None:
+            reason = "recipient unknown"
+            if person is not None:
+                reason = person.inactive_reason or "recipient inactive (blocked the bot)"
             await self._fail(row, reason if sender else f"no sender for channel {row.channel}")
-            return
+            return None
         try:
             lang = users.language_of(person)
-            html = self.ctx.texts.render(lang, row.template, **outbox.decode(row.data))
+            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **outbox.decode(row.data))
         except Exception as err:  # a template that cannot render will not render on a retry either
             await self._fail(row, f"template {row.template}: {err}")
-            return
-        plain = self.ctx.texts.render_plain(lang, row.template, **outbox.decode(row.data))
+            return None
+        plain = self.ctx.texts.render_plain(lang, row.template, channel=row.channel, **outbox.decode(row.data))
         async with self._slots:
-            await self._send_with_retries(row, sender, html, plain, person)
+            return await self._send_with_retries(row, sender, html, plain, person)
 
     async def _send_with_retries(
         self, row: Outbox, sender: delivery.Sender, html: str, plain: str, person: User
-    ) -> None:
+    ) -> dt.datetime | None:
+        """None once the row is sent or failed for good; else the time it is due again."""
         assert row.id is not None
         attempt = row.attempts
         waited = 0.0
@@ -151,38 +265,39 @@ class Dispatcher:
                 gap = self._chat_next.get(row.chat_id, 0.0) - time.monotonic()
                 if gap > 0:
                     await asyncio.sleep(gap)
-                await self.pace.wait()
+                await self.pace(row.channel).wait()
                 try:
                     if row.document:
-                        await sender.send_document(row.chat_id, row.document, html, plain)
+                        task = await sender.send_document(row.chat_id, row.document, html, plain)
                     else:
-                        await sender.send(row.chat_id, html, plain)
+                        task = await sender.send(row.chat_id, html, plain)
                 except delivery.RetryAfter as err:
-                    self.pace.pause(err.seconds)
+                    self.pace(row.channel).pause(err.seconds)
                     self._chat_next[row.chat_id] = time.monotonic() + err.seconds
                     delay, reason, counted = err.seconds, f"429 retry after {err.seconds}s", False
                 except delivery.Blocked as err:
                     await asyncio.to_thread(self._deactivate, person)
                     await self._fail(row, f"blocked: {err}")
-                    return
+                    return None
                 except delivery.Rejected as err:
                     await self._fail(row, f"rejected: {err}")
-                    return
+                    return None
                 except (delivery.Transient, delivery.DeliveryError) as err:
                     attempt += 1
                     delay, reason, counted = min(self.backoff * 2 ** (attempt - row.attempts - 1), 60), str(err), True
                     if attempt >= self.max_attempts:
                         await self._fail(row, f"gave up after {attempt} attempts: {reason}")
-                        return
+                        return None
                 else:
                     self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
-                    await self._db(outbox.mark_sent, row.id, self.worker, self.ctx.clock.now())
+                    task_id = task if isinstance(task, str) else None
+                    await self._db(outbox.mark_sent, row.id, self.worker, self.ctx.clock.now(), task_id)
                     self.sent += 1
-                    return
+                    return None
             if waited + delay > budget:
                 due = self.ctx.clock.now() + dt.timedelta(seconds=delay)
                 await self._db(outbox.retry_later, row.id, self.worker, due, reason, counted)
-                return
+                return due
             log.info("outbox %s: %s; again in %.1fs", row.id, reason, delay)
             waited += delay
             await asyncio.sleep(delay)
@@ -195,3 +310,12 @@ class Dispatcher:
     def _deactivate(self, person: User) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id or 0, self.ctx.clock.now())
+
+
+async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.datetime | None:
+    return None if before is None else await before
+
+
+def _reachable(person: User | None) -> bool:
+    """Someone who blocked the bot, or left the KakaoTalk channel, gets nothing until they come back."""
+    return person is not None and person.active and not (person.channel == "kakao" and person.is_friend is False)

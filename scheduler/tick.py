@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot import calendar
 from bot.calendar import Cycle, Month
+from bot.database import insert_for
 from bot.models import CyclePhase, Selection
 from bot.services import audit, cycles, decisions, outbox, reminders, review, selection
 from bot.settings import Settings
@@ -37,12 +38,10 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
         row = session.get(CyclePhase, str(month))
         if row is None or row.phase != current:
             old = row.phase if row is not None else "-"
-            row = row or CyclePhase(month=str(month), phase=current, updated_at=now)
-            row.phase, row.updated_at = current, now
-            session.add(row)
-            audit.record(session, now, None, "cycle_phase", "cycle", month, old=old, new=current)
+            if _move_phase(session, str(month), current, now):
+                audit.record(session, now, None, "cycle_phase", "cycle", month, old=old, new=current)
+                report.transitions.append((str(month), old, current))
             session.commit()
-            report.transitions.append((str(month), old, current))
         report.planned += outbox.plan(session, reminders.due_now(session, cycle, settings, now), now)
         report.planned += _committee(session, cycle, current, settings, now, upcoming)
         if current in ("selected", "decisions") and decisions.ensure_rows(session, str(month), now):
@@ -55,6 +54,19 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
     upcoming += [t for t in held if t > now]
     report.next_due = min(upcoming) if upcoming else None
     return report
+
+
+def _move_phase(session: Session, month: str, phase: str, now: dt.datetime) -> bool:
+    """Records the month's new phase in one statement; False when another process recorded it first."""
+    insert = insert_for(session)
+    stmt = insert(CyclePhase).values(month=month, phase=phase, updated_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["month"], set_={"phase": stmt.excluded.phase, "updated_at": stmt.excluded.updated_at},
+        where=col(CyclePhase.phase) != stmt.excluded.phase,
+    )  # fmt: skip
+    changed = session.execute(stmt.returning(CyclePhase.month)).first() is not None
+    session.expire_all()
+    return changed
 
 
 def _committee(

@@ -40,7 +40,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         files_dir=tmp_path / "files",
         organizer_ids="900001",
-        persistence_interval=0.2,
         # Tests tick the calendar themselves; the dispatcher runs in the bot as in production.
         run_scheduler=False,
     )

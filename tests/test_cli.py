@@ -77,12 +77,14 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert result.exit_code == 0, result.output
     out = result.output
     assert "김민준 (한빛로보틱스): /start" in out
+    # Some people use KakaoTalk: typed words, quick replies, and the Event API for what the bot starts.
+    assert "최미래 (미래센서) 💛: 신청" in out and "한팀장 (120다산콜재단) 💛: 구매결정" in out
     assert "접수번호: PD-202612-0001" in out
     assert "Receipt number: PD-202612-0002" in out
     assert "(the bot process restarts)" in out and "수정 내용을 저장했습니다" in out
     assert "중소기업을 위한 프로그램" in out and "신청 기간이 아닙니다" in out
     # The month's reminders, through the outbox.
-    assert "⏰ tick: 1 message(s) planned and sent\n    📨 to 최미래 (미래센서):" in out
+    assert "⏰ tick: 1 message(s) planned and sent\n    📨 to 최미래 (미래센서) (KakaoTalk, Event API):" in out
     assert "2026년 12월 혁신제품 피칭데이 신청 접수를 시작합니다" in out
     assert "남은 항목: 기술 분야, 기술성숙도(TRL), 제품 요약" in out and "오늘 23:59에" in out
     assert out.count("접수하신 내용을 알려 드립니다") == 3 and "Here is what we received" in out
@@ -104,7 +106,7 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "📎 pitchday-2026-12.xlsx" in out
     # The expo, loaded in the bot and broadcast with live progress.
     assert "박람회 정보를 저장했습니다" in out and "소식 구독자 전체 7명에게 보냅니다" in out
-    assert "공지 #1 — 완료" in out and "• 발송: 7" in out and "📨 to 정시민:" in out
+    assert "공지 #1 — 완료" in out and "• 발송: 7" in out and "📨 to 정시민 (Telegram):" in out
     assert "Day 2 — Fri 27 September 2019" in out and "공지 발송 기록" in out
     assert "Applications received for 2026-12: 4" in out
 

@@ -49,7 +49,7 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
 async def test_sigkill_during_registration_loses_nothing(tmp_path: Path, database_url: str) -> None:
     server = BotApiServer()
     await server.start()
-    env = bot_env(server, database_url, tmp_path, PITCHBOT_PERSISTENCE_INTERVAL="30")  # state is rarely saved
+    env = bot_env(server, database_url, tmp_path)
     proc = await start(env, tmp_path / "bot.log")
     try:
         user = SimUser(server, 6101, "김민준", timeout=30)

@@ -33,10 +33,13 @@ COMMANDS = [
     "/subscribe", "/unsubscribe", "/expo", "/broadcast", "/broadcasts", "/expo_edit", "/nonsense",
 ]  # fmt: skip
 FORGED = [
-    "c:trl:99", "c:size:large", "t:tech_fields:zzz", "d:tech_fields", "nav:skip:brn", "nav:keep:zzz", "rv:e:zzz",
-    "rv:ok", "rw:s:99999:0:5", "rw:s:1:9:9", "rw:o:1", "rw:c:1", "rw:xy:1", "sl:p:1:in", "sl:y:2026-11", "sl:a:x",
-    "dc:o:1", "dc:c:buy", "dc:y", "pg:p:2026-11", "pg:u:2026-11:1", "bc:stop:1", "bc:go", "app:edit:1",
-    "app:wd:1", "wd:y:1", "lang:xx", "m:apply", "sub:window", "x" * 64, "",
+    "1:form:a:trl:99", "2:form:a:size:large", "3:form:t:tech_fields:zzz", "4:form:d:tech_fields", "5:form:sk:brn",
+    "6:form:e:zzz", "7:form:ok", "8:form:x", "e:review:score:99999", "e:review:open:1", "e:review:conflict:1",
+    "9:review:cy", "e:selection:place:1:in", "e:selection:place:1:zz", "10:selection:y", "e:selection:app:x",
+    "e:decisions:open:1", "e:decisions:open:99999999999999999999", "e:programme:pub:2026-11",
+    "e:programme:up:2026-11:1", "e:broadcast:stop:1", "e:apply:edit:1", "e:apply:wd:1", "11:apply:wdy",
+    "e:menu:lang:xx", "e:menu:cmd:apply", "e:menu:cmd:nonsense", "e:apply:notify", "12:_:pg:999", "13:_:pg:-1",
+    "c:trl:99", "rw:s:1:0:5", "x" * 64, "",
 ]  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,10 @@ def sample_context() -> dict[str, object]:
         # error parameters
         "min": 2, "max": 10, "length": 12, "over": 2, "level": 5, "size_mb": 25.0, "max_mb": 20, "receipt_no": "PD-1",
         "closed_at": when, "next_opens_at": when, "names": HOSTILE, "name_": "x",
+        "commands": [("apply", HOSTILE), ("selection", "선정 심의")], "selected_count": 6, "roles": ["organizer"],
+        "channel_uploads": True, "upload_link": None, "upload_expires": None, "offset": 0,
+        "links": [{"name": HOSTILE, "url": "https://bot.example.kr/files/abc", "expires_at": when}], "text": HOSTILE,
+        "code": "ACDE-FGHJ", "here": "telegram", "other": "kakao", "minutes": 10, "expires_at": when,
 
     }  # fmt: skip
 
@@ -175,6 +180,11 @@ def test_every_template_renders_as_valid_telegram_html(lang: str, key: str) -> N
     if lang == "ko" and not key.startswith(("menu/language", "ask/", "form/question")):
         # 합니다체: polite endings, no casual 해요체.
         assert "해요" not in visible
+    # The same template as plain text for a channel without markup or slash commands.
+    plain = TEXTS.render_plain(lang, key, channel="kakao", **ctx)
+    assert plain.strip()
+    assert not re.search(r"</?(b|i|a|code|pre)\b", plain.replace(HOSTILE, "")), plain  # no markup left
+    assert "&lt;" not in plain.replace(HOSTILE, "")  # nothing double-escaped
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -193,3 +203,13 @@ def test_dates_read_naturally() -> None:
 
 def test_to_plain_keeps_text_and_unescapes() -> None:
     assert to_plain("<b>A&amp;B</b> &lt;ok&gt;") == "A&B <ok>"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", ["_upload", "_uploaded", "_refused"])
+def test_the_file_pages_render_with_input_escaped(lang: str, page: str) -> None:
+    """The upload and download pages are HTML pages of their own (not Telegram's subset)."""
+    when = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    data = {"max_mb": 20, "expires_at": when, "error": "upload_not_pdf", "name": HOSTILE, "code": "file_link_used"}
+    html = TEXTS.env.get_template(f"{lang}/files/{page}.j2").render(lang=lang, channel="web", **data)
+    assert html.startswith("<!doctype html>") and "<script>" not in html and "</html>" in html

@@ -2,7 +2,10 @@
 
 It speaks the subset of the Bot API the bot uses, refuses what Telegram refuses (text over 4,096
 characters, bad HTML, callback data over 64 bytes, unchanged edits) and can inject faults. Simulated
-users push updates into it and read what the bot sent back."""
+users push updates into it and read what the bot sent back. Updates go out by long polling, or, once the
+bot set a webhook and a test named the processes behind it (``deliver_to``, a round-robin load balancer),
+by POST with Telegram's secret-token header, retried until a process answers 200, as Telegram does.
+``redeliver`` sends an update again, as Telegram does after a crash."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.sandbox.telegram_html import MAX_TEXT, EntityError, parse_html, utf16_len
@@ -87,6 +91,15 @@ class BotApiServer:
         self.too_many: Counter[int] = Counter()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.pushed: dict[int, dict[str, Any]] = {}  # every update ever pushed, by id
+        # Webhook mode: what the bot registered, and where the test's load balancer sends the POSTs.
+        self.webhook: dict[str, str] | None = None
+        self.deliver_to: list[str] = []
+        self.webhook_posts = 0
+        self.webhook_failures: list[tuple[int, str]] = []
+        self._next_target = 0
+        self._posting: set[asyncio.Task[None]] = set()
+        self._client: aiohttp.ClientSession | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -105,6 +118,11 @@ class BotApiServer:
 
     async def stop(self) -> None:
         self._new_update.set()
+        for task in list(self._posting):
+            task.cancel()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -174,14 +192,48 @@ class BotApiServer:
     async def api_deletewebhook(self, params: dict[str, Any]) -> bool:
         if _bool(params.get("drop_pending_updates")):
             self.updates.clear()
+        self.webhook = None
+        return True
+
+    async def api_setwebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        secret = str(params.get("secret_token") or "")
+        if not url:
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if secret and not all(c.isalnum() or c in "_-" for c in secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "secret": secret}
+        for queued in self.updates:  # what waited for getUpdates goes to the webhook now
+            self._deliver(queued)
+        self.updates = []
         return True
 
     async def api_setmycommands(self, params: dict[str, Any]) -> bool:
+        """Menus are kept by scope: "" and "en" for everyone's, "chat:<id>" for one chat's own."""
         commands = _json(params.get("commands")) or []
-        self.commands[str(params.get("language_code") or "")] = commands
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: too many commands")
+        self.commands[self._scope_key(params)] = commands
         return True
 
+    async def api_deletemycommands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(self._scope_key(params), None)
+        return True
+
+    @staticmethod
+    def _scope_key(params: dict[str, Any]) -> str:
+        scope = _json(params.get("scope")) or {}
+        if scope.get("type") == "chat":
+            return f"chat:{scope.get('chat_id')}"
+        return str(params.get("language_code") or "")
+
     async def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = _int(params.get("offset")) or 0
         timeout = float(params.get("timeout") or 0)
         limit = _int(params.get("limit")) or 100
@@ -337,9 +389,43 @@ class BotApiServer:
     # ---- the users' side -----------------------------------------------------------------------
     def push_update(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self.updates.append({"update_id": update_id, **update})
-        self._new_update.set()
+        full = {"update_id": update_id, **update}
+        self.pushed[update_id] = full
+        self._deliver(full)
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Sends an update again, as Telegram does when the bot did not confirm it (a crash, a timeout)."""
+        self._deliver(self.pushed[update_id])
+
+    def _deliver(self, full: dict[str, Any]) -> None:
+        if self.webhook is not None and self.deliver_to:
+            task = asyncio.get_running_loop().create_task(self._post(full))
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
+        else:
+            self.updates.append(full)
+            self._new_update.set()
+
+    async def _post(self, full: dict[str, Any], attempts: int = 50) -> None:
+        """One update to the next process behind the load balancer; a failure is retried (elsewhere)."""
+        assert self.webhook is not None
+        if self._client is None:
+            self._client = aiohttp.ClientSession()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret"]} if self.webhook["secret"] else {}
+        for _ in range(attempts):
+            target = self.deliver_to[self._next_target % len(self.deliver_to)]
+            self._next_target += 1
+            self.webhook_posts += 1
+            try:
+                async with self._client.post(target, json=full, headers=headers,
+                                             timeout=aiohttp.ClientTimeout(total=30)) as answer:  # fmt: skip
+                    if answer.status == 200:
+                        return
+                    self.webhook_failures.append((full["update_id"], f"HTTP {answer.status}"))
+            except (aiohttp.ClientError, TimeoutError) as err:
+                self.webhook_failures.append((full["update_id"], type(err).__name__))
+            await asyncio.sleep(0.2)
 
     def next_message_id(self, chat_id: int) -> int:
         return next(self._msg_ids[chat_id])

@@ -14,6 +14,7 @@ from bot.calendar import Month
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer, Event
+from bot.sandbox.kakao import KakaoPlatform, KakaoUser, SkillAnswer
 from bot.sandbox.runner import SandboxBot
 from bot.sandbox.users import SimUser
 from bot.services import cycles
@@ -44,9 +45,25 @@ class Transcript:
         self.out("")
         self.out(f"━━ {text} " + "━" * max(3, 60 - len(text)))
 
-    def user(self, who: SimUser, action: str) -> None:
+    def user(self, who: SimUser | str, action: str) -> None:
         stamp = self.clock.now().astimezone(self.tz).strftime("%m-%d %H:%M")
-        self.out(f"[{stamp}] 👤 {who.first_name}: {action}")
+        name = who if isinstance(who, str) else who.first_name
+        self.out(f"[{stamp}] 👤 {name}: {action}")
+
+    def kakao(self, answer: SkillAnswer) -> None:
+        """A KakaoTalk answer: its texts, then its quick replies."""
+        if answer.callback:
+            self.out("    💬 (the answer follows through the block's callback URL)")
+        for text in answer.texts:
+            self.lines("💬 ", text)
+        if answer.quick_replies:
+            self.out("       " + " ".join(f"[{label}]" for label in answer.labels()))
+
+    def lines(self, prefix: str, body: str) -> None:
+        lines = body.splitlines() or [""]
+        self.out("    " + prefix + lines[0])
+        for line in lines[1:]:
+            self.out("       " + line if line else "")
 
     def bot(self, events: list[Event]) -> None:
         for ev in events:
@@ -63,17 +80,12 @@ class Transcript:
             if ev.buttons:
                 self.out("       " + " ".join(f"[{t}]" for t in ev.button_texts()))
 
-    def deliveries(self, actors: list[Actor], what: str) -> None:
+    def deliveries(self, actors: list[Actor | KakaoActor], what: str) -> None:
         """Messages people received without asking (the outbox at work)."""
         stamp = self.clock.now().astimezone(self.tz).strftime("%m-%d %H:%M")
         self.out(f"[{stamp}] ⏰ {what}")
         for actor in actors:
-            user = actor.user
-            new = user.events[user.cursor :]
-            user.cursor = len(user.events)
-            for ev in new:
-                self.out(f"    📨 to {user.first_name}:")
-                self.bot([ev])
+            actor.show_deliveries()
 
 
 class Actor:
@@ -101,6 +113,43 @@ class Actor:
         self.t.bot(events)
         return events
 
+    def show_deliveries(self) -> None:
+        new = self.user.events[self.user.cursor :]
+        self.user.cursor = len(self.user.events)
+        for ev in new:
+            self.t.out(f"    📨 to {self.user.first_name} (Telegram):")
+            self.t.bot([ev])
+
+
+class KakaoActor:
+    """One simulated person in KakaoTalk: they type, or tap a quick reply; what the bot starts arrives as
+    Event API messages."""
+
+    def __init__(self, user: KakaoUser, name: str, transcript: Transcript) -> None:
+        self.user = user
+        self.name = name
+        self.t = transcript
+        self.seen = 0
+
+    async def say(self, text: str, expect: int = 1) -> SkillAnswer:
+        self.t.user(f"{self.name} 💛", text if len(text) < 80 else text[:77] + "…")
+        answer = await self.user.say(text)
+        self.t.kakao(answer)
+        return answer
+
+    async def press(self, label: str, expect: int = 1) -> SkillAnswer:
+        self.t.user(f"{self.name} 💛", f"taps [{label}]")
+        answer = await self.user.tap(label)
+        self.t.kakao(answer)
+        return answer
+
+    def show_deliveries(self) -> None:
+        events = self.user.events[self.seen :]
+        self.seen = len(self.user.events)
+        for _, data in events:
+            self.t.out(f"    📨 to {self.name} (KakaoTalk, Event API):")
+            self.t.lines("💬 ", str(data.get("text", "")))
+
 
 def _progress_text(server: BotApiServer, organizer: Actor) -> str:
     """The organizer's live progress message as it stands (it is edited, not resent)."""
@@ -108,6 +157,18 @@ def _progress_text(server: BotApiServer, organizer: Actor) -> str:
         if chat == organizer.user.id and str(message.get("text", "")).startswith(("공지 #", "Broadcast #")):
             return str(message["text"])
     return ""
+
+
+SCALE = {1: "1 매우 미흡", 2: "2 미흡", 3: "3 보통", 4: "4 우수", 5: "5 매우 우수"}
+
+
+async def _score(db: Database, person: Actor, app_id: int, values: tuple[int, ...]) -> None:
+    """A reviewer opens an application's score form, picks the four scores, skips the comment and saves."""
+    await person.user.press_data(f"e:review:score:{_review_of(db, person, app_id)}", 1)
+    for value in values:
+        await person.press(SCALE[value])
+    await person.press("건너뛰기")
+    await person.press("저장하기", 2)
 
 
 def _review_of(db: Database, actor: Actor, app_id: int) -> int:
@@ -129,7 +190,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-sim-"))
     settings = base.model_copy(
         update={"database_url": f"sqlite:///{workdir / 'sandbox.db'}", "files_dir": workdir / "files",
-                "persistence_interval": 0.2, "run_scheduler": False, "send_per_chat_interval": 0.0,
+                "run_scheduler": False, "send_per_chat_interval": 0.0,
                 # A small sandbox month: four applicants, two places and one on the waitlist.
                 "organizer_ids": (ORGANIZER,), "selected_count": 2, "waitlist_count": 1}
     )  # fmt: skip
@@ -138,27 +199,33 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     month = month or Month.of(now, tz)
     server = BotApiServer()
     await server.start()
+    kakao = KakaoPlatform()
+    await kakao.start()
     db = Database(settings.database_url)
     db.upgrade()
     with db.session() as session:
         cycle = cycles.get_cycle(session, month, settings)
     clock = ManualClock(cycle.window_opens_at + dt.timedelta(days=2, hours=10))
     t = Transcript(out, clock, tz)
-    out(f"Sandbox: stand-in Bot API at {server.url}, database {workdir / 'sandbox.db'}")
+    out(
+        f"Sandbox: stand-in Bot API at {server.url}, stand-in for Kakao's platform at {kakao.url}, "
+        f"database {workdir / 'sandbox.db'}"
+    )
     local = {name: getattr(cycle, name).astimezone(tz) for name in ("window_opens_at", "window_closes_at", "pitch_at")}
     out(
         f"Month {month}: window {local['window_opens_at']:%m-%d} – {local['window_closes_at']:%m-%d}, "
         f"selection {cycle.selection_at.astimezone(tz):%m-%d}, Pitching Day {local['pitch_at']:%m-%d %H:%M}"
     )
 
-    bot = SandboxBot(settings, clock, db, server)
+    bot = SandboxBot(settings, clock, db, server, kakao)
     await bot.start()
     try:
         hanbit = Actor(SimUser(server, 710001, "김민준 (한빛로보틱스)"), t)
         green = Actor(SimUser(server, 710002, "Jane Park (Green Mobility)", "en"), t)
         daon = Actor(SimUser(server, 710003, "이서연 (다온에이아이)"), t)
         big = Actor(SimUser(server, 710004, "박대기 (대한중공업)"), t)
-        mirae = Actor(SimUser(server, 710005, "최미래 (미래센서)"), t)
+        # 미래센서 and one official use KakaoTalk (💛): the same flows, typed words and quick replies.
+        mirae = KakaoActor(KakaoUser(kakao), "최미래 (미래센서)", t)
         everyone = [hanbit, green, daon, big, mirae]
 
         organizer = Actor(SimUser(server, ORGANIZER, "경제정책과 운영자"), t)
@@ -168,7 +235,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
 
         clock.set(cycle.window_opens_at - dt.timedelta(days=4, hours=-14))
         t.heading(f"Before {month}: a company asks to be told when applications open")
-        await mirae.say("/apply")
+        await mirae.say("신청")
         await mirae.press("알림 받기")
         t.heading("The organizer invites the expert committee with single-use links")
         for reviewer in committee:
@@ -176,13 +243,13 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
             link = made.text.split("start=")[1].split()[0]
             await reviewer.say(f"/start {link}")
         metro = Actor(SimUser(server, 700201, "이과장 (서울교통공사)"), t)
-        dasan = Actor(SimUser(server, 700202, "한팀장 (120다산콜재단)"), t)
-        officials = [metro, dasan]
-        t.heading("… and officials of two buying departments")
-        for official, department in ((metro, "서울교통공사"), (dasan, "120다산콜재단")):
-            [made] = await organizer.say(f"/invite official {department}")
-            link = made.text.split("start=")[1].split()[0]
-            await official.say(f"/start {link}")
+        dasan = KakaoActor(KakaoUser(kakao), "한팀장 (120다산콜재단)", t)
+        officials: list[Actor | KakaoActor] = [metro, dasan]
+        t.heading("… and officials of two buying departments (in KakaoTalk, the invitation is typed as a code)")
+        [made] = await organizer.say("/invite official 서울교통공사")
+        await metro.say(f"/start {made.text.split('start=')[1].split()[0]}")
+        [made] = await organizer.say("/invite official 120다산콜재단")
+        await dasan.say(f"시작 {made.text.split('시작 ')[1].split('」')[0]}")
 
         clock.set(calendar.local_at(cycle.window_opens_at.astimezone(tz).date(), settings.window_open_notice_time, tz))
         t.heading(f"{month} 1st: the window opens, the outbox announces it")
@@ -293,16 +360,16 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await big.say("/cancel")
 
         t.heading("A company starts, and leaves its application half-done")
-        await mirae.say("/apply", 2)
+        await mirae.say("신청")
         await mirae.press("동의합니다")
         for answer in ("미래센서", "314-86-12340", "최미래"):
             await mirae.say(answer)
         await mirae.press("중소기업")
         for answer in ("서울 금천구 가산디지털1로 168", "최미래", "010-3333-4444", "mirae@miraesensor.kr"):
             await mirae.say(answer)
-        await mirae.press("저장하기", 3)
+        await mirae.press("저장하기")
         await mirae.say("교량 균열 감지 센서")
-        await mirae.say("/cancel")
+        await mirae.say("취소")
 
         clock.set(calendar.local_at(dt.date(month.year, month.month, 8), settings.draft_reminder_time, tz))
         t.heading("The 8th: a reminder to companies with an unfinished application")
@@ -314,10 +381,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         report = await bot.tick()
         t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
         clock.advance(dt.timedelta(hours=1, minutes=30))
-        await mirae.say("/apply")
-        mirae.t.user(mirae.user, "picks 사물인터넷(IoT)")
-        await mirae.user.press("사물인터넷", 0)
-        await mirae.press("선택 완료")
+        await mirae.say("신청")
+        await mirae.say("사물인터넷")  # a choice typed by its name answers at once
         await mirae.press("TRL 6")
         await mirae.say("교량 하부에 부착해 미세 균열과 진동을 측정하고 이상 징후를 관리자에게 알리는 IoT 센서입니다.")
         await mirae.say("도시기반시설본부 교량 안전점검에 적용해 점검 주기 사이의 위험을 조기에 발견합니다.")
@@ -337,16 +402,14 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         clock.set(cycle.window_closes_at + dt.timedelta(hours=10))
         t.heading("The committee scores in the bot")
         await professor.say("/review")
-        await professor.press("PD-", 2)
-        for criterion, value in enumerate((5, 4, 5, 4)):
-            await professor.user.press_data(f"rw:s:{_review_of(db, professor, 1)}:{criterion}:{value}",
-                                            professor.user.last().message_id)  # fmt: skip
-        t.user(professor.user, "presses 5 · 4 · 5 · 4 on the card")
-        t.bot([professor.user.last()])
-        await professor.press("의견 작성")
-        await professor.say("현장 실증 계획이 구체적입니다. 야간 안전 기준 충족 여부를 확인할 필요가 있습니다.", 2)
+        await professor.press("PD-")
+        await professor.press("점수 입력")
+        for value in (5, 4, 5, 4):
+            await professor.press(SCALE[value])
+        await professor.say("현장 실증 계획이 구체적입니다. 야간 안전 기준 충족 여부를 확인할 필요가 있습니다.")
+        await professor.press("저장하기", 2)
         await researcher.say("/review")
-        await researcher.press("PD-202", 2)
+        await researcher.press("PD-202")
         await researcher.press("이해충돌 신고")
         await researcher.press("예, 신고합니다")
         t.note("    … the reviewers score the other applications the same way (not shown) …")
@@ -355,9 +418,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
                 researcher: {2: (3, 3, 3, 4), 3: (5, 4, 4, 4)}}  # fmt: skip
         for person, scores in plan.items():
             for app_id, values in scores.items():
-                await person.say("/review")
-                for criterion, value in enumerate(values):
-                    await person.user.press_data(f"rw:s:{_review_of(db, person, app_id)}:{criterion}:{value}", 1, 0)
+                await _score(db, person, app_id, values)
         t.muted = False
 
         clock.set(calendar.local_at(cycle.selection_at.astimezone(tz).date() - dt.timedelta(days=1),
@@ -367,8 +428,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.deliveries(committee, f"tick: {report.planned} message(s)")
         await researcher.say("/review")
         t.muted = True
-        for criterion, value in enumerate((3, 4, 2, 3)):
-            await researcher.user.press_data(f"rw:s:{_review_of(db, researcher, 4)}:{criterion}:{value}", 1, 0)
+        await _score(db, researcher, 4, (3, 4, 2, 3))
         t.muted = False
         t.note("    … 정연구원 scores the last application …")
 
@@ -419,7 +479,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await metro.say("시범 도입 5대 (2억 4천만 원)")
         await metro.say("2027년 상반기")
         await metro.press("확정")
-        await dasan.say("/decisions")
+        await dasan.say("구매결정")
         await dasan.press("다온에이아이")
         await dasan.press("추가 검토")
         await dasan.say("야간 상담 2개월 실증 후 결정하겠습니다.")
@@ -475,6 +535,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     finally:
         await bot.stop()
         await server.stop()
+        await kakao.stop()
     from sqlmodel import select
 
     from bot.models import Application

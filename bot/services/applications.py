@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,18 +75,18 @@ def start(session: Session, user: User, settings: Settings, now: dt.datetime) ->
             return Start("form", cycle, draft, existing)
         return Start("submitted", cycle, None, existing)
     if draft is not None:
-        if draft.month != str(cycle.month):
-            # A draft left from an earlier month carries over: nothing typed is lost.
+        if draft.month != str(cycle.month) or draft.application_id is not None:
+            # A draft left from an earlier month carries over (nothing typed is lost); a draft that
+            # edited an application since withdrawn is a new submission now.
             draft.month = str(cycle.month)
-            draft.application_id = existing.id if existing is not None else None
+            draft.application_id = None
             session.add(draft)
-            session.commit()
         return Start("form", cycle, draft, existing)
+    # A withdrawn application comes back prefilled, to be submitted again (not edited).
     data = _data_of(existing) if existing is not None else {}
     draft = drafts.open_draft(
-        session, user.id, form, now, month=str(cycle.month), data=data,
-        application_id=existing.id if existing is not None else None, reviewing=existing is not None,
-    )  # fmt: skip
+        session, user.id, form, now, month=str(cycle.month), data=data, reviewing=existing is not None
+    )
     return Start("form", cycle, draft, existing)
 
 
@@ -99,16 +101,28 @@ def _open_cycle_for(session: Session, month: str, settings: Settings, now: dt.da
 
 
 def deck_store(settings: Settings) -> Callable[[FileInput], str]:
-    """Keeps an uploaded pitch deck on disk under a name derived from its content."""
+    """Keeps an uploaded pitch deck on disk under a name derived from its content (read in chunks: a deck is
+    never held in memory whole)."""
 
     def store(file: FileInput) -> str:
-        assert file.content is not None
         folder = settings.files_dir / "decks"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{hashlib.sha256(file.content).hexdigest()[:32]}.pdf"
+        digest = hashlib.sha256()
+        if file.content is not None:
+            digest.update(file.content)
+        else:
+            assert file.path is not None
+            with open(file.path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        path = folder / f"{digest.hexdigest()[:32]}.pdf"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(file.content)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            if file.content is not None:
+                tmp.write_bytes(file.content)
+            else:
+                assert file.path is not None
+                shutil.copyfile(file.path, tmp)
             tmp.replace(path)
         return str(path)
 
@@ -164,7 +178,6 @@ def submit(
         app.id, receipt_no=app.receipt_no, **({} if is_new else {"changed": changed}),
     )  # fmt: skip
     session.delete(draft)
-    session.commit()
     return app, is_new
 
 
@@ -200,7 +213,6 @@ def withdraw(session: Session, user: User, app_id: int, settings: Settings, now:
     if draft is not None and draft.application_id == app.id:
         session.delete(draft)
     audit.record(session, now, user.id, "application_withdrawn", "application", app.id, receipt_no=app.receipt_no)
-    session.commit()
     return app
 
 

@@ -22,7 +22,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import audit, expo, outbox, users
+from bot.services import audit, expo, outbox, policies, users
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -36,7 +36,6 @@ def subscribe(session: Session, user: User, now: dt.datetime) -> bool:
     was = _gets_news(session, user)
     user.news_opt_out = False
     session.add(user)
-    session.commit()
     users.subscribe(session, user, TOPIC_NEWS, now)
     return not was
 
@@ -52,7 +51,6 @@ def unsubscribe(session: Session, user: User, now: dt.datetime) -> bool:
     user.news_opt_out = True
     user.updated_at = now
     session.add(user)
-    session.commit()
     return was
 
 
@@ -121,8 +119,7 @@ def start(
     now: dt.datetime,
 ) -> Broadcast:
     """Creates the broadcast and plans one outbox row per recipient, in one transaction."""
-    if not users.has_role(session, organizer, Role.ORGANIZER, settings):
-        raise Refused("not_allowed")
+    policies.require(session, organizer, policies.organizer, settings)
     template, data = message(session, kind, text)
     people = audience(session, audience_name, month)
     if not people:
@@ -131,10 +128,9 @@ def start(
                     text=text if kind == "text" else None, recipients=len(people))  # fmt: skip
     session.add(row)
     session.flush()
-    outbox.plan(session, [Planned(p, template, data, event_key(row), now) for p in people], now, commit=False)
+    outbox.plan(session, [Planned(p, template, data, event_key(row), now) for p in people], now)
     audit.record(session, now, organizer.id, "broadcast_started", "broadcast", row.id, audience=audience_name,
                  month=month, kind=kind, recipients=len(people))  # fmt: skip
-    session.commit()
     return row
 
 
@@ -160,7 +156,7 @@ def progress(session: Session, broadcast_id: int, now: dt.datetime) -> Progress:
     if counted.left == 0 and row.status == "sending":
         row.status, row.finished_at = "done", now
         session.add(row)
-        session.commit()
+        session.flush()
         counted = _count(session, row)
     return counted
 
@@ -173,8 +169,7 @@ def _count(session: Session, row: Broadcast) -> Progress:
 
 def cancel(session: Session, organizer: User, broadcast_id: int, settings: Settings, now: dt.datetime) -> int:
     """Stops what has not been sent yet; returns how many messages were stopped."""
-    if not users.has_role(session, organizer, Role.ORGANIZER, settings):
-        raise Refused("not_allowed")
+    policies.require(session, organizer, policies.organizer, settings)
     row = session.get(Broadcast, broadcast_id)
     if row is None:
         raise Refused("not_found")
@@ -187,7 +182,6 @@ def cancel(session: Session, organizer: User, broadcast_id: int, settings: Setti
         row.status, row.finished_at = "cancelled", now
         session.add(row)
     audit.record(session, now, organizer.id, "broadcast_cancelled", "broadcast", row.id, stopped=stopped)
-    session.commit()
     return int(stopped)
 
 
@@ -196,13 +190,15 @@ def set_progress_message(session: Session, broadcast_id: int, chat_id: str, mess
     if row is not None:
         row.progress_chat_id, row.progress_message_id = chat_id, message_id
         session.add(row)
-        session.commit()
 
 
 def in_progress(session: Session) -> list[Broadcast]:
     return list(session.exec(select(Broadcast).where(Broadcast.status == "sending")).all())
 
 
-def history(session: Session, limit: int = 10) -> list[tuple[Broadcast, User | None, Progress]]:
+def history(
+    session: Session, organizer: User, settings: Settings, limit: int = 10
+) -> list[tuple[Broadcast, User | None, Progress]]:
+    policies.require(session, organizer, policies.organizer, settings)
     rows = session.exec(select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)).all()
     return [(row, session.get(User, row.created_by), _count(session, row)) for row in rows]

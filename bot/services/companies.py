@@ -37,7 +37,6 @@ def start_profile(session: Session, user: User, now: dt.datetime, next_step: str
             if next_step and existing.next_step != next_step:
                 existing.next_step = next_step
                 session.add(existing)
-                session.commit()
             return existing
         return drafts.open_draft(session, user.id, profile_form(), now, next_step=next_step)
     data: dict[str, Any] = {f: getattr(company, f) for f in PROFILE_FIELDS}
@@ -72,5 +71,4 @@ def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetim
         fields=[f for f in PROFILE_FIELDS if created or f in draft.data],
     )  # fmt: skip
     session.delete(draft)
-    session.commit()
     return company

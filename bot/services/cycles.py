@@ -66,25 +66,24 @@ def set_override(
     unknown = set(changes) - set(calendar.OVERRIDABLE)
     if unknown:
         raise Refused("cycle_field", names=", ".join(sorted(unknown)))
-    override = session.get(CycleOverride, str(month)) or CycleOverride(month=str(month), updated_at=now)
     for name, value in changes.items():
         if value.tzinfo is None:
             raise Refused("naive_time", name=name)
-        setattr(override, name, value.astimezone(dt.UTC))
+    override = session.get(CycleOverride, str(month)) or CycleOverride(month=str(month), updated_at=now)
+    stored = {name: getattr(override, name) for name in calendar.OVERRIDABLE}
+    wanted = {**stored, **{name: value.astimezone(dt.UTC) for name, value in changes.items()}}
+    default = calendar.default_cycle(month, settings.tz, settings.selection_time, settings.pitch_time)
+    cycle = calendar.with_overrides(default, wanted, settings.tz)
+    broken = calendar.validate_order(cycle)
+    if broken:  # checked before anything is changed: a caller that goes on commits nothing odd
+        raise Refused("cycle_order", names=", ".join(broken))
+    for name, value in wanted.items():
+        setattr(override, name, value)
     override.updated_at = now
     override.updated_by = actor_user_id
-    default = calendar.default_cycle(month, settings.tz, settings.selection_time, settings.pitch_time)
-    cycle = calendar.with_overrides(
-        default, {name: getattr(override, name) for name in calendar.OVERRIDABLE}, settings.tz
-    )
-    broken = calendar.validate_order(cycle)
-    if broken:
-        session.rollback()
-        raise Refused("cycle_order", names=", ".join(broken))
     session.add(override)
     audit.record(
         session, now, actor_user_id, "cycle_override", "cycle", month,
         **{k: v.isoformat() for k, v in changes.items()},
     )  # fmt: skip
-    session.commit()
     return cycle

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.calendar import Cycle, Month, cycle_data
@@ -22,7 +23,7 @@ from bot.models import (
     RoleGrant,
     User,
 )
-from bot.services import audit, cycles, outbox, users
+from bot.services import audit, cycles, outbox, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -79,13 +80,11 @@ def officials_of(session: Session, department: str) -> list[User]:
 
 
 def organizers(session: Session, settings: Settings) -> list[User]:
+    """Everyone who organizes: granted in the database, or named in the settings (on either channel)."""
     ids = set(session.exec(select(RoleGrant.user_id).where(RoleGrant.role == Role.ORGANIZER.value)).all())
-    configured = [str(i) for i in settings.organizer_ids]
-    found = session.exec(
-        select(User).where(
-            (col(User.id).in_(ids)) | (col(User.external_id).in_(configured) & (User.channel == "telegram"))
-        )
-    ).all()
+    named = [key.partition(":") for key in settings.organizers]
+    by_channel = [(col(User.channel) == channel) & (col(User.external_id) == ident) for channel, _, ident in named]
+    found = session.exec(select(User).where(or_(col(User.id).in_(ids), *by_channel))).all()
     return sorted((u for u in found if u.active), key=lambda u: u.id or 0)
 
 
@@ -119,9 +118,15 @@ def _base() -> object:
 
 def for_official(session: Session, user: User, settings: Settings, now: dt.datetime) -> list[Row]:
     """The decisions of the official's department(s): open first, then the decided ones."""
+    policies.require(session, user, policies.official, settings)
     mine = official_departments(session, user)
     rows = [r for r in _rows(session, _base(), settings, now) if normalize(r.decision.department) in mine]
     return sorted(rows, key=lambda r: (r.decision.status != DecisionStatus.OPEN, r.cycle.pitch_at, r.decision.id))
+
+
+def board_for(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> list[Row]:
+    policies.require(session, organizer, policies.organizer, settings)
+    return board(session, month, settings, now)
 
 
 def board(session: Session, month: str, settings: Settings, now: dt.datetime) -> list[Row]:
@@ -130,7 +135,7 @@ def board(session: Session, month: str, settings: Settings, now: dt.datetime) ->
 
 
 def _may_decide(session: Session, user: User, decision: PurchaseDecision, settings: Settings) -> bool:
-    if users.has_role(session, user, Role.ORGANIZER, settings):
+    if policies.has(session, user, Role.ORGANIZER, settings):
         return True
     return normalize(decision.department) in official_departments(session, user)
 
@@ -188,8 +193,7 @@ def record(
              "department": decision.department, "status": status, "amount": decision.amount,
              "timing": decision.timing, "reason": decision.reason},
             f"{app.month}:decision:{decision.id}:{decision.corrections}", now,
-        )], now, commit=False)  # fmt: skip
-    session.commit()
+        )], now)  # fmt: skip
     return decision, corrected
 
 

@@ -53,35 +53,26 @@ def open_draft(
     draft.application_id = application_id
     draft.next_step = next_step
     draft.reviewing = reviewing
-    draft.paused = False
-    draft.current = None if reviewing else _first_unanswered(form, draft.data)
+    draft.current = None if reviewing else first_unanswered(form, draft.data)
     draft.updated_at = now
     session.add(draft)
-    session.commit()
+    session.flush()
     return draft
-
-
-def pause(session: Session, user_id: int, form_keys: tuple[str, ...], now: dt.datetime) -> None:
-    for key in form_keys:
-        draft = get_draft(session, user_id, key)
-        if draft is not None and not draft.paused:
-            draft.paused, draft.updated_at = True, now
-            session.add(draft)
-    session.commit()
-
-
-def unpause(session: Session, draft: FormDraft, now: dt.datetime) -> None:
-    if draft.paused:
-        _save(session, draft, now)
 
 
 def delete_draft(session: Session, draft: FormDraft) -> None:
     session.delete(draft)
-    session.commit()
+    session.flush()
 
 
 def answered(form: Form, draft: FormDraft) -> int:
-    return sum(1 for q in form.questions if q.field in draft.data)
+    return sum(1 for q in form.asked(draft.data) if q.field in draft.data)
+
+
+def position(form: Form, draft: FormDraft, field: str) -> tuple[int, int]:
+    """(n, of): the question's place among those asked, given the answers so far."""
+    asked = [q.field for q in form.asked(draft.data)]
+    return (asked.index(field) + 1 if field in asked else len(asked)), len(asked)
 
 
 def current_step(form: Form, draft: FormDraft) -> Step:
@@ -90,29 +81,35 @@ def current_step(form: Form, draft: FormDraft) -> Step:
     return Step("ask", form.question(draft.current))
 
 
-def _first_unanswered(form: Form, data: dict[str, Any], after: int = -1) -> str | None:
-    for q in form.questions[after + 1 :]:
+def first_unanswered(form: Form, data: dict[str, Any], after: str | None = None) -> str | None:
+    asked = form.asked(data)
+    start = next((i + 1 for i, q in enumerate(asked) if q.field == after), 0) if after else 0
+    for q in asked[start:]:
         if q.field not in data:
             return q.field
     return None
 
 
+def _prune(form: Form, data: dict[str, Any]) -> dict[str, Any]:
+    """Drops answers to questions that no longer apply (a decision changed from buying to not buying)."""
+    asked = {q.field for q in form.asked(data)}
+    return {k: v for k, v in data.items() if k in asked or k not in form.fields()}
+
+
 def _advance(form: Form, draft: FormDraft, field: str) -> None:
+    draft.data = _prune(form, draft.data)
     if draft.reviewing:
-        draft.current = None
+        # An edit may call for a question not asked before; the review page comes once it is answered.
+        draft.current = first_unanswered(form, draft.data)
     else:
-        draft.current = _first_unanswered(form, draft.data, form.index(field))
-        if draft.current is None:
-            draft.current = _first_unanswered(form, draft.data)
+        draft.current = first_unanswered(form, draft.data, field) or first_unanswered(form, draft.data)
         if draft.current is None:
             draft.reviewing = True
 
 
 def _save(session: Session, draft: FormDraft, now: dt.datetime) -> None:
     draft.updated_at = now
-    draft.paused = False
     session.add(draft)
-    session.commit()
 
 
 def answer(
@@ -141,7 +138,7 @@ def answer(
         return Step("invalid", q, err)
     except UserError as err:
         return Step("invalid", q, err)
-    if isinstance(raw, FileInput) and raw.content is not None and store_file is not None:
+    if isinstance(raw, FileInput) and (raw.content is not None or raw.path is not None) and store_file is not None:
         value = {**value, "path": store_file(raw)}
     if q.kind is InputKind.CONSENT and value == "refuse":
         delete_draft(session, draft)
@@ -168,14 +165,15 @@ def skip(session: Session, form: Form, draft: FormDraft, now: dt.datetime) -> St
 
 
 def back(session: Session, form: Form, draft: FormDraft, now: dt.datetime) -> Step:
-    """One question back; from the first question (or from review) there is nowhere further back."""
+    """One question back; from the first question there is nowhere further back."""
+    asked = [q.field for q in form.asked(draft.data)]
     if draft.current is None:
-        draft.current = form.questions[-1].field
+        draft.current = asked[-1]
     else:
-        idx = form.index(draft.current)
+        idx = asked.index(draft.current) if draft.current in asked else 0
         if idx == 0:
-            return Step("invalid", form.questions[0], Invalid("no_back"))
-        draft.current = form.questions[idx - 1].field
+            return Step("invalid", form.question(asked[0]), Invalid("no_back"))
+        draft.current = asked[idx - 1]
     draft.reviewing = False
     _save(session, draft, now)
     return current_step(form, draft)
@@ -183,7 +181,7 @@ def back(session: Session, form: Form, draft: FormDraft, now: dt.datetime) -> St
 
 def edit(session: Session, form: Form, draft: FormDraft, field: str, now: dt.datetime) -> Step:
     """From the review page: ask one question again, then come back to the review."""
-    if field not in form.fields():
+    if field not in [q.field for q in form.asked(draft.data)]:
         return Step("review")
     draft.current = field
     draft.reviewing = True
@@ -219,7 +217,7 @@ def hold_input(session: Session, user_id: int, key: str, data: dict[str, Any], n
     draft = get_draft(session, user_id, key) or FormDraft(user_id=user_id, form=key, created_at=now)
     draft.data, draft.pending, draft.current, draft.updated_at = dict(data), {}, None, now
     session.add(draft)
-    session.commit()
+    session.flush()
 
 
 def take_input(session: Session, user_id: int, key: str) -> dict[str, Any] | None:

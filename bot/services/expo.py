@@ -77,7 +77,6 @@ def load(session: Session, text: str, now: dt.datetime, by: User | None = None) 
     session.flush()
     audit.record(session, now, by.id if by else None, "expo_loaded", "expo", expo.id, name=expo.name,
                  items=len(expo.programme))  # fmt: skip
-    session.commit()
     return expo
 
 

@@ -12,12 +12,24 @@ from sqlmodel import Session, col, select
 
 from bot import validators
 from bot.models import Application, Company, Programme, Review, User
-from bot.services import decisions, programme, review, selection
+from bot.services import decisions, policies, programme, review, selection
 from bot.settings import Settings
 from bot.texts import Texts
 
 
-def workbook(session: Session, month: str, settings: Settings, now: dt.datetime, texts: Texts, lang: str) -> bytes:
+def workbook(
+    session: Session,
+    month: str,
+    settings: Settings,
+    now: dt.datetime,
+    texts: Texts,
+    lang: str,
+    actor: User | None = None,
+) -> bytes:
+    """The month's workbook; ``actor`` (a person asking in chat) must be an organizer. The command line, run
+    by whoever operates the server, passes none."""
+    if actor is not None:
+        policies.require(session, actor, policies.organizer, settings)
     words = texts.catalog[lang]["export"]
     yes = words["yes"]
     wb = Workbook()

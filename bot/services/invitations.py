@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import Refused
 from bot.models import Invitation, Role, User
-from bot.services import audit, users
+from bot.services import audit, policies, users
 from bot.settings import Settings
 
 PREFIX = "inv_"
@@ -19,8 +19,7 @@ PREFIX = "inv_"
 def create(
     session: Session, organizer: User, role: Role, settings: Settings, now: dt.datetime, department: str | None = None
 ) -> Invitation:
-    if not users.has_role(session, organizer, Role.ORGANIZER, settings):
-        raise Refused("not_allowed")
+    policies.require(session, organizer, policies.organizer, settings)
     if role is Role.OFFICIAL and not department:
         raise Refused("department_needed")
     if role is Role.ORGANIZER:
@@ -37,7 +36,6 @@ def create(
     session.flush()
     audit.record(session, now, organizer.id, "invitation_created", "invitation", invitation.id, role=role.value,
                  department=department)  # fmt: skip
-    session.commit()
     return invitation
 
 
@@ -64,9 +62,8 @@ def accept(session: Session, user: User, start_payload: str, now: dt.datetime) -
         .values(used_by=user.id, used_at=now)
     ).rowcount  # type: ignore[attr-defined]
     if not taken:
-        session.rollback()
         raise Refused("invitation_used")
-    users.grant_role(  # commits the taking and the role together
+    users.grant_role(  # the taking and the role land in the same transaction
         session, user.channel, user.external_id, Role(invitation.role), now, department=invitation.department,
         granted_by=invitation.created_by,
     )  # fmt: skip

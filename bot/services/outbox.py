@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
-from bot.database import insert_for
+from bot.database import insert_for, notify
 from bot.models import Outbox, OutboxState, User
+from bot.services import accounts
 
 _DT = "__dt__"
 _DATE = "__date__"
@@ -58,14 +59,16 @@ class Planned:
     document: dict[str, Any] | None = None
 
 
-def plan(session: Session, items: Iterable[Planned], now: dt.datetime, commit: bool = True) -> int:
-    """Inserts the messages that are not planned yet; returns how many were new. With ``commit=False``
-    the rows join the caller's transaction, so a workflow step and its messages land together."""
+def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
+    """Inserts the messages that are not planned yet, in the caller's transaction (a workflow step and its
+    messages land together); returns how many were new. The dispatcher is woken once it commits."""
+    items = list(items)
+    routes = accounts.deliver_to(session, list({i.user.id: i.user for i in items}.values()))
     rows = [
         {
             "recipient_user_id": item.user.id,
-            "channel": item.user.channel,
-            "chat_id": item.user.external_id,
+            "channel": routes.get(item.user.id or 0, item.user).channel,
+            "chat_id": routes.get(item.user.id or 0, item.user).external_id,
             "template": item.template,
             "data": encode(item.data),
             "event_key": item.event_key,
@@ -85,13 +88,13 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime, commit: b
         stmt = insert(Outbox).values(rows[start : start + 500])
         stmt = stmt.on_conflict_do_nothing(index_elements=["recipient_user_id", "event_key"])
         new += len(session.execute(stmt.returning(Outbox.id)).all())  # type: ignore[attr-defined]
-    if commit:
-        session.commit()
+    if new:
+        notify(session, "outbox")
     return new
 
 
 def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Outbox]:
-    """Claims up to ``limit`` due rows for ``worker`` in one statement. Commits."""
+    """Claims up to ``limit`` due rows for ``worker`` in one statement (the caller commits at once)."""
     claimable = or_(
         and_(Outbox.state == OutboxState.PENDING.value, Outbox.due_at <= now),
         and_(Outbox.state == OutboxState.SENDING.value, Outbox.lease_until < now),
@@ -115,7 +118,6 @@ def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt
         .returning(Outbox)
     )
     rows = list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
-    session.commit()
     for row in rows:
         session.expunge(row)
     return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
@@ -128,12 +130,56 @@ def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
         .values(**values)
     )
     done = session.execute(stmt, execution_options={"synchronize_session": False}).rowcount  # type: ignore[attr-defined]
-    session.commit()
     return bool(done)
 
 
-def mark_sent(session: Session, row_id: int, worker: str, now: dt.datetime) -> bool:
-    return _finish(session, row_id, worker, state=OutboxState.SENT.value, sent_at=now, lease_until=None)
+def mark_sent(session: Session, row_id: int, worker: str, now: dt.datetime, task_id: str | None = None) -> bool:
+    return _finish(session, row_id, worker, state=OutboxState.SENT.value, sent_at=now, lease_until=None,
+                   task_id=task_id)  # fmt: skip
+
+
+def mark_sent_many(session: Session, row_ids: list[int], worker: str, now: dt.datetime, task_id: str | None) -> int:
+    """Rows sent in one call (one message to many): all marked in one statement, with the call's task."""
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id.in_(row_ids), Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)  # type: ignore[attr-defined]
+        .values(state=OutboxState.SENT.value, sent_at=now, lease_until=None, task_id=task_id)
+    )
+    return int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
+
+
+def unchecked_tasks(session: Session, channel: str, sent_before: dt.datetime, limit: int = 20) -> list[str]:
+    """Tasks of a channel that only acknowledges (KakaoTalk) whose delivery has not been asked about."""
+    stmt = (
+        select(Outbox.task_id)
+        .where(Outbox.channel == channel, Outbox.state == OutboxState.SENT.value, Outbox.task_id.is_not(None),  # type: ignore[union-attr]
+               Outbox.task_checked_at.is_(None), Outbox.sent_at <= sent_before)  # type: ignore[union-attr]
+        .distinct()
+        .limit(limit)
+    )  # fmt: skip
+    return [str(t) for t in session.execute(stmt).scalars()]
+
+
+def record_delivery(session: Session, task_id: str, failed: dict[str, str], now: dt.datetime) -> int:
+    """What the channel says of a task: who did not get the message and why (their rows fail, and such a
+    person is marked so the next messages are not sent in vain). Returns the rows that failed."""
+    n = 0
+    for chat_id, reason in failed.items():
+        stmt = (
+            update(Outbox)
+            .where(Outbox.task_id == task_id, Outbox.chat_id == chat_id)
+            .values(state=OutboxState.FAILED.value, last_error=f"not delivered: {reason}"[:2000])
+        )
+        n += int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
+        recipient = select(Outbox.recipient_user_id).where(Outbox.task_id == task_id, Outbox.chat_id == chat_id)
+        session.execute(
+            update(User).where(User.id.in_(recipient)).values(is_friend=False, inactive_reason=reason[:200])  # type: ignore[attr-defined]
+        )
+    session.execute(
+        update(Outbox).where(Outbox.task_id == task_id).values(task_checked_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return n
 
 
 def mark_failed(session: Session, row_id: int, worker: str, reason: str) -> bool:
@@ -154,7 +200,6 @@ def retry_later(
 def deactivate(session: Session, user_id: int, now: dt.datetime) -> None:
     """The user blocked the bot: nothing more is sent until they write to it again."""
     session.execute(update(User).where(User.id == user_id).values(active=False, updated_at=now))  # type: ignore[arg-type]
-    session.commit()
 
 
 def counts(session: Session, event_prefix: str | None = None) -> dict[str, int]:

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from bot import ics
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Programme, Role, Selection, User
-from bot.services import audit, cycles, decisions, outbox, users
+from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
+from bot.services import audit, cycles, decisions, outbox, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -28,8 +28,7 @@ class Slot:
 
 
 def _organizer(session: Session, user: User, settings: Settings) -> None:
-    if not users.has_role(session, user, Role.ORGANIZER, settings):
-        raise Refused("not_allowed")
+    policies.require(session, user, policies.organizer, settings)
 
 
 def _selected(session: Session, month: str) -> list[Application]:
@@ -54,8 +53,17 @@ def get(session: Session, month: str, settings: Settings, now: dt.datetime) -> P
     if order != programme.order or session.get(Programme, month) is None:
         programme.order = order
         session.add(programme)
-        session.commit()
+        session.flush()
     return programme
+
+
+def board(
+    session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime
+) -> tuple[Programme, list[Slot]]:
+    """The programme and its slots, for organizers."""
+    _organizer(session, organizer, settings)
+    programme = get(session, month, settings, now)
+    return programme, slots(session, programme)
 
 
 def slots(session: Session, programme: Programme) -> list[Slot]:
@@ -129,7 +137,6 @@ def move_up(
 def _save(session: Session, organizer: User, programme: Programme, now: dt.datetime, **change: object) -> Programme:
     session.add(programme)
     audit.record(session, now, organizer.id, "programme_edited", "programme", programme.month, **change)
-    session.commit()
     return programme
 
 
@@ -183,11 +190,11 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
                 f"{month}:lineup:v{version}", now,
             ))  # fmt: skip
             for s in mine:
-                if s.application.deck_file_id:
+                if s.application.deck_file_id or s.application.deck_path:
                     planned.append(Planned(
                         person, "programme/deck", {"position": s.position, "company": s.company.name,
                                                    "product_name": s.application.product_name},
-                        f"{month}:deck:v{version}:{s.application.id}", now, {"file_id": s.application.deck_file_id},
+                        f"{month}:deck:v{version}:{s.application.id}", now, _deck(s.application),
                     ))  # fmt: skip
     if not planned and programme.version:
         raise Refused("programme_unchanged")
@@ -195,9 +202,7 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
     session.add(programme)
     audit.record(session, now, organizer.id, "programme_published", "programme", month, version=version,
                  messages=len(planned))  # fmt: skip
-    n = outbox.plan(session, planned, now, commit=False)
-    session.commit()
-    return n
+    return outbox.plan(session, planned, now)
 
 
 def _officials(session: Session, current: list[Slot]) -> list[tuple[User, list[Slot]]]:
@@ -224,3 +229,13 @@ def month_with_selection(session: Session, now: dt.datetime) -> str | None:
         select(Selection).where(col(Selection.released_at).is_not(None)).order_by(col(Selection.month).desc())
     ).first()
     return row.month if row else None
+
+
+def _deck(app: Application) -> dict[str, object]:
+    """A pitch deck as any channel can send it: Telegram by its file id, the others from the file kept."""
+    document: dict[str, object] = {"filename": app.deck_file_name or "deck.pdf", "mime": "application/pdf"}
+    if app.deck_file_id:
+        document["file_id"] = app.deck_file_id
+    if app.deck_path:
+        document["path"] = app.deck_path
+    return document

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from bot.calendar import Cycle
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Review, Role, RoleGrant, Selection, User
-from bot.services import audit
+from bot.services import audit, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -91,7 +91,8 @@ class Assigned:
     complete: bool
 
 
-def my_reviews(session: Session, reviewer: User, month: str | None = None) -> list[Assigned]:
+def my_reviews(session: Session, reviewer: User, settings: Settings, month: str | None = None) -> list[Assigned]:
+    policies.require(session, reviewer, policies.reviewer, settings)
     stmt = (
         select(Review, Application)
         .join(Application)
@@ -111,13 +112,10 @@ def is_complete(review: Review) -> bool:
 
 
 def _own(session: Session, reviewer: User, review_id: int, settings: Settings) -> tuple[Review, Application]:
-    from bot.services import users
-
     review = session.get(Review, review_id)
     if review is None or review.reviewer_user_id != reviewer.id or review.conflict:
         raise Refused("not_allowed")
-    if not users.has_role(session, reviewer, Role.REVIEWER, settings):
-        raise Refused("not_allowed")
+    policies.require(session, reviewer, policies.reviewer, settings)
     app = session.get(Application, review.application_id)
     assert app is not None
     if confirmed(session, app.month):
@@ -136,8 +134,46 @@ def score(
     review.updated_at = now
     session.add(review)
     audit.record(session, now, reviewer.id, "score", "review", review.id, criterion=criterion, old=old, new=value)
-    session.commit()
     return review
+
+
+def record(
+    session: Session,
+    reviewer: User,
+    review_id: int,
+    scores: dict[str, int],
+    comment_text: str | None,
+    settings: Settings,
+    now: dt.datetime,
+) -> Review:
+    """Saves a reviewer's scores and comment from the score form; each changed score is in the audit log."""
+    if set(scores) - set(CRITERIA) or any(v not in SCALE for v in scores.values()):
+        raise Refused("not_allowed")
+    review, _ = _own(session, reviewer, review_id, settings)
+    for criterion, value in scores.items():
+        old = getattr(review, criterion)
+        if old != value:
+            setattr(review, criterion, value)
+            audit.record(session, now, reviewer.id, "score", "review", review.id, criterion=criterion, old=old,
+                         new=value)  # fmt: skip
+    text = (comment_text or "").strip()[:2000] or None
+    if text != review.comment:
+        review.comment = text
+        audit.record(session, now, reviewer.id, "review_comment", "review", review.id, length=len(text or ""))
+    review.updated_at = now
+    session.add(review)
+    return review
+
+
+def get_own(session: Session, reviewer: User, review_id: int, settings: Settings) -> tuple[Review, Application]:
+    """A reviewer's own assignment (not one they declared a conflict on), for reading."""
+    policies.require(session, reviewer, policies.reviewer, settings)
+    review = session.get(Review, review_id)
+    if review is None or review.reviewer_user_id != reviewer.id or review.conflict:
+        raise Refused("not_allowed")
+    app = session.get(Application, review.application_id)
+    assert app is not None
+    return review, app
 
 
 def comment(
@@ -148,7 +184,6 @@ def comment(
     review.updated_at = now
     session.add(review)
     audit.record(session, now, reviewer.id, "review_comment", "review", review.id, length=len(review.comment or ""))
-    session.commit()
     return review
 
 
@@ -162,7 +197,6 @@ def declare_conflict(session: Session, reviewer: User, review_id: int, settings:
     session.add(review)
     audit.record(session, now, reviewer.id, "conflict_of_interest", "review", review.id,
                  application=review.application_id)  # fmt: skip
-    session.commit()
     return review
 
 

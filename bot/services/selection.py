@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Role, Selection, User
-from bot.services import audit, cycles, decisions, outbox, review, users
+from bot.models import Application, ApplicationStatus, Company, Selection, User
+from bot.services import audit, cycles, decisions, outbox, policies, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -29,8 +29,13 @@ class Proposal:
 
 
 def _organizer(session: Session, user: User, settings: Settings) -> None:
-    if not users.has_role(session, user, Role.ORGANIZER, settings):
-        raise Refused("not_allowed")
+    policies.require(session, user, policies.organizer, settings)
+
+
+def board(session: Session, organizer: User, month: str, settings: Settings) -> Proposal:
+    """The proposal as organizers see it (nobody else may)."""
+    _organizer(session, organizer, settings)
+    return proposal(session, month, settings)
 
 
 def proposal(session: Session, month: str, settings: Settings) -> Proposal:
@@ -48,6 +53,11 @@ def proposal(session: Session, month: str, settings: Settings) -> Proposal:
         remaining[settings.waitlist_count :],
         session.get(Selection, month),
     )
+
+
+def open_application(session: Session, organizer: User, app_id: int, settings: Settings) -> Application:
+    """An application whose placement, feedback and departments can still change."""
+    return _open_app(session, organizer, app_id, settings)
 
 
 def _open_app(session: Session, organizer: User, app_id: int, settings: Settings) -> Application:
@@ -69,7 +79,6 @@ def place(
     old, app.placement = app.placement, placement
     session.add(app)
     audit.record(session, now, organizer.id, "selection_placement", "application", app.id, old=old, new=placement)
-    session.commit()
     return app
 
 
@@ -80,7 +89,6 @@ def set_feedback(
     app.feedback = text.strip()[:1500] or None
     session.add(app)
     audit.record(session, now, organizer.id, "selection_feedback", "application", app.id)
-    session.commit()
     return app
 
 
@@ -92,7 +100,6 @@ def set_departments(
     session.add(app)
     audit.record(session, now, organizer.id, "responsible_departments", "application", app.id,
                  departments=app.responsible_departments)  # fmt: skip
-    session.commit()
     return app
 
 
@@ -125,7 +132,7 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     session.add(selection)
     audit.record(session, now, organizer.id, "selection_confirmed", "cycle", month, **decided,
                  release_at=selection.release_at.isoformat())  # fmt: skip
-    session.commit()
+    session.flush()
     if selection.release_at <= now:
         release(session, month, settings, now)
     return selection
@@ -169,9 +176,7 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
     session.add(selection)
     decisions.ensure_rows(session, month, now)
     audit.record(session, now, None, "selection_released", "cycle", month, messages=len(planned))
-    n = outbox.plan(session, planned, now, commit=False)
-    session.commit()
-    return n
+    return outbox.plan(session, planned, now)
 
 
 def release_due(session: Session, settings: Settings, now: dt.datetime) -> int:

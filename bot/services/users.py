@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
@@ -43,7 +43,7 @@ def ensure_user(
             updated_at=now,
         )
         session.add(user)
-        session.commit()
+        session.flush()
         return user
     refresh(session, user, now, display_name, client_language)
     return user
@@ -80,7 +80,23 @@ def refresh(session: Session, user: User, now: dt.datetime, display_name: str, c
     if changed:
         user.updated_at = now
         session.add(user)
-        session.commit()
+
+
+def remember_keys(session: Session, user: User, profile: dict[str, object], now: dt.datetime) -> None:
+    """A channel's other facts about the person (KakaoTalk's channel key, Kakao Login id, whether they added
+    the channel), kept as they change."""
+    changed = False
+    for name in ("plusfriend_key", "app_user_id"):
+        value = profile.get(name)
+        if isinstance(value, str) and value and getattr(user, name) != value[:80]:
+            setattr(user, name, value[:80])
+            changed = True
+    friend = profile.get("is_friend")
+    if isinstance(friend, bool) and user.is_friend != friend:
+        user.is_friend, changed = friend, True
+    if changed:
+        user.updated_at = now
+        session.add(user)
 
 
 def language_of(user: User) -> str:
@@ -95,7 +111,6 @@ def set_language(session: Session, user: User, language: str, now: dt.datetime) 
     user.language = language
     user.updated_at = now
     session.add(user)
-    session.commit()
 
 
 def remember_start_payload(session: Session, user: User, payload: str, now: dt.datetime) -> None:
@@ -106,19 +121,12 @@ def remember_start_payload(session: Session, user: User, payload: str, now: dt.d
         user.updated_at = now
         session.add(user)
         audit.record(session, now, user.id, "start_payload", "user", user.id, payload=clean)
-        session.commit()
 
 
 def has_role(session: Session, user: User, role: Role, settings: Settings) -> bool:
-    if (
-        role is Role.ORGANIZER
-        and user.channel == "telegram"
-        and user.external_id.isdigit()
-        and int(user.external_id) in settings.organizer_ids
-    ):
-        return True
-    grant = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == role.value)).first()
-    return grant is not None
+    from bot.services import policies
+
+    return policies.has(session, user, role, settings)
 
 
 def grant_role(
@@ -137,8 +145,17 @@ def grant_role(
     grant.department = department
     session.add(grant)
     audit.record(session, now, granted_by, "grant_role", "user", user.id, role=role.value, department=department)
-    session.commit()
+    forget_menu(session, user)
+    session.flush()
     return grant
+
+
+def forget_menu(session: Session, user: User) -> None:
+    """The person's roles changed: their conversation reads them again at the next turn (and updates the
+    channel's command menu)."""
+    from bot.models import Conversation
+
+    session.execute(update(Conversation).where(col(Conversation.user_id) == user.id).values(menu=None))
 
 
 def subscribe(session: Session, user: User, topic: str, now: dt.datetime) -> bool:
@@ -149,5 +166,5 @@ def subscribe(session: Session, user: User, topic: str, now: dt.datetime) -> boo
     if existing is not None:
         return False
     session.add(Subscription(user_id=user.id, topic=topic, created_at=now))
-    session.commit()
+    session.flush()
     return True

@@ -13,7 +13,7 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PITCHBOT_FAKE_NOW", "2026-12-03T10:00+09:00")
     monkeypatch.setenv("PITCHBOT_TELEGRAM_API_URL", "http://127.0.0.1:8081/")
     s = load_settings()
-    assert s.organizer_ids == (11, 22, 33)
+    assert s.organizer_ids == ("telegram:11", "telegram:22", "telegram:33")
     assert s.database_url == "postgresql+psycopg://u@h/db"
     assert s.fake_now == dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
     assert s.telegram_api_url == "http://127.0.0.1:8081"
@@ -32,3 +32,11 @@ def test_a_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: 
     with pytest.raises(SettingsError) as err:
         load_settings()
     assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_organizers_on_either_channel() -> None:
+    s = load_settings(organizer_ids="11, kakao:Ab-_c9; telegram:22")
+    assert s.organizers == {"telegram:11", "kakao:Ab-_c9", "telegram:22"}
+    for bad in ("bob", "line:1", "kakao:", "telegram:x"):
+        with pytest.raises(SettingsError, match="PITCHBOT_ORGANIZER_IDS"):
+            load_settings(organizer_ids=bad)

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.sandbox.telegram_html import parse_html
-from bot.split import split_html
+from bot.split import split_html, split_plain
 
 
 def test_short_messages_stay_whole() -> None:
@@ -29,3 +29,17 @@ def test_any_escaped_user_text_splits_into_valid_parts(text: str) -> None:
     assert all(len(p) <= 300 for p in parts)
     for part in parts:
         parse_html(part)  # no part breaks a tag or an entity
+
+
+@given(st.text(alphabet="가a \n😀", min_size=300, max_size=3000))
+def test_plain_text_parts_fit_and_lose_nothing_but_spaces(text: str) -> None:
+    parts = split_plain(text, 200)
+    assert all(len(p) <= 200 for p in parts)
+    assert "".join("".join(parts).split()) == "".join(text.split())
+
+
+def test_plain_text_is_cut_at_a_space() -> None:
+    text = " ".join(["단어"] * 300)
+    parts = split_plain(text, 100)
+    assert all(len(p) <= 100 and not p.endswith("단") for p in parts)
+    assert " ".join(parts).split() == text.split()

@@ -289,13 +289,17 @@ async def test_user_input_is_escaped_in_html(harness: Harness) -> None:
 async def test_stale_and_forged_buttons_get_an_answer(harness: Harness) -> None:
     user = harness.user(1014)
     await register_profile(user)
-    [q] = await user.press_data("c:trl:9", message_id=1)  # forged: not the current question
+    [q] = await user.press_data("1:form:a:trl:9", message_id=1)  # forged: an old version, not this question
+    assert "이전 화면의 버튼" in q.text and "제품·서비스명 (1/8)" in q.text
+    version = int(q.buttons[-1][-1][1].split(":")[0])
+    [q] = await user.press_data(f"{version}:form:a:trl:9", message_id=1)  # the current version, another field
     assert "이전 화면의 버튼" in q.text and "제품·서비스명 (1/8)" in q.text
     await user.send("/cancel")
     [q] = await user.press_data("zz:" + "x" * 40, message_id=1)
     assert "이전 화면의 버튼" in q.text
-    [q] = await user.press_data("app:edit:99999", message_id=1)
-    assert "찾을 수 없습니다" in q.text
+    for forged in ("e:apply:edit:99999", "e:apply:edit:99999999999999999999999", "e:apply:wd:-1", "e:nope:x"):
+        [q] = await user.press_data(forged, message_id=1)
+        assert "찾을 수 없습니다" in q.text or "이전 화면의 버튼" in q.text, forged
 
 
 async def test_profile_can_be_edited_later(harness: Harness) -> None:
@@ -330,3 +334,29 @@ async def test_an_unexpected_error_reaches_the_user_as_an_apology(
     user = harness.user(1017)
     [sorry] = await user.send("/start")
     assert "일시적인 문제" in sorry.text and "database on fire" not in sorry.text
+
+
+async def test_each_role_gets_its_own_command_menu_and_help(harness: Harness) -> None:
+    """Everyone's menu has no organizer commands; an organizer's chat gets its own, set on first contact;
+    /help lists what the person may use, with this month's real dates."""
+    everyone = [c["command"] for c in harness.server.commands[""]]
+    assert "apply" in everyone and "selection" not in everyone and "broadcast" not in everyone
+    company = harness.user(1401)
+    [help_text] = await company.send("/help")
+    assert "/apply" in help_text.text and "/selection" not in help_text.text and "/review" not in help_text.text
+    assert "2026년 12월 24일(목) 14:00" in help_text.text  # Pitching Day moved before Christmas
+    assert "chat:1401" not in harness.server.commands
+    organizer = harness.user(900001)
+    [help_text] = await organizer.send("/help")
+    assert "/selection" in help_text.text and "/broadcast" in help_text.text and "/export" in help_text.text
+    own = [c["command"] for c in harness.server.commands["chat:900001"]]
+    assert {"selection", "programme", "broadcast", "export", "decisions"} <= set(own)
+    # A reviewer granted later gets their menu at their next message.
+    from bot.models import Role
+    from bot.services import users
+
+    with harness.session() as session:
+        users.grant_role(session, "telegram", "1401", Role.REVIEWER, harness.clock.now())
+    [help_text] = await company.send("/help")
+    assert "/review" in help_text.text
+    assert "review" in [c["command"] for c in harness.server.commands["chat:1401"]]

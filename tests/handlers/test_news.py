@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.models import Broadcast, Outbox, User
 from bot.services import users
 from bot.settings import Settings
+from scheduler.dispatcher import CLAIM_BATCH
 from tests.handlers.committee import ORGANIZER, seed_applications
 from tests.harness import Harness, running
 
@@ -151,11 +152,11 @@ def slow(settings: Settings) -> Settings:
 
 async def test_broadcast_cancelled_stops_the_rest(slow: Settings, clock: ManualClock) -> None:
     async with running(slow, clock) as harness:
-        ids = add_people(harness, 200000, 200)
+        ids = add_people(harness, 200000, 3 * CLAIM_BATCH)
         message_id = await broadcast(harness, "곧 취소될 안내")
         await until(lambda: sum(delivered(harness, ids).values()) >= 20)
         organizer = harness.user(ORGANIZER)
-        await organizer.press_data(f"bc:stop:{1}", message_id, expect=0)
+        await organizer.press_data("e:broadcast:stop:1", message_id, expect=0)
         await until(lambda: "중지됨" in harness.server.messages[(ORGANIZER, message_id)]["text"])
         sent_at_stop = sum(delivered(harness, ids).values())
 
@@ -166,7 +167,7 @@ async def test_broadcast_cancelled_stops_the_rest(slow: Settings, clock: ManualC
         await until(lambda: in_flight() == 0)  # the sends already under way finish and are recorded
         await asyncio.sleep(0.5)
         sent = sum(delivered(harness, ids).values())
-        assert sent - sent_at_stop <= 50  # at most the batch already claimed finishes
+        assert sent - sent_at_stop <= CLAIM_BATCH  # at most the batch already claimed finishes
         assert sent < len(ids)
         with harness.session() as session:
             states = Counter(r.state for r in session.exec(select(Outbox)).all())
@@ -211,5 +212,5 @@ async def test_expo_announcement_and_refusals(harness: Harness) -> None:
     for command in ("/broadcast", "/broadcasts", "/expo_edit"):
         [answer] = await stranger.send(command)
         assert "권한이 없어" in answer.text, command
-    [answer] = await stranger.press_data("bc:stop:1", 1)
+    [answer] = await stranger.press_data("e:broadcast:stop:1", 1)
     assert "권한이 없어" in answer.text

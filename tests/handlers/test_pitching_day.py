@@ -86,11 +86,7 @@ async def test_decisions_every_path_with_confirmation_and_correction(harness: Ha
     harness.clock.set(dt.datetime(2026, 12, 20, 10, 0, tzinfo=KST))
     [listing] = await official.send("/decisions")
     assert "미결정, 기한 2027년 1월 8일(금)" in listing.text
-    await official.press("기업1")
-    [early] = await official.press("구매")
-    await official.press("건너뛰기")
-    await official.press("건너뛰기")
-    [early] = await official.press("확정")
+    [early] = await official.press("기업1")  # told at once, not after the whole form
     assert "피칭데이(2026년 12월 24일(목) 14:00) 이후" in early.text
 
     harness.clock.set(AFTER_PITCH)
@@ -146,11 +142,7 @@ async def test_decisions_every_path_with_confirmation_and_correction(harness: Ha
 
     # After the deadline nothing can change.
     harness.clock.set(dt.datetime(2027, 1, 9, 0, 0, 1, tzinfo=KST))
-    [late] = await official.press_data(f"dc:o:{rows[a].id}", 1)
-    await official.press("구매")
-    await official.press("건너뛰기")
-    await official.press("건너뛰기")
-    [late] = await official.press("확정")
+    [late] = await official.press_data(f"e:decisions:open:{rows[a].id}", 1)
     assert "기한(2027년 1월 8일(금) 23:59)이 지나" in late.text
 
 
@@ -213,14 +205,14 @@ async def test_refusals_outside_the_department_or_role(harness: Harness) -> None
     company = harness.user(8001, "기업1")
     outsider = harness.user(9401, "다른 부서")
     for person in (company, outsider):
-        [answer] = await person.press_data(f"dc:o:{decision.id}", 1)
+        [answer] = await person.press_data(f"e:decisions:open:{decision.id}", 1)
         assert "권한이 없어" in answer.text
     for command in ("/programme", "/export", "/decisions"):
         [answer] = await company.send(command)
         assert "권한이 없어" in answer.text, command
     [listing] = await outsider.send("/decisions")
     assert "결정하실 기업이 없습니다" in listing.text
-    for data in ("pg:p:2026-12", "pg:u:2026-12:1", "pg:v:2026-12"):
+    for data in ("e:programme:pub:2026-12", "e:programme:up:2026-12:1", "e:programme:edit:2026-12:venue"):
         [answer] = await outsider.press_data(data, 1)
         assert "권한이 없어" in answer.text, data
     with harness.session() as session:

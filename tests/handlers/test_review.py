@@ -1,4 +1,4 @@
-"""The expert committee in the bot: invitations, assignment, scoring with buttons, conflicts."""
+"""The expert committee in the bot: invitations, assignment, the score form, conflicts."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def test_the_whole_committee_is_assigned_and_told(harness: Harness) -> Non
         assert len(session.exec(select(Review)).all()) == 9
 
 
-async def test_scoring_with_buttons_comment_and_conflict(harness: Harness) -> None:
+async def test_scoring_form_comment_and_conflict(harness: Harness) -> None:
     deck = harness.server.upload(b"%PDF-1.4 deck", "deck.pdf", "application/pdf")
     [first, second] = seed_applications(harness, 2, deck=deck)
     make_reviewers(harness, 7301, 7302)
@@ -64,29 +64,42 @@ async def test_scoring_with_buttons_comment_and_conflict(harness: Harness) -> No
     reviewer = harness.user(7301, "심사위원")
     [listing] = await reviewer.send("/review")
     assert "0/2건 완료" in listing.text
-    [document, card] = await reviewer.press("PD-202612-0001", expect=2)
-    assert document.document and document.document["file_id"] == deck
+    [card] = await reviewer.press("PD-202612-0001")
+    assert card.document and card.document["file_id"] == deck  # the deck, with the card as its caption
     assert "혁신성: 미입력" in card.text and "제품1" in card.text
     assert "1점" not in card.text  # nobody else's scores
-    await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, first)}:0:4", card.message_id, expect=1)
-    edited = reviewer.last()
-    assert edited.kind == "edit" and "혁신성: 4점" in edited.text and "✅4" in edited.button_texts()
-    for index, value in ((1, 5), (2, 3), (3, 4)):
-        await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, first)}:{index}:{value}", card.message_id)
-    await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, first)}:0:5", card.message_id)  # changed
-    [ask] = await reviewer.press("의견 작성")
-    assert "의견을 입력해" in ask.text
-    [saved, again] = await reviewer.send("<b>좋은</b> 제품이나 & 안전 검증 필요", expect=2)
-    assert "저장했습니다" in saved.text and "의견: <b>좋은</b> 제품이나 & 안전 검증 필요" in again.text
+    [q] = await reviewer.press("점수 입력")
+    assert "혁신성 (1/5)" in q.text and "PD-202612-0001" in q.text
+    assert q.button_texts()[:5] == ["1 매우 미흡", "2 미흡", "3 보통", "4 우수", "5 매우 우수"]
+    await reviewer.press("4 우수")
+    await reviewer.press("5 매우 우수")
+    await reviewer.press("3 보통")
+    [q] = await reviewer.send("4")  # a typed number picks the fourth choice
+    assert "의견 (5/5)" in q.text
+    [page] = await reviewer.send("<b>좋은</b> 제품이나 & 안전 검증 필요")
+    assert "혁신성: 4 우수" in page.text and "경제성: 4 우수" in page.text
+    assert "의견: <b>좋은</b> 제품이나 & 안전 검증 필요" in page.text
+    await reviewer.press("✏️ 혁신성")
+    [page] = await reviewer.press("5 매우 우수")  # changed before saving
+    [saved, again] = await reviewer.press("저장하기", expect=2)
+    assert "저장했습니다" in saved.text and "혁신성: 5점" in again.text and "의견: <b>좋은</b>" in again.text
     with harness.session() as session:
         review = session.get(Review, _review_id(harness, 7301, first))
         assert review and (review.innovation, review.safety, review.applicability, review.economy) == (5, 5, 3, 4)
+    # Scores change until the selection is confirmed; each change is in the audit log.
+    [page] = await reviewer.press("점수 입력")
+    assert "심사 점수 확인" in page.text  # complete scores open on the review page
+    await reviewer.press("✏️ 혁신성")
+    await reviewer.press("4 우수")
+    await reviewer.press("저장하기", expect=2)
+    with harness.session() as session:
         changes = session.exec(select(AuditLog).where(AuditLog.action == "score")).all()
-        assert [(c.data["criterion"], c.data["old"], c.data["new"]) for c in changes][-1] == ("innovation", 4, 5)
+        assert [(c.data["criterion"], c.data["old"], c.data["new"]) for c in changes][-1] == ("innovation", 5, 4)
+        assert len(changes) == 5
 
     [listing] = await reviewer.send("/review")
     assert "1/2건 완료" in listing.text
-    await reviewer.press("PD-202612-0002", expect=2)
+    await reviewer.press("PD-202612-0002")
     [ask] = await reviewer.press("이해충돌 신고")
     assert "제외되며" in ask.text
     [done] = await reviewer.press("예, 신고합니다")
@@ -94,7 +107,7 @@ async def test_scoring_with_buttons_comment_and_conflict(harness: Harness) -> No
     [listing] = await reviewer.send("/review")
     assert "1/1건 완료" in listing.text and "PD-202612-0002" not in " ".join(listing.button_texts())
     # A conflicted review cannot be scored again, even with forged data.
-    [refused] = await reviewer.press_data(f"rw:s:{_review_id(harness, 7301, second)}:0:5", listing.message_id)
+    [refused] = await reviewer.press_data(f"e:review:score:{_review_id(harness, 7301, second)}", listing.message_id)
     assert "권한이 없어" in refused.text
 
 

@@ -75,7 +75,7 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
     # Held: nothing reaches the companies, their status still reads "received", scores are frozen.
     assert set(statuses(harness).values()) == {"submitted"}
     reviewer = harness.user(7601)
-    [frozen] = await reviewer.press_data(f"rw:s:{_a_review(harness)}:0:1", 1)
+    [frozen] = await reviewer.press_data(f"e:review:score:{_a_review(harness)}", 1)
     assert "확정되어" in frozen.text
     assert await tick_and_send(harness, dt.datetime(2026, 12, 14, 23, 0, tzinfo=KST)) == 0
     assert not [e for e in harness.server.events[8001] if "피칭데이" in e.text and "선정" in e.text]
@@ -146,13 +146,15 @@ async def test_refusals_of_everyone_without_the_role(harness: Harness) -> None:
     for person, command in refusals:
         [answer] = await person.send(command)
         assert "권한이 없어" in answer.text, (person.id, command)
-    forged = ["rw:s:1:0:5", "rw:o:1", "rw:c:1", "rw:x:1", "rw:xy:1", "sl:b:2026-12", f"sl:a:{app_id}",
-              f"sl:p:{app_id}:in", f"sl:f:{app_id}", f"sl:d:{app_id}", "sl:ok:2026-12", "sl:y:2026-12"]  # fmt: skip
+    forged = ["e:review:score:1", "e:review:open:1", "e:review:conflict:1", "e:review:list", "9:review:cy",
+              "e:selection:board:2026-12", f"e:selection:app:{app_id}", f"e:selection:place:{app_id}:in",
+              f"e:selection:feedback:{app_id}", f"e:selection:departments:{app_id}", "e:selection:ok:2026-12",
+              "3:selection:y"]  # fmt: skip
     for data in forged:
         [answer] = await company.press_data(data, 1)
         assert "권한이 없어" in answer.text, data
     # A reviewer cannot reach another reviewer's review, nor confirm anything.
-    for data in (f"rw:s:{other}:0:5", f"rw:o:{other}", f"rw:xy:{other}", "sl:y:2026-12"):
+    for data in (f"e:review:score:{other}", f"e:review:open:{other}", f"e:review:conflict:{other}", "1:selection:y"):
         [answer] = await reviewer.press_data(data, 1)
         assert "권한이 없어" in answer.text, data
     with harness.session() as session:

@@ -55,7 +55,7 @@ async def test_faults_end_sent_or_failed_with_reason(fast_settings: Settings, cl
         s.fail_next("sendMessage", 502, "Bad Gateway", chat_id=3004, times=2)
         s.fail_next("sendMessage", 200, "late", chat_id=3005, delay=1.5)  # longer than the send timeout
         plan_to(harness.db, [3001, 3002, 3003, 3004, 3005, 3006], harness.clock.now())
-        harness.bot.app.bot_data["dispatcher"].wake()  # type: ignore[union-attr]
+        harness.bot.wake_dispatcher()
 
         # The bot keeps answering people while the outbox struggles.
         [welcome] = await harness.user(3999).send("/start")

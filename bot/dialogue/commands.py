@@ -1,0 +1,84 @@
+"""Every command in one list: its flow, who may use it, and (in the label catalog) its description and the
+words that call it by typing, for channels without slash commands. Menus and /help are built from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.dialogue.interpret import normalize
+from bot.services import policies
+from bot.texts import LANGUAGES, Texts
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    flow: str
+    policy: policies.Policy = policies.anyone
+    # Its typed words work even while a question waits for a typed answer (leaving a question must
+    # always be possible where there is no slash command).
+    interrupts: bool = False
+    menu: bool = True  # listed in the channel's command menu and in /help, for those it is allowed to
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "menu", interrupts=True),
+    Command("apply", "apply"),
+    Command("status", "status"),
+    Command("profile", "apply"),
+    Command("schedule", "menu"),
+    Command("subscribe", "news"),
+    Command("unsubscribe", "news"),
+    Command("expo", "news"),
+    Command("language", "menu"),
+    Command("help", "menu", interrupts=True),
+    Command("link", "link"),
+    Command("cancel", "", interrupts=True),
+    Command("back", "", interrupts=True),
+    Command("review", "review", policies.reviewer),
+    Command("decisions", "decisions", policies.official_or_organizer),
+    Command("selection", "selection", policies.organizer),
+    Command("programme", "programme", policies.organizer),
+    Command("invite", "invite", policies.organizer),
+    Command("broadcast", "broadcast", policies.organizer),
+    Command("broadcasts", "news", policies.organizer),
+    Command("expo_edit", "news", policies.organizer),
+    Command("export", "export", policies.organizer),
+)
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def allowed(roles: policies.Roles) -> list[Command]:
+    return [c for c in COMMANDS if c.menu and c.policy(roles)]
+
+
+def signature(roles: policies.Roles) -> str:
+    """Names the command menu a person should have; it changes only when their roles do."""
+    return ",".join(sorted(r.value for r in roles))
+
+
+class Aliases:
+    """Typed words for commands, in both languages, from the label catalog (``aliases.<command>``)."""
+
+    def __init__(self, texts: Texts) -> None:
+        self._words: dict[str, str] = {}
+        self.longest = 1
+        for lang in LANGUAGES:
+            for name, words in (texts.catalog[lang].get("aliases") or {}).items():
+                for word in [*words, name]:
+                    self._words.setdefault(normalize(word), name)
+                    self.longest = max(self.longest, len(word.split()))
+
+    def find(self, text: str) -> tuple[Command, tuple[str, ...]] | None:
+        """``/name args`` on any channel, or typed words naming a command followed by its arguments."""
+        stripped = text.strip()
+        if stripped.startswith("/"):
+            name, *args = stripped[1:].split()
+            command = BY_NAME.get(name.split("@")[0].lower()) if name else None
+            return (command, tuple(args)) if command else None
+        words = stripped.split()
+        for n in range(min(len(words), self.longest), 0, -1):
+            name = self._words.get(normalize(" ".join(words[:n])))
+            if name in BY_NAME:
+                return BY_NAME[name], tuple(words[n:])
+        return None

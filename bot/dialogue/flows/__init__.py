@@ -1,0 +1,27 @@
+"""The flows, one module per area; the engine finds them here by name."""
+
+from __future__ import annotations
+
+from bot.dialogue.flow import Flow
+
+
+def load() -> dict[str, Flow]:
+    from bot.dialogue.flows import (
+        apply,
+        broadcast,
+        decisions,
+        export,
+        form,
+        invite,
+        link,
+        menu,
+        news,
+        programme,
+        review,
+        selection,
+        status,
+    )
+
+    modules = (menu, form, apply, status, invite, link, review, selection, programme, decisions, broadcast, news,
+               export)  # fmt: skip
+    return {m.FLOW.name: m.FLOW for m in modules}

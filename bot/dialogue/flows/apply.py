@@ -1,0 +1,196 @@
+"""The company's own path: the profile (once, consent first), the month's application, its review page and
+submission, editing until the window closes, withdrawal, and the "tell me when it opens" notice.
+
+The questions are data (``bot/forms.py``); the form flow walks them. This module says what happens
+around them: where /apply leads, and what saving the profile or submitting the application does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.calendar import Month
+from bot.dialogue.flow import Flow
+from bot.dialogue.flows.form import FLOW as FORM
+from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.model import Action, Choice, Expect, L
+from bot.dialogue.tokens import int_arg
+from bot.dialogue.turn import Turn
+from bot.errors import Refused, UserError
+from bot.forms import APPLICATION, PROFILE, form_by_key
+from bot.models import FormDraft
+from bot.services import applications, companies, cycles, drafts, users
+from bot.validators import Invalid
+
+
+class ApplyFlow(Flow):
+    name = "apply"
+
+    def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        if name == "profile":
+            self.profile(t)
+        else:
+            self.begin(t)
+
+    def begin(self, t: Turn) -> None:
+        """Where /apply leads: the closed notice, the profile first, the form, or the submitted one."""
+        start = applications.start(t.session, t.user, t.settings, t.now)
+        if start.kind == "closed":
+            t.end()
+            notify = Choice(L("buttons.notify"), self.act("notify", entry=True))
+            t.show("apply/closed", {"next_cycle": start.cycle}, choices=[notify])
+            return
+        if start.kind == "submitted":
+            t.end()
+            app = start.application
+            assert app is not None
+            t.show("apply/already_submitted", {"app": app, "cycle": start.cycle}, choices=self.changes(app.id or 0),
+                   columns=2)  # fmt: skip
+            return
+        draft = start.draft
+        assert draft is not None
+        form = form_by_key(draft.form, t.settings)
+        if not draft.data and draft.current == form.questions[0].field:
+            t.say("apply/profile_intro" if start.kind == "profile" else "apply/form_intro", cycle=start.cycle)
+        FORM.continue_draft(t, draft)
+
+    def profile(self, t: Turn) -> None:
+        draft = companies.start_profile(t.session, t.user, t.now, next_step="end")
+        if not draft.data:
+            t.say("apply/profile_intro")
+        FORM.continue_draft(t, draft)
+
+    def changes(self, app_id: int, receipt_no: str = "") -> list[Choice]:
+        suffix = f" {receipt_no}" if receipt_no else ""
+        return [
+            Choice(L("buttons.edit_app", suffix=suffix), self.act("edit", app_id, entry=True)),
+            Choice(L("buttons.withdraw_app", suffix=suffix), self.act("wd", app_id, entry=True)),
+        ]
+
+    # ---- buttons -------------------------------------------------------------------------------
+    def on_action(self, t: Turn, action: Action) -> None:
+        app_id = int_arg(action, 0) or 0
+        if action.name == "notify":
+            added = users.subscribe(t.session, t.user, users.TOPIC_WINDOW_OPEN, t.now)
+            status = cycles.window_status(t.session, t.now, t.settings)
+            t.say("apply/notify_ok" if added else "apply/notify_already", next_cycle=status.next_cycle)
+        elif action.name == "edit":
+            try:
+                draft = applications.begin_edit(t.session, t.user, app_id, t.settings, t.now)
+            except Refused as err:
+                t.refuse(err)
+                return
+            FORM.continue_draft(t, draft)
+        elif action.name == "wd":
+            self._ask_withdraw(t, app_id)
+        elif action.name == "wdy" and t.step == "withdraw":
+            self._withdraw(t, int(t.ref.get("app", 0)))
+        elif action.name == "wdn" and t.step == "withdraw":
+            t.end()
+            t.say("apply/withdraw_kept")
+        else:
+            t.engine.stale(t)
+
+    def resume(self, t: Turn) -> None:
+        if t.step == "withdraw":
+            self._ask_withdraw(t, int(t.ref.get("app", 0)))
+        else:
+            super().resume(t)
+
+    def _ask_withdraw(self, t: Turn, app_id: int) -> None:
+        rows = applications.list_for_user(t.session, t.user, t.settings, t.now)
+        mine = next((r for r in rows if r.application.id == app_id and r.can_change), None)
+        if mine is None:
+            t.end()
+            t.refuse("not_yours")
+            return
+        t.go(self.name, "withdraw", app=app_id)
+        yes = Choice(L("buttons.withdraw_yes"), self.act("wdy"))
+        no = Choice(L("buttons.withdraw_no"), self.act("wdn"))
+        t.show("apply/withdraw_confirm", {"app": mine.application}, choices=[yes, no], columns=2,
+               expects=Expect.CHOICE)  # fmt: skip
+
+    def _withdraw(self, t: Turn, app_id: int) -> None:
+        t.end()
+        try:
+            app = applications.withdraw(t.session, t.user, app_id, t.settings, t.now)
+        except Refused as err:
+            t.refuse(err)
+            return
+        cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
+        t.say("apply/withdrawn", app=app, cycle=cycle)
+
+
+FLOW = ApplyFlow()
+_MENU_COLUMNS = 2
+
+
+def _menu(t: Turn) -> list[Choice]:
+    return t.engine.flows["menu"].choices(t)  # type: ignore[attr-defined,no-any-return]
+
+
+# ---- the two forms around the company --------------------------------------------------------------
+def _paused(t: Turn, draft: FormDraft) -> None:
+    """Leaving the profile or the application keeps every answer for later."""
+    t.show("apply/cancelled", choices=_menu(t), columns=_MENU_COLUMNS)
+
+
+def _consent_refused(t: Turn, draft: FormDraft) -> None:
+    t.show("apply/consent_refused", choices=_menu(t), columns=_MENU_COLUMNS)
+
+
+def _save_profile(t: Turn, draft: FormDraft) -> None:
+    then = draft.next_step
+    form = form_by_key(PROFILE, t.settings)
+    try:
+        company = companies.save_profile(t.session, t.user, draft, t.now)
+    except Invalid as err:
+        if err.code != "brn_taken":
+            raise
+        FORM.show(t, PROFILE_SPEC, form, draft, err, step=drafts.edit(t.session, form, draft, "brn", t.now))
+        return
+    t.end()
+    t.say("apply/profile_saved", company=company)
+    if then == "apply":
+        FLOW.begin(t)
+
+
+def _submit_application(t: Turn, draft: FormDraft) -> None:
+    form = form_by_key(APPLICATION, t.settings)
+    try:
+        app, is_new = applications.submit(t.session, t.user, draft, t.settings, t.now)
+    except Refused as err:
+        if err.code == "form_incomplete":
+            step = drafts.back(t.session, form, draft, t.now) if draft.current is None else None
+            FORM.show(t, APPLICATION_SPEC, form, draft, err, step=step)
+            return
+        if err.code in ("window_closed", "already_applied", "no_profile"):
+            t.end()
+            t.refuse(err, choices=_menu(t), columns=_MENU_COLUMNS)
+            return
+        raise
+    t.end()
+    cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
+    t.show("apply/submitted" if is_new else "apply/edited", {"app": app, "cycle": cycle}, choices=_menu(t),
+           columns=_MENU_COLUMNS)  # fmt: skip
+
+
+def _application_context(t: Turn, draft: FormDraft) -> dict[str, Any]:
+    cycle = cycles.get_cycle(t.session, Month.parse(draft.month), t.settings) if draft.month else None
+    return {"cycle": cycle}
+
+
+PROFILE_SPEC = register(
+    FormSpec(
+        PROFILE, _save_profile, confirm_label=lambda d: "buttons.save", cancelled=_paused, refused=_consent_refused,
+        db_check=companies.brn_check,
+    )
+)  # fmt: skip
+APPLICATION_SPEC = register(
+    FormSpec(
+        APPLICATION, _submit_application, cancelled=_paused, review_context=_application_context,
+        confirm_label=lambda d: "buttons.save_changes" if d.application_id else "buttons.submit",
+        store_file=applications.deck_store,
+    )
+)  # fmt: skip
+
+__all__ = ["APPLICATION_SPEC", "FLOW", "PROFILE_SPEC", "UserError"]

@@ -1,0 +1,90 @@
+"""/broadcast for organizers: audience, a written message or the expo announcement, a preview exactly as
+recipients will see it, confirmation; then one message keeps the progress and carries a stop button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import func, select
+
+from bot.dialogue.flow import Flow
+from bot.dialogue.flows.form import FLOW as FORM
+from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.model import Action, Choice, Expect, L
+from bot.dialogue.tokens import int_arg
+from bot.dialogue.turn import Turn
+from bot.errors import Refused, UserError
+from bot.forms import BROADCAST, MAX_BROADCAST_TEXT
+from bot.models import Application, Broadcast, FormDraft
+from bot.services import broadcasts, policies
+
+
+class BroadcastFlow(Flow):
+    name = "broadcast"
+    policy = staticmethod(policies.organizer)
+
+    def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        month = t.session.exec(select(func.max(Application.month))).one()
+        FORM.open(t, BROADCAST, ref={"month": month})
+
+    def on_action(self, t: Turn, action: Action) -> None:
+        if action.name != "stop":
+            t.engine.stale(t)
+            return
+        try:
+            stopped = broadcasts.cancel(t.session, t.user, int_arg(action, 0) or 0, t.settings, t.now)
+        except Refused as err:
+            t.refuse(err)
+            return
+        t.show("broadcast/stopped", {"stopped": stopped}, toast="broadcast/stopped", toast_only=True)
+
+    def progress(self, t: Turn, row: Broadcast) -> None:
+        p = broadcasts.progress(t.session, row.id or 0, t.now)
+        stop = [Choice(L("broadcast_buttons.stop"), self.act("stop", row.id, entry=True))]
+        t.show("broadcast/progress", {"b": row, "p": p}, choices=stop, live=("broadcast", row.id or 0))
+
+
+FLOW = BroadcastFlow()
+
+
+def _params(t: Turn, draft: FormDraft) -> dict[str, Any]:
+    return {"month": draft.ref.get("month") or "-"}
+
+
+def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
+    return {"max": MAX_BROADCAST_TEXT}
+
+
+def _preview(t: Turn, draft: FormDraft, error: UserError | None) -> None:
+    """The message exactly as recipients will get it, then how many will get it."""
+    month = draft.ref.get("month")
+    try:
+        template, data = broadcasts.message(t.session, str(draft.data.get("kind")), draft.data.get("text"))
+        people = broadcasts.audience(t.session, str(draft.data.get("audience")), month)
+    except Refused as err:
+        t.end()
+        t.session.delete(draft)
+        t.refuse(err)
+        return
+    t.show(template, data, error=error)
+    audience = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
+    nav = [FORM.choice(L("broadcast_buttons.send"), "ok"), FORM.choice(L("broadcast_buttons.cancel"), "x")]
+    t.show("broadcast/confirm", {"count": len(people), "audience": audience}, nav=nav, expects=Expect.CHOICE)
+
+
+def _send(t: Turn, draft: FormDraft) -> None:
+    row = broadcasts.start(
+        t.session, t.user, str(draft.data.get("audience")), draft.ref.get("month"), str(draft.data.get("kind")),
+        draft.data.get("text"), t.settings, t.now,
+    )  # fmt: skip
+    t.session.delete(draft)
+    t.end()
+    FLOW.progress(t, row)
+
+
+register(
+    FormSpec(
+        BROADCAST, _send, show_review=_preview, label_params=_params, context=_context,
+        cancel_label="broadcast_buttons.cancel",
+    )
+)  # fmt: skip

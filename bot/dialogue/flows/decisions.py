@@ -1,0 +1,116 @@
+"""/decisions: officials record their department's purchase decisions (buy, not buying, more review) in a
+form with a confirmation page; organizers see the status board and may record too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.calendar import Month
+from bot.dialogue.flow import Flow
+from bot.dialogue.flows.form import FLOW as FORM
+from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.model import Action, Choice, T
+from bot.dialogue.tokens import int_arg
+from bot.dialogue.turn import Turn
+from bot.errors import Refused
+from bot.forms import DECISION
+from bot.models import Application, Company, DecisionStatus, FormDraft, Role
+from bot.services import cycles, decisions, policies, programme
+
+
+class DecisionsFlow(Flow):
+    name = "decisions"
+    policy = staticmethod(policies.official_or_organizer)
+
+    def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        self.listing(t, args[0] if args else None)
+
+    def listing(self, t: Turn, month: str | None = None) -> None:
+        if Role.OFFICIAL in t.roles:
+            rows = decisions.for_official(t.session, t.user, t.settings, t.now)
+            names = sorted({r.decision.department for r in rows})
+            template, data = "decisions/list", {"rows": rows, "departments": ", ".join(names)}
+        else:
+            chosen = month or programme.month_with_selection(t.session, t.now) or ""
+            rows = decisions.board_for(t.session, t.user, chosen, t.settings, t.now)
+            decided = sum(r.decision.status != DecisionStatus.OPEN for r in rows)
+            overdue = sum(r.overdue for r in rows)
+            template = "decisions/board"
+            data = {"month": chosen, "rows": rows, "decided": decided, "open": len(rows) - decided - overdue,
+                    "overdue": overdue}  # fmt: skip
+        choices = [
+            Choice(
+                T(f"{r.company.name[:20]} / {r.decision.department[:20]}"), self.act("open", r.decision.id, entry=True)
+            )
+            for r in rows
+            if not r.overdue and t.now <= r.cycle.decision_deadline_at
+        ]
+        t.go(self.name, "list")
+        t.show(template, data, choices=choices)
+
+    def on_action(self, t: Turn, action: Action) -> None:
+        if action.name != "open":
+            t.engine.stale(t)
+            return
+        try:
+            row = _row(t, int_arg(action, 0) or 0)
+        except Refused as err:
+            t.refuse(err)
+            return
+        FORM.open(t, DECISION, ref={"decision": row.decision.id})
+
+    def resume(self, t: Turn) -> None:
+        self.listing(t)
+
+
+FLOW = DecisionsFlow()
+
+
+def _row(t: Turn, decision_id: int) -> decisions.Row:
+    """A decision this person may record now; refused at once when it is too early or too late."""
+    decision = decisions.get_for(t.session, t.user, decision_id, t.settings)
+    app = t.session.get(Application, decision.application_id)
+    assert app is not None
+    company = t.session.get(Company, app.company_id)
+    assert company is not None
+    cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
+    if t.now < cycle.pitch_at:
+        raise Refused("decision_too_early", pitch_at=cycle.pitch_at)
+    if t.now > cycle.decision_deadline_at:
+        raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
+    return decisions.Row(decision, app, company, cycle, False)
+
+
+def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
+    decision_id = int(draft.ref.get("decision", 0))
+    decision = decisions.get_for(t.session, t.user, decision_id, t.settings)
+    app = t.session.get(Application, decision.application_id)
+    company = t.session.get(Company, app.company_id) if app else None
+    cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings) if app else None
+    row = decisions.Row(decision, app, company, cycle, False)  # type: ignore[arg-type]
+    return {"r": row, "company": company.name if company else "", "product_name": app.product_name if app else "",
+            "department": decision.department, "status": draft.data.get("status"), "amount": draft.data.get("amount"),
+            "timing": draft.data.get("timing"), "reason": draft.data.get("reason")}  # fmt: skip
+
+
+def _save(t: Turn, draft: FormDraft) -> None:
+    _, corrected = decisions.record(
+        t.session, t.user, int(draft.ref.get("decision", 0)), str(draft.data.get("status")), t.settings, t.now,
+        amount=draft.data.get("amount"), timing=draft.data.get("timing"), reason=draft.data.get("reason"),
+    )  # fmt: skip
+    t.session.delete(draft)
+    t.end()
+    t.say("decisions/saved", corrected=corrected)
+
+
+def _cancelled(t: Turn, draft: FormDraft) -> None:
+    t.session.delete(draft)
+    t.say("decisions/cancelled")
+
+
+register(
+    FormSpec(
+        DECISION, _save, review_template="decisions/confirm", confirm_label=lambda d: "decision_buttons.confirm",
+        cancel_label="decision_buttons.cancel", edit_buttons=False, context=_context, cancelled=_cancelled,
+    )
+)  # fmt: skip

@@ -1,0 +1,360 @@
+"""The one flow that walks every form: questions one at a time (buttons, typed text, a file), conditions,
+back and keep and skip, a review page with an edit button per answer, and the form's own submit.
+
+Which form, and what it is about, is in the form's draft (``form_drafts``): the answers survive leaving
+the conversation, a restart, or a change of channel. The conversation row only says the form is active."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot import display
+from bot.dialogue.flow import Flow
+from bot.dialogue.interpret import normalize
+from bot.dialogue.model import Action, Choice, Expect, FileRef, L
+from bot.dialogue.tokens import str_arg
+from bot.dialogue.turn import Turn
+from bot.errors import UserError
+from bot.forms import Form, InputKind, Question, form_by_key
+from bot.models import FormDraft
+from bot.services import drafts, files
+from bot.services.drafts import DbCheck, Step
+from bot.settings import Settings
+from bot.texts import LANGUAGES
+from bot.validators import FileInput, Invalid
+
+Hook = Callable[[Turn, FormDraft], None]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """What a form does around its questions. The questions themselves are data in ``bot/forms.py``."""
+
+    key: str
+    submit: Hook  # calls the service; a UserError it raises is shown and the person tries again
+    review: bool = True  # a review page before submitting; without one, the last answer submits
+    review_template: str = "form/review"
+    confirm_label: Callable[[FormDraft], str] = lambda draft: "buttons.submit"
+    cancel_label: str = "buttons.cancel"
+    edit_buttons: bool = True  # the review page offers to change each answer
+    # Extra template data for the questions and the review page (what the form is about), and data only
+    # the review page needs (kept apart: a question is asked far more often than the page is shown).
+    context: Callable[[Turn, FormDraft], dict[str, Any]] | None = None
+    review_context: Callable[[Turn, FormDraft], dict[str, Any]] | None = None
+    # Parameters of choice labels (an audience "{month} 신청 기업").
+    label_params: Callable[[Turn, FormDraft], dict[str, Any]] | None = None
+    show_review: Callable[[Turn, FormDraft, UserError | None], None] | None = None  # instead of the page
+    cancelled: Hook | None = None  # default: the draft goes, "input cancelled"
+    refused: Hook | None = None  # a refused consent
+    db_check: DbCheck | None = None
+    store_file: Callable[[Settings], Callable[[FileInput], str]] | None = None
+
+
+SPECS: dict[str, FormSpec] = {}
+
+
+def register(spec: FormSpec) -> FormSpec:
+    SPECS[spec.key] = spec
+    return spec
+
+
+class FormFlow(Flow):
+    name = "form"
+
+    # ---- opening -------------------------------------------------------------------------------
+    def open(
+        self,
+        t: Turn,
+        key: str,
+        *,
+        data: dict[str, Any] | None = None,
+        ref: dict[str, Any] | None = None,
+        month: str | None = None,
+        application_id: int | None = None,
+        reviewing: bool = False,
+        next_step: str | None = None,
+        error: UserError | None = None,
+    ) -> FormDraft:
+        """A fresh draft of the form (replacing any), made active and shown."""
+        form = form_by_key(key, t.settings)
+        draft = drafts.open_draft(
+            t.session, t.user.id or 0, form, t.now, month=month, data=data, application_id=application_id,
+            next_step=next_step, reviewing=reviewing,
+        )  # fmt: skip
+        draft.ref = dict(ref or {})
+        t.session.add(draft)
+        self.continue_draft(t, draft, error)
+        return draft
+
+    def continue_draft(self, t: Turn, draft: FormDraft, error: UserError | None = None) -> None:
+        """Makes an existing draft the active form and shows where it stands. The step names the form too: the
+        next turn loads its draft in the same query as the conversation."""
+        t.go(self.name, draft.form, form=draft.form)
+        self.show(t, SPECS[draft.form], form_by_key(draft.form, t.settings), draft, error)
+
+    # ---- the engine's calls --------------------------------------------------------------------
+    def on_action(self, t: Turn, action: Action) -> None:
+        found = self._load(t)
+        if found is None:
+            return
+        spec, form, draft = found
+        name, field = action.name, str_arg(action, 0)
+        current = draft.current
+        if name == "x":
+            self.cancel(t)
+        elif name == "bk":
+            self.show(t, spec, form, draft, step=drafts.back(t.session, form, draft, t.now))
+        elif name == "ok" and current is None:
+            self._submit(t, spec, form, draft)
+        elif name == "e" and current is None and field:
+            self.show(t, spec, form, draft, step=drafts.edit(t.session, form, draft, field, t.now))
+        elif field is None or field != current:
+            t.notice(Invalid("stale_button"))
+            self.show(t, spec, form, draft)
+        elif name == "a":
+            self._answer(t, spec, form, draft, str_arg(action, 1) or "")
+        elif name == "t":
+            drafts.toggle(t.session, form, draft, str_arg(action, 1) or "", t.now)
+            t.keep_page()  # a pick on the second page leaves the second page shown
+            self.show(t, spec, form, draft, replace=True)
+        elif name == "d":
+            self._answer(t, spec, form, draft, drafts.selection(draft, form.question(field)))
+        elif name == "sk":
+            self.show(t, spec, form, draft, step=drafts.skip(t.session, form, draft, t.now))
+        else:
+            t.notice(Invalid("stale_button"))
+            self.show(t, spec, form, draft)
+
+    def on_text(self, t: Turn, text: str) -> None:
+        found = self._load(t)
+        if found is None:
+            return
+        spec, form, draft = found
+        q = drafts.current_step(form, draft).question
+        if q is None:
+            self.show(t, spec, form, draft, Invalid("expected_button"))
+        elif q.kind is InputKind.TEXT or (q.kind is InputKind.CHOICE and q.typed_choices):
+            self._answer(t, spec, form, draft, text)
+        elif q.kind is InputKind.MULTI_CHOICE:
+            picked = self._typed_selection(t, q, draft, text)
+            if picked is None:
+                self.show(t, spec, form, draft, Invalid("expected_button"))
+            else:
+                self._answer(t, spec, form, draft, picked)
+        else:
+            self.show(t, spec, form, draft, Invalid(_wanted(q)))
+
+    def on_file(self, t: Turn, file: FileRef) -> None:
+        found = self._load(t)
+        if found is None:
+            return
+        spec, form, draft = found
+        q = drafts.current_step(form, draft).question
+        if q is None or q.kind is not InputKind.FILE:
+            self.show(t, spec, form, draft, Invalid(_wanted(q)))
+            return
+        upload = FileInput(file.channel_id or "", file.name, file.mime, file.size)
+        try:
+            q.validate(upload)  # type and size first: nothing is fetched that cannot pass
+        except Invalid as err:
+            self.show(t, spec, form, draft, err)
+            return
+        if t.incoming.profile.get("fetch_failed"):
+            self.show(t, spec, form, draft, Invalid("file_download"))
+            return
+        t.need_file_content()
+        self._answer(t, spec, form, draft, FileInput(file.channel_id or "", file.name, file.mime, file.size,
+                                                     path=file.path))  # fmt: skip
+
+    def on_other(self, t: Turn) -> None:
+        found = self._load(t)
+        if found is None:
+            return
+        spec, form, draft = found
+        q = drafts.current_step(form, draft).question
+        self.show(t, spec, form, draft, Invalid(_wanted(q)))
+
+    def resume(self, t: Turn) -> None:
+        found = self._load(t)
+        if found is not None:
+            self.show(t, *found)
+
+    def back(self, t: Turn) -> None:
+        found = self._load(t)
+        if found is not None:
+            spec, form, draft = found
+            self.show(t, spec, form, draft, step=drafts.back(t.session, form, draft, t.now))
+
+    def cancel(self, t: Turn) -> None:
+        key = t.ref.get("form", "")
+        draft = drafts.get_draft(t.session, t.user.id or 0, key)
+        spec = SPECS.get(key)
+        t.end()
+        if spec is not None and spec.cancelled is not None and draft is not None:
+            spec.cancelled(t, draft)
+            return
+        if draft is not None:
+            drafts.delete_draft(t.session, draft)
+        t.say("menu/input_cancelled")
+
+    # ---- showing -------------------------------------------------------------------------------
+    def show(
+        self,
+        t: Turn,
+        spec: FormSpec,
+        form: Form,
+        draft: FormDraft,
+        error: UserError | None = None,
+        *,
+        step: Step | None = None,
+        replace: bool = False,
+    ) -> None:
+        """What comes after a step: the (re-)asked question, the review page, a refusal, or the submit."""
+        step = step or drafts.current_step(form, draft)
+        error = error or step.error
+        if step.kind == "refused":
+            t.end()
+            if spec.refused is not None:
+                spec.refused(t, draft)
+            return
+        if step.kind == "review" or draft.current is None:
+            if spec.review or error is not None:
+                self.review(t, spec, form, draft, error)
+            else:
+                self._submit(t, spec, form, draft)
+            return
+        self.ask(t, spec, form, draft, error, replace=replace)
+
+    def ask(
+        self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, error: UserError | None, replace: bool = False
+    ) -> None:
+        q = form.question(draft.current or form.questions[0].field)
+        params = spec.label_params(t, draft) if spec.label_params else {}
+        n, of = drafts.position(form, draft, q.field)
+        multi = q.kind is InputKind.MULTI_CHOICE
+        picked = drafts.selection(draft, q) if multi else []
+        current = None
+        if q.field in draft.data and not multi:
+            current = display.display_value(t.texts, t.lang, form, q.field, draft.data[q.field], params)
+        upload_link, upload_expires = self._upload_link(t, form, q)
+        data = {
+            "field": q.field, "prompt": form.prompt_template(q), "step": n, "total": of, "current": current,
+            "optional": q.optional, "selected": ", ".join(t.label(q.choice_label(c), **params) for c in picked),
+            "summary_max": t.settings.summary_max_chars, "deck_max_mb": t.settings.deck_max_bytes // 1048576,
+            "channel_uploads": t.caps.uploads, "upload_link": upload_link, "upload_expires": upload_expires,
+            **(spec.context(t, draft) if spec.context else {}),
+        }  # fmt: skip
+        choices: list[Choice] = []
+        if q.kind in (InputKind.CHOICE, InputKind.CONSENT):
+            choices = [self.choice(L(q.choice_label(c), **params), "a", q.field, c) for c in q.choices]
+        elif multi:
+            choices = [
+                self.choice(L(q.choice_label(c), prefix="✅ " if c in picked else "", **params), "t", q.field, c)
+                for c in q.choices
+            ]
+        nav = [self.choice(L("buttons.done"), "d", q.field)] if multi else []
+        if n > 1:
+            nav.append(self.choice(L("buttons.back"), "bk"))
+        if q.field in draft.data and not multi:
+            nav.append(self.choice(L("buttons.keep"), "sk", q.field))
+        elif q.optional:
+            nav.append(self.choice(L("buttons.skip"), "sk", q.field))
+        nav.append(self.choice(L(spec.cancel_label), "x"))
+        columns = q.columns or (3 if len(choices) > 4 else 1)
+        expects = {InputKind.TEXT: Expect.TEXT, InputKind.FILE: Expect.FILE}.get(q.kind, Expect.CHOICE)
+        if q.kind is InputKind.CHOICE and q.typed_choices:
+            expects = Expect.CHOICE
+        t.show("form/question", data, choices=choices, nav=nav, columns=columns, expects=expects, error=error,
+               replace=replace)  # fmt: skip
+
+    @staticmethod
+    def _upload_link(t: Turn, form: Form, q: Question) -> tuple[str | None, Any]:
+        """A file question where people cannot send files in chat: a single-use upload page of their own."""
+        public = t.settings.public_url
+        if q.kind is not InputKind.FILE or t.caps.uploads or public is None:
+            return None, None
+        link = files.offer_upload(t.session, t.user, form.key, q.field, t.settings, t.now)
+        return f"{public.rstrip('/')}/files/upload/{link.token}", link.expires_at
+
+    def review(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, error: UserError | None = None) -> None:
+        if spec.show_review is not None:
+            spec.show_review(t, draft, error)
+            return
+        params = spec.label_params(t, draft) if spec.label_params else {}
+        rows = display.review_rows(t.texts, t.lang, form, draft.data, params)
+        data = {"form": form.key, "rows": rows, "editing": draft.application_id is not None,
+                **(spec.context(t, draft) if spec.context else {}),
+                **(spec.review_context(t, draft) if spec.review_context else {})}  # fmt: skip
+        edits = []
+        if spec.edit_buttons:
+            edits = [
+                self.choice(L("buttons.edit_field", name=t.label(f"fields.{r['field']}")), "e", r["field"])
+                for r in rows
+            ]
+        nav = [self.choice(L(spec.confirm_label(draft)), "ok"), self.choice(L(spec.cancel_label), "x")]
+        t.show(spec.review_template, data, choices=edits, nav=nav, columns=2, expects=Expect.CHOICE, error=error)
+
+    # ---- the steps -----------------------------------------------------------------------------
+    def _load(self, t: Turn) -> tuple[FormSpec, Form, FormDraft] | None:
+        key = t.ref.get("form", "")
+        spec = SPECS.get(key)
+        draft = t.draft if t.draft is not None and t.draft.form == key else None
+        if draft is None and spec is not None:
+            draft = drafts.get_draft(t.session, t.user.id or 0, key)
+        if spec is None or draft is None:  # the draft was submitted or dropped elsewhere
+            t.end()
+            t.engine.flows["menu"].home(t)  # type: ignore[attr-defined]
+            return None
+        return spec, form_by_key(key, t.settings), draft
+
+    def _answer(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, raw: Any) -> None:
+        store = spec.store_file(t.settings) if spec.store_file else None
+        step = drafts.answer(t.session, form, draft, raw, t.now, db_check=spec.db_check, store_file=store)
+        self.show(t, spec, form, draft, step=step)
+
+    def _submit(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft) -> None:
+        shown = len(t.screens)
+        try:
+            with t.session.begin_nested():  # a refused submit leaves nothing half-done in the turn
+                spec.submit(t, draft)
+        except UserError as err:
+            del t.screens[shown:]
+            if draft.current is None and not spec.review:
+                drafts.back(t.session, form, draft, t.now)  # the last question again, with the reason
+            self.show(t, spec, form, draft, err)
+
+    @staticmethod
+    def _typed_selection(t: Turn, q: Question, draft: FormDraft, text: str) -> list[str] | None:
+        """Several choices typed at once ("로봇, 인공지능"), each by its label in either language, the label
+        without its bracket ("인공지능" for "인공지능(AI)") or the bracket alone ("AI"); they are added to
+        what was picked with the buttons."""
+        names: dict[str, str] = {normalize(c): c for c in q.choices}
+        for lang in LANGUAGES:
+            for c in q.choices:
+                label = t.texts.label(lang, q.choice_label(c))
+                for variant in (label, _BRACKET.sub("", label), *_BRACKET.findall(label)):
+                    names.setdefault(normalize(variant), c)
+        whole = names.get(normalize(text))  # a label that holds a separator itself: "AR/VR"
+        parts = [whole] if whole else [names.get(normalize(p)) for p in _SEPARATORS.split(text) if normalize(p)]
+        if not parts or None in parts:
+            return None
+        picked = set(drafts.selection(draft, q)) | {p for p in parts if p}
+        return [c for c in q.choices if c in picked]
+
+
+_WANTED = {InputKind.TEXT: "expected_text", InputKind.FILE: "expected_file"}
+_BRACKET = re.compile(r"\(([^)]*)\)")
+_SEPARATORS = re.compile(r"[,、/;·]")
+
+
+def _wanted(q: Question | None) -> str:
+    """What to say to an answer of the wrong kind (a sticker for a question, text for a file...)."""
+    if q is None:
+        return "expected_button"
+    return q.wrong_kind or _WANTED.get(q.kind, "expected_button")
+
+
+FLOW = FormFlow()

@@ -1,0 +1,179 @@
+"""/review for the expert committee: the assigned applications, a card per application with its pitch deck,
+the score form (혁신성, 안전성, 시정 적용가능성, 경제성 on a labelled 1–5 scale, and a comment), or a
+declared conflict of interest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.calendar import Month
+from bot.dialogue.flow import Flow
+from bot.dialogue.flows.form import FLOW as FORM
+from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.model import Action, Attachment, Choice, Expect, L, T
+from bot.dialogue.tokens import int_arg
+from bot.dialogue.turn import Turn
+from bot.display import review_rows
+from bot.errors import Refused
+from bot.forms import CRITERIA, REVIEW, application_form
+from bot.models import Application, FormDraft, Review
+from bot.services import cycles, policies, review
+
+
+class ReviewFlow(Flow):
+    name = "review"
+    policy = staticmethod(policies.reviewer)
+
+    def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        self.listing(t)
+
+    def listing(self, t: Turn) -> None:
+        mine = review.my_reviews(t.session, t.user, t.settings)
+        if not mine:
+            t.end()
+            t.say("review/empty")
+            return
+        month = mine[0].application.month
+        mine = [m for m in mine if m.application.month == month]
+        cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
+        t.go(self.name, "list")
+        choices = [
+            Choice(T(f"{t.label('review_buttons.done' if m.complete else 'review_buttons.todo')} "
+                     f"{m.application.receipt_no} {m.application.product_name[:30]}"),
+                   self.act("open", m.review.id, entry=True))
+            for m in mine
+        ]  # fmt: skip
+        data = {"month": month, "done": sum(m.complete for m in mine), "total": len(mine),
+                "deadline": review.review_deadline(cycle, t.settings),
+                "confirmed": review.confirmed(t.session, month)}  # fmt: skip
+        t.show("review/list", data, choices=choices)
+
+    def card(self, t: Turn, review_id: int, with_deck: bool = True) -> None:
+        try:
+            rv, app = review.get_own(t.session, t.user, review_id, t.settings)
+        except Refused as err:
+            t.end()
+            t.refuse(err)
+            return
+        confirmed = review.confirmed(t.session, app.month)
+        form = application_form(t.settings)
+        answers = {f: getattr(app, f) for f in form.fields() if f != "deck"}
+        rows = [r for r in review_rows(t.texts, t.lang, form, answers) if r["field"] != "deck"]
+        criteria = [{"key": c, "value": getattr(rv, c)} for c in CRITERIA]
+        choices: list[Choice] = []
+        if not confirmed:
+            choices = [
+                Choice(L("review_buttons.score"), self.act("score", rv.id, entry=True)),
+                Choice(L("review_buttons.conflict"), self.act("conflict", rv.id, entry=True)),
+            ]
+        choices.append(Choice(L("review_buttons.list"), self.act("list", entry=True)))
+        deck = _deck(app) if with_deck else []
+        t.go(self.name, "card", review=rv.id)
+        t.show("review/card", {"app": app, "rows": rows, "criteria": criteria, "comment": rv.comment,
+                               "confirmed": confirmed}, choices=choices, columns=2, attachments=deck)  # fmt: skip
+
+    def on_action(self, t: Turn, action: Action) -> None:
+        review_id = int_arg(action, 0) or 0
+        if action.name == "list":
+            self.listing(t)
+        elif action.name == "open":
+            self.card(t, review_id)
+        elif action.name == "score":
+            self._score(t, review_id)
+        elif action.name == "conflict":
+            self._ask_conflict(t, review_id)
+        elif action.name == "cy" and t.step == "conflict":
+            self._conflict(t, int(t.ref.get("review", 0)))
+        elif action.name == "cn" and t.step == "conflict":
+            self.card(t, int(t.ref.get("review", 0)), with_deck=False)
+        else:
+            t.engine.stale(t)
+
+    def resume(self, t: Turn) -> None:
+        if t.step == "card":
+            self.card(t, int(t.ref.get("review", 0)), with_deck=False)
+        elif t.step == "conflict":
+            self._ask_conflict(t, int(t.ref.get("review", 0)))
+        else:
+            self.listing(t)
+
+    def _changeable(self, t: Turn, review_id: int) -> tuple[Review, Application] | None:
+        """The reviewer's own review while scores may still change; else the refusal is shown."""
+        try:
+            rv, app = review.get_own(t.session, t.user, review_id, t.settings)
+            if review.confirmed(t.session, app.month):
+                raise Refused("selection_confirmed")
+        except Refused as err:
+            t.refuse(err)
+            return None
+        return rv, app
+
+    def _score(self, t: Turn, review_id: int) -> None:
+        found = self._changeable(t, review_id)
+        if found is None:
+            return
+        rv = found[0]
+        given = {c: str(getattr(rv, c)) for c in CRITERIA if getattr(rv, c) is not None}
+        if rv.comment:
+            given["comment"] = rv.comment
+        FORM.open(t, REVIEW, data=given, ref={"review": rv.id}, reviewing=review.is_complete(rv))
+
+    def _ask_conflict(self, t: Turn, review_id: int) -> None:
+        found = self._changeable(t, review_id)
+        if found is None:
+            return
+        rv, app = found
+        t.go(self.name, "conflict", review=rv.id)
+        yes = Choice(L("review_buttons.conflict_yes"), self.act("cy"))
+        no = Choice(L("buttons.withdraw_no"), self.act("cn"))
+        t.show("review/conflict_ask", {"app": app}, choices=[yes, no], columns=2, expects=Expect.CHOICE)
+
+    def _conflict(self, t: Turn, review_id: int) -> None:
+        try:
+            rv = review.declare_conflict(t.session, t.user, review_id, t.settings, t.now)
+        except Refused as err:
+            t.refuse(err)
+            return
+        t.end()
+        t.say("review/conflict_done", app=t.session.get(Application, rv.application_id))
+
+
+FLOW = ReviewFlow()
+
+
+def _deck(app: Application) -> list[Attachment]:
+    if not (app.deck_path or app.deck_file_id):
+        return []
+    from pathlib import Path
+
+    path = Path(app.deck_path) if app.deck_path and Path(app.deck_path).exists() else None
+    if path is None and not app.deck_file_id:
+        return []
+    return [Attachment(app.deck_file_name or "deck.pdf", path=path, channel_id=app.deck_file_id,
+                       mime="application/pdf")]  # fmt: skip
+
+
+def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
+    rv = t.session.get(Review, int(draft.ref.get("review", 0)))
+    app = t.session.get(Application, rv.application_id) if rv else None
+    return {"app": app}
+
+
+def _save(t: Turn, draft: FormDraft) -> None:
+    review_id = int(draft.ref.get("review", 0))
+    scores = {c: int(draft.data[c]) for c in CRITERIA if draft.data.get(c) is not None}
+    review.record(t.session, t.user, review_id, scores, draft.data.get("comment"), t.settings, t.now)
+    t.session.delete(draft)
+    t.say("review/saved")
+    FLOW.card(t, review_id, with_deck=False)
+
+
+def _cancelled(t: Turn, draft: FormDraft) -> None:
+    review_id = int(draft.ref.get("review", 0))
+    t.session.delete(draft)
+    t.say("menu/input_cancelled")
+    FLOW.card(t, review_id, with_deck=False)
+
+
+SPEC = register(FormSpec(REVIEW, _save, context=_context, cancelled=_cancelled,
+                         confirm_label=lambda d: "buttons.save"))  # fmt: skip

@@ -1,0 +1,168 @@
+"""/selection for organizers: the ranking, the proposed top N and waitlist, moves in and out, feedback,
+responsible departments, and the confirmation that releases (or holds) the results."""
+
+from __future__ import annotations
+
+from bot import calendar
+from bot.calendar import Month
+from bot.dialogue.flow import Flow
+from bot.dialogue.flows.form import FLOW as FORM
+from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.model import Action, Choice, Expect, L, T
+from bot.dialogue.tokens import int_arg, str_arg
+from bot.dialogue.turn import Turn
+from bot.errors import Refused
+from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK
+from bot.models import Application, Company, FormDraft
+from bot.services import cycles, policies, selection
+from bot.services.review import Ranked
+
+
+def _month(t: Turn, args: tuple[str, ...]) -> str:
+    """The month asked for; else this month once its window has closed, else the month before."""
+    given = Month.parse_or_none(args[0] if args else None)
+    if given is not None:
+        return str(given)
+    month = Month.of(t.now, t.settings.tz)
+    cycle = cycles.get_cycle(t.session, month, t.settings)
+    return str(month if calendar.phase(cycle, t.now) not in ("upcoming", "open") else month.previous())
+
+
+def _results(prop: selection.Proposal) -> dict[int, str]:
+    out = {r.application.id or 0: "selected" for r in prop.selected}
+    out |= {r.application.id or 0: "waitlisted" for r in prop.waitlisted}
+    out |= {r.application.id or 0: "not_selected" for r in prop.not_selected}
+    return out
+
+
+def _rank_key(r: Ranked) -> tuple[bool, float, int, object, int]:
+    return (r.mean is None, -(r.mean or 0), -r.reviews, r.application.submitted_at, r.application.id or 0)
+
+
+class SelectionFlow(Flow):
+    name = "selection"
+    policy = staticmethod(policies.organizer)
+
+    def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        self.board(t, _month(t, args))
+
+    def board(self, t: Turn, month: str) -> None:
+        prop = selection.board(t.session, t.user, month, t.settings)
+        results = _results(prop)
+        ranked = sorted(prop.selected + prop.waitlisted + prop.not_selected, key=_rank_key)
+        rows = [{"ranked": r, "result": results[r.application.id or 0]} for r in ranked]
+        choices: list[Choice] = []
+        nav: list[Choice] = []
+        if prop.confirmed is None:
+            choices = [
+                Choice(T(f"{i}. {r.application.receipt_no}"), self.act("app", r.application.id, entry=True))
+                for i, r in enumerate(ranked, 1)
+            ]
+            if ranked:
+                nav = [Choice(L("selection_buttons.confirm"), self.act("ok", month, entry=True))]
+        t.go(self.name, "board", month=month)
+        data = {"month": month, "rows": rows, "offset": 0, "confirmed": prop.confirmed,
+                "released": bool(prop.confirmed and prop.confirmed.released_at),
+                "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted)}  # fmt: skip
+        t.show("selection/board", data, choices=choices, nav=nav, columns=3, paged="rows")
+
+    def application(self, t: Turn, app_id: int) -> None:
+        app = t.session.get(Application, app_id)
+        if app is None:
+            t.refuse("not_found")
+            return
+        company = t.session.get(Company, app.company_id)
+        result = _results(selection.board(t.session, t.user, app.month, t.settings)).get(app_id, "not_selected")
+        b = "selection_buttons"
+        choices = [
+            Choice(L(f"{b}.in"), self.act("place", app_id, "in", entry=True)),
+            Choice(L(f"{b}.out"), self.act("place", app_id, "out", entry=True)),
+            Choice(L(f"{b}.auto"), self.act("place", app_id, "auto", entry=True)),
+            Choice(L(f"{b}.feedback"), self.act("feedback", app_id, entry=True)),
+            Choice(L(f"{b}.departments"), self.act("departments", app_id, entry=True)),
+        ]
+        back = [Choice(L(f"{b}.board"), self.act("board", app.month, entry=True))]
+        t.go(self.name, "app", app=app_id)
+        t.show("selection/app", {"app": app, "company": company, "result": result}, choices=choices, nav=back,
+               columns=3)  # fmt: skip
+
+    def on_action(self, t: Turn, action: Action) -> None:
+        app_id = int_arg(action, 0) or 0
+        try:
+            if action.name == "board":
+                self.board(t, _month(t, (str_arg(action, 0) or "",)))
+            elif action.name == "app":
+                self.application(t, app_id)
+            elif action.name == "place":
+                placement = str_arg(action, 1)
+                app = selection.place(t.session, t.user, app_id, None if placement == "auto" else placement,
+                                      t.settings, t.now)  # fmt: skip
+                self.board(t, app.month)
+            elif action.name in ("feedback", "departments"):
+                app = selection.open_application(t.session, t.user, app_id, t.settings)
+                key = SELECTION_FEEDBACK if action.name == "feedback" else SELECTION_DEPARTMENTS
+                FORM.open(t, key, ref={"app": app.id})
+            elif action.name == "ok":
+                self._ask_confirm(t, _month(t, (str_arg(action, 0) or "",)))
+            elif action.name == "y" and t.step == "confirm":
+                self._confirm(t, str(t.ref.get("month")))
+            else:
+                t.engine.stale(t)
+        except Refused as err:
+            t.refuse(err)
+
+    def resume(self, t: Turn) -> None:
+        if t.step == "app":
+            self.application(t, int(t.ref.get("app", 0)))
+        elif t.step == "confirm":
+            self._ask_confirm(t, str(t.ref.get("month")))
+        else:
+            self.board(t, str(t.ref.get("month") or _month(t, ())))
+
+    def _ask_confirm(self, t: Turn, month: str) -> None:
+        prop = selection.board(t.session, t.user, month, t.settings)
+        cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
+        release_at = max(t.now, cycle.selection_at)
+        t.go(self.name, "confirm", month=month)
+        yes = Choice(L("selection_buttons.confirm_yes"), self.act("y"))
+        no = Choice(L("buttons.withdraw_no"), self.act("board", month, entry=True))
+        data = {"month": month, "selected": len(prop.selected), "waitlisted": len(prop.waitlisted),
+                "not_selected": len(prop.not_selected), "held": release_at > t.now,
+                "release_at": release_at}  # fmt: skip
+        t.show("selection/confirm_ask", data, choices=[yes, no], columns=2, expects=Expect.CHOICE)
+
+    def _confirm(self, t: Turn, month: str) -> None:
+        confirmed = selection.confirm(t.session, t.user, month, t.settings, t.now)
+        t.end()
+        sent = sum(len(confirmed.decided.get(k, [])) for k in ("selected", "waitlisted", "not_selected"))
+        t.say("selection/confirmed", month=month, held=confirmed.release_at > t.now,
+              release_at=confirmed.release_at, sent=sent)  # fmt: skip
+
+
+FLOW = SelectionFlow()
+
+
+def _save(what: str):  # type: ignore[no-untyped-def]
+    def save(t: Turn, draft: FormDraft) -> None:
+        app_id = int(draft.ref.get("app", 0))
+        change = selection.set_feedback if what == "feedback" else selection.set_departments
+        change(t.session, t.user, app_id, str(draft.data.get(what, "")), t.settings, t.now)
+        t.session.delete(draft)
+        t.say("selection/saved")
+        FLOW.application(t, app_id)
+
+    return save
+
+
+def _cancelled(t: Turn, draft: FormDraft) -> None:
+    t.session.delete(draft)
+    t.say("menu/input_cancelled")
+    FLOW.application(t, int(draft.ref.get("app", 0)))
+
+
+def _context(t: Turn, draft: FormDraft) -> dict[str, object]:
+    return {"app": t.session.get(Application, int(draft.ref.get("app", 0)))}
+
+
+register(FormSpec(SELECTION_FEEDBACK, _save("feedback"), review=False, cancelled=_cancelled, context=_context))
+register(FormSpec(SELECTION_DEPARTMENTS, _save("departments"), review=False, cancelled=_cancelled, context=_context))

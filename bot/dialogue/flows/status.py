@@ -1,0 +1,39 @@
+"""/status: the company's applications and the stage of each, with edit and withdraw while open."""
+
+from __future__ import annotations
+
+from bot.dialogue.flow import Flow
+from bot.dialogue.flows.apply import FLOW as APPLY
+from bot.dialogue.model import Choice
+from bot.dialogue.turn import Turn
+from bot.forms import APPLICATION, application_form
+from bot.services import applications, companies, drafts
+
+
+class StatusFlow(Flow):
+    name = "status"
+
+    def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        t.end()
+        company = companies.company_of(t.session, t.user)
+        if company is None:
+            t.say("status/no_company")
+            return
+        rows = applications.list_for_user(t.session, t.user, t.settings, t.now)
+        draft = drafts.get_draft(t.session, t.user.id or 0, APPLICATION)
+        draft_info = None
+        if draft is not None and draft.application_id is None:
+            form = application_form(t.settings)
+            draft_info = {"month": draft.month, "answered": drafts.answered(form, draft),
+                          "total": len(form.asked(draft.data))}  # fmt: skip
+        if not rows and draft_info is None:
+            t.say("status/empty")
+            return
+        buttons: list[Choice] = []
+        for row in rows:
+            if row.can_change:
+                buttons += APPLY.changes(row.application.id or 0, row.application.receipt_no or "")
+        t.show("status/list", {"company": company, "rows": rows, "draft": draft_info}, choices=buttons, columns=2)
+
+
+FLOW = StatusFlow()

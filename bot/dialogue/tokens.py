@@ -1,0 +1,60 @@
+"""Choice tokens: what a button carries back. ``<version>:<flow>:<name>[:<arg>...]`` for an answer to the
+current screen, ``e:<flow>:<name>[:<arg>...]`` for an entry that stays valid on older screens. Short enough
+for Telegram's 64 bytes of callback data; arguments are ids and codes, never user text."""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogue.model import Action
+
+ENTRY = "e"
+_PART = re.compile(r"^[A-Za-z0-9_.\-]{0,40}$")
+
+
+class TokenError(ValueError):
+    pass
+
+
+def encode(action: Action, version: int, max_bytes: int = 64) -> str:
+    parts = [action.flow, action.name, *action.args]
+    for part in parts:
+        if not _PART.match(part):
+            raise TokenError(f"token part {part!r} of {action} is not a short code")
+    token = ":".join([ENTRY if action.entry else str(version), *parts])
+    if len(token.encode()) > max_bytes:
+        raise TokenError(f"token {token!r} is longer than {max_bytes} bytes")
+    return token
+
+
+def decode(token: str) -> tuple[int | None, Action] | None:
+    """``(version, action)``, version None for an entry; None for anything that is not a token of ours."""
+    parts = token.split(":")
+    if len(parts) < 3 or len(token) > 200 or not all(_PART.match(p) for p in parts[1:]):
+        return None
+    head, flow, name, *args = parts
+    if not flow or not name:
+        return None
+    if head == ENTRY:
+        return None, Action(flow, name, tuple(args), entry=True)
+    if not head.isdigit() or len(head) > 12:
+        return None
+    return int(head), Action(flow, name, tuple(args))
+
+
+def int_arg(action: Action, index: int) -> int | None:
+    """An id argument, or None when missing or not a plausible id (nothing beyond 2^63 reaches the database)."""
+    try:
+        raw = action.args[index]
+    except IndexError:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+def str_arg(action: Action, index: int) -> str | None:
+    try:
+        return action.args[index] or None
+    except IndexError:
+        return None

@@ -1,0 +1,110 @@
+"""Links to files for one person, expiring: downloads (a pitch deck, an .ics, an export) for channels that
+cannot carry a file in chat, and single-use upload pages for a form's file question there.
+
+A link is a capability: 32 random bytes, kept in the database with whom it is for and until when. That is
+worth more than a signature made over the URL: a link can be looked up, spent once, and withdrawn."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.errors import Refused
+from bot.models import FileLink, User
+from bot.settings import Settings
+
+DOWNLOAD = "download"
+UPLOAD = "upload"
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def safe_name(name: str, limit: int = 120) -> str:
+    """A file name fit for a disk and a header: no path, no control characters, not too long."""
+    base = re.sub(r"[\x00-\x1f\x7f/\\\\]+", "_", Path(name).name).strip(" .") or "file"
+    if len(base) <= limit:
+        return base
+    stem, dot, suffix = base.rpartition(".")
+    return (stem[: limit - len(suffix) - 1] + "." + suffix) if dot and len(suffix) <= 10 else base[:limit]
+
+
+def offer_download(
+    session: Session,
+    user: User,
+    filename: str,
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    content: bytes | None = None,
+    path: Path | None = None,
+    mime: str = "application/octet-stream",
+) -> FileLink:
+    """A link to a file for ``user``: a file already kept (a deck) or bytes made for them (an .ics)."""
+    token = _token()
+    if path is None:
+        assert content is not None
+        folder = settings.files_dir / "links" / token[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{token}.bin"
+        path.write_bytes(content)
+    expires = now + dt.timedelta(hours=settings.file_link_hours)
+    link = FileLink(token=token, kind=DOWNLOAD, user_id=user.id or 0, path=str(path), filename=safe_name(filename),
+                    mime=mime, created_at=now, expires_at=expires)  # fmt: skip
+    session.add(link)
+    return link
+
+
+def download(session: Session, token: str, now: dt.datetime) -> FileLink:
+    link = session.get(FileLink, token) if len(token) < 60 else None
+    if link is None or link.kind != DOWNLOAD or not link.path or not Path(link.path).exists():
+        raise Refused("file_link_unknown")
+    if link.expires_at <= now:
+        raise Refused("file_link_expired")
+    return link
+
+
+def offer_upload(session: Session, user: User, form: str, field: str, settings: Settings, now: dt.datetime) -> FileLink:
+    """The person's upload page for one question: the one still open if there is one, else a new one."""
+    open_link = session.exec(
+        select(FileLink).where(
+            FileLink.kind == UPLOAD, FileLink.user_id == user.id, FileLink.form == form, FileLink.field == field,
+            col(FileLink.used_at).is_(None), FileLink.expires_at > now + dt.timedelta(minutes=5),
+        )
+    ).first()  # fmt: skip
+    if open_link is not None:
+        return open_link
+    link = FileLink(token=_token(), kind=UPLOAD, user_id=user.id or 0, filename="", form=form, field=field,
+                    created_at=now, expires_at=now + dt.timedelta(minutes=settings.upload_link_minutes))  # fmt: skip
+    session.add(link)
+    return link
+
+
+def upload(session: Session, token: str, now: dt.datetime) -> tuple[FileLink, User]:
+    """An upload page that may still be used, and whose it is."""
+    link = session.get(FileLink, token) if len(token) < 60 else None
+    if link is None or link.kind != UPLOAD:
+        raise Refused("file_link_unknown")
+    if link.used_at is not None:
+        raise Refused("file_link_used")
+    if link.expires_at <= now:
+        raise Refused("file_link_expired")
+    person = session.get(User, link.user_id)
+    assert person is not None
+    return link, person
+
+
+def spend_upload(session: Session, token: str, filename: str, now: dt.datetime) -> bool:
+    """Marks the page used, in one statement: two uploads through one page cannot both count."""
+    done = session.execute(
+        update(FileLink)
+        .where(col(FileLink.token) == token, col(FileLink.used_at).is_(None))
+        .values(used_at=now, filename=safe_name(filename))
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(done)

@@ -1,0 +1,74 @@
+"""Who may do what: predicates in one place. Flows check them when a conversation starts; services check
+them again (reads included), so no path around the conversation gets further."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session, select
+
+from bot.errors import Refused
+from bot.models import Role, RoleGrant, User
+from bot.settings import Settings
+
+Roles = frozenset[Role]
+Policy = Callable[[Roles], bool]
+
+
+def roles_of(session: Session, user: User, settings: Settings) -> Roles:
+    """Every role the person holds, on any of their channels: granted in the database, or an organizer
+    named in the settings."""
+    if user.linked_to is None and not _has_joined(session, user):
+        found = {Role(r) for r in session.exec(select(RoleGrant.role).where(RoleGrant.user_id == user.id)).all()}
+        if is_configured_organizer(user, settings):
+            found.add(Role.ORGANIZER)
+        return frozenset(found)
+    from bot.services import accounts
+
+    everyone = accounts.accounts_of(session, user)
+    found = {Role(r) for r in accounts.granted(session, user)}
+    if any(is_configured_organizer(a, settings) for a in everyone):
+        found.add(Role.ORGANIZER)
+    return frozenset(found)
+
+
+def _has_joined(session: Session, user: User) -> bool:
+    return session.exec(select(User.id).where(User.linked_to == user.id)).first() is not None
+
+
+def is_configured_organizer(user: User, settings: Settings) -> bool:
+    return f"{user.channel}:{user.external_id}" in settings.organizers
+
+
+# ---- predicates over a person's roles ------------------------------------------------------------
+def anyone(roles: Roles) -> bool:
+    return True
+
+
+def organizer(roles: Roles) -> bool:
+    return Role.ORGANIZER in roles
+
+
+def reviewer(roles: Roles) -> bool:
+    return Role.REVIEWER in roles
+
+
+def official(roles: Roles) -> bool:
+    return Role.OFFICIAL in roles
+
+
+def official_or_organizer(roles: Roles) -> bool:
+    return Role.OFFICIAL in roles or Role.ORGANIZER in roles
+
+
+# ---- checks inside services ----------------------------------------------------------------------
+def has(session: Session, user: User, role: Role, settings: Settings) -> bool:
+    return role in roles_of(session, user, settings)
+
+
+def require(session: Session, user: User, policy: Policy, settings: Settings) -> Roles:
+    """Refuses (``not_allowed``) unless the person's roles satisfy ``policy``; returns the roles."""
+    roles = roles_of(session, user, settings)
+    if not policy(roles):
+        raise Refused("not_allowed")
+    return roles

@@ -1,0 +1,138 @@
+"""Files where a chat cannot carry them: ``GET /files/{token}`` downloads a file given to one person
+(expiring); ``/files/upload/{token}`` is a person's single-use page to upload the file a form asks for (a
+pitch deck). The upload is checked (a PDF, within the size) before the page is spent, streamed to disk,
+and answers the question in the person's conversation, whose next screen follows in the chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from aiohttp import web
+
+from bot.context import AppContext
+from bot.dialogue.engine import Engine, Reply
+from bot.dialogue.model import PLAIN, TELEGRAM, FileRef, Incoming, Kind
+from bot.errors import Refused
+from bot.models import FileLink, User
+from bot.services import files, users
+
+log = logging.getLogger(__name__)
+Deliver = Callable[[User, Reply], Awaitable[None]]
+CHUNK = 1 << 16
+
+
+class FilePages:
+    def __init__(self, ctx: AppContext, engine: Engine, deliver: Deliver) -> None:
+        self.ctx = ctx
+        self.engine = engine
+        self.deliver = deliver
+        self.incoming = ctx.settings.files_dir / "incoming"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/files/upload/{token}", self._page)
+        app.router.add_post("/files/upload/{token}", self._upload)
+        app.router.add_get("/files/{token}", self._download)
+
+    # ---- downloads -----------------------------------------------------------------------------
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        try:
+            link = await asyncio.to_thread(self._find, files.download, request.match_info["token"])
+        except Refused as err:
+            return self._refused(err)
+        assert isinstance(link, FileLink) and link.path
+        name = quote(link.filename)
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}", "Content-Type": link.mime,
+                   "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}  # fmt: skip
+        return web.FileResponse(link.path, headers=headers)
+
+    def _find(self, fetch: Callable[..., Any], token: str) -> Any:
+        with self.ctx.db.session() as session:
+            return fetch(session, token, self.ctx.clock.now())
+
+    # ---- uploads -------------------------------------------------------------------------------
+    async def _page(self, request: web.Request) -> web.Response:
+        try:
+            link, person = await asyncio.to_thread(self._find, files.upload, request.match_info["token"])
+        except Refused as err:
+            return self._refused(err)
+        return self._form(person, link, None)
+
+    def _form(self, person: User, link: FileLink, error: str | None, status: int = 200) -> web.Response:
+        data = {"max_mb": self.ctx.settings.deck_max_bytes // 1048576, "expires_at": link.expires_at, "error": error}
+        return self._page_response(users.language_of(person), "files/_upload", data, status=status)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        try:
+            link, person = await asyncio.to_thread(self._find, files.upload, token)
+        except Refused as err:
+            return self._refused(err)
+        try:
+            path, name, mime, size = await self._receive(request)
+        except ValueError as err:  # nothing usable came: the page stays open for another try
+            return self._form(person, link, str(err), status=400)
+        try:
+            spent = await asyncio.to_thread(self._spend, token, name)
+            if not spent:
+                return self._page_response(users.language_of(person), "files/_refused", {"code": "file_link_used"})
+            channel = PLAIN if person.channel != "telegram" else TELEGRAM
+            incoming = Incoming(channel=person.channel, external_id=person.external_id, kind=Kind.FILE,
+                                file=FileRef(name, mime, size, path=path))  # fmt: skip
+            reply = await self.engine.handle(incoming, channel)
+            await self.deliver(person, reply)
+        finally:
+            path.unlink(missing_ok=True)
+        return self._page_response(users.language_of(person), "files/_uploaded", {"name": name})
+
+    def _spend(self, token: str, name: str) -> bool:
+        with self.ctx.db.session() as session:
+            return files.spend_upload(session, token, name, self.ctx.clock.now())
+
+    async def _receive(self, request: web.Request) -> tuple[Path, str, str, int]:
+        """The form's file, streamed to disk within the size allowed; a PDF by its name and its first bytes."""
+        limit = self.ctx.settings.deck_max_bytes
+        try:
+            reader = await request.multipart()
+            part = await reader.next()
+            while part is not None and getattr(part, "name", None) != "file":
+                part = await reader.next()
+        except (ValueError, AssertionError, KeyError) as err:
+            raise ValueError("upload_not_a_form") from err
+        if part is None or not getattr(part, "filename", None):
+            raise ValueError("upload_no_file")
+        # Some clients percent-encode a name that is not ASCII (RFC 5987); browsers send it as it is.
+        name = files.safe_name(unquote(str(part.filename)))
+        mime = part.headers.get("Content-Type", "application/octet-stream")  # type: ignore[union-attr]
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        path = self.incoming / f"{uuid.uuid4().hex}.part"
+        size = 0
+        with open(path, "wb") as out:
+            while chunk := await part.read_chunk(CHUNK):  # type: ignore[union-attr]
+                size += len(chunk)
+                if size > limit:
+                    out.close()
+                    path.unlink(missing_ok=True)
+                    raise ValueError("upload_too_large")
+                out.write(chunk)
+        head = path.read_bytes()[:5] if size else b""
+        if not name.lower().endswith(".pdf") or head != b"%PDF-":
+            path.unlink(missing_ok=True)
+            raise ValueError("upload_not_pdf")
+        return path, name, mime, size
+
+    # ---- pages ---------------------------------------------------------------------------------
+    def _refused(self, err: Refused) -> web.Response:
+        """Gone for a link used or past its time; not found for one that never was."""
+        status = 404 if err.code == "file_link_unknown" else 410
+        return self._page_response("ko", "files/_refused", {"code": err.code}, status=status)
+
+    def _page_response(self, lang: str, key: str, data: dict[str, Any], status: int = 200) -> web.Response:
+        page = self.ctx.texts.env.get_template(f"{lang}/{key}.j2").render(lang=lang, channel="web", **data)
+        return web.Response(text=page, content_type="text/html", status=status,
+                            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})  # fmt: skip

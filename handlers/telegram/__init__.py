@@ -1,0 +1,1 @@
+"""The Telegram channel: updates become inputs for the engine, screens become Bot API calls."""

@@ -1,0 +1,104 @@
+"""A company's whole way in, on Telegram (buttons, slash commands, the deck uploaded) and on a plain-text
+channel such as KakaoTalk (labels and numbers typed, the long list paged, no uploads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.dialogue.model import PLAIN, Capabilities
+from bot.models import Application, Company, FormDraft
+from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World
+from tests.dialogue.walks import SUMMARY, VALID_BRN, fill_application, register_profile, submit
+
+Make = Callable[..., Person]
+
+
+@BOTH
+async def test_a_company_registers_and_applies(caps: Capabilities, person: Make, world: World) -> None:
+    p = person(caps, "5001")
+    await register_profile(p)
+    await fill_application(p)
+    assert await submit(p) == "PD-202612-0001"
+
+    [company] = world.all(Company)
+    assert (company.name, company.brn, company.size) == ("한빛로보틱스", VALID_BRN.replace("-", ""), "sme")
+    assert company.owner_user_id == world.user(caps.channel, "5001").id
+    [app] = world.all(Application)
+    assert (app.receipt_no, app.status, app.month) == ("PD-202612-0001", "submitted", "2026-12")
+    assert (app.tech_fields, app.trl, app.price) == (["ai", "robot"], 7, "대당 4,800만 원")
+    if caps.uploads:
+        assert app.deck_file_name == "deck.pdf" and app.deck_path is not None
+        assert Path(app.deck_path).read_bytes() == SAMPLE_PDF
+    else:
+        assert app.deck_file_name is None and app.deck_path is None
+    assert world.all(FormDraft) == []  # the drafts went with the submission
+
+    # The status screen knows it, and offers to change it while the window is open.
+    await p.send("현황" if caps is PLAIN else "/status")
+    assert "PD-202612-0001" in p.text and "접수 완료" in p.text
+    assert any("철회" in label for label in p.labels())
+
+
+async def _at_tech_fields(person: Make) -> Person:
+    p = person(PLAIN, "5002")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    assert "기술 분야 (2/8)" in p.text
+    return p
+
+
+@pytest.mark.parametrize("typed", ["로봇, 인공지능(AI)", "AI/로봇", "Robots, AI", "robot,ai"])
+async def test_several_fields_typed_at_once(person: Make, world: World, typed: str) -> None:
+    """Labels in either language, or the field's code, separated by commas or slashes, answer at once."""
+    p = await _at_tech_fields(person)
+    await p.send(typed)
+    assert "기술성숙도(TRL) (3/8)" in p.text
+    draft = world.draft("kakao", "5002", "application")
+    assert draft is not None and draft.data["tech_fields"] == ["ai", "robot"]
+
+
+async def test_fields_typed_by_their_korean_names(person: Make, world: World) -> None:
+    p = await _at_tech_fields(person)
+    await p.send("로봇, 인공지능")
+    assert "기술성숙도(TRL) (3/8)" in p.text, p.text
+    draft = world.draft("kakao", "5002", "application")
+    assert draft is not None and draft.data["tech_fields"] == ["ai", "robot"]
+
+
+async def test_a_label_with_a_slash_typed_whole(person: Make, world: World) -> None:
+    p = await _at_tech_fields(person)
+    await p.send("AR/VR")
+    assert "기술성숙도(TRL) (3/8)" in p.text, p.text
+    draft = world.draft("kakao", "5002", "application")
+    assert draft is not None and draft.data["tech_fields"] == ["arvr"]
+
+
+async def test_a_field_typed_that_is_on_another_page(person: Make, world: World) -> None:
+    """A label typed that is not on the page shown still names its field: the question takes it as the
+    whole answer (what was toggled before is not added)."""
+    p = await _at_tech_fields(person)
+    await p.send("드론")
+    assert "기술성숙도(TRL) (3/8)" in p.text
+    draft = world.draft("kakao", "5002", "application")
+    assert draft is not None and draft.data["tech_fields"] == ["drone"]
+
+
+async def test_toggling_on_the_second_page_stays_there(person: Make) -> None:
+    p = await _at_tech_fields(person)
+    await p.send("다음 목록")
+    assert "목록 2/2쪽" in p.text
+    await p.send("로봇")
+    assert "선택하신 분야: 로봇" in p.text
+    assert "목록 2/2쪽" in p.text, p.text
+
+
+async def test_the_deck_question_where_nothing_can_be_uploaded(person: Make) -> None:
+    p = await _at_tech_fields(person)
+    await p.send("로봇, AI")
+    for answer in ("7", SUMMARY, "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "4,800만 원"):
+        await p.send(answer)
+    assert "발표자료(PDF) (8/8)" in p.text
+    assert "파일로 보내" not in p.text, p.text

@@ -1,0 +1,105 @@
+"""Help and the command menu follow the person's roles, on every channel, with this month's real dates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.dialogue import commands
+from bot.dialogue.model import PLAIN, Capabilities
+from bot.models import Role
+from tests.dialogue.driver import BOTH, STALE, Person, World
+from tests.handlers.committee import ORGANIZER
+
+Make = Callable[..., Person]
+
+EVERYONE = ["start", "apply", "status", "profile", "schedule", "subscribe", "unsubscribe", "expo", "language", "help",
+            "link", "cancel", "back"]  # fmt: skip
+ORGANIZERS = ["decisions", "selection", "programme", "invite", "broadcast", "broadcasts", "expo_edit", "export"]
+# How a command is named in help: "/status" where slash commands exist, its first typed word elsewhere.
+TYPED = {"start": "메뉴", "apply": "신청", "status": "현황", "help": "도움말", "cancel": "취소", "review": "심사",
+         "selection": "선정", "decisions": "구매결정", "broadcast": "공지", "export": "엑셀"}  # fmt: skip
+
+
+def named(caps: Capabilities, command: str) -> str:
+    return f"「{TYPED[command]}」" if caps is PLAIN else f"/{command} "
+
+
+def organizer(caps: Capabilities, person: Make, world: World) -> Person:
+    """The organizer of the settings is a Telegram id; on a plain channel the role is granted."""
+    if caps is PLAIN:
+        world.grant("kakao", "org-1", Role.ORGANIZER)
+        return person(caps, "org-1")
+    return person(caps, ORGANIZER)
+
+
+@BOTH
+async def test_a_companys_help_has_everyones_commands_and_this_months_dates(caps: Capabilities, person: Make) -> None:
+    p = person(caps, "7201")
+    [help_] = await p.send("도움말" if caps is PLAIN else "/help")
+    # A company has no role: the channel's menu stays as it is (the everyone's menu).
+    assert p.reply is not None and p.reply.menu is None
+    for command in ("start", "apply", "status", "help", "cancel"):
+        assert named(caps, command) in p.text, command
+    for command in ("review", "selection", "decisions", "broadcast", "export"):
+        assert named(caps, command).strip() not in p.text, command
+    # December 2026: the window 1–10 December, selection on the 15th, and Pitching Day on Thursday the
+    # 24th, as the 25th (the usual last Friday) is Christmas.
+    assert "신청 접수: 2026년 12월 1일(화) ~ 2026년 12월 10일(목) 23:59" in p.text
+    assert "심사·선정: 2026년 12월 15일(화)" in p.text
+    assert "피칭데이: 2026년 12월 24일(목) 14:00" in p.text
+    assert "25일" not in p.text
+    assert p.labels(help_) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
+                               "🌐 Language / 언어"]  # fmt: skip
+
+
+@BOTH
+async def test_an_organizers_first_turn_sets_the_organizer_menu(caps: Capabilities, person: Make, world: World) -> None:
+    p = organizer(caps, person, world)
+    [help_] = await p.send("도움말" if caps is PLAIN else "/help")
+    assert p.reply is not None and p.reply.menu is not None
+    assert [name for name, _ in p.reply.menu] == EVERYONE + ORGANIZERS
+    assert dict(p.reply.menu)["selection"] == "선정 심의 (운영자)"
+    for command in ("selection", "decisions", "broadcast", "export", "apply"):
+        assert named(caps, command) in p.text, command
+    assert named(caps, "review").strip() not in p.text
+    # Eleven menu items: all on Telegram; a plain channel pages them (eight, then the page turn).
+    assert "🏅 선정 심의" in p.labels(help_)
+    if caps is PLAIN:
+        assert "다음 목록 ▶" in p.labels(help_) and "목록 1/2쪽" in p.text
+    else:
+        assert "📊 엑셀 내보내기" in p.labels(help_)
+    # The menu is sent once; it changes only when the roles do.
+    await p.send("도움말" if caps is PLAIN else "/help")
+    assert p.reply.menu is None
+
+
+@BOTH
+async def test_a_reviewers_help_has_review_and_the_menu_follows_a_new_role(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    p = person(caps, "7202")
+    await p.send("메뉴" if caps is PLAIN else "/start")
+    assert p.reply is not None and p.reply.menu is None
+    assert "🧑‍⚖️ 심사" not in p.labels()
+
+    world.grant(caps.channel, "7202", Role.REVIEWER)  # an invitation accepted elsewhere, say
+    [help_] = await p.send("도움말" if caps is PLAIN else "/help")
+    assert p.reply.menu is not None
+    assert [name for name, _ in p.reply.menu] == [*EVERYONE, "review"]
+    assert named(caps, "review") in p.text and named(caps, "selection").strip() not in p.text
+    assert "🧑‍⚖️ 심사" in p.labels(help_)
+    assert "🏅 선정 심의" not in p.labels(help_)
+
+
+async def test_an_organizers_menu_turns_its_page_on_a_plain_channel(person: Make, world: World) -> None:
+    p = organizer(PLAIN, person, world)
+    await p.send("메뉴")
+    assert "목록 1/2쪽" in p.text
+    await p.press("다음 목록")
+    assert STALE not in p.text, p.text
+    assert "목록 2/2쪽" in p.text and "📊 엑셀 내보내기" in p.labels()
+
+
+def test_the_menus_are_the_command_registry() -> None:
+    """The lists above are the registry's, so a command added there shows up in these tests' failures."""
+    assert [c.name for c in commands.COMMANDS if c.policy is commands.policies.anyone] == EVERYONE

@@ -1,0 +1,94 @@
+"""A company's month in KakaoTalk, over HTTP against the stand-in for Kakao's platform: it registers and
+applies (typing answers, pressing quick replies, uploading its deck through the upload page), every answer
+valid for Kakao and within five seconds."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+from sqlmodel import select
+
+from bot.models import Application, Company, User
+from bot.sandbox.kakao import KakaoUser
+from tests.handlers.flows import SAMPLE_PDF, VALID_BRN
+from tests.handlers.kakao.conftest import KakaoWorld
+
+
+async def upload(url: str, content: bytes, name: str) -> tuple[int, str]:
+    form = aiohttp.FormData()
+    form.add_field("file", content, filename=name, content_type="application/pdf")
+    async with aiohttp.ClientSession() as client, client.post(url, data=form) as answer:
+        return answer.status, await answer.text()
+
+
+async def apply_in_kakaotalk(user: KakaoUser, brn: str = VALID_BRN, name: str = "한빛로보틱스") -> str:
+    """A company's whole registration and application, typed in KakaoTalk, the deck skipped; the receipt."""
+    await user.say("신청")
+    await user.tap("동의합니다")
+    for answer in (name, brn, "김민준", "중소기업", "서울 마포구 월드컵북로 400", "최담당", "010-2345-6789",
+                   "choi@hanbit.kr"):  # fmt: skip
+        await user.say(answer)
+    await user.tap("저장하기")
+    answers = ("자율 순찰 로봇 HR-1", "로봇, 인공지능", "7", "공원과 지하철 역사를 야간에 자율 순찰하는 로봇입니다.",
+               "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "대당 4,800만 원", "건너뛰기")  # fmt: skip
+    for answer in answers:
+        await user.say(answer)
+    receipt = await user.say("제출하기")
+    return receipt.text.split("접수번호: ")[1].split()[0]
+
+
+async def test_a_company_registers_and_applies_in_kakaotalk(kakao: KakaoWorld) -> None:
+    user = kakao.user()
+    first = await user.say("안녕하세요")
+    assert "이해하지 못했습니다" in first.text and "📝 피칭데이 신청" in first.labels()
+    consent = await user.tap("피칭데이 신청")
+    assert "개인정보 보호법" in consent.text and consent.labels()[:2] == ["동의합니다", "동의하지 않습니다"]
+    await user.tap("동의합니다")
+    await user.say("한빛로보틱스")
+    wrong = await user.say("123-45-67890")
+    assert "검증번호" in wrong.text  # a clear message, and the same question again
+    await user.say(VALID_BRN)
+    await user.say("김민준")
+    await user.say("중소기업")  # a choice typed by its label
+    for answer in ("서울 마포구 월드컵북로 400", "최담당", "010-2345-6789"):
+        await user.say(answer)
+    review = await user.say("choi@hanbit.kr")
+    assert "기업 정보 확인" in review.text and "사업자등록번호: 220-81-62517" in review.text
+    assert "<b>" not in review.text  # plain text: no markup reaches KakaoTalk
+    saved = await user.tap("저장하기")
+    assert "저장했습니다" in saved.text and "제품·서비스명 (1/8)" in saved.text
+    await user.say("자율 순찰 로봇 HR-1")
+    trl = await user.say("로봇, 인공지능")  # several choices typed at once
+    assert "기술성숙도(TRL) (3/8)" in trl.text and len(trl.quick_replies) <= 10
+    await user.say("7")
+    await user.say("공원과 지하철 역사를 야간에 자율 순찰하며 이상 상황을 알리는 로봇입니다.")
+    await user.say("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
+    await user.say("서울교통공사, 푸른도시여가국")
+    deck = await user.say("대당 4,800만 원")
+    assert "발표자료(PDF) (8/8)" in deck.text and "파일로 보내" not in deck.text
+    link = re.search(r"http://\S+/files/upload/\S+", deck.text)
+    assert link is not None, deck.text
+
+    # The upload page: a wrong file is refused on the page itself, which stays usable; then the deck.
+    status, page = await upload(link.group(0), b"not a pdf", "deck.pdf")
+    assert status == 400 and "PDF 파일만" in page
+    status, page = await upload(link.group(0), SAMPLE_PDF, "HR-1 소개.pdf")
+    assert status == 200 and "올렸습니다" in page
+    status, page = await upload(link.group(0), SAMPLE_PDF, "again.pdf")
+    assert status == 410 and "이미 사용한 링크" in page  # single use
+    await kakao.bot.outbox_settled()
+    [review_text] = [t for t in kakao.events(user) if "신청서 확인" in t]
+    assert "HR-1 소개.pdf" in review_text  # the chat goes on: the review page came through the Event API
+
+    receipt = await user.say("제출하기")  # the review page's button, typed
+    assert "접수번호: PD-202612-0001" in receipt.text
+    with kakao.session() as session:
+        person = session.exec(select(User).where(User.channel == "kakao")).one()
+        assert person.plusfriend_key and person.is_friend is True
+        company = session.exec(select(Company)).one()
+        assert company.owner_user_id == person.id
+        app = session.exec(select(Application)).one()
+        assert app.deck_file_name == "HR-1 소개.pdf" and app.deck_path and app.tech_fields == ["ai", "robot"]
+    assert kakao.platform.violations == []
+    assert max(kakao.platform.latencies) < 5.0
