@@ -27,7 +27,7 @@ from bot.sandbox.botapi import BotApiServer
 from bot.services import outbox, users
 from bot.services.outbox import Planned
 from bot.settings import load_settings
-from handlers.sender import TelegramSender
+from handlers.telegram.sender import TelegramSender
 from scheduler.dispatcher import Dispatcher
 
 LIMIT = 30.0

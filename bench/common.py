@@ -54,3 +54,16 @@ def bot_env(server: BotApiServer, database_url: str, workdir: Path, **extra: str
         "PITCHBOT_FAKE_NOW": "2026-12-03T10:00+09:00", "PITCHBOT_POLL_TIMEOUT": "1", "PTB_TIMEDELTA": "1",
         "PITCHBOT_RUN_SCHEDULER": "false", **extra,
     }  # fmt: skip
+
+
+def reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from bot.database import Database
+    from bot.settings import load_settings
+
+    db = Database(load_settings(database_url=url).database_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.dispose()

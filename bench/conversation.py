@@ -2,7 +2,10 @@
 second divided by a bare python-telegram-bot echo bot's on the same stand-in server, in the same run
 (target at least 0.5), and the bot process's peak resident memory (target under 250 MB).
 
-    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 2]
+    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 2] [--database URL]
+
+``--database`` runs the bot on a PostgreSQL database instead of SQLite (its public schema is dropped and
+recreated before each round).
 """
 
 from __future__ import annotations
@@ -62,10 +65,14 @@ async def echo_rate(companies: int, per_user: int, workdir: Path, transport: str
         await server.stop()
 
 
-async def bot_rate(companies: int, workdir: Path) -> Run:
+async def bot_rate(companies: int, workdir: Path, database: str | None = None) -> Run:
+    from bench.common import reset_postgres
+
+    if database:
+        reset_postgres(database)
     server = BotApiServer()
     await server.start()
-    env = bot_env(server, f"sqlite:///{workdir / 'bench.db'}", workdir, PITCHBOT_PERSISTENCE_INTERVAL="5")
+    env = bot_env(server, database or f"sqlite:///{workdir / 'bench.db'}", workdir)
     import os
 
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
@@ -96,20 +103,21 @@ def _best(runs: list[Run]) -> Run:
     return max(runs, key=lambda run: run.rate)
 
 
-async def main(companies: int, rounds: int) -> None:
+async def main(companies: int, rounds: int, database: str | None = None) -> None:
     bots: list[Run] = []
     echos: list[Run] = []
     sames: list[Run] = []
     # Rounds alternate bot and echo bots, so a noisy minute on the machine hits both, not one.
     for n in range(rounds):
         workdir = Path(tempfile.mkdtemp(prefix=f"pitchbot-bench-{n}-"))
-        bots.append(await bot_rate(companies, workdir))
+        bots.append(await bot_rate(companies, workdir, database))
         per_user = max(1, bots[0].updates // companies)
         echos.append(await echo_rate(companies, per_user, workdir))
         sames.append(await echo_rate(companies, per_user, workdir, transport="aiohttp"))
         print(f"round {n + 1}: bot {bots[-1].rate:.1f}, bare PTB echo {echos[-1].rate:.1f}, "
               f"aiohttp echo {sames[-1].rate:.1f} updates/s; ratio {bots[-1].rate / echos[-1].rate:.2f}")  # fmt: skip
     bot, echo, same = _best(bots), _best(echos), _best(sames)
+    print(f"database: {'PostgreSQL' if database else 'SQLite'}")
     print(f"companies: {companies}, updates: {bot.updates} ({per_user} per company), best of {rounds} rounds")
     print(f"bot: {bot.rate:.1f} updates/s; bare PTB echo bot: {echo.rate:.1f}; echo bot on aiohttp: {same.rate:.1f}")
     print(f"throughput ratio (bot / bare PTB echo): {bot.rate / echo.rate:.2f}  (target >= 0.5)")
@@ -124,5 +132,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--database", default=None, help="a PostgreSQL URL; default SQLite")
     args = parser.parse_args()
-    asyncio.run(main(args.companies, args.rounds))
+    asyncio.run(main(args.companies, args.rounds, args.database))

@@ -22,10 +22,12 @@ def main() -> None:
         ApplicationBuilder().token(os.environ["ECHO_TOKEN"]).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
     )
     if os.environ.get("ECHO_TRANSPORT") == "aiohttp":
-        # The like-for-like yardstick: the same HTTP client as the bot, so the ratio shows the bot's own work.
-        from handlers.transport import on_aiohttp
+        # The like-for-like yardstick: the bot's HTTP client and the bot's concurrency (32 updates at once,
+        # each person's in order), so the ratio shows the bot's own work and nothing else.
+        from handlers.telegram.processor import PerUserUpdateProcessor
+        from handlers.telegram.transport import on_aiohttp
 
-        builder = on_aiohttp(builder, 8)
+        builder = on_aiohttp(builder, 8).concurrent_updates(PerUserUpdateProcessor(32))
     app = builder.build()
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))
