@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
+from bot.budget import Budget
 from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.database import Database
+from bot.services import send_budget
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -19,6 +23,7 @@ class AppContext:
     db: Database
     clock: Clock
     texts: Texts
+    budgets: dict[str, Budget] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None, db: Database | None = None) -> AppContext:
@@ -36,3 +41,22 @@ class AppContext:
             clock=clock,
             texts=Texts(settings.templates_dir, settings.tz),
         )
+
+    def budget(self, channel: str) -> Budget:
+        """The channel's flood-limit budget, one per process, shared by its replies and its outbox."""
+        found = self.budgets.get(channel)
+        if found is None:
+
+            def reserve(span: float) -> float:
+                with self.db.session() as session:
+                    return send_budget.reserve(session, channel, time.time(), span)
+
+            def hold(until: float) -> None:
+                with self.db.session() as session:
+                    send_budget.hold(session, channel, until)
+
+            rate = self.settings.kakao_send_rate if channel == "kakao" else self.settings.send_rate
+            found = self.budgets[channel] = Budget(
+                rate, lambda span: asyncio.to_thread(reserve, span), lambda until: asyncio.to_thread(hold, until)
+            )
+        return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -27,6 +28,15 @@ class Rejected(DeliveryError):
 
 class Transient(DeliveryError):
     """A network error, a time-out or a server error: worth another try."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One message of a row: a row whose text is too long for one goes as several, in order."""
+
+    html: str
+    plain: str
+    document: dict[str, Any] | None = None
 
 
 class Sender(Protocol):

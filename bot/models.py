@@ -240,6 +240,8 @@ class Outbox(SQLModel, table=True):
     # Where a channel only acknowledges (KakaoTalk's Event API), the task to ask about delivery later.
     task_id: str | None = Field(default=None, max_length=80, index=True)
     task_checked_at: dt.datetime | None = _time(nullable=True)
+    # A text too long for one message goes as several; a retry starts after the parts already sent.
+    parts_sent: int = 0
     created_at: dt.datetime = _time()
 
 
@@ -414,3 +416,14 @@ class LinkCode(SQLModel, table=True):
     expires_at: dt.datetime = _time()
     used_by: int | None = None
     used_at: dt.datetime | None = _time(nullable=True)
+
+
+class SendBudget(SQLModel, table=True):
+    """A channel's flood limit, shared by every process: the next free send slot, in epoch seconds.
+
+    Slots are wall-clock time, not the bot's clock: flood limits count real seconds."""
+
+    __tablename__ = "send_budget"
+
+    channel: str = Field(sa_column=Column(String(16), primary_key=True))
+    next_at: float = 0.0

@@ -18,31 +18,12 @@ from collections import defaultdict
 from sqlmodel import select
 
 from bot import delivery
+from bot.budget import OUTBOX
 from bot.context import AppContext
 from bot.models import Outbox, User
 from bot.services import outbox, users
 
 log = logging.getLogger(__name__)
-
-
-class _Pace:
-    """At most ``rate`` sends a second overall; a 429 pauses everything for as long as asked."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self.next = 0.0
-        self.lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next)
-            self.next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-    def pause(self, seconds: float) -> None:
-        self.next = max(self.next, time.monotonic() + seconds)
 
 
 # Rows claimed at once: one KakaoTalk Event API call carries up to 100 people.
@@ -56,7 +37,6 @@ class Dispatcher:
         senders: dict[str, delivery.Sender],
         worker: str | None = None,
         *,
-        rate: float | None = None,
         per_chat_interval: float | None = None,
         batch: int = CLAIM_BATCH,
         lease: dt.timedelta | None = None,
@@ -68,9 +48,6 @@ class Dispatcher:
         self.ctx = ctx
         self.senders = senders
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        # Each channel has its own budget: Telegram's flood limits say nothing of KakaoTalk's.
-        self._rates = {"telegram": rate or s.send_rate, "kakao": s.kakao_send_rate}
-        self._paces: dict[str, _Pace] = {}
         self.per_chat = per_chat_interval if per_chat_interval is not None else s.send_per_chat_interval
         self.batch = batch
         self.lease = lease or dt.timedelta(seconds=s.outbox_lease_seconds)
@@ -86,11 +63,9 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    def pace(self, channel: str) -> _Pace:
-        found = self._paces.get(channel)
-        if found is None:
-            found = self._paces[channel] = _Pace(self._rates.get(channel, self.ctx.settings.send_rate))
-        return found
+    async def _turn(self, channel: str) -> None:
+        """A slot of the channel's flood-limit budget, after any reply waiting for one."""
+        await self.ctx.budget(channel).acquire(OUTBOX)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
@@ -107,9 +82,11 @@ class Dispatcher:
                     w.cancel()
 
     async def run_once(self) -> int:
+        started = time.monotonic()
         rows, people = await asyncio.to_thread(self._claim)
         if not rows:
             return 0
+        lease = _Lease(self, [row.id or 0 for row in rows], started)
         loop = asyncio.get_running_loop()
         # Each row's outcome: None once sent or failed for good, else when it is due again.
         outcome: dict[int, asyncio.Future[dt.datetime | None]] = {row.id or 0: loop.create_future() for row in rows}
@@ -133,9 +110,9 @@ class Dispatcher:
                         outcome[r.id or 0].set_result(d)
                     unit = [r for r in unit if not outcome[r.id or 0].done()]
                 if unit and batched:
-                    due = await self._deliver_batch(unit, people.get(unit[0].recipient_user_id))
+                    due = await self._deliver_batch(unit, people.get(unit[0].recipient_user_id), lease)
                 elif unit:
-                    due = await self._deliver(unit[0], people.get(unit[0].recipient_user_id))
+                    due = await self._deliver(unit[0], people.get(unit[0].recipient_user_id), lease)
             finally:  # a unit that broke leaves its rows to the lease; what follows them waits as long
                 for r in unit:
                     if not outcome[r.id or 0].done():
@@ -171,8 +148,11 @@ class Dispatcher:
             batches += [group[i : i + size] for i in range(0, len(group), size)]
         return singles, batches
 
-    async def _deliver_batch(self, rows: list[Outbox], person: User | None) -> dt.datetime | None:
+    async def _deliver_batch(self, rows: list[Outbox], person: User | None, lease: _Lease) -> dt.datetime | None:
         """``person``: the first recipient, whose language the whole batch shares."""
+        rows = [row for row in rows if await lease.keep(row.id or 0)]
+        if not rows:  # another dispatcher has them now
+            return self.ctx.clock.now()
         first = rows[0]
         sender = self.senders[first.channel]
         lang = users.language_of(person) if person else "ko"
@@ -186,11 +166,11 @@ class Dispatcher:
             return None
         ids = [row.id or 0 for row in rows]
         async with self._slots:
-            await self.pace(first.channel).wait()
+            await self._turn(first.channel)
             try:
                 task = await sender.send_many([row.chat_id for row in rows], html, plain)  # type: ignore[attr-defined]
             except delivery.RetryAfter as err:
-                self.pace(first.channel).pause(err.seconds)
+                await self.ctx.budget(first.channel).pause(err.seconds)
                 due = self.ctx.clock.now() + dt.timedelta(seconds=err.seconds)
                 await asyncio.gather(*(self._db(outbox.retry_later, i, self.worker, due, str(err), False) for i in ids))
                 return due
@@ -232,7 +212,7 @@ class Dispatcher:
 
         return asyncio.ensure_future(asyncio.to_thread(call))
 
-    async def _deliver(self, row: Outbox, person: User | None) -> dt.datetime | None:
+    async def _deliver(self, row: Outbox, person: User | None, lease: _Lease) -> dt.datetime | None:
         assert row.id is not None
         sender = self.senders.get(row.channel)
         if not _reachable(person) or sender is None:
@@ -248,11 +228,15 @@ class Dispatcher:
             await self._fail(row, f"template {row.template}: {err}")
             return None
         plain = self.ctx.texts.render_plain(lang, row.template, channel=row.channel, **outbox.decode(row.data))
-        async with self._slots:
-            return await self._send_with_retries(row, sender, html, plain, person)
+        pieces = (
+            sender.pieces(html, plain, row.document)  # type: ignore[attr-defined]
+            if hasattr(sender, "pieces")
+            else [delivery.Piece(html, plain, row.document)]
+        )
+        return await self._send_with_retries(row, sender, pieces, person, lease)
 
     async def _send_with_retries(
-        self, row: Outbox, sender: delivery.Sender, html: str, plain: str, person: User
+        self, row: Outbox, sender: delivery.Sender, pieces: list[delivery.Piece], person: User, lease: _Lease
     ) -> dt.datetime | None:
         """None once the row is sent or failed for good; else the time it is due again."""
         assert row.id is not None
@@ -265,15 +249,20 @@ class Dispatcher:
                 gap = self._chat_next.get(row.chat_id, 0.0) - time.monotonic()
                 if gap > 0:
                     await asyncio.sleep(gap)
-                await self.pace(row.channel).wait()
+                if not await lease.keep(row.id):  # it outlived its lease and another dispatcher has it
+                    return self.ctx.clock.now()
+                piece = pieces[min(row.parts_sent, len(pieces) - 1)]
                 try:
-                    if row.document:
-                        task = await sender.send_document(row.chat_id, row.document, html, plain)
-                    else:
-                        task = await sender.send(row.chat_id, html, plain)
+                    async with self._slots:
+                        await self._turn(row.channel)
+                        if piece.document:
+                            task = await sender.send_document(row.chat_id, piece.document, piece.html, piece.plain)
+                        else:
+                            task = await sender.send(row.chat_id, piece.html, piece.plain)
                 except delivery.RetryAfter as err:
-                    self.pace(row.channel).pause(err.seconds)
+                    # This chat waits; the others go on unless the whole channel is over its limit.
                     self._chat_next[row.chat_id] = time.monotonic() + err.seconds
+                    await self.ctx.budget(row.channel).refused(row.chat_id, err.seconds)
                     delay, reason, counted = err.seconds, f"429 retry after {err.seconds}s", False
                 except delivery.Blocked as err:
                     await asyncio.to_thread(self._deactivate, person)
@@ -290,6 +279,10 @@ class Dispatcher:
                         return None
                 else:
                     self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
+                    if row.parts_sent + 1 < len(pieces):  # more of a long text to send
+                        row.parts_sent += 1
+                        await self._db(outbox.mark_parts, row.id, self.worker, row.parts_sent)
+                        continue
                     task_id = task if isinstance(task, str) else None
                     await self._db(outbox.mark_sent, row.id, self.worker, self.ctx.clock.now(), task_id)
                     self.sent += 1
@@ -310,6 +303,31 @@ class Dispatcher:
     def _deactivate(self, person: User) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id or 0, self.ctx.clock.now())
+
+
+class _Lease:
+    """A round's rows stay this dispatcher's only while their lease holds. Before a send that could
+    outlast it the lease is renewed, and a row another dispatcher has claimed meanwhile is not sent:
+    a slow channel never makes two dispatchers send the same row."""
+
+    def __init__(self, dispatcher: Dispatcher, ids: list[int], started: float) -> None:
+        self.dispatcher = dispatcher
+        self.seconds = dispatcher.lease.total_seconds()
+        self.valid_until = started + self.seconds
+        self.margin = min(dispatcher.ctx.settings.send_timeout + 1.0, self.seconds / 2)
+        self.kept = set(ids)
+        self._lock = asyncio.Lock()
+
+    async def keep(self, row_id: int) -> bool:
+        if row_id in self.kept and time.monotonic() + self.margin < self.valid_until:
+            return True
+        async with self._lock:
+            if time.monotonic() + self.margin >= self.valid_until:
+                d = self.dispatcher
+                started = time.monotonic()
+                self.kept = await d._db(outbox.renew, list(self.kept), d.worker, d.ctx.clock.now(), d.lease)
+                self.valid_until = started + self.seconds
+        return row_id in self.kept
 
 
 async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.datetime | None:

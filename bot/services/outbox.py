@@ -138,6 +138,24 @@ def mark_sent(session: Session, row_id: int, worker: str, now: dt.datetime, task
                    task_id=task_id)  # fmt: skip
 
 
+def renew(session: Session, row_ids: list[int], worker: str, now: dt.datetime, lease: dt.timedelta) -> set[int]:
+    """Extends the lease of the rows still this worker's; returns them (the others went to another)."""
+    if not row_ids:
+        return set()
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id.in_(row_ids), Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)  # type: ignore[attr-defined]
+        .values(lease_until=now + lease)
+        .returning(Outbox.id)
+    )
+    return set(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+
+
+def mark_parts(session: Session, row_id: int, worker: str, parts_sent: int) -> bool:
+    """The first ``parts_sent`` messages of a long text are out: a retry goes on from the next one."""
+    return _finish(session, row_id, worker, parts_sent=parts_sent)
+
+
 def mark_sent_many(session: Session, row_ids: list[int], worker: str, now: dt.datetime, task_id: str | None) -> int:
     """Rows sent in one call (one message to many): all marked in one statement, with the call's task."""
     stmt = (

@@ -18,6 +18,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.context import AppContext
 from bot.dialogue import commands
 from bot.dialogue.engine import Engine
+from handlers.telegram.flood import ReplyGate
 from handlers.telegram.processor import PerUserUpdateProcessor
 from handlers.telegram.progress import Progress
 from handlers.telegram.sender import TelegramSender
@@ -44,7 +45,7 @@ class TelegramChannel:
             .concurrent_updates(PerUserUpdateProcessor(ctx.settings.concurrent_updates))
         )
         self.application: Application = on_aiohttp(  # type: ignore[type-arg]
-            builder, ctx.settings.connection_pool_size, ctx.settings.telegram_proxy
+            builder, ctx.settings.connection_pool_size, ctx.settings.telegram_proxy, ReplyGate(ctx.budget("telegram"))
         ).build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)

@@ -49,7 +49,7 @@ def _input_file(attachment: Attachment) -> InputFile | str:
     return InputFile(content, filename=attachment.filename)
 
 
-def _fits_caption(html: str) -> bool:
+def fits_caption(html: str) -> bool:
     return len(to_plain(html).encode("utf-16-le")) // 2 <= CAPTION_LIMIT
 
 
@@ -58,7 +58,7 @@ async def send_output(bot: Bot, chat_id: int, out: Output, live: LiveHook | None
     markup = keyboard(out.buttons)
     last: Message | None = None
     files = list(out.attachments)
-    if files and _fits_caption(out.text):
+    if files and fits_caption(out.text):
         first = files.pop(0)
         last = await bot.send_document(
             chat_id, _input_file(first), filename=first.filename, caption=out.text, parse_mode=ParseMode.HTML,

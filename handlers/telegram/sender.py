@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, InputFile
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import delivery
+from bot.split import split_html
+from handlers.telegram.flood import FROM_OUTBOX
+from handlers.telegram.output import fits_caption
 
 
 class TelegramSender:
@@ -41,7 +44,16 @@ class TelegramSender:
             )
         )  # fmt: skip
 
+    def pieces(self, html: str, plain: str, document: dict[str, Any] | None) -> list[delivery.Piece]:
+        """A text over Telegram's 4,096 characters goes as several messages; a caption over 1,024 goes
+        after its file."""
+        if document is not None and fits_caption(html):
+            return [delivery.Piece(html, plain, document)]
+        parts = [delivery.Piece(part, "") for part in split_html(html, MessageLimit.MAX_TEXT_LENGTH)] if html else []
+        return ([delivery.Piece("", "", document)] if document is not None else []) + parts
+
     async def _call(self, request: Awaitable[object]) -> None:
+        token = FROM_OUTBOX.set(True)
         try:
             await request
         except RetryAfter as err:
@@ -56,3 +68,5 @@ class TelegramSender:
             raise delivery.Transient(f"{type(err).__name__}: {err}") from err
         except TelegramError as err:
             raise delivery.Transient(f"{type(err).__name__}: {err}") from err
+        finally:
+            FROM_OUTBOX.reset(token)

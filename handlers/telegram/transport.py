@@ -8,6 +8,7 @@ the status and the body, ``TimedOut`` on timeouts and ``NetworkError`` on connec
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,11 +18,13 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
+from handlers.telegram.flood import ReplyGate
+
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
-    __slots__ = ("_connect", "_limit", "_media_read", "_pool", "_proxy", "_read", "_session")
+    __slots__ = ("_connect", "_gate", "_limit", "_media_read", "_pool", "_proxy", "_read", "_session")
 
     def __init__(
         self,
@@ -31,7 +34,9 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: float | None = 30.0,
         media_read_timeout: float | None = 60.0,
         proxy: str | None = None,
+        gate: ReplyGate | None = None,
     ) -> None:
+        self._gate = gate
         self._limit = connection_pool_size
         self._read = read_timeout
         self._connect = connect_timeout
@@ -84,12 +89,26 @@ class AiohttpRequest(BaseRequest):
             total=None, connect=None if pool is None or connect is None else pool + connect,
             sock_connect=connect, sock_read=read,
         )  # fmt: skip
-        body: Any = None
-        headers: dict[str, str] | None = None
-        if request_data is not None and files:
-            body = _multipart(request_data)
-        elif request_data is not None and request_data.json_parameters:
-            body, headers = urlencode(request_data.json_parameters), _FORM
+
+        def call() -> Awaitable[tuple[int, bytes]]:  # built anew for a retry: a sent form is used up
+            body: Any = None
+            headers: dict[str, str] | None = None
+            if request_data is not None and files:
+                body = _multipart(request_data)
+            elif request_data is not None and request_data.json_parameters:
+                body, headers = urlencode(request_data.json_parameters), _FORM
+            return self._send(session, method, url, body, headers, timeout)
+
+        if self._gate is None:
+            return await call()
+        chat = request_data.parameters.get("chat_id") if request_data is not None else None
+        return await self._gate.send(url.rsplit("/", 1)[-1], None if chat is None else str(chat), call)
+
+    @staticmethod
+    async def _send(
+        session: aiohttp.ClientSession, method: str, url: str, body: Any, headers: dict[str, str] | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:  # fmt: skip
         try:
             async with session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
@@ -99,9 +118,15 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
 
 
-def on_aiohttp(builder: ApplicationBuilder, connection_pool_size: int, proxy: str | None = None) -> ApplicationBuilder:  # type: ignore[type-arg]
-    """Both of an Application's clients on aiohttp: the pooled one for calls, one connection for getUpdates."""
-    return builder.request(AiohttpRequest(connection_pool_size, proxy=proxy)).get_updates_request(
+def on_aiohttp(
+    builder: ApplicationBuilder,  # type: ignore[type-arg]
+    connection_pool_size: int,
+    proxy: str | None = None,
+    gate: ReplyGate | None = None,
+) -> ApplicationBuilder:  # type: ignore[type-arg]
+    """Both of an Application's clients on aiohttp: the pooled one for calls (through the flood-limit gate
+    when given), one connection for getUpdates."""
+    return builder.request(AiohttpRequest(connection_pool_size, proxy=proxy, gate=gate)).get_updates_request(
         AiohttpRequest(1, read_timeout=10, proxy=proxy)
     )
 

@@ -1,0 +1,94 @@
+"""One flood-limit budget per channel for everything a process sends: replies and the outbox.
+
+Telegram allows about 30 messages a second for the whole bot. Replies and the outbox's messages draw
+from the same budget, and replies go first: a person who is chatting waits at most one slot, however
+long the broadcast. Slots are reserved from a row every process shares (``bot.services.send_budget``),
+a few at a time, so two processes together stay within the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+REPLY = 0  # someone is waiting for this one
+OUTBOX = 1
+# A 429 for one chat is that chat's own limit; when several chats are refused at once, the whole bot is.
+GLOBAL_REFUSALS = 3
+
+Reserve = Callable[[float], Awaitable[float]]  # span in seconds -> when the reserved run starts (epoch)
+Hold = Callable[[float], Awaitable[None]]  # nobody sends before this epoch second
+
+
+class Budget:
+    def __init__(self, rate: float, reserve: Reserve, hold: Hold, now: Callable[[], float] = time.time) -> None:
+        self.interval = 1.0 / rate
+        # Reserving a quarter of a second at a time keeps database calls rare and other processes close.
+        self.chunk = max(1, int(rate / 4))
+        self._reserve = reserve
+        self._hold = hold
+        self._now = now
+        self._slots: deque[float] = deque()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._pump: asyncio.Task[None] | None = None
+        self._refusals: deque[tuple[float, str]] = deque()
+
+    async def acquire(self, priority: int = REPLY) -> None:
+        """Returns when this process may send one message."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), waiter))
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._run(), name="send-budget")
+        await waiter
+
+    async def refused(self, chat: str, seconds: float) -> bool:
+        """The channel answered 429 for ``chat``; returns whether the whole channel is held."""
+        now = self._now()
+        window = max(seconds, 1.0)
+        while self._refusals and now - self._refusals[0][0] > window:
+            self._refusals.popleft()
+        self._refusals.append((now, chat))
+        if len({c for _, c in self._refusals}) < GLOBAL_REFUSALS:
+            return False
+        await self.pause(seconds)
+        return True
+
+    async def pause(self, seconds: float) -> None:
+        """Nobody, in any process, sends on the channel for ``seconds``."""
+        self._slots.clear()
+        await self._hold(self._now() + seconds)
+
+    async def _run(self) -> None:
+        while True:
+            while self._waiters and self._waiters[0][2].done():  # cancelled while waiting
+                heapq.heappop(self._waiters)
+            if not self._waiters:
+                return
+            now = self._now()
+            while self._slots and self._slots[0] < now - self.interval:  # unused: a slot's time is gone
+                self._slots.popleft()
+            if not self._slots:
+                n = min(self.chunk, len(self._waiters))
+                try:
+                    start = await self._reserve(n * self.interval)
+                except Exception:
+                    log.exception("send budget not reserved; trying again")
+                    await asyncio.sleep(0.5)
+                    continue
+                self._slots.extend(start + i * self.interval for i in range(n))
+                continue
+            slot = self._slots.popleft()
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            while self._waiters:  # the most urgent at the moment the slot comes, not when it was reserved
+                _, _, waiter = heapq.heappop(self._waiters)
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break

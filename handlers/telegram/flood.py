@@ -1,0 +1,51 @@
+"""Replies within Telegram's flood limit: each message a reply sends takes a slot of the bot's budget
+(ahead of the outbox), and a 429 is waited out and the call made again, so a reply is never dropped
+because a broadcast was running."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+
+from bot.budget import REPLY, Budget
+
+log = logging.getLogger(__name__)
+
+# Bot API methods that put a message in a chat, the ones Telegram's flood limit counts.
+COUNTED = frozenset({"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup"})
+# Set by the outbox's sender: the dispatcher has taken its slot already and decides about a 429 itself.
+FROM_OUTBOX: ContextVar[bool] = ContextVar("pitchbot_from_outbox", default=False)
+
+
+class ReplyGate:
+    def __init__(self, budget: Budget, max_wait: float = 60.0) -> None:
+        self.budget = budget
+        self.max_wait = max_wait  # beyond this the person has given up on the answer anyway
+
+    async def send(
+        self, method: str, chat: str | None, call: Callable[[], Awaitable[tuple[int, bytes]]]
+    ) -> tuple[int, bytes]:
+        if method not in COUNTED or FROM_OUTBOX.get():
+            return await call()
+        waited = 0.0
+        while True:
+            await self.budget.acquire(REPLY)
+            status, body = await call()
+            seconds = _retry_after(body) if status == 429 else None
+            if seconds is None or waited + seconds > self.max_wait:
+                return status, body
+            await self.budget.refused(chat or "", seconds)
+            log.info("%s to chat %s: 429, again in %.0f s", method, chat, seconds)
+            await asyncio.sleep(seconds)
+            waited += seconds
+
+
+def _retry_after(body: bytes) -> float | None:
+    try:
+        seconds = json.loads(body).get("parameters", {}).get("retry_after")
+    except (ValueError, AttributeError):
+        return None
+    return float(seconds) if isinstance(seconds, int | float) and seconds >= 0 else None
