@@ -150,9 +150,6 @@ class Dispatcher:
 
     async def _deliver_batch(self, rows: list[Outbox], person: User | None, lease: _Lease) -> dt.datetime | None:
         """``person``: the first recipient, whose language the whole batch shares."""
-        rows = [row for row in rows if await lease.keep(row.id or 0)]
-        if not rows:  # another dispatcher has them now
-            return self.ctx.clock.now()
         first = rows[0]
         sender = self.senders[first.channel]
         lang = users.language_of(person) if person else "ko"
@@ -164,9 +161,12 @@ class Dispatcher:
             for row in rows:
                 await self._fail(row, f"template {first.template}: {err}")
             return None
-        ids = [row.id or 0 for row in rows]
         async with self._slots:
             await self._turn(first.channel)
+            rows = [row for row in rows if await lease.keep(row.id or 0)]
+            if not rows:  # they outlived their lease and another dispatcher has them
+                return self.ctx.clock.now()
+            ids = [row.id or 0 for row in rows]
             try:
                 task = await sender.send_many([row.chat_id for row in rows], html, plain)  # type: ignore[attr-defined]
             except delivery.RetryAfter as err:
@@ -249,12 +249,12 @@ class Dispatcher:
                 gap = self._chat_next.get(row.chat_id, 0.0) - time.monotonic()
                 if gap > 0:
                     await asyncio.sleep(gap)
-                if not await lease.keep(row.id):  # it outlived its lease and another dispatcher has it
-                    return self.ctx.clock.now()
                 piece = pieces[min(row.parts_sent, len(pieces) - 1)]
                 try:
                     async with self._slots:
                         await self._turn(row.channel)
+                        if not await lease.keep(row.id):  # it outlived its lease and another dispatcher has it
+                            return self.ctx.clock.now()
                         if piece.document:
                             task = await sender.send_document(row.chat_id, piece.document, piece.html, piece.plain)
                         else:

@@ -42,6 +42,7 @@ class Fault:
     times: int = 1
     chat_id: int | None = None
     delay: float = 0.0  # seconds to stall before answering (a timeout, seen from the client)
+    after: int = 0  # matching calls to let through first
 
 
 @dataclass
@@ -86,6 +87,7 @@ class BotApiServer:
         self.refusals: list[tuple[str, str]] = []
         # Flood limits as Telegram enforces them, when switched on: (messages a second, seconds per chat).
         self.flood_limit: tuple[float, float] | None = None
+        self.delays: dict[str, float] = {}  # method -> seconds every call of it takes (a slow Bot API)
         self._recent: deque[float] = deque()
         self._chat_last: dict[int, float] = {}
         self.too_many: Counter[int] = Counter()
@@ -134,6 +136,9 @@ class BotApiServer:
     def _take_fault(self, method: str, chat_id: int | None) -> Fault | None:
         for fault in self.faults:
             if fault.method == method and (fault.chat_id is None or fault.chat_id == chat_id):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)
@@ -148,6 +153,8 @@ class BotApiServer:
         params = await self._params(request)
         self.calls[method] += 1
         chat_id = _int(params.get("chat_id"))
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         fault = self._take_fault(method, chat_id)
         if fault is not None:
             if fault.delay:
