@@ -39,6 +39,7 @@ class Budget:
         self._order = itertools.count()
         self._pump: asyncio.Task[None] | None = None
         self._refusals: deque[tuple[float, str]] = deque()
+        self._recent: deque[float] = deque()  # when slots were given, over the last half second
 
     async def acquire(self, priority: int = REPLY) -> None:
         """Returns when this process may send one message."""
@@ -75,7 +76,11 @@ class Budget:
             while self._slots and self._slots[0] < now - self.interval:  # unused: a slot's time is gone
                 self._slots.popleft()
             if not self._slots:
-                n = min(self.chunk, len(self._waiters))
+                while self._recent and now - self._recent[0] > 0.5:
+                    self._recent.popleft()
+                # As many as are waiting, or as the last half second's pace says will come: one database
+                # call per reply when the bot is quiet would cost more than the reply.
+                n = min(self.chunk, max(len(self._waiters), len(self._recent) // 2))
                 try:
                     start = await self._reserve(n * self.interval)
                 except Exception:
@@ -91,4 +96,5 @@ class Budget:
                 _, _, waiter = heapq.heappop(self._waiters)
                 if not waiter.done():
                     waiter.set_result(None)
+                    self._recent.append(self._now())
                     break

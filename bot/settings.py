@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     files_dir: Path = PROJECT_ROOT / "var" / "files"
     templates_dir: Path = PROJECT_ROOT / "templates"
-    # Outbox dispatch: Telegram allows about 30 messages a second overall and 1 a second per chat.
-    send_rate: float = Field(default=25.0, gt=0, le=1000)
+    # Telegram allows about 30 messages a second overall and 1 a second per chat; replies and the
+    # outbox share the rate, across processes.
+    send_rate: float = Field(default=28.0, gt=0, le=1000)
     send_per_chat_interval: float = Field(default=1.0, ge=0)
     send_timeout: float = Field(default=10.0, gt=0)
     send_concurrency: int = Field(default=4, ge=1, le=64)  # also the most a crash can duplicate

@@ -1,0 +1,67 @@
+"""The flood-limit budget: replies before the outbox, never faster than the rate, one chat's 429 is
+that chat's, several chats' is everyone's."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.budget import OUTBOX, REPLY, Budget
+
+
+class Row:
+    """The shared row, as the database keeps it: reservations one after another."""
+
+    def __init__(self) -> None:
+        self.next_at = 0.0
+        self.holds: list[float] = []
+
+    async def reserve(self, span: float) -> float:
+        start = max(self.next_at, time.time())
+        self.next_at = start + span
+        return start
+
+    async def hold(self, until: float) -> None:
+        self.holds.append(until)
+        self.next_at = max(self.next_at, until)
+
+
+async def test_a_reply_goes_before_the_outbox_messages_already_waiting() -> None:
+    row = Row()
+    budget = Budget(20.0, row.reserve, row.hold)
+    order: list[str] = []
+
+    async def take(name: str, priority: int) -> None:
+        await budget.acquire(priority)
+        order.append(name)
+
+    outbox = [asyncio.create_task(take(f"outbox{i}", OUTBOX)) for i in range(10)]
+    await asyncio.sleep(0.12)  # two or three outbox messages have gone
+    await take("reply", REPLY)
+    await asyncio.gather(*outbox)
+    assert 1 <= order.index("reply") <= 4
+
+
+async def test_two_budgets_on_one_row_never_exceed_the_rate() -> None:
+    row = Row()
+    pair = [Budget(40.0, row.reserve, row.hold) for _ in range(2)]
+    times: list[float] = []
+
+    async def take(budget: Budget) -> None:
+        await budget.acquire(OUTBOX)
+        times.append(time.monotonic())
+
+    await asyncio.gather(*(take(pair[i % 2]) for i in range(60)))
+    times.sort()
+    assert (times[-1] - times[0]) >= 59 / 40 * 0.95  # 40 a second between them, not 40 each
+
+
+async def test_one_chat_refused_holds_nobody_else_several_hold_everyone() -> None:
+    row = Row()
+    budget = Budget(30.0, row.reserve, row.hold)
+    assert not await budget.refused("1", 5)
+    assert not await budget.refused("1", 5)  # the same chat again
+    assert not await budget.refused("2", 5)
+    assert row.holds == []
+    assert await budget.refused("3", 5)
+    assert row.holds and row.holds[0] >= time.time() + 4
