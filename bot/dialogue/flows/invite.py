@@ -33,7 +33,7 @@ class InviteFlow(Flow):
 
     def accept(self, t: Turn, payload: str) -> None:
         try:
-            inv = invitations.accept(t.session, t.user, payload, t.now)
+            inv = invitations.accept(t.session, t.user, payload, t.now, t.settings)
         except Refused as err:
             t.refuse(err)
             return
