@@ -319,4 +319,4 @@ def expo_file(file: FileInput) -> dict[str, Any]:
     typed = (file.mime_type or "").startswith(("text/", "application/x-yaml", "application/yaml"))
     if not (name.endswith((".yaml", ".yml", ".txt")) or typed) or (file.size or 0) > EXPO_FILE_MAX:
         raise Invalid("expo_file")
-    return {"file_id": file.file_id, "file_name": file.file_name or "expo.yaml", "size": file.size}
+    return {"file_id": file.file_id, "file_name": file_name(file.file_name or "", "expo.yaml"), "size": file.size}

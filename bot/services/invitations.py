@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot import validators
 from bot.errors import Refused
 from bot.models import Invitation, Role, User
 from bot.services import audit, policies, users
@@ -22,6 +23,8 @@ def create(
     policies.require(session, organizer, policies.organizer, settings)
     if role is Role.OFFICIAL and not department:
         raise Refused("department_needed")
+    if department is not None:
+        department = validators.line(200, 1)(department)
     if role is Role.ORGANIZER:
         raise Refused("not_allowed")
     invitation = Invitation(

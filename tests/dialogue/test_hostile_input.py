@@ -241,3 +241,17 @@ async def test_a_display_name_with_control_characters_is_kept_clean(person: Make
     await p.handle(replace(p.message("메뉴"), display_name="김\x00민준\x07"))  # as the channel reports it
     assert p.text and INTERNAL not in p.text
     assert world.user("kakao", "6171").display_name == "김민준"
+
+
+@BOTH
+async def test_an_overlong_or_odd_department_in_an_invitation_is_refused(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    boss = organizer(person, world, caps)
+    invite = "/invite" if not plain(boss) else "초대"
+    await boss.send(f"{invite} official " + "가" * 250)
+    assert "최대 200자" in boss.text and INTERNAL not in boss.text
+    await boss.send(f"{invite} official 서울\u202e공사")
+    assert "방향을 바꾸는" in boss.text
+    with world.session() as session:
+        assert not session.exec(select(AuditLog).where(AuditLog.action == "invitation_created")).all()
