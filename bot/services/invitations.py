@@ -58,6 +58,7 @@ def accept(session: Session, user: User, start_payload: str, now: dt.datetime, s
     window = dt.timedelta(minutes=settings.invitation_wrong_minutes)
     retry_at = audit.blocked_until(session, user.id, WRONG, now, settings.invitation_max_wrong, window)
     if retry_at is not None:
+        # One line per window says the rest were refused (a line already within it blocks a second).
         if audit.blocked_until(session, user.id, REFUSED, now, 1, window) is None:
             audit.record(session, now, user.id, REFUSED, "user", user.id, until=retry_at.isoformat())
         raise Refused("invitation_too_many", retry_at=retry_at)
