@@ -93,12 +93,12 @@ _PROFILE_FORM = Form(
     PROFILE,
     (
         Question("consent", InputKind.CONSENT, v.consent, choices=("agree", "refuse")),
-        Question("name", InputKind.TEXT, v.text(200, 2)),
+        Question("name", InputKind.TEXT, v.line(200, 2)),
         Question("brn", InputKind.TEXT, v.brn),
-        Question("representative", InputKind.TEXT, v.text(100, 2)),
+        Question("representative", InputKind.TEXT, v.line(100, 2)),
         Question("size", InputKind.CHOICE, v.company_size, choices=("sme", "midsize", "large")),
         Question("address", InputKind.TEXT, v.seoul_address),
-        Question("contact_name", InputKind.TEXT, v.text(100, 2)),
+        Question("contact_name", InputKind.TEXT, v.line(100, 2)),
         Question("phone", InputKind.TEXT, v.phone),
         Question("email", InputKind.TEXT, v.email),
     ),
@@ -114,7 +114,7 @@ def _application_form(summary_max: int, deck_max: int) -> Form:
     return Form(
         APPLICATION,
         (
-            Question("product_name", InputKind.TEXT, v.text(200, 2)),
+            Question("product_name", InputKind.TEXT, v.line(200, 2)),
             Question("tech_fields", InputKind.MULTI_CHOICE, v.tech_fields, choices=v.TECH_FIELDS, columns=3),
             Question(
                 "trl",
@@ -126,7 +126,7 @@ def _application_form(summary_max: int, deck_max: int) -> Form:
             ),
             Question("summary", InputKind.TEXT, v.text(summary_max, 20)),
             Question("city_use", InputKind.TEXT, v.text(1000, 10)),
-            Question("departments", InputKind.TEXT, v.text(500, 2)),
+            Question("departments", InputKind.TEXT, v.line(500, 2)),
             Question("price", InputKind.TEXT, v.text(200, 1), optional=True),
             Question("deck", InputKind.FILE, v.pdf(deck_max), optional=True),
         ),
@@ -184,7 +184,7 @@ REVIEW_FORM = Form(
 )  # fmt: skip
 
 PROGRAMME_VENUE_FORM = Form(
-    PROGRAMME_VENUE, (Question("venue", InputKind.TEXT, v.text(300, 2), prompt="programme/venue_ask"),)
+    PROGRAMME_VENUE, (Question("venue", InputKind.TEXT, v.line(300, 2), prompt="programme/venue_ask"),)
 )
 PROGRAMME_START_FORM = Form(
     PROGRAMME_START, (Question("start", InputKind.TEXT, v.clock_time, prompt="programme/start_ask"),)
@@ -197,7 +197,7 @@ SELECTION_FEEDBACK_FORM = Form(
 )
 SELECTION_DEPARTMENTS_FORM = Form(
     SELECTION_DEPARTMENTS,
-    (Question("departments", InputKind.TEXT, v.text(500, 2), prompt="selection/departments_ask"),),
+    (Question("departments", InputKind.TEXT, v.line(500, 2), prompt="selection/departments_ask"),),
 )
 EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="expo/edit_ask", wrong_kind="expo_file"),))
 

@@ -94,7 +94,7 @@ class Company(SQLModel, table=True):
     size: str = Field(max_length=16)
     address: str = Field(max_length=300)
     contact_name: str = Field(max_length=100)
-    phone: str = Field(max_length=20)
+    phone: str = Field(max_length=32)  # E.164 and an extension: +82221331234;ext=123456
     email: str = Field(max_length=254)
     consent_version: str = Field(max_length=16)
     consent_at: dt.datetime = _time()

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     score_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     review_reminder_time: dt.time = dt.time(10, 0)  # on the day before selection day
     invitation_days: int = Field(default=7, ge=1, le=90)
+    # Unknown invitation codes one person may type within the minutes before the next is refused unread.
+    invitation_max_wrong: int = Field(default=5, ge=1, le=100)
+    invitation_wrong_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     summary_max_chars: int = Field(default=1000, ge=100, le=3000)
     deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

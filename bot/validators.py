@@ -4,6 +4,7 @@ whose code names an error template (``errors/<code>``) and whose params fill it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,50 @@ class FileInput:
         return None
 
 
+# ---- the one sanitiser of typed text ------------------------------------------------------------------
+# Every text a person sends passes :func:`clean` (the engine calls it on each input, and every text
+# validator again): a NUL is refused (PostgreSQL cannot store one), other control characters go, line
+# breaks become "\n", and the text is NFC (Hangul typed on a Mac arrives decomposed).
+_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters that reorder what is shown around them (a name that reads "moc.kab" but is "bak.com").
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing: a text of only these (or spaces) is empty, whatever its length.
+_INVISIBLE = "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060-\u2064\u3164\ufeff\uffa0"
+_EDGES = re.compile(f"^[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+$")
+
+
+def clean(raw: str) -> str:
+    """Typed text fit to keep: refused with a NUL, control characters removed, line breaks as "\\n", NFC."""
+    if "\x00" in raw:
+        raise Invalid("text_nul")
+    value = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", _CONTROLS.sub("", value))
+
+
+def clean_lenient(raw: str) -> str:
+    """What a channel tells about a person (a display name, a file's name): never refused, only cleaned."""
+    return clean(raw.replace("\x00", ""))
+
+
+def _visible(raw: str) -> str:
+    """The text without the spaces and invisible characters around it."""
+    return _EDGES.sub("", raw)
+
+
+def ascii_digits(raw: str) -> str:
+    """Typed numbers as ASCII: decimal digits of any script (full-width ２, Arabic-Indic ٢) as 0-9, full-width
+    punctuation (－ ：) folded. Superscripts and circled numbers are not digits and stay, to be refused."""
+    out = []
+    for c in raw:
+        if c.isdecimal():
+            out.append(str(unicodedata.decimal(c)))
+        elif "\uff01" <= c <= "\uff5e":
+            out.append(chr(ord(c) - 0xFEE0))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 _BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 
 
@@ -50,8 +95,9 @@ def brn_check_digit_ok(digits: str) -> bool:
 
 
 def brn(raw: str) -> str:
-    digits = re.sub(r"[\s\-–]", "", raw)
-    if not digits.isdigit() or len(digits) != 10:
+    """Ten ASCII digits, whatever digits and dashes were typed: the number is unique, so it is kept one way."""
+    digits = re.sub(r"[\s\-‐‑‒–—―−]", "", ascii_digits(clean(raw)))
+    if not re.fullmatch(r"[0-9]{10}", digits):
         raise Invalid("brn_format")
     if not brn_check_digit_ok(digits):
         raise Invalid("brn_checksum")
@@ -62,36 +108,66 @@ def format_brn(digits: str) -> str:
     return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
 
 
+_EXTENSION_WORDS = re.compile(r"\(?\s*(?:내선|교환)\s*(?:번호)?\s*\)?\s*:?")
+EXTENSION_MAX = 6  # digits of an extension kept with the number
+
+
 def phone(raw: str) -> str:
+    """E.164, with the extension when one was given (「내선 123」, "ext. 123"): ``+8221234567;ext=123``."""
+    value = _EXTENSION_WORDS.sub(" ext. ", ascii_digits(clean(raw))).strip()
     try:
-        number = phonenumbers.parse(raw.strip(), "KR")
+        number = phonenumbers.parse(value, "KR")
     except phonenumbers.NumberParseException:
         raise Invalid("phone") from None
     if number.country_code != 82 or not phonenumbers.is_valid_number(number):
         raise Invalid("phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.extension:
+        if not re.fullmatch(f"[0-9]{{1,{EXTENSION_MAX}}}", number.extension):
+            raise Invalid("phone_extension", max=EXTENSION_MAX)
+        e164 += f";ext={number.extension}"
+    return e164
 
 
 def format_phone(e164: str) -> str:
+    """National format, the extension after the number ("02-2133-1234 ext. 123")."""
     number = phonenumbers.parse(e164, "KR")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def email(raw: str) -> str:
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
+        return validate_email(clean(raw).strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         raise Invalid("email") from None
 
 
+def _length(value: str, min_chars: int, max_chars: int) -> str:
+    if len(value) < min_chars:
+        raise Invalid("text_short", min=min_chars)
+    if len(value) > max_chars:
+        raise Invalid("text_long", max=max_chars, length=len(value), over=len(value) - max_chars)
+    return value
+
+
 def text(max_chars: int, min_chars: int = 1) -> Any:
+    """Free text (a summary, a reason, a message): several lines may come; direction marks are dropped."""
+
     def check(raw: str) -> str:
-        value = raw.strip()
-        if len(value) < min_chars:
-            raise Invalid("text_short", min=min_chars)
-        if len(value) > max_chars:
-            raise Invalid("text_long", max=max_chars, length=len(value), over=len(value) - max_chars)
-        return value
+        return _length(_visible(_BIDI.sub("", clean(raw))), min_chars, max_chars)
+
+    return check
+
+
+def line(max_chars: int, min_chars: int = 1) -> Any:
+    """A name (of a company, a person, a product, a place): one line, spaces collapsed. A direction mark is
+    refused, not dropped: in a name it can only serve to make it read as something it is not."""
+
+    def check(raw: str) -> str:
+        value = clean(raw)
+        if _BIDI.search(value):
+            raise Invalid("text_bidi")
+        return _length(" ".join(_visible(value).split()), min_chars, max_chars)
 
     return check
 
@@ -106,7 +182,7 @@ SEOUL_DISTRICTS = (
 
 
 def seoul_address(raw: str) -> str:
-    value = text(300, 2)(raw)
+    value = line(300, 2)(raw)
     lowered = value.lower()
     if "서울" in value or "seoul" in lowered or any(d in lowered for d in SEOUL_DISTRICTS):
         return value
@@ -132,8 +208,8 @@ def tech_fields(choices: list[str]) -> list[str]:
 
 
 def trl(raw: str) -> int:
-    digits = re.sub(r"(?i)^\s*trl\s*", "", str(raw)).strip()
-    if not digits.isdigit() or not 1 <= int(digits) <= 9:
+    digits = re.sub(r"(?i)^\s*trl\s*", "", ascii_digits(clean(str(raw)))).strip()
+    if not re.fullmatch(r"[0-9]{1,2}", digits) or not 1 <= int(digits) <= 9:
         raise Invalid("trl_range")
     level = int(digits)
     if level < 6:
@@ -147,17 +223,40 @@ def consent(choice: str) -> str:
     return choice
 
 
+FILE_NAME_MAX = 120  # characters of a file name kept (the database holds 255, a disk's limit is bytes)
+
+
+def file_name(raw: str, default: str, limit: int = FILE_NAME_MAX) -> str:
+    """A file name fit for a disk, a header and the database: no path, no control or direction characters,
+    shortened to ``limit`` characters keeping its extension."""
+    base = re.sub(r"[\x00-\x1f\x7f/\\\\]+", "_", Path(clean_lenient(raw)).name)
+    base = _visible(_BIDI.sub("", base)).strip(" .") or default
+    if len(base) <= limit:
+        return base
+    stem, dot, suffix = base.rpartition(".")
+    return (stem[: limit - len(suffix) - 1] + "." + suffix) if dot and len(suffix) <= 10 else base[:limit]
+
+
 def pdf(max_bytes: int) -> Any:
     def check(file: FileInput) -> dict[str, Any]:
-        name = file.file_name or ""
-        if file.mime_type != "application/pdf" and not name.lower().endswith(".pdf"):
+        name = file_name(file.file_name or "", "deck.pdf")
+        # A PDF by its name: a deck named .exe is refused whatever it claims or holds, since officials
+        # download it under that name; a name with no extension at all is given one.
+        suffix = Path(name).suffix.lower()
+        if suffix and suffix != ".pdf":
+            raise Invalid("pdf_type")
+        if not suffix and file.mime_type != "application/pdf":
             raise Invalid("pdf_type")
         if file.size is not None and file.size > max_bytes:
             raise Invalid("pdf_size", max_mb=max_bytes // (1024 * 1024), size_mb=round(file.size / 1048576, 1))
         head = file.head(5)
         if head is not None and head != b"%PDF-":
             raise Invalid("pdf_content")
-        return {"file_id": file.file_id, "file_name": name or "deck.pdf", "size": file.size}
+        return {
+            "file_id": file.file_id,
+            "file_name": name if suffix else file_name(f"{name}.pdf", "deck.pdf"),
+            "size": file.size,
+        }
 
     return check
 
@@ -188,12 +287,12 @@ def score(choice: str) -> int:
     return int(str(choice).strip())
 
 
-_CLOCK = re.compile(r"^\s*(\d{1,2})\s*(?::|시)\s*(\d{2})\s*분?\s*$")
+_CLOCK = re.compile(r"^\s*([0-9]{1,2})\s*(?::|시)\s*([0-9]{2})\s*분?\s*$")
 
 
 def clock_time(raw: str) -> str:
     """A local clock time such as 14:00 or 14시 30분, as "HH:MM"."""
-    match = _CLOCK.match(str(raw))
+    match = _CLOCK.match(ascii_digits(clean(str(raw))))
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise Invalid("time_format")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
@@ -201,8 +300,8 @@ def clock_time(raw: str) -> str:
 
 def minutes(low: int, high: int) -> Any:
     def check(raw: str) -> int:
-        value = str(raw).strip().removesuffix("분").strip()
-        if not value.isdigit() or len(value) > 4:
+        value = ascii_digits(clean(str(raw))).strip().removesuffix("분").strip()
+        if not re.fullmatch(r"[0-9]{1,4}", value):
             raise Invalid("number_format")
         if not low <= int(value) <= high:
             raise Invalid("slot_invalid")
@@ -220,4 +319,4 @@ def expo_file(file: FileInput) -> dict[str, Any]:
     typed = (file.mime_type or "").startswith(("text/", "application/x-yaml", "application/yaml"))
     if not (name.endswith((".yaml", ".yml", ".txt")) or typed) or (file.size or 0) > EXPO_FILE_MAX:
         raise Invalid("expo_file")
-    return {"file_id": file.file_id, "file_name": file.file_name or "expo.yaml", "size": file.size}
+    return {"file_id": file.file_id, "file_name": file_name(file.file_name or "", "expo.yaml"), "size": file.size}

@@ -38,7 +38,7 @@ def sample_context() -> dict[str, object]:
         "commands": [("apply", HOSTILE), ("selection", "선정 심의")], "selected_count": 6, "roles": ["organizer"],
         "channel_uploads": True, "upload_link": None, "upload_expires": None, "offset": 0,
         "links": [{"name": HOSTILE, "url": "https://bot.example.kr/files/abc", "expires_at": when}], "text": HOSTILE,
-        "code": "ACDE-FGHJ", "here": "telegram", "other": "kakao", "minutes": 10, "expires_at": when,
+        "code": "ACDE-FGHJ", "here": "telegram", "other": "kakao", "minutes": 10, "expires_at": when, "retry_at": when,
 
     }  # fmt: skip
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot import validators
 from bot.context import AppContext
 from bot.dialogue import commands, interpret, state, tokens
 from bot.dialogue.flow import Flow
@@ -75,6 +76,7 @@ class Engine:
         ctx = self.ctx
         now = ctx.clock.now()
         lang = "ko"
+        incoming, refused = _cleaned(incoming)
         try:
             with ctx.db.session(writer=True) as session:
                 user, conversation, draft = state.begin(session, incoming, now)
@@ -90,7 +92,11 @@ class Engine:
                 t = Turn(self, session, acting, conversation, incoming, caps, now)
                 t.account = user
                 t.draft = draft if acting is user else None
-                entry = self._route(t)
+                entry = False
+                if refused is not None:  # nothing of it is read, nothing of it is kept
+                    self.stale(t, refused)
+                else:
+                    entry = self._route(t)
                 if not t.screens:  # every input gets an answer
                     self.flows["menu"].unknown(t)  # type: ignore[attr-defined]
                 reply = self._finish(t, entry)
@@ -209,9 +215,10 @@ class Engine:
             screens.append(Screen("files/links", {"links": links}))
         t.screens = screens
 
-    def stale(self, t: Turn) -> None:
-        """A button from an older screen: say so and show where the conversation stands."""
-        t.notice(Refused("stale_button"))
+    def stale(self, t: Turn, error: UserError | None = None) -> None:
+        """A button from an older screen (or an input refused before any flow saw it): say so and show where
+        the conversation stands."""
+        t.notice(error or Refused("stale_button"))
         active = self.active(t)
         if active is not None:
             active.resume(t)
@@ -242,6 +249,22 @@ class Engine:
                 conversation.menu = signature
         t.session.add(conversation)
         return Reply(outputs, t.lang, menu=menu, entry=entry)
+
+
+def _cleaned(incoming: Incoming) -> tuple[Incoming, UserError | None]:
+    """The input through the one sanitiser of typed text (``validators.clean``): what a person typed is
+    refused when it holds a NUL; what the channel says about them (their name, a file's name) is cleaned."""
+    try:
+        text = validators.clean(incoming.text) if incoming.text is not None else None
+        args = tuple(validators.clean(a) for a in incoming.args)
+        refused = None
+    except validators.Invalid as err:
+        text, args, refused = None, (), err
+    file = incoming.file
+    if file is not None:
+        file = replace(file, name=validators.clean_lenient(file.name))
+    name = validators.clean_lenient(incoming.display_name)
+    return replace(incoming, text=text, args=args, file=file, display_name=name), refused
 
 
 def _allows(flow: Flow, t: Turn) -> bool:

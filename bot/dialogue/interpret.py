@@ -27,7 +27,8 @@ def match(text: str, screen: dict[str, Any]) -> str | None:
         return None
     options: list[list[Any]] = screen.get("choices", [])
     nav: list[list[Any]] = screen.get("nav", [])
-    if screen.get("expects") == "choice" and wanted.isdigit():
+    # isdecimal, not isdigit: "፩" (Ethiopic one) is a digit int() cannot read.
+    if screen.get("expects") == "choice" and wanted.isdecimal() and len(wanted) <= 4:
         index = int(wanted) - 1
         if 0 <= index < len(options):
             return str(options[index][0])

@@ -9,7 +9,9 @@ import re
 from bot.dialogue.model import Action
 
 ENTRY = "e"
-_PART = re.compile(r"^[A-Za-z0-9_.\-]{0,40}$")
+_PART = re.compile(r"[A-Za-z0-9_.\-]{0,40}")
+_VERSION = re.compile(r"[0-9]{1,12}")
+_ID = re.compile(r"[0-9]{1,18}")  # below 2^63: an id beyond what a BIGINT holds never reaches the database
 
 
 class TokenError(ValueError):
@@ -19,7 +21,7 @@ class TokenError(ValueError):
 def encode(action: Action, version: int, max_bytes: int = 64) -> str:
     parts = [action.flow, action.name, *action.args]
     for part in parts:
-        if not _PART.match(part):
+        if not _PART.fullmatch(part):
             raise TokenError(f"token part {part!r} of {action} is not a short code")
     token = ":".join([ENTRY if action.entry else str(version), *parts])
     if len(token.encode()) > max_bytes:
@@ -30,14 +32,14 @@ def encode(action: Action, version: int, max_bytes: int = 64) -> str:
 def decode(token: str) -> tuple[int | None, Action] | None:
     """``(version, action)``, version None for an entry; None for anything that is not a token of ours."""
     parts = token.split(":")
-    if len(parts) < 3 or len(token) > 200 or not all(_PART.match(p) for p in parts[1:]):
+    if len(parts) < 3 or len(token) > 200 or not all(_PART.fullmatch(p) for p in parts[1:]):
         return None
     head, flow, name, *args = parts
     if not flow or not name:
         return None
     if head == ENTRY:
         return None, Action(flow, name, tuple(args), entry=True)
-    if not head.isdigit() or len(head) > 12:
+    if not _VERSION.fullmatch(head):  # ASCII only: "²" is a digit to isdigit() but not to int()
         return None
     return int(head), Action(flow, name, tuple(args))
 
@@ -48,7 +50,7 @@ def int_arg(action: Action, index: int) -> int | None:
         raw = action.args[index]
     except IndexError:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not _ID.fullmatch(raw):
         return None
     return int(raw)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import AuditLog, Company, Conversation, LinkCode, RoleGrant, User
+from bot.models import Company, Conversation, LinkCode, RoleGrant, User
 from bot.services import audit
 
 CODE_MINUTES = 10
@@ -48,13 +48,8 @@ def normalize_code(text: str) -> str:
 
 def join(session: Session, user: User, typed: str, now: dt.datetime) -> User:
     """Joins the account that typed the code to the account that made it; returns the primary account."""
-    wrong = session.exec(
-        select(func.count()).select_from(AuditLog).where(
-            AuditLog.actor_user_id == user.id, AuditLog.action == "link_code_wrong",
-            AuditLog.at > now - dt.timedelta(minutes=CODE_MINUTES),
-        )
-    ).one()  # fmt: skip
-    if wrong >= MAX_WRONG:  # nothing more is recorded: one person's guesses cannot grow the log
+    window = dt.timedelta(minutes=CODE_MINUTES)
+    if audit.blocked_until(session, user.id, "link_code_wrong", now, MAX_WRONG, window) is not None:
         raise Refused("link_too_many", minutes=CODE_MINUTES)
     found = session.get(LinkCode, normalize_code(typed)[:16]) if typed else None
     if found is None or found.used_at is not None or found.expires_at <= now:

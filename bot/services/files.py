@@ -7,7 +7,6 @@ worth more than a signature made over the URL: a link can be looked up, spent on
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlmodel import Session, col, select
 from bot.errors import Refused
 from bot.models import FileLink, User
 from bot.settings import Settings
+from bot.validators import file_name
 
 DOWNLOAD = "download"
 UPLOAD = "upload"
@@ -26,13 +26,9 @@ def _token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def safe_name(name: str, limit: int = 120) -> str:
+def safe_name(name: str) -> str:
     """A file name fit for a disk and a header: no path, no control characters, not too long."""
-    base = re.sub(r"[\x00-\x1f\x7f/\\\\]+", "_", Path(name).name).strip(" .") or "file"
-    if len(base) <= limit:
-        return base
-    stem, dot, suffix = base.rpartition(".")
-    return (stem[: limit - len(suffix) - 1] + "." + suffix) if dot and len(suffix) <= 10 else base[:limit]
+    return file_name(name, "file")
 
 
 def offer_download(

@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot import validators
 from bot.errors import Refused
 from bot.models import Invitation, Role, User
 from bot.services import audit, policies, users
@@ -22,6 +23,8 @@ def create(
     policies.require(session, organizer, policies.organizer, settings)
     if role is Role.OFFICIAL and not department:
         raise Refused("department_needed")
+    if department is not None:
+        department = validators.line(200, 1)(department)
     if role is Role.ORGANIZER:
         raise Refused("not_allowed")
     invitation = Invitation(
@@ -44,10 +47,25 @@ def payload(invitation: Invitation) -> str:
     return PREFIX + invitation.token
 
 
-def accept(session: Session, user: User, start_payload: str, now: dt.datetime) -> Invitation:
+WRONG = "invitation_wrong"
+REFUSED = "invitation_guesses_refused"
+
+
+def accept(session: Session, user: User, start_payload: str, now: dt.datetime, settings: Settings) -> Invitation:
+    """Takes the invitation for ``user``. Codes are guessable in principle, so a person who typed
+    ``INVITATION_MAX_WRONG`` unknown ones within ``INVITATION_WRONG_MINUTES`` is refused, even a right one,
+    until the oldest of them is that old; the log keeps those wrong ones and one line that they were stopped."""
+    window = dt.timedelta(minutes=settings.invitation_wrong_minutes)
+    retry_at = audit.blocked_until(session, user.id, WRONG, now, settings.invitation_max_wrong, window)
+    if retry_at is not None:
+        # One line per window says the rest were refused (a line already within it blocks a second).
+        if audit.blocked_until(session, user.id, REFUSED, now, 1, window) is None:
+            audit.record(session, now, user.id, REFUSED, "user", user.id, until=retry_at.isoformat())
+        raise Refused("invitation_too_many", retry_at=retry_at)
     token = start_payload.removeprefix(PREFIX)
-    invitation = session.exec(select(Invitation).where(Invitation.token == token)).first()
+    invitation = session.exec(select(Invitation).where(Invitation.token == token)).first() if token else None
     if invitation is None:
+        audit.record(session, now, user.id, WRONG, "user", user.id)
         raise Refused("invitation_unknown")
     if invitation.used_at is not None:
         if invitation.used_by == user.id:

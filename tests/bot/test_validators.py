@@ -98,3 +98,75 @@ def test_pdf() -> None:
         with pytest.raises(Invalid) as err:
             check(bad)
         assert err.value.code == code
+
+
+@pytest.mark.parametrize(
+    "raw", ["２２０-８１-６２５１７", "٢٢٠-٨١-٦٢٥١٧", "२२०८१६२५१७", "２２０－８１－６２５１７", "220—81—62517"]
+)
+def test_brn_in_any_digits_is_kept_as_ascii(raw: str) -> None:
+    assert v.brn(raw) == "2208162517"
+
+
+@pytest.mark.parametrize(
+    ("check", "raw", "code"),
+    [
+        (v.brn, "22081625¹⁷", "brn_format"),
+        (v.brn, "22081625①⑦", "brn_format"),
+        (v.trl, "⁷", "trl_range"),
+        (v.trl, "9" * 5000, "trl_range"),
+        (v.minutes(5, 120), "²⁰", "number_format"),
+        (v.clock_time, "¹⁴:⁰⁰", "time_format"),
+        (v.brn, "220\x0081-62517", "text_nul"),
+        (v.text(100), "a\x00b", "text_nul"),
+        (v.line(100, 2), "\u200b\u200b\u200b", "text_short"),
+        (v.line(100, 2), "ㅤㅤ", "text_short"),
+        (v.text(100, 2), "\u200d\ufeff\u2060", "text_short"),
+        (v.line(100, 2), "abc\u202edef", "text_bidi"),
+        (v.phone, "02-2133-1234 ext. 1234567", "phone_extension"),
+    ],
+)
+def test_odd_characters_are_refused_by_name(check: object, raw: str, code: str) -> None:
+    with pytest.raises(Invalid) as err:
+        check(raw)  # type: ignore[operator]
+    assert err.value.code == code
+
+
+def test_numbers_in_other_digits_are_read() -> None:
+    assert v.trl("７") == 7 and v.trl("TRL ٨") == 8
+    assert v.minutes(5, 120)("２０분") == 20
+    assert v.clock_time("１４：３０") == "14:30"
+    assert v.phone("０１０-２３４５-６７８９") == "+821023456789"
+
+
+def test_text_is_cleaned_not_refused() -> None:
+    assert v.text(100)("줄\x07바꿈\r\n다음 줄\u202e") == "줄바꿈\n다음 줄"
+    assert v.line(100)("  한빛 \n  로보틱스\u200b ") == "한빛 로보틱스"
+    assert v.line(100)("한빛") == "한빛"  # decomposed Hangul (as a Mac types it) is kept composed
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164", "shown"),
+    [
+        ("02-2133-1234 내선 123", "+82221331234;ext=123", "02-2133-1234 ext. 123"),
+        ("02-2133-1234 (내선) 45", "+82221331234;ext=45", "02-2133-1234 ext. 45"),
+        ("02-2133-1234 ext. 7", "+82221331234;ext=7", "02-2133-1234 ext. 7"),
+        ("010-2345-6789", "+821023456789", "010-2345-6789"),
+    ],
+)
+def test_phone_extension_is_kept(raw: str, e164: str, shown: str) -> None:
+    assert v.phone(raw) == e164 and len(e164) <= 32
+    assert v.format_phone(e164) == shown
+
+
+def test_file_names() -> None:
+    assert v.file_name("../../etc/passwd", "f") == "passwd"
+    assert v.file_name("\u202efdp.exe", "f") == "fdp.exe"
+    assert v.file_name("", "deck.pdf") == "deck.pdf"
+    long = v.file_name("가" * 300 + ".pdf", "f")
+    assert len(long) == v.FILE_NAME_MAX and long.endswith(".pdf")
+    pdf = v.pdf(1 << 20)
+    for name in ("deck.exe", "deck.pdf.exe", "deck"):
+        with pytest.raises(Invalid):
+            pdf(FileInput("id", name, "application/octet-stream" if name == "deck" else "application/pdf", 10))
+    assert pdf(FileInput("id", "deck", "application/pdf", 10))["file_name"] == "deck.pdf"
+    assert pdf(FileInput("id", "발표.PDF", None, 10))["file_name"] == "발표.PDF"

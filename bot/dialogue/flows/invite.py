@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.dialogue.flow import Flow
 from bot.dialogue.turn import Turn
-from bot.errors import Refused
+from bot.errors import Refused, UserError
 from bot.models import Role
 from bot.services import invitations, policies
 
@@ -22,7 +22,7 @@ class InviteFlow(Flow):
         department = " ".join(args[1:]).strip() or None
         try:
             inv = invitations.create(t.session, t.user, role, t.settings, t.now, department)
-        except Refused as err:
+        except UserError as err:
             t.refuse(err)
             return
         # Telegram opens an invitation from a link; elsewhere it is typed, as a code.
@@ -33,7 +33,7 @@ class InviteFlow(Flow):
 
     def accept(self, t: Turn, payload: str) -> None:
         try:
-            inv = invitations.accept(t.session, t.user, payload, t.now)
+            inv = invitations.accept(t.session, t.user, payload, t.now, t.settings)
         except Refused as err:
             t.refuse(err)
             return

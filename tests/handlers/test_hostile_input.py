@@ -1,0 +1,66 @@
+"""Hostile input over Telegram end to end (the real bot, over HTTP, against the stand-in Bot API): what
+`tests/dialogue/test_hostile_input.py` shows on the engine holds through the channel too."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from bot.models import AuditLog, Company, RoleGrant, User
+from tests.handlers.committee import ORGANIZER
+from tests.handlers.flows import SAMPLE_PDF, fill_application, register_profile
+from tests.harness import Harness
+
+INTERNAL = "일시적인 문제"
+
+
+async def test_odd_text_files_and_buttons_are_refused_over_telegram(harness: Harness) -> None:
+    first = harness.user(7301, "김\x00민준")  # a NUL even in the name Telegram reports
+    await register_profile(first, brn="２２０－８１－６２５１７")
+    with harness.session() as session:
+        [company] = session.exec(select(Company)).all()
+        assert company.brn == "2208162517"
+        assert session.exec(select(User).where(User.external_id == "7301")).one().display_name == "김민준"
+
+    second = harness.user(7302)
+    await second.send("/apply", expect=2)
+    await second.press("동의합니다")
+    [nul] = await second.send("다른\x00로보틱스")
+    assert "저장할 수 없는 문자(NUL)" in nul.text and "기업명 (2/9)" in nul.text
+    await second.send("다른로보틱스")
+    [taken] = await second.send("٢٢٠-٨١-٦٢٥١٧")  # the same number in Arabic-Indic digits
+    assert "이미 등록되어 있습니다" in taken.text
+    [superscript] = await second.send("22081625¹⁷")
+    assert "숫자 10자리" in superscript.text
+
+    await fill_application(first, deck=False)
+    [question] = await first.press("발표자료")
+    assert "발표자료(PDF)" in question.text
+    [refused] = await first.send_document(SAMPLE_PDF, "deck.exe", "application/pdf")
+    assert "PDF 파일만" in refused.text
+    [review] = await first.send_document(SAMPLE_PDF, "발표" * 200 + ".pdf", "application/pdf")
+    assert "신청서 확인" in review.text and "발표발표" in review.text
+
+    # A forged button whose id is beyond 2^63, and one whose version is a superscript.
+    for data in ("e:apply:edit:99999999999999999999", "²:form:a:deck:x"):
+        [answer] = await first.press_data(data, review.message_id)
+        assert INTERNAL not in answer.text and answer.text, data
+
+
+async def test_invitation_guesses_are_rate_limited_over_telegram(harness: Harness) -> None:
+    [made] = await harness.user(ORGANIZER, "운영자").send("/invite reviewer")
+    payload = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
+    guesser = harness.user(7311)
+    for n in range(5):
+        [wrong] = await guesser.send(f"/start inv_guess{n}")
+        assert "초대 링크를 확인할 수 없습니다" in wrong.text
+    for n in range(10):
+        [blocked] = await guesser.send(f"/start inv_guess{n}")
+        assert "잘못된 초대 코드를 여러 번" in blocked.text and "10:10" in blocked.text
+    [blocked] = await guesser.send(f"/start {payload}")
+    assert "잘못된 초대 코드를 여러 번" in blocked.text
+    with harness.session() as session:
+        assert not session.exec(select(RoleGrant).where(RoleGrant.role == "reviewer")).all()
+        actions = [r.action for r in session.exec(select(AuditLog)) if r.action.startswith("invitation_")]
+        assert sorted(actions) == ["invitation_created", "invitation_guesses_refused"] + ["invitation_wrong"] * 5
