@@ -1,7 +1,7 @@
 """A company's phone keeps its extension (``+82221331234;ext=123``): the column holds 32 characters
 
-Revision ID: 0009a
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 10:00:00
 """
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlmodel
 from alembic import op
 
-revision: str = '0009a'
-down_revision: str | None = '0008'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
