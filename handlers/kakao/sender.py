@@ -48,6 +48,13 @@ class KakaoSender:
             self._client = None
 
     # ---- the outbox's calls --------------------------------------------------------------------
+    def pieces(self, html: str, plain: str, document: dict[str, Any] | None) -> list[delivery.Piece]:
+        """A text longer than one KakaoTalk message goes as several, each its own call, so a retry goes on
+        after the parts already sent."""
+        if document is not None:
+            return [delivery.Piece(html, plain, document)]
+        return [delivery.Piece(html, part) for part in split_text(plain, MAX_TEXT)] or [delivery.Piece(html, plain)]
+
     async def send(self, chat_id: str, html: str, plain: str) -> str | None:
         return await self.send_many([chat_id], html, plain)
 
