@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     score_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     review_reminder_time: dt.time = dt.time(10, 0)  # on the day before selection day
     invitation_days: int = Field(default=7, ge=1, le=90)
+    # How long personal data is kept after the last activity: the consent text promises three years.
+    retention_days: int = Field(default=3 * 365, ge=30, le=10 * 365)
 
     summary_max_chars: int = Field(default=1000, ge=100, le=3000)
     deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
