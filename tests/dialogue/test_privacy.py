@@ -203,7 +203,8 @@ async def test_the_retention_purge_runs_on_the_tick(person: Make, world: World) 
         report = tick(session, world.clock.now(), world.settings)
     assert report.purged == 1
     companies = {c.name: c for c in world.all(Company)}
-    assert (companies["기업8001"].phone, companies["기업8001"].email, companies["기업8001"].contact_name) == ("", "", "")
+    gone = companies["기업8001"]
+    assert (gone.phone, gone.email, gone.contact_name, gone.representative) == ("", "", "", "")
     assert companies["기업8002"].phone == "+821012345678"
     assert world.user("telegram", "8001").display_name == ""
     assert next(a for a in world.all(Application) if a.id == gone_app).status == "submitted"
