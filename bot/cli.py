@@ -30,8 +30,9 @@ def _settings() -> Settings:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot import logs
+
+    logs.setup(logging.INFO)
 
 
 @app.command()
@@ -321,7 +322,9 @@ def simulate(month: Annotated[str | None, typer.Option(help="YYYY-MM; default th
     from bot.sandbox.simulation import run_simulation
 
     settings = _settings()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.setup(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     received = asyncio.run(run_simulation(settings, typer.echo, _month(month, settings) if month else None))
     if received == 0:
         sys.exit(1)

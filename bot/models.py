@@ -67,6 +67,10 @@ class User(SQLModel, table=True):
     inactive_reason: str | None = Field(default=None, max_length=200)
     # The same person on another channel: this account acts as that one (its company, roles and drafts).
     linked_to: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True))
+    # Refused the consent: the messenger's name is not kept for them (see bot/services/privacy.py).
+    consent_refused_at: dt.datetime | None = _time(nullable=True)
+    # Personal data erased (consent withdrawn): the row stays only as what the city's records point to.
+    erased_at: dt.datetime | None = _time(nullable=True)
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
 
@@ -98,6 +102,9 @@ class Company(SQLModel, table=True):
     email: str = Field(max_length=254)
     consent_version: str = Field(max_length=16)
     consent_at: dt.datetime = _time()
+    # Contact and representative erased (consent withdrawn or retention over); name and number stay for
+    # the city's purchase records.
+    erased_at: dt.datetime | None = _time(nullable=True)
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
 

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Unknown invitation codes one person may type within the minutes before the next is refused unread.
     invitation_max_wrong: int = Field(default=5, ge=1, le=100)
     invitation_wrong_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # How long personal data is kept after the last activity: the consent text promises three years.
+    retention_days: int = Field(default=3 * 365, ge=30, le=10 * 365)
 
     summary_max_chars: int = Field(default=1000, ge=100, le=3000)
     deck_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

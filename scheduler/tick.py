@@ -12,7 +12,7 @@ from bot import calendar
 from bot.calendar import Cycle, Month
 from bot.database import insert_for
 from bot.models import CyclePhase, Selection
-from bot.services import audit, cycles, decisions, outbox, reminders, review, selection
+from bot.services import audit, cycles, decisions, outbox, privacy, reminders, review, selection
 from bot.settings import Settings
 
 
@@ -21,6 +21,7 @@ class TickReport:
     planned: int = 0
     transitions: list[tuple[str, str, str]] = field(default_factory=list)
     next_due: dt.datetime | None = None
+    purged: int = 0  # people whose personal data the retention period erased
 
 
 def months_in_play(now: dt.datetime, settings: Settings) -> list[Month]:
@@ -50,6 +51,9 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
         if nxt is not None:
             upcoming.append(nxt)
     report.planned += selection.release_due(session, settings, now)
+    # Once a day (by the date in Seoul): erase what the consent's retention period no longer covers.
+    report.purged = privacy.purge_expired(session, settings, now)
+    session.commit()
     held = session.exec(select(Selection.release_at).where(col(Selection.released_at).is_(None))).all()
     upcoming += [t for t in held if t > now]
     report.next_due = min(upcoming) if upcoming else None

@@ -61,6 +61,8 @@ def context_for(key: str) -> dict[str, object]:
         )
     ):
         _month_end_context(key, ctx)
+    if key.startswith(("privacy/", "apply/consent_refused")):
+        _privacy_context(ctx)
     if key.startswith(("reminders/", "results/", "review/assigned", "review/missing", "programme/lineup")):
         # Outbox rows carry plain data, decoded from JSON: the cycle is a dict here.
         from bot.calendar import cycle_data
@@ -72,6 +74,19 @@ def context_for(key: str) -> dict[str, object]:
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
         })))  # fmt: skip
     return ctx
+
+
+def _privacy_context(ctx: dict[str, object]) -> None:
+    when = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    app = SimpleNamespace(receipt_no="PD-202612-0001", month="2026-12", status="submitted", submitted_at=when,
+                          deck_file_name=HOSTILE)  # fmt: skip
+    ctx.update({
+        "has_company": True, "years": 3, "now": when, "consent_at": when, "roles": ["reviewer"],
+        "plan": SimpleNamespace(company=HOSTILE, company_kept=True, applications=2, drafts=1, accounts=2),
+        "accounts": [{"channel": "kakao", "name": HOSTILE, "language": "en", "since": when}],
+        "company": [("기업명", HOSTILE)], "applications": [{"app": app, "rows": [("제품·서비스명", HOSTILE)]}],
+        "drafts": [{"form": "application", "rows": [("제품 요약", HOSTILE)]}], "subscriptions": ["news"],
+    })  # fmt: skip
 
 
 def _committee_context(key: str, ctx: dict[str, object]) -> None:

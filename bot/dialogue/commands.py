@@ -33,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", "menu"),
     Command("help", "menu", interrupts=True),
     Command("link", "link"),
+    Command("mydata", "privacy"),
     Command("cancel", "", interrupts=True),
     Command("back", "", interrupts=True),
     Command("review", "review", policies.reviewer),

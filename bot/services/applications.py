@@ -65,7 +65,7 @@ def start(session: Session, user: User, settings: Settings, now: dt.datetime) ->
         return Start("closed", status.next_cycle)
     cycle = status.open_cycle
     company = companies.company_of(session, user)
-    if company is None:
+    if company is None or not companies.usable(company):
         return Start("profile", cycle, companies.start_profile(session, user, now, next_step="apply"))
     form = application_form(settings)
     existing = _app_for(session, company, str(cycle.month))
@@ -143,7 +143,7 @@ def submit(
         raise Refused("form_incomplete")
     cycle = _open_cycle_for(session, draft.month, settings, now)
     company = companies.company_of(session, user)
-    if company is None:
+    if company is None or not companies.usable(company):
         raise Refused("no_profile")
     app = _app_for(session, company, str(cycle.month))
     if app is not None and draft.application_id != app.id and app.status == ApplicationStatus.SUBMITTED:

@@ -8,11 +8,12 @@ from sqlmodel import Session, select
 from bot.errors import Refused
 from bot.forms import profile_form
 from bot.models import Company, FormDraft, User
-from bot.services import audit, drafts
+from bot.services import audit, drafts, privacy
 from bot.validators import Invalid
 
 CONSENT_VERSION = "2026-11"
 PROFILE_FIELDS = ("name", "brn", "representative", "size", "address", "contact_name", "phone", "email")
+ERASABLE = privacy.PERSONAL_FIELDS
 
 
 def company_of(session: Session, user: User) -> Company | None:
@@ -39,9 +40,18 @@ def start_profile(session: Session, user: User, now: dt.datetime, next_step: str
                 session.add(existing)
             return existing
         return drafts.open_draft(session, user.id, profile_form(), now, next_step=next_step)
+    if company.erased_at is not None:
+        # The personal fields were erased (retention over): consent and contact are asked again.
+        kept = {f: getattr(company, f) for f in PROFILE_FIELDS if f not in ERASABLE}
+        return drafts.open_draft(session, user.id, profile_form(), now, data=kept, next_step=next_step)
     data: dict[str, Any] = {f: getattr(company, f) for f in PROFILE_FIELDS}
     data["consent"] = "agree"
     return drafts.open_draft(session, user.id, profile_form(), now, data=data, next_step=next_step, reviewing=True)
+
+
+def usable(company: Company | None) -> bool:
+    """A company whose profile can carry an application: it exists and its contact was not erased."""
+    return company is not None and company.erased_at is None
 
 
 def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetime) -> Company:
@@ -63,6 +73,9 @@ def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetim
         changed = {f: draft.data[f] for f in PROFILE_FIELDS if getattr(company, f) != draft.data[f]}
         for name, value in changed.items():
             setattr(company, name, value)
+        # Saving the profile agrees to the consent again: the retention period counts from now.
+        company.consent_version, company.consent_at, company.erased_at = CONSENT_VERSION, now, None
+    privacy.consent_given(session, user, now)
     company.updated_at = now
     session.add(company)
     session.flush()

@@ -144,6 +144,10 @@ def get_for(session: Session, user: User, decision_id: int, settings: Settings) 
     decision = session.get(PurchaseDecision, decision_id)
     if decision is None or not _may_decide(session, user, decision, settings):
         raise Refused("not_allowed")
+    app = session.get(Application, decision.application_id)
+    if app is not None:
+        # Not even an organizer decides on a product of their own company.
+        policies.require_no_conflict(session, user, app)
     return decision
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import Role, RoleGrant, User
+from bot.models import Application, Company, Role, RoleGrant, User
 from bot.settings import Settings
 
 Roles = frozenset[Role]
@@ -72,3 +72,23 @@ def require(session: Session, user: User, policy: Policy, settings: Settings) ->
     if not policy(roles):
         raise Refused("not_allowed")
     return roles
+
+
+# ---- conflicts of interest -----------------------------------------------------------------------
+def own_company_ids(session: Session, user: User) -> set[int]:
+    """The companies the person owns, through any of their accounts (a company registered on KakaoTalk is
+    still theirs when they review on Telegram)."""
+    from bot.services import accounts
+
+    ids = accounts.account_ids(session, user)
+    return {i for i in session.exec(select(Company.id).where(col(Company.owner_user_id).in_(ids))).all() if i}
+
+
+def conflicted(session: Session, user: User, application: Application) -> bool:
+    """The application is of the person's own company: they may neither review it nor decide on it."""
+    return application.company_id in own_company_ids(session, user)
+
+
+def require_no_conflict(session: Session, user: User, application: Application) -> None:
+    if conflicted(session, user, application):
+        raise Refused("conflict_of_interest")

@@ -47,20 +47,30 @@ def assign(session: Session, month: str, settings: Settings, now: dt.datetime) -
     if not committee or confirmed(session, month):
         return []
     added = []
+    apps = submitted(session, month)
+    owned = {u.id or 0: policies.own_company_ids(session, u) for u in committee}
+    company_of = {a.id: a.company_id for a in apps}
     existing = session.exec(select(Review).join(Application).where(Application.month == month)).all()
     by_app: dict[int, set[int]] = {}
     load: Counter[int] = Counter({u.id or 0: 0 for u in committee})
     for r in existing:
+        if not r.conflict and company_of.get(r.application_id) in owned.get(r.reviewer_user_id, set()):
+            # Assigned before the reviewer's company was known to be theirs: taken off, scores and all.
+            _mark_conflict(session, r, None, now)
         by_app.setdefault(r.application_id, set()).add(r.reviewer_user_id)
         if not r.conflict:
             load[r.reviewer_user_id] += 1
     per_app = settings.reviewers_per_application or len(committee)
-    for app in submitted(session, month):
+    for app in apps:
         assert app.id is not None
         have = by_app.setdefault(app.id, set())
         active = [r for r in existing if r.application_id == app.id and not r.conflict]
         want = per_app - len(active)
-        candidates = sorted((u for u in committee if u.id not in have), key=lambda u: (load[u.id or 0], u.id))
+        # Never a reviewer's own company (policies.conflicted, answered here from what is already read).
+        candidates = sorted(
+            (u for u in committee if u.id not in have and app.company_id not in owned[u.id or 0]),
+            key=lambda u: (load[u.id or 0], u.id),
+        )
         for reviewer in candidates[: max(want, 0)]:
             review = Review(application_id=app.id, reviewer_user_id=reviewer.id or 0, assigned_at=now, updated_at=now)
             session.add(review)
@@ -104,7 +114,8 @@ def my_reviews(session: Session, reviewer: User, settings: Settings, month: str 
     if month is not None:
         stmt = stmt.where(Application.month == month)
     rows = session.exec(stmt.order_by(col(Application.month).desc(), col(Application.id))).all()
-    return [Assigned(r, a, is_complete(r)) for r, a in rows]
+    owned = policies.own_company_ids(session, reviewer)
+    return [Assigned(r, a, is_complete(r)) for r, a in rows if a.company_id not in owned]
 
 
 def is_complete(review: Review) -> bool:
@@ -118,6 +129,7 @@ def _own(session: Session, reviewer: User, review_id: int, settings: Settings) -
     policies.require(session, reviewer, policies.reviewer, settings)
     app = session.get(Application, review.application_id)
     assert app is not None
+    policies.require_no_conflict(session, reviewer, app)
     if confirmed(session, app.month):
         raise Refused("selection_confirmed")
     return review, app
@@ -173,6 +185,7 @@ def get_own(session: Session, reviewer: User, review_id: int, settings: Settings
         raise Refused("not_allowed")
     app = session.get(Application, review.application_id)
     assert app is not None
+    policies.require_no_conflict(session, reviewer, app)
     return review, app
 
 
@@ -190,14 +203,18 @@ def comment(
 def declare_conflict(session: Session, reviewer: User, review_id: int, settings: Settings, now: dt.datetime) -> Review:
     """A conflict of interest removes the reviewer (and any scores given) from that application."""
     review, _ = _own(session, reviewer, review_id, settings)
+    _mark_conflict(session, review, reviewer.id, now)
+    return review
+
+
+def _mark_conflict(session: Session, review: Review, actor: int | None, now: dt.datetime) -> None:
     review.conflict = True
     for criterion in CRITERIA:
         setattr(review, criterion, None)
     review.updated_at = now
     session.add(review)
-    audit.record(session, now, reviewer.id, "conflict_of_interest", "review", review.id,
+    audit.record(session, now, actor, "conflict_of_interest", "review", review.id,
                  application=review.application_id)  # fmt: skip
-    return review
 
 
 @dataclass(frozen=True)

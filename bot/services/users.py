@@ -71,7 +71,9 @@ def ensure_user_with_draft(
 def refresh(session: Session, user: User, now: dt.datetime, display_name: str, client_language: str | None) -> None:
     """Keeps the name and client language current; a message from the user means they unblocked the bot."""
     changed = False
-    if display_name and user.display_name != display_name[:200]:
+    # Someone who refused consent (or whose data was erased) leaves no name behind.
+    keep_name = user.consent_refused_at is None and user.erased_at is None
+    if keep_name and display_name and user.display_name != display_name[:200]:
         user.display_name, changed = display_name[:200], True
     if client_language and user.client_language != client_language:
         user.client_language, changed = client_language, True

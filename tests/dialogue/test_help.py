@@ -13,7 +13,7 @@ from tests.handlers.committee import ORGANIZER
 Make = Callable[..., Person]
 
 EVERYONE = ["start", "apply", "status", "profile", "schedule", "subscribe", "unsubscribe", "expo", "language", "help",
-            "link", "cancel", "back"]  # fmt: skip
+            "link", "mydata", "cancel", "back"]  # fmt: skip
 ORGANIZERS = ["decisions", "selection", "programme", "invite", "broadcast", "broadcasts", "expo_edit", "export"]
 # How a command is named in help: "/status" where slash commands exist, its first typed word elsewhere.
 TYPED = {"start": "메뉴", "apply": "신청", "status": "현황", "help": "도움말", "cancel": "취소", "review": "심사",
@@ -49,7 +49,7 @@ async def test_a_companys_help_has_everyones_commands_and_this_months_dates(caps
     assert "피칭데이: 2026년 12월 24일(목) 14:00" in p.text
     assert "25일" not in p.text
     assert p.labels(help_) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
-                               "🌐 Language / 언어"]  # fmt: skip
+                               "🌐 Language / 언어", "🔒 내 개인정보"]  # fmt: skip
 
 
 @BOTH

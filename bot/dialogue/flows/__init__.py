@@ -16,6 +16,7 @@ def load() -> dict[str, Flow]:
         link,
         menu,
         news,
+        privacy,
         programme,
         review,
         selection,
@@ -23,5 +24,5 @@ def load() -> dict[str, Flow]:
     )
 
     modules = (menu, form, apply, status, invite, link, review, selection, programme, decisions, broadcast, news,
-               export)  # fmt: skip
+               export, privacy)  # fmt: skip
     return {m.FLOW.name: m.FLOW for m in modules}

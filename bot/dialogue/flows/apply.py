@@ -18,7 +18,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import APPLICATION, PROFILE, form_by_key
 from bot.models import FormDraft
-from bot.services import applications, companies, cycles, drafts, users
+from bot.services import applications, companies, cycles, drafts, privacy, users
 from bot.validators import Invalid
 
 
@@ -135,7 +135,9 @@ def _paused(t: Turn, draft: FormDraft) -> None:
 
 
 def _consent_refused(t: Turn, draft: FormDraft) -> None:
-    t.show("apply/consent_refused", choices=_menu(t), columns=_MENU_COLUMNS)
+    privacy.consent_refused(t.session, t.user, t.now)
+    has_company = companies.company_of(t.session, t.user) is not None
+    t.show("apply/consent_refused", {"has_company": has_company}, choices=_menu(t), columns=_MENU_COLUMNS)
 
 
 def _save_profile(t: Turn, draft: FormDraft) -> None:

@@ -13,7 +13,7 @@ from bot.models import Role
 from bot.services import cycles, invitations, users
 
 # The menu's buttons: everyone's, then each role's.
-_EVERYONE = ("apply", "status", "schedule", "profile", "help", "language")
+_EVERYONE = ("apply", "status", "schedule", "profile", "help", "language", "mydata")
 _BY_ROLE = ((Role.REVIEWER, ("review",)), (Role.OFFICIAL, ("decisions",)),
             (Role.ORGANIZER, ("selection", "programme", "decisions", "broadcast", "export")))  # fmt: skip
 
