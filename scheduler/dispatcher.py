@@ -141,7 +141,8 @@ class Dispatcher:
                 singles.append(row)
                 continue
             data = json.dumps(row.data, sort_keys=True)
-            groups[(place[row_id], row.channel, row.template, data, users.language_of(person))].append(row)
+            key = (place[row_id], row.channel, row.template, data, users.language_of(person), row.parts_sent)
+            groups[key].append(row)
         batches = []
         for (_, channel, *_), group in groups.items():
             size = getattr(self.senders[channel], "batch", 1)
@@ -167,8 +168,21 @@ class Dispatcher:
             if not rows:  # they outlived their lease and another dispatcher has them
                 return self.ctx.clock.now()
             ids = [row.id or 0 for row in rows]
+            pieces = (
+                sender.pieces(html, plain, None)  # type: ignore[attr-defined]
+                if hasattr(sender, "pieces")
+                else [delivery.Piece(html, plain)]
+            )
+            start = min(first.parts_sent, len(pieces) - 1)
             try:
-                task = await sender.send_many([row.chat_id for row in rows], html, plain)  # type: ignore[attr-defined]
+                for i in range(start, len(pieces)):
+                    if i > start:
+                        await self._turn(first.channel)
+                    chat_ids = [row.chat_id for row in rows]
+                    task = await sender.send_many(chat_ids, pieces[i].html, pieces[i].plain)  # type: ignore[attr-defined]
+                    if i + 1 < len(pieces):  # a retry goes on from the next part
+                        await self._db(outbox.mark_parts, ids, self.worker, i + 1)
+                        first.parts_sent = i + 1
             except delivery.RetryAfter as err:
                 await self.ctx.budget(first.channel).pause(err.seconds)
                 due = self.ctx.clock.now() + dt.timedelta(seconds=err.seconds)
@@ -281,7 +295,7 @@ class Dispatcher:
                     self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
                     if row.parts_sent + 1 < len(pieces):  # more of a long text to send
                         row.parts_sent += 1
-                        await self._db(outbox.mark_parts, row.id, self.worker, row.parts_sent)
+                        await self._db(outbox.mark_parts, [row.id], self.worker, row.parts_sent)
                         continue
                     task_id = task if isinstance(task, str) else None
                     await self._db(outbox.mark_sent, row.id, self.worker, self.ctx.clock.now(), task_id)

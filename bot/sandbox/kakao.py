@@ -137,6 +137,7 @@ class Fault:
     status: int
     body: dict[str, Any]
     times: int = 1
+    after: int = 0  # calls to let through first
 
 
 @dataclass
@@ -308,13 +309,20 @@ class KakaoPlatform:
     def connect_channel_webhook(self, url: str) -> None:
         self.channel_webhook_url = url
 
-    def fail_next(self, method: str, status: int, body: dict[str, Any] | None = None, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` ("talk" or "tasks") answer ``status`` with ``body``."""
-        self.faults.append(Fault(method, status, body or {"status": "FAIL", "message": f"HTTP {status}"}, times))
+    def fail_next(
+        self, method: str, status: int, body: dict[str, Any] | None = None, times: int = 1, after: int = 0
+    ) -> None:
+        """After ``after`` calls, the next ``times`` calls of ``method`` ("talk" or "tasks") answer
+        ``status`` with ``body``."""
+        body = body or {"status": "FAIL", "message": f"HTTP {status}"}
+        self.faults.append(Fault(method, status, body, times, after))
 
     def _take_fault(self, method: str) -> Fault | None:
         for fault in self.faults:
             if fault.method == method:
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)

@@ -151,9 +151,14 @@ def renew(session: Session, row_ids: list[int], worker: str, now: dt.datetime, l
     return set(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
 
 
-def mark_parts(session: Session, row_id: int, worker: str, parts_sent: int) -> bool:
+def mark_parts(session: Session, row_ids: list[int], worker: str, parts_sent: int) -> int:
     """The first ``parts_sent`` messages of a long text are out: a retry goes on from the next one."""
-    return _finish(session, row_id, worker, parts_sent=parts_sent)
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id.in_(row_ids), Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)  # type: ignore[attr-defined]
+        .values(parts_sent=parts_sent)
+    )
+    return int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
 
 
 def mark_sent_many(session: Session, row_ids: list[int], worker: str, now: dt.datetime, task_id: str | None) -> int:

@@ -130,3 +130,23 @@ async def test_a_message_to_many_never_overtakes_anyone_s_earlier_message(kakao:
     assert [kakao.events(u) for u in people] == [[f"저장했습니다 {i}", "다음 질문"] for i in range(3)]
     # three own (one refused), one shared for the two others; then the refused person's two, again in order
     assert kakao.platform.event_calls - calls == 3 + 1 + 2
+
+
+async def test_a_long_text_goes_in_parts_and_a_retry_goes_on_after_the_parts_sent(kakao: KakaoWorld) -> None:
+    u = kakao.user()
+    await u.say("메뉴")
+    lines = [f"{i:03d}. 피칭데이 발표 순서와 장소를 확인해 주십시오." for i in range(120)]
+    kakao.platform.fail_next("talk", 500, after=1)  # the second part is refused once
+    now = kakao.clock.now()
+    with kakao.session() as session:
+        plan(session, [Planned(person(kakao, u.user_id), "outbox/text", {"text": "\n".join(lines)}, "long", now)], now)
+    await kakao.bot.outbox_settled()
+    kakao.clock.advance(dt.timedelta(minutes=1))
+    kakao.bot.wake_dispatcher()
+    await kakao.bot.outbox_settled()
+    parts = kakao.events(u)
+    assert len(parts) >= 3 and all(len(p) <= 1000 for p in parts)
+    assert "\n".join(parts).split("\n") == lines  # in order, nothing twice, nothing lost
+    with kakao.session() as session:
+        [row] = session.exec(select(Outbox).where(Outbox.event_key == "long")).all()
+    assert row.state == "sent" and row.parts_sent == len(parts) - 1
