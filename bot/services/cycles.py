@@ -73,7 +73,7 @@ def set_override(
     outside = [name for name, value in changes.items()
                if name != "decision_deadline_at" and Month.of(value, settings.tz) != month]  # fmt: skip
     if outside:
-        raise Refused("cycle_month", names=", ".join(outside), month=str(month))
+        raise Refused("cycle_month", names=", ".join(outside))
     override = session.get(CycleOverride, str(month)) or CycleOverride(month=str(month), updated_at=now)
     stored = {name: getattr(override, name) for name in calendar.OVERRIDABLE}
     wanted = {**stored, **{name: value.astimezone(dt.UTC) for name, value in changes.items()}}
