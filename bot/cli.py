@@ -16,6 +16,7 @@ from bot.calendar import Month
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from bot.context import AppContext
     from bot.database import Database
 
 app = typer.Typer(help="Testbed Seoul Pitching Day bot", no_args_is_help=True, add_completion=False)
@@ -323,35 +324,48 @@ def dispatch(
     if settings.telegram_token is None:
         typer.echo("pitchbot: PITCHBOT_TELEGRAM_TOKEN is not set", err=True)
         raise typer.Exit(2)
+    from bot.context import AppContext
+    from handlers.telegram.connect import BotApiRefused
+
+    ctx = AppContext.create(settings)
+    _upgraded(ctx.db)
     _logging()
-    asyncio.run(_dispatch(settings, once, worker))
+    try:
+        asyncio.run(_dispatch(ctx, once, worker))
+    except BotApiRefused as err:
+        _fail(str(err))
 
 
-async def _dispatch(settings: Settings, once: bool, worker: str | None) -> None:
+async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
     import signal
 
     from telegram import Bot
 
-    from bot.context import AppContext
+    from handlers.telegram.connect import reach
     from handlers.telegram.sender import TelegramSender
     from scheduler.dispatcher import Dispatcher
 
+    settings = ctx.settings
     assert settings.telegram_token is not None
-    ctx = AppContext.create(settings)
-    ctx.db.upgrade()
     api = settings.telegram_api_url
-    async with Bot(
-        settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot"
-    ) as tg:
+    tg = Bot(settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if not await reach(tg, api, settings, stop):
+            return
+        if once:  # Ctrl-C interrupts a single run as any command's
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
         dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, settings.send_timeout)}, worker)
         if once:
             await dispatcher.drain(timeout=3600)
         else:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
             await dispatcher.run(stop)
+    finally:
+        await tg.shutdown()
     typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
 
 

@@ -337,11 +337,11 @@ def _bot_env(tmp_path: Path, database_url: str, token: str, api_url: str) -> dic
     }
 
 
-async def _start_bot(env: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
+async def _start_bot(env: dict[str, str], log_path: Path, command: str = "run") -> asyncio.subprocess.Process:
     log = open(log_path, "wb")  # noqa: SIM115
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log
+            sys.executable, "-m", "bot.cli", command, env=env, stdout=log, stderr=log
         )
     finally:
         log.close()
@@ -363,11 +363,15 @@ async def _wait_for(path: Path, words: str, count: int = 1, timeout: float = 30)
     raise AssertionError(f"{words!r} x{count} not in the log:\n{path.read_text(errors='replace')}")
 
 
-async def test_a_token_the_bot_api_refuses_stops_the_bot_with_one_line(tmp_path: Path, database_url: str) -> None:
+@pytest.mark.parametrize("command", ["run", "dispatch"])
+async def test_a_token_the_bot_api_refuses_stops_the_bot_with_one_line(
+    tmp_path: Path, database_url: str, command: str
+) -> None:
     server = BotApiServer(token="123456:RIGHT")
     await server.start()
+    env = _bot_env(tmp_path, database_url, "123456:WRONGTOKEN", server.url)
     try:
-        proc = await _start_bot(_bot_env(tmp_path, database_url, "123456:WRONGTOKEN", server.url), tmp_path / "run.log")
+        proc = await _start_bot(env, tmp_path / "run.log", command)
         code = await asyncio.wait_for(proc.wait(), 30)
     finally:
         await server.stop()
@@ -408,12 +412,16 @@ async def test_an_unreachable_bot_api_is_retried_until_it_comes_up(tmp_path: Pat
     assert code == 0 and "Traceback" not in output, output
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-async def test_a_signal_stops_the_bot_while_it_retries(tmp_path: Path, database_url: str, sig: int) -> None:
+@pytest.mark.parametrize(
+    ("command", "sig"), [("run", signal.SIGINT), ("run", signal.SIGTERM), ("dispatch", signal.SIGTERM)]
+)
+async def test_a_signal_stops_the_bot_while_it_retries(
+    tmp_path: Path, database_url: str, command: str, sig: int
+) -> None:
     log_path = tmp_path / "run.log"
     env = _bot_env(tmp_path, database_url, "123456:SANDBOX", f"http://127.0.0.1:{_free_port()}")
     env["PITCHBOT_TELEGRAM_RETRY_SECONDS"] = "30"  # the stop must not wait for the next attempt
-    proc = await _start_bot(env, log_path)
+    proc = await _start_bot(env, log_path, command)
     try:
         await _wait_for(log_path, "trying again in 30.0 s")
         started = time.monotonic()
