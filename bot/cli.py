@@ -6,13 +6,18 @@ import asyncio
 import datetime as dt
 import logging
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from bot import calendar
 from bot.calendar import Month
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+    from bot.database import Database
 
 app = typer.Typer(help="Testbed Seoul Pitching Day bot", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database commands", no_args_is_help=True)
@@ -25,8 +30,26 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except SettingsError as err:
-        typer.echo(f"pitchbot: {err}", err=True)
-        raise typer.Exit(2) from None
+        _fail(str(err))
+
+
+def _fail(message: str) -> NoReturn:
+    """A bad input or setting: one line for the organizer on stderr, and exit code 2."""
+    typer.echo(f"pitchbot: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _upgraded(db: Database) -> Database:
+    """The database, migrated; one that cannot be opened is a bad PITCHBOT_DATABASE_URL, said in one line."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        db.upgrade()
+    except DBAPIError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else type(err).__name__
+        where = db.engine.url.render_as_string(hide_password=True)
+        _fail(f"cannot open the database {where} (PITCHBOT_DATABASE_URL): {reason}")
+    return db
 
 
 def _logging() -> None:
@@ -60,12 +83,16 @@ def run(
             err=True,
         )
         raise typer.Exit(2)
-    _logging()
     from bot.runtime import Runtime
+    from handlers.telegram.connect import BotApiRefused
 
     runtime = Runtime(settings)
-    runtime.ctx.db.upgrade()
-    asyncio.run(runtime.serve(webhook=webhook))
+    _upgraded(runtime.ctx.db)
+    _logging()
+    try:
+        asyncio.run(runtime.serve(webhook=webhook))
+    except BotApiRefused as err:
+        _fail(str(err))
 
 
 def _context(settings: Settings):  # type: ignore[no-untyped-def]
@@ -73,7 +100,7 @@ def _context(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.context import AppContext
 
     ctx = AppContext.create(settings)
-    ctx.db.upgrade()
+    _upgraded(ctx.db)
     return ctx
 
 
@@ -83,8 +110,29 @@ def db_upgrade() -> None:
     from bot.database import Database
 
     settings = _settings()
-    Database(settings.database_url).upgrade()
+    _upgraded(Database(settings.database_url))
     typer.echo("database is up to date")
+
+
+def _role_and_person(role: str, user_id: str):  # type: ignore[no-untyped-def]
+    """(role, channel, external id) from the words of `grant` and `revoke`, or one line and exit 2."""
+    from bot.models import Role
+    from bot.settings import organizer_key
+
+    try:
+        channel, _, external_id = organizer_key(user_id).partition(":")
+    except ValueError as err:
+        _fail(str(err))
+    try:
+        return Role(role), channel, external_id
+    except ValueError:
+        _fail(f"unknown role {role!r}; choose organizer, reviewer or official")
+
+
+def _department(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        _fail("--department is blank; give the buying department's name")
+    return value.strip() if value is not None else None
 
 
 @app.command()
@@ -96,27 +144,43 @@ def grant(
     """Give a person a role, on Telegram (a user id) or KakaoTalk (kakao:<botUserKey>)."""
     from bot.models import Role
     from bot.services import users
-    from bot.settings import organizer_key
 
-    try:
-        channel, _, external_id = organizer_key(user_id).partition(":")
-    except ValueError as err:
-        typer.echo(f"pitchbot: {err}", err=True)
-        raise typer.Exit(2) from None
-
-    try:
-        chosen = Role(role)
-    except ValueError:
-        typer.echo(f"pitchbot: unknown role {role!r}; choose organizer, reviewer or official", err=True)
-        raise typer.Exit(2) from None
+    chosen, channel, external_id = _role_and_person(role, user_id)
+    department = _department(department)
     if chosen is Role.OFFICIAL and not department:
-        typer.echo("pitchbot: an official needs --department NAME", err=True)
-        raise typer.Exit(2)
+        _fail("an official needs --department NAME")
     settings = _settings()
     ctx = _context(settings)
     with ctx.db.session() as session:
         users.grant_role(session, channel, external_id, chosen, ctx.clock.now(), department=department)
     typer.echo(f"granted {chosen.value} to {channel} user {external_id}" + (f" ({department})" if department else ""))
+
+
+@app.command()
+def revoke(
+    role: Annotated[str, typer.Argument(help="organizer, reviewer or official")],
+    user_id: Annotated[str, typer.Argument(help="a Telegram user id, or kakao:<botUserKey>")],
+    department: Annotated[
+        str | None, typer.Option(help="the buying department (officials); if given, it must be the granted one")
+    ] = None,
+) -> None:
+    """Take back a role given with `grant` (PITCHBOT_ORGANIZER_IDS are the settings', not granted)."""
+    from bot.services import users
+
+    chosen, channel, external_id = _role_and_person(role, user_id)
+    department = _department(department)
+    settings = _settings()
+    ctx = _context(settings)
+    with ctx.db.session() as session:
+        granted = users.find_grant(session, channel, external_id, chosen)
+        if granted is None:
+            _fail(f"{channel} user {external_id} has no {chosen.value} role granted")
+        if department is not None and granted.department != department:
+            _fail(f"{channel} user {external_id} is {chosen.value} for {granted.department or 'no department'}, "
+                  f"not {department}")  # fmt: skip
+        users.revoke_role(session, channel, external_id, chosen, ctx.clock.now())
+    note = f" ({granted.department})" if granted.department else ""
+    typer.echo(f"revoked {chosen.value} from {channel} user {external_id}{note}")
 
 
 def _month(value: str | None, settings: Settings) -> Month:
@@ -126,8 +190,7 @@ def _month(value: str | None, settings: Settings) -> Month:
     try:
         return Month.parse(value)
     except ValueError as err:
-        typer.echo(f"pitchbot: {err}", err=True)
-        raise typer.Exit(2) from None
+        _fail(str(err))
 
 
 @cycle_app.command("show")
@@ -139,8 +202,7 @@ def cycle_show(month: Annotated[str | None, typer.Option(help="YYYY-MM; default 
 
     settings = _settings()
     chosen = _month(month, settings)
-    db = Database(settings.database_url)
-    db.upgrade()
+    db = _upgraded(Database(settings.database_url))
     with db.session() as session:
         cycle = cycles.get_cycle(session, chosen, settings)
         override = session.get(CycleOverride, str(chosen))
@@ -171,11 +233,11 @@ def cycle_show(month: Annotated[str | None, typer.Option(help="YYYY-MM; default 
 @cycle_app.command("set")
 def cycle_set(
     month: Annotated[str, typer.Option(help="YYYY-MM")],
-    opens: Annotated[dt.datetime | None, typer.Option(help="window opens, local time")] = None,
-    closes: Annotated[dt.datetime | None, typer.Option(help="window closes, local time")] = None,
-    selection: Annotated[dt.datetime | None, typer.Option(help="selection, local time")] = None,
-    pitch: Annotated[dt.datetime | None, typer.Option(help="Pitching Day, local time")] = None,
-    deadline: Annotated[dt.datetime | None, typer.Option(help="purchase decision deadline, local time")] = None,
+    opens: Annotated[str | None, typer.Option(help="window opens, local time (YYYY-MM-DD HH:MM)")] = None,
+    closes: Annotated[str | None, typer.Option(help="window closes, local time")] = None,
+    selection: Annotated[str | None, typer.Option(help="selection, local time")] = None,
+    pitch: Annotated[str | None, typer.Option(help="Pitching Day, local time")] = None,
+    deadline: Annotated[str | None, typer.Option(help="purchase decision deadline, local time")] = None,
 ) -> None:
     """Override dates of a month; times without an offset are read in the configured time zone."""
     from bot.errors import Refused
@@ -186,18 +248,50 @@ def cycle_set(
         "window_opens_at": opens, "window_closes_at": closes, "selection_at": selection, "pitch_at": pitch,
         "decision_deadline_at": deadline,
     }  # fmt: skip
-    changes = {k: (v if v.tzinfo else v.replace(tzinfo=settings.tz)) for k, v in given.items() if v is not None}
+    changes = {k: _local(_OPTIONS[k], v, settings) for k, v in given.items() if v is not None}
     if not changes:
-        typer.echo("pitchbot: give at least one of --opens --closes --selection --pitch --deadline", err=True)
-        raise typer.Exit(2)
+        _fail("give at least one of --opens --closes --selection --pitch --deadline")
+    chosen = _month(month, settings)
     ctx = _context(settings)
     with ctx.db.session() as session:
         try:
-            cycles.set_override(session, _month(month, settings), changes, settings, ctx.clock.now())
+            cycles.set_override(session, chosen, changes, settings, ctx.clock.now())
         except Refused as err:
-            typer.echo(f"pitchbot: refused: {err.code} {err.params}", err=True)
-            raise typer.Exit(1) from None
+            names = [n.strip() for n in str(err.params.get("names", "")).split(",")]
+            if err.code == "cycle_month":
+                wrong = ", ".join(f"{_OPTIONS[n]} {changes[n].astimezone(settings.tz):%Y-%m-%d %H:%M}" for n in names)
+                _fail(f"{wrong}: not in {chosen}; every date but --deadline falls in the cycle's month")
+            if err.code == "cycle_order":
+                _fail(_out_of_order(cycles.get_cycle(session, chosen, settings), changes, names, settings))
+            _fail(f"refused: {err.code} {err.params}")
     cycle_show(month)
+
+
+_OPTIONS = {"window_opens_at": "--opens", "window_closes_at": "--closes", "selection_at": "--selection",
+            "pitch_at": "--pitch", "decision_deadline_at": "--deadline"}  # fmt: skip
+
+
+def _out_of_order(
+    current: calendar.Cycle, changes: dict[str, dt.datetime], names: list[str], settings: Settings
+) -> str:
+    """Which pairs of dates the refused changes would put out of order, both named as options."""
+    wanted = calendar.with_overrides(current, changes, settings.tz)
+    order = list(calendar.OVERRIDABLE)
+
+    def shown(name: str) -> str:
+        return f"{_OPTIONS[name]} {getattr(wanted, name).astimezone(settings.tz):%Y-%m-%d %H:%M}"
+
+    pairs = [f"{shown(order[order.index(n) - 1])} is not before {shown(n)}" for n in names if n in order[1:]]
+    return "; ".join(pairs) + " (the order: --opens < --closes < --selection < --pitch < --deadline)"
+
+
+def _local(option: str, value: str, settings: Settings) -> dt.datetime:
+    """A date and time typed by an organizer; without an offset it is the configured time zone's."""
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        _fail(f"{option} {value}: not a date and time that exists; write YYYY-MM-DD HH:MM")
+    return when if when.tzinfo else when.replace(tzinfo=settings.tz)
 
 
 @app.command("tick")
@@ -212,7 +306,7 @@ def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time;
     from bot.clock import ManualClock
 
     ctx = AppContext.create(settings, clock=ManualClock(now) if now is not None else None)
-    ctx.db.upgrade()
+    _upgraded(ctx.db)
     report = run_tick(ctx)
     for month, old, new in report.transitions:
         typer.echo(f"{month}: {old} -> {new}")
@@ -231,35 +325,48 @@ def dispatch(
     if settings.telegram_token is None:
         typer.echo("pitchbot: PITCHBOT_TELEGRAM_TOKEN is not set", err=True)
         raise typer.Exit(2)
+    from bot.context import AppContext
+    from handlers.telegram.connect import BotApiRefused
+
+    ctx = AppContext.create(settings)
+    _upgraded(ctx.db)
     _logging()
-    asyncio.run(_dispatch(settings, once, worker))
+    try:
+        asyncio.run(_dispatch(ctx, once, worker))
+    except BotApiRefused as err:
+        _fail(str(err))
 
 
-async def _dispatch(settings: Settings, once: bool, worker: str | None) -> None:
+async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
     import signal
 
     from telegram import Bot
 
-    from bot.context import AppContext
+    from handlers.telegram.connect import reach
     from handlers.telegram.sender import TelegramSender
     from scheduler.dispatcher import Dispatcher
 
+    settings = ctx.settings
     assert settings.telegram_token is not None
-    ctx = AppContext.create(settings)
-    ctx.db.upgrade()
     api = settings.telegram_api_url
-    async with Bot(
-        settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot"
-    ) as tg:
+    tg = Bot(settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if not await reach(tg, api, settings, stop):
+            return
+        if once:  # Ctrl-C interrupts a single run as any command's
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
         dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, settings.send_timeout)}, worker)
         if once:
             await dispatcher.drain(timeout=3600)
         else:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
             await dispatcher.run(stop)
+    finally:
+        await tg.shutdown()
     typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
 
 
@@ -275,20 +382,20 @@ def expo_load(path: Annotated[str, typer.Argument(help="a YAML file, e.g. sample
     from bot.services import expo
 
     settings = _settings()
-    ctx = AppContext.create(settings)
-    ctx.db.upgrade()
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as err:
-        typer.echo(f"pitchbot: cannot read {path}: {err.strerror}", err=True)
-        raise typer.Exit(2) from None
+        _fail(f"cannot read {path}: {err.strerror}")
+    except UnicodeDecodeError as err:
+        _fail(f"{path} is not UTF-8 text (byte {err.start + 1}); save it as UTF-8 and load it again")
+    ctx = AppContext.create(settings)
+    _upgraded(ctx.db)
     with ctx.db.session() as session:
         try:
             loaded = expo.load(session, text, ctx.clock.now())
         except Refused as err:
-            typer.echo(f"pitchbot: {path}: {err.params.get('detail', err.code)}", err=True)
-            raise typer.Exit(1) from None
+            _fail(f"{path}: {err.params.get('detail', err.code)}")
     typer.echo(
         f"loaded {loaded.name_en}: {loaded.starts_on} – {loaded.ends_on}, {len(loaded.programme)} programme items"
     )
@@ -303,16 +410,25 @@ def export_command(
     """Write a month's records (applications, scores, selection, programme, decisions) to an Excel file."""
     from bot.context import AppContext
     from bot.services import export
+    from bot.services.users import LANGUAGES
 
     settings = _settings()
     chosen = _month(month, settings)
+    if lang not in LANGUAGES:
+        _fail(f"--lang {lang}: choose {' or '.join(LANGUAGES)}")
+    path = Path(out or f"pitchday-{chosen}.xlsx")
+    if path.is_dir():
+        _fail(f"--out {path} is a folder; give a file name, e.g. {path / f'pitchday-{chosen}.xlsx'}")
+    if not path.parent.is_dir():
+        _fail(f"--out {path}: the folder {path.parent} does not exist")
     ctx = AppContext.create(settings)
-    ctx.db.upgrade()
+    _upgraded(ctx.db)
     with ctx.db.session() as session:
         content = export.workbook(session, str(chosen), settings, ctx.clock.now(), ctx.texts, lang)
-    path = out or f"pitchday-{chosen}.xlsx"
-    with open(path, "wb") as fh:
-        fh.write(content)
+    try:
+        path.write_bytes(content)
+    except OSError as err:
+        _fail(f"cannot write {path}: {err.strerror}")
     typer.echo(f"wrote {path} ({len(content):,} bytes)")
 
 

@@ -84,13 +84,16 @@ class Runtime:
             self._loop.call_soon_threadsafe(self.wake_dispatcher)
 
     # ---- lifecycle -----------------------------------------------------------------------------
-    async def start(self, *, webhook: bool = False) -> None:
+    async def start(self, *, webhook: bool = False, stop: asyncio.Event | None = None) -> bool:
+        """False when ``stop`` was set while the Bot API could not be reached yet: nothing was started."""
         from scheduler.dispatcher import Dispatcher
         from scheduler.ticker import Ticker
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         if self.telegram is not None:
+            if not await self.telegram.connect(stop or asyncio.Event()):
+                return False
             await self.telegram.start(polling=not webhook)
         if self.kakao is not None:
             await self.kakao.start()
@@ -102,6 +105,7 @@ class Runtime:
         if self.settings.run_scheduler:
             self.ticker = Ticker(self.ctx, on_planned=self.wake_dispatcher)
             self._tasks.append(asyncio.create_task(self.ticker.run(self._stop), name="ticker"))
+        return True
 
     async def stop(self) -> None:
         self._stop.set()
@@ -139,9 +143,9 @@ class Runtime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, done.set)
-        await self.start(webhook=webhook)
         try:
-            await done.wait()
+            if await self.start(webhook=webhook, stop=done):
+                await done.wait()
         finally:
             await self.stop()
 

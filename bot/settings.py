@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import re
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # An HTTP proxy for the Bot API (e.g. http://proxy.example:3128), where the network needs one.
     telegram_proxy: str | None = None
+    # Start-up while the Bot API cannot be reached: try again after this many seconds, doubling up to the
+    # cap; a Telegram outage or a network not up yet must not end the process.
+    telegram_retry_seconds: float = Field(default=1.0, gt=0, le=3600)
+    telegram_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Webhook mode (`pitchbot run --webhook`): Telegram posts updates to this public HTTPS address, with
     # this secret in a header; several processes behind a load balancer can then serve one bot.
     telegram_webhook_url: str | None = None
@@ -76,7 +82,7 @@ class Settings(BaseSettings):
     # 0: the whole committee reviews every application; N: N reviewers each, balanced.
     reviewers_per_application: int = Field(default=0, ge=0, le=50)
     # Weights of 혁신성, 안전성, 시정 적용가능성, 경제성 (equal by default).
-    score_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+    score_weights: Annotated[tuple[float, float, float, float], NoDecode] = (1.0, 1.0, 1.0, 1.0)
     review_reminder_time: dt.time = dt.time(10, 0)  # on the day before selection day
     invitation_days: int = Field(default=7, ge=1, le=90)
     # Unknown invitation codes one person may type within the minutes before the next is refused unread.
@@ -108,6 +114,34 @@ class Settings(BaseSettings):
     # them elsewhere (`pitchbot tick` from cron, `pitchbot dispatch` as its own process).
     run_scheduler: bool = True
     run_dispatcher: bool = True
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # BotFather's tokens are "<bot id>:<secret>"; anything else would only fail later, on the network.
+        if value is not None and not re.fullmatch(r"[0-9]+:[A-Za-z0-9_-]+", value.get_secret_value()):
+            raise ValueError("is not a bot token from @BotFather (digits, a colon, then letters and digits)")
+        return value
+
+    @field_validator("score_weights", mode="before")
+    @classmethod
+    def _split_weights(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        try:
+            parsed = json.loads(text) if text.startswith("[") else [float(p) for p in text.split(",")]
+        except ValueError:
+            raise ValueError("must be four numbers, e.g. [1,1,1,1] or 1,1,1,1") from None
+        return parsed
+
+    @field_validator("score_weights")
+    @classmethod
+    def _usable_weights(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        # The ranking divides by their sum.
+        if not all(math.isfinite(w) and w >= 0 for w in value) or sum(value) <= 0:
+            raise ValueError("must be four numbers of at least 0, not all 0")
+        return value
 
     @field_validator("kakao_callback_hosts", mode="before")
     @classmethod
@@ -164,10 +198,19 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
         # psycopg 3 is the driver we ship; plain postgres URLs would ask SQLAlchemy for psycopg2.
         for prefix in ("postgresql://", "postgres://"):
             if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+                value = "postgresql+psycopg://" + value[len(prefix) :]
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, NoSuchModuleError, ValueError):
+            backend = ""
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError("must be sqlite:///PATH or postgresql://USER@HOST/NAME")
         return value
 
     @property
@@ -181,8 +224,10 @@ def organizer_key(value: object) -> str:
     channel, _, ident = text.rpartition(":") if ":" in text else ("telegram", "", text)
     if channel not in ("telegram", "kakao") or not ident:
         raise ValueError(f"{text!r} is not telegram:ID or kakao:ID")
-    if channel == "telegram" and not ident.isdigit():
-        raise ValueError(f"{text!r}: a Telegram user id is a number")
+    if channel == "telegram":
+        if not ident.isascii() or not ident.isdigit() or int(ident) == 0:
+            raise ValueError(f"{text!r}: a Telegram user id is a number above 0")
+        ident = str(int(ident))  # "007" is the same person as "7"
     return f"{channel}:{ident}"
 
 
@@ -193,4 +238,5 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "PITCHBOT_" + str(err["loc"][0]).upper() if err["loc"] else "PITCHBOT_*"
-        raise SettingsError(f"setting {name} is invalid: {err['msg']}") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"setting {name} is invalid: {message}") from None

@@ -3,21 +3,31 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
-from typer.testing import CliRunner
+from sqlmodel import col, select
+from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from bot.database import Database
-from bot.models import Application, RoleGrant, User
+from bot.models import Application, AuditLog, Expo, RoleGrant, User
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.users import SimUser
 from tests.handlers.flows import fill_application, register_profile, submit
 
 runner = CliRunner()
+
+
+def one_line(result: Result) -> str:
+    """A refused command: exit code 2 and a single line for the organizer, no traceback."""
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pitchbot: "), result.output
+    return lines[0]
 
 
 @pytest.fixture
@@ -41,8 +51,8 @@ def test_cycle_set_stores_an_override(env: str) -> None:
     assert "purchase decisions due   2027-01-07" in result.output
     again = runner.invoke(app, ["cycle", "show", "--month", "2026-12"])
     assert "2026-12-23 Wed 15:00" in again.output
-    bad = runner.invoke(app, ["cycle", "set", "--month", "2026-12", "--selection", "2026-11-20T10:00"])
-    assert bad.exit_code == 1 and "cycle_order" in bad.output
+    bad = runner.invoke(app, ["cycle", "set", "--month", "2026-12", "--selection", "2026-12-09T10:00"])
+    assert "--closes 2026-12-10 23:59 is not before --selection 2026-12-09 10:00" in one_line(bad)
 
 
 def test_grant(env: str) -> None:
@@ -187,3 +197,240 @@ async def test_the_bot_process_ticks_at_the_next_due_time(tmp_path: Path, databa
         await asyncio.wait_for(proc.wait(), 20)
         await server.stop()
         log.close()
+
+
+# ---- bad input: one line, exit code 2 ------------------------------------------------------------
+
+
+def test_cycle_set_refuses_dates_outside_the_month_and_out_of_order(env: str) -> None:
+    def cycle_set(*args: str) -> Result:
+        return runner.invoke(app, ["cycle", "set", "--month", "2026-12", *args])
+
+    line = one_line(cycle_set("--opens", "2026-11-30T09:00", "--selection", "2027-01-04 10:00"))
+    assert "--opens 2026-11-30 09:00, --selection 2027-01-04 10:00: not in 2026-12" in line
+    line = one_line(cycle_set("--pitch", "2026-12-14T10:00"))
+    assert "--selection 2026-12-15 10:00 is not before --pitch 2026-12-14 10:00" in line
+    line = one_line(cycle_set("--deadline", "2026-12-20T18:00"))
+    assert "--pitch 2026-12-24 14:00 is not before --deadline 2026-12-20 18:00" in line
+    assert "2026-02-30" in one_line(cycle_set("--pitch", "2026-02-30T14:00"))
+    # The deadline may fall in the next month (15 days after Pitching Day), and nothing refused was kept.
+    assert cycle_set("--deadline", "2027-01-05T18:00").exit_code == 0
+    shown = runner.invoke(app, ["cycle", "show", "--month", "2026-12"]).output
+    assert "applications open        2026-12-01 Tue 00:00\n" in shown and "Pitching Day             2026-12-24" in shown
+    assert "purchase decisions due   2027-01-05 Tue 18:00  (set by an organizer)" in shown
+
+
+def test_grant_refuses_id_0_and_a_blank_department(env: str) -> None:
+    assert "a number above 0" in one_line(runner.invoke(app, ["grant", "reviewer", "0"]))
+    assert "a number above 0" in one_line(runner.invoke(app, ["grant", "reviewer", "telegram:0"]))
+    blank = runner.invoke(app, ["grant", "official", "4343", "--department", "  "])
+    assert "--department is blank" in one_line(blank)
+    db = Database(env)
+    db.upgrade()
+    with db.session() as session:
+        assert session.exec(select(RoleGrant)).all() == [] and session.exec(select(User)).all() == []
+    db.dispose()
+
+
+def test_revoke_takes_back_what_grant_gave(env: str) -> None:
+    assert runner.invoke(app, ["grant", "reviewer", "4242"]).exit_code == 0
+    assert runner.invoke(app, ["grant", "official", "kakao:Ab9", "--department", "서울교통공사"]).exit_code == 0
+    assert "has no organizer role granted" in one_line(runner.invoke(app, ["revoke", "organizer", "4242"]))
+    assert "has no reviewer role" in one_line(runner.invoke(app, ["revoke", "reviewer", "5555"]))
+    wrong = runner.invoke(app, ["revoke", "official", "kakao:Ab9", "--department", "120다산콜재단"])
+    assert "is official for 서울교통공사, not 120다산콜재단" in one_line(wrong)
+    assert "unknown role 'king'" in one_line(runner.invoke(app, ["revoke", "king", "4242"]))
+    assert "a number above 0" in one_line(runner.invoke(app, ["revoke", "reviewer", "0"]))
+    done = runner.invoke(app, ["revoke", "official", "kakao:Ab9", "--department", "서울교통공사"])
+    assert done.exit_code == 0 and "revoked official from kakao user Ab9 (서울교통공사)" in done.output
+    assert runner.invoke(app, ["revoke", "reviewer", "04242"]).exit_code == 0  # the same person as 4242
+    assert "has no reviewer role" in one_line(runner.invoke(app, ["revoke", "reviewer", "4242"]))
+    db = Database(env)
+    with db.session() as session:
+        assert session.exec(select(RoleGrant)).all() == []
+        log = session.exec(select(AuditLog).where(AuditLog.action == "revoke_role").order_by(col(AuditLog.id))).all()
+    db.dispose()
+    assert [(e.entity, e.data) for e in log] == [
+        ("user", {"role": "official", "department": "서울교통공사"}),
+        ("user", {"role": "reviewer", "department": None}),
+    ]
+
+
+def test_export_refuses_an_unknown_language_and_a_bad_out(env: str, tmp_path: Path) -> None:
+    def export(*args: str) -> Result:
+        return runner.invoke(app, ["export", "--month", "2026-12", *args])
+
+    assert "--lang fr: choose ko or en" in one_line(export("--lang", "fr", "--out", str(tmp_path / "a.xlsx")))
+    assert f"--out {tmp_path} is a folder" in one_line(export("--out", str(tmp_path)))
+    missing = tmp_path / "nowhere" / "a.xlsx"
+    assert f"the folder {missing.parent} does not exist" in one_line(export("--out", str(missing)))
+    assert not (tmp_path / "a.xlsx").exists() and not missing.parent.exists()
+    ok = export("--lang", "en", "--out", str(tmp_path / "a.xlsx"))
+    assert ok.exit_code == 0 and (tmp_path / "a.xlsx").stat().st_size > 0
+
+
+def test_expo_load_refuses_an_impossible_date_and_a_cp949_file(env: str, tmp_path: Path) -> None:
+    sample = (Path(__file__).parent.parent / "samples" / "expo-2019.yaml").read_text(encoding="utf-8")
+    impossible = tmp_path / "impossible.yaml"
+    impossible.write_text(sample.replace("2019-09-27", "2019-09-31"), encoding="utf-8")
+    assert "a date that does not exist" in one_line(runner.invoke(app, ["expo", "load", str(impossible)]))
+    korean = tmp_path / "cp949.yaml"
+    korean.write_bytes(sample.encode("cp949", errors="replace"))
+    assert "is not UTF-8 text" in one_line(runner.invoke(app, ["expo", "load", str(korean)]))
+    assert "cannot read" in one_line(runner.invoke(app, ["expo", "load", str(tmp_path)]))
+    db = Database(env)
+    db.upgrade()
+    with db.session() as session:
+        assert session.exec(select(Expo)).all() == []
+    db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [("PITCHBOT_SCORE_WEIGHTS", "nope", "PITCHBOT_SCORE_WEIGHTS is invalid: must be four numbers"),
+     ("PITCHBOT_SCORE_WEIGHTS", "0,0,0,0", "PITCHBOT_SCORE_WEIGHTS is invalid: must be four numbers of at least 0"),
+     ("PITCHBOT_DATABASE_URL", "nope://x", "PITCHBOT_DATABASE_URL is invalid"),
+     ("PITCHBOT_DATABASE_URL", "pitchbot.db", "PITCHBOT_DATABASE_URL is invalid"),
+     ("PITCHBOT_TELEGRAM_RETRY_SECONDS", "-1", "PITCHBOT_TELEGRAM_RETRY_SECONDS is invalid")],
+)  # fmt: skip
+def test_a_bad_setting_is_one_line_for_every_command(
+    env: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    for command in (["cycle", "show"], ["grant", "reviewer", "4242"], ["export", "--month", "2026-12"]):
+        assert words in one_line(runner.invoke(app, command))
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nobody listens on port 1; the password is not shown.
+    monkeypatch.setenv("PITCHBOT_DATABASE_URL", "postgresql://pitch:s3cret@127.0.0.1:1/pitch")
+    for command in (["db", "upgrade"], ["cycle", "show"], ["grant", "reviewer", "4242"], ["tick"]):
+        line = one_line(runner.invoke(app, command))
+        assert "cannot open the database postgresql+psycopg://pitch:***@127.0.0.1:1/pitch" in line
+        assert "s3cret" not in line
+
+
+async def test_a_malformed_token_is_refused_before_any_network_call(env: str, server: BotApiServer) -> None:
+    for token in ("nope", "123456", ":abc", "123456:has space", "abc:123"):
+        result = await asyncio.to_thread(
+            runner.invoke, app, ["run"],
+            env={"PITCHBOT_TELEGRAM_TOKEN": token, "PITCHBOT_TELEGRAM_API_URL": server.url},
+        )  # fmt: skip
+        line = one_line(result)
+        assert "PITCHBOT_TELEGRAM_TOKEN is invalid: is not a bot token from @BotFather" in line
+        assert token not in line
+    assert dict(server.calls) == {}
+
+
+def _bot_env(tmp_path: Path, database_url: str, token: str, api_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PITCHBOT_TELEGRAM_TOKEN": token,
+        "PITCHBOT_TELEGRAM_API_URL": api_url,
+        "PITCHBOT_FAKE_NOW": "2026-12-03T10:00+09:00",
+        "PITCHBOT_DATABASE_URL": database_url,
+        "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
+        "PITCHBOT_POLL_TIMEOUT": "1",
+        # Short, so the test sees several attempts; the cap keeps the wait after the server comes up short.
+        "PITCHBOT_TELEGRAM_RETRY_SECONDS": "0.2",
+        "PITCHBOT_TELEGRAM_RETRY_MAX_SECONDS": "0.8",
+    }
+
+
+async def _start_bot(env: dict[str, str], log_path: Path, command: str = "run") -> asyncio.subprocess.Process:
+    log = open(log_path, "wb")  # noqa: SIM115
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", command, env=env, stdout=log, stderr=log
+        )
+    finally:
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_for(path: Path, words: str, count: int = 1, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text(errors="replace")
+        if text.count(words) >= count:
+            return text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{words!r} x{count} not in the log:\n{path.read_text(errors='replace')}")
+
+
+@pytest.mark.parametrize("command", ["run", "dispatch"])
+async def test_a_token_the_bot_api_refuses_stops_the_bot_with_one_line(
+    tmp_path: Path, database_url: str, command: str
+) -> None:
+    server = BotApiServer(token="123456:RIGHT")
+    await server.start()
+    env = _bot_env(tmp_path, database_url, "123456:WRONGTOKEN", server.url)
+    try:
+        proc = await _start_bot(env, tmp_path / "run.log", command)
+        code = await asyncio.wait_for(proc.wait(), 30)
+    finally:
+        await server.stop()
+    output = (tmp_path / "run.log").read_text()
+    assert code == 2, output
+    assert output.strip().splitlines()[-1] == (
+        f"pitchbot: the Bot API at {server.url} refused PITCHBOT_TELEGRAM_TOKEN (unauthorized); "
+        "check the token @BotFather gave"
+    )
+    assert "Traceback" not in output and "WRONGTOKEN" not in output
+
+
+async def test_an_unreachable_bot_api_is_retried_until_it_comes_up(tmp_path: Path, database_url: str) -> None:
+    port = _free_port()
+    server = BotApiServer()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "run.log"
+    proc = await _start_bot(_bot_env(tmp_path, database_url, server.token, url), log_path)
+    try:
+        await _wait_for(log_path, "not reachable (attempt 1:")
+        await asyncio.sleep(2.5)
+        assert proc.returncode is None, log_path.read_text()  # still trying after more than 2 s
+        waited = log_path.read_text()
+        attempts = [line for line in waited.splitlines() if f"Bot API at {url} not reachable" in line]
+        assert len(attempts) >= 4, waited
+        # The waits double up to the cap: 0.2, 0.4, 0.8, 0.8...
+        assert "trying again in 0.2 s" in attempts[0] and "trying again in 0.4 s" in attempts[1]
+        assert all("trying again in 0.8 s" in line for line in attempts[2:])
+        await server.start(port=port)
+        await _wait_for(log_path, "reached on attempt")
+        [welcome] = await SimUser(server, 5001, "김민준", timeout=30).send("/start")
+        assert "2026년 12월 일정" in welcome.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 20)
+        await server.stop()
+    output = log_path.read_text()
+    assert code == 0 and "Traceback" not in output, output
+
+
+@pytest.mark.parametrize(
+    ("command", "sig"), [("run", signal.SIGINT), ("run", signal.SIGTERM), ("dispatch", signal.SIGTERM)]
+)
+async def test_a_signal_stops_the_bot_while_it_retries(
+    tmp_path: Path, database_url: str, command: str, sig: int
+) -> None:
+    log_path = tmp_path / "run.log"
+    env = _bot_env(tmp_path, database_url, "123456:SANDBOX", f"http://127.0.0.1:{_free_port()}")
+    env["PITCHBOT_TELEGRAM_RETRY_SECONDS"] = "30"  # the stop must not wait for the next attempt
+    proc = await _start_bot(env, log_path, command)
+    try:
+        await _wait_for(log_path, "trying again in 30.0 s")
+        started = time.monotonic()
+        proc.send_signal(sig)
+        code = await asyncio.wait_for(proc.wait(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    output = log_path.read_text()
+    assert code == 0 and time.monotonic() - started < 5, output
+    assert "Traceback" not in output and output.count("not reachable") == 1, output

@@ -69,6 +69,11 @@ def set_override(
     for name, value in changes.items():
         if value.tzinfo is None:
             raise Refused("naive_time", name=name)
+    # Every date but the purchase deadline (15 days after Pitching Day) belongs to the cycle's own month.
+    outside = [name for name, value in changes.items()
+               if name != "decision_deadline_at" and Month.of(value, settings.tz) != month]  # fmt: skip
+    if outside:
+        raise Refused("cycle_month", names=", ".join(outside))
     override = session.get(CycleOverride, str(month)) or CycleOverride(month=str(month), updated_at=now)
     stored = {name: getattr(override, name) for name in calendar.OVERRIDABLE}
     wanted = {**stored, **{name: value.astimezone(dt.UTC) for name, value in changes.items()}}

@@ -32,6 +32,9 @@ def parse(text: str) -> dict[str, Any]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise bad(f"YAML, line {mark.line + 1}" if mark else "YAML") from None
+    except ValueError as err:
+        # PyYAML reads 2019-02-30 as a date and lets datetime's ValueError through.
+        raise bad(f"a date that does not exist ({err})") from None
     if not isinstance(data, dict):
         raise bad("the file is not a YAML mapping")
     for name in _TEXT_FIELDS:

@@ -152,6 +152,36 @@ def grant_role(
     return grant
 
 
+def find_grant(session: Session, channel: str, external_id: str, role: Role) -> RoleGrant | None:
+    """The role as granted by :func:`grant_role`, if the person has it."""
+    user = session.exec(_USER, params={"channel": channel, "external_id": external_id}).first()
+    if user is None:
+        return None
+    return session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == role.value)).first()
+
+
+def revoke_role(
+    session: Session,
+    channel: str,
+    external_id: str,
+    role: Role,
+    now: dt.datetime,
+    revoked_by: int | None = None,
+) -> RoleGrant | None:
+    """Takes back a role given by :func:`grant_role`; None (and nothing changed) when the person has none."""
+    grant = find_grant(session, channel, external_id, role)
+    if grant is None:
+        return None
+    session.delete(grant)
+    audit.record(session, now, revoked_by, "revoke_role", "user", grant.user_id, role=role.value,
+                 department=grant.department)  # fmt: skip
+    user = session.get(User, grant.user_id)
+    assert user is not None
+    forget_menu(session, user)
+    session.flush()
+    return grant
+
+
 def forget_menu(session: Session, user: User) -> None:
     """The person's roles changed: their conversation reads them again at the next turn (and updates the
     channel's command menu)."""

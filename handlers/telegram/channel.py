@@ -18,6 +18,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.context import AppContext
 from bot.dialogue import commands
 from bot.dialogue.engine import Engine
+from handlers.telegram.connect import reach
 from handlers.telegram.flood import ReplyGate
 from handlers.telegram.processor import PerUserUpdateProcessor
 from handlers.telegram.progress import Progress
@@ -37,6 +38,7 @@ class TelegramChannel:
         self.ctx = ctx
         self.engine = engine
         api = (api_url or ctx.settings.telegram_api_url).rstrip("/")
+        self.api_url = api
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -58,6 +60,10 @@ class TelegramChannel:
         self._people: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ---- lifecycle -----------------------------------------------------------------------------
+    async def connect(self, stop: asyncio.Event) -> bool:
+        """Reach the Bot API before anything else; False when ``stop`` came first (see :func:`reach`)."""
+        return await reach(self.bot, self.api_url, self.ctx.settings, stop)
+
     async def start(self, *, polling: bool = True) -> None:
         await self.application.initialize()
         await self._set_default_commands()
@@ -82,8 +88,11 @@ class TelegramChannel:
         if self._polling and self.application.updater is not None:
             await self.application.updater.stop()
             self._polling = False
-        await self.application.stop()
+        if self.application.running:
+            await self.application.stop()
         await self.application.shutdown()
+        # Stopped while still connecting: the Application never took the bot's HTTP sessions over.
+        await self.bot.shutdown()
 
     async def _set_default_commands(self) -> None:
         """Everyone's command menu, in both languages; people with roles get their own (see deliver)."""

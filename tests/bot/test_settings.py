@@ -25,7 +25,13 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     [("PITCHBOT_TIMEZONE", "Mars/Olympus", "PITCHBOT_TIMEZONE"),
      ("PITCHBOT_FAKE_NOW", "2026-12-03T10:00", "PITCHBOT_FAKE_NOW"),
      ("PITCHBOT_ORGANIZER_IDS", "abc", "PITCHBOT_ORGANIZER_IDS"),
-     ("PITCHBOT_TELEGRAM_API_URL", "ftp://x", "PITCHBOT_TELEGRAM_API_URL")],
+     ("PITCHBOT_TELEGRAM_API_URL", "ftp://x", "PITCHBOT_TELEGRAM_API_URL"),
+     ("PITCHBOT_TELEGRAM_TOKEN", "123456-abc", "PITCHBOT_TELEGRAM_TOKEN"),
+     ("PITCHBOT_SCORE_WEIGHTS", "nope", "PITCHBOT_SCORE_WEIGHTS"),
+     ("PITCHBOT_SCORE_WEIGHTS", "[1,2]", "PITCHBOT_SCORE_WEIGHTS"),
+     ("PITCHBOT_SCORE_WEIGHTS", "1,-1,1,1", "PITCHBOT_SCORE_WEIGHTS"),
+     ("PITCHBOT_DATABASE_URL", "mysql://u@h/db", "PITCHBOT_DATABASE_URL"),
+     ("PITCHBOT_DATABASE_URL", "nope://x", "PITCHBOT_DATABASE_URL")],
 )  # fmt: skip
 def test_a_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str) -> None:
     monkeypatch.setenv(name, value)
@@ -37,6 +43,14 @@ def test_a_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: 
 def test_organizers_on_either_channel() -> None:
     s = load_settings(organizer_ids="11, kakao:Ab-_c9; telegram:22")
     assert s.organizers == {"telegram:11", "kakao:Ab-_c9", "telegram:22"}
-    for bad in ("bob", "line:1", "kakao:", "telegram:x"):
+    assert load_settings(organizer_ids="007").organizers == {"telegram:7"}
+    for bad in ("bob", "line:1", "kakao:", "telegram:x", "0", "telegram:000", "١٢"):
         with pytest.raises(SettingsError, match="PITCHBOT_ORGANIZER_IDS"):
             load_settings(organizer_ids=bad)
+
+
+def test_score_weights_as_json_or_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PITCHBOT_SCORE_WEIGHTS", "[2, 1, 1, 0]")
+    assert load_settings().score_weights == (2.0, 1.0, 1.0, 0.0)
+    monkeypatch.setenv("PITCHBOT_SCORE_WEIGHTS", "1, 1.5,1,1")
+    assert load_settings().score_weights == (1.0, 1.5, 1.0, 1.0)

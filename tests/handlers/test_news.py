@@ -82,7 +82,7 @@ def test_expo_load_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data
     assert ok.exit_code == 0 and "12 programme items" in ok.output
     path.write_text(SAMPLE.replace("dates: [2019-09-26, 2019-09-27]", "dates: soon"))
     bad = CliRunner().invoke(app, ["expo", "load", str(path)])
-    assert bad.exit_code == 1 and "dates must be a list" in bad.output
+    assert bad.exit_code == 2 and "dates must be a list" in bad.output
 
 
 def add_people(harness: Harness, first: int, count: int) -> list[int]:
