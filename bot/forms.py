@@ -87,6 +87,7 @@ PROGRAMME_SLOT = "programme_slot"
 SELECTION_FEEDBACK = "selection_feedback"
 SELECTION_DEPARTMENTS = "selection_departments"
 EXPO = "expo"
+AFFILIATION = "affiliation"
 
 # Consent comes first: the law requires it before a contact's name, phone or e-mail is collected.
 _PROFILE_FORM = Form(
@@ -201,12 +202,17 @@ SELECTION_DEPARTMENTS_FORM = Form(
 )
 EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="expo/edit_ask", wrong_kind="expo_file"),))
 
+# A reviewer's employer, asked on joining: conflicts of interest are checked against it.
+AFFILIATION_FORM = Form(
+    AFFILIATION, (Question("brn", InputKind.TEXT, v.brn, optional=True, prompt="invite/affiliation_ask"),)
+)
+
 
 def form_by_key(key: str, settings: Settings) -> Form:
     forms = {
         PROFILE: _PROFILE_FORM, DECISION: DECISION_FORM, BROADCAST: BROADCAST_FORM, REVIEW: REVIEW_FORM,
         PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
-        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM,
+        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM,
     }  # fmt: skip
     return forms.get(key) or application_form(settings)

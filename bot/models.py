@@ -83,6 +83,8 @@ class RoleGrant(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, index=True))
     role: str = Field(max_length=16)
     department: str | None = Field(default=None, max_length=200)
+    # The registration number of the company a reviewer works for: never assigned its applications.
+    affiliation_brn: str | None = Field(default=None, max_length=10)
     granted_by: int | None = None
     granted_at: dt.datetime = _time()
 

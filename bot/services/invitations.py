@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot import validators
 from bot.errors import Refused
-from bot.models import Invitation, Role, User
+from bot.models import Invitation, Role, RoleGrant, User
 from bot.services import audit, policies, users
 from bot.settings import Settings
 
@@ -40,6 +40,20 @@ def create(
     audit.record(session, now, organizer.id, "invitation_created", "invitation", invitation.id, role=role.value,
                  department=department)  # fmt: skip
     return invitation
+
+
+def set_affiliation(session: Session, user: User, brn: str | None, now: dt.datetime) -> RoleGrant:
+    """The company a reviewer works for (None: none). From then on its applications are not theirs to
+    review: the predicate reads it, and the next assignment takes off any already given."""
+    grant = session.exec(
+        select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == Role.REVIEWER.value)
+    ).first()
+    if grant is None:
+        raise Refused("not_allowed")
+    grant.affiliation_brn = brn
+    session.add(grant)
+    audit.record(session, now, user.id, "affiliation", "user", user.id, declared=brn is not None)
+    return grant
 
 
 def payload(invitation: Invitation) -> str:

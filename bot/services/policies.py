@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
@@ -77,11 +78,15 @@ def require(session: Session, user: User, policy: Policy, settings: Settings) ->
 # ---- conflicts of interest -----------------------------------------------------------------------
 def own_company_ids(session: Session, user: User) -> set[int]:
     """The companies the person owns, through any of their accounts (a company registered on KakaoTalk is
-    still theirs when they review on Telegram)."""
+    still theirs when they review on Telegram), and the one they said they work for."""
     from bot.services import accounts
 
     ids = accounts.account_ids(session, user)
-    return {i for i in session.exec(select(Company.id).where(col(Company.owner_user_id).in_(ids))).all() if i}
+    works_for = select(RoleGrant.affiliation_brn).where(
+        col(RoleGrant.user_id).in_(ids), col(RoleGrant.affiliation_brn).is_not(None)
+    )
+    mine = or_(col(Company.owner_user_id).in_(ids), col(Company.brn).in_(works_for))
+    return {i for i in session.exec(select(Company.id).where(mine)).all() if i}
 
 
 def conflicted(session: Session, user: User, application: Application) -> bool:

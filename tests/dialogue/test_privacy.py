@@ -246,3 +246,38 @@ async def test_a_database_error_logs_no_personal_data(world: World) -> None:
     assert "turn failed" in written and "IntegrityError" in written
     for secret in ("99998888", "9999-8888", "hong@secret.kr"):
         assert secret not in written, written
+
+
+@BOTH
+async def test_a_reviewer_is_never_assigned_the_company_they_work_for(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    first, second = world.applications(2, first=8101)
+    boss = person(caps, "900001")
+    if caps is PLAIN:
+        world.grant(caps.channel, "900001", Role.ORGANIZER)
+    codes = []
+    for _ in range(2):
+        await boss.send("/invite reviewer" if caps is not PLAIN else "초대 reviewer")
+        codes.append(boss.text.split("「시작 ")[1].split("」")[0])
+    start = "시작" if caps is PLAIN else "/start"
+
+    employee = person(caps, "8190")
+    await employee.send(f"{start} {codes[0]}")
+    assert "심사위원" in employee.text and "재직 중인 회사" in employee.text
+    await employee.send("220-81-6251")  # a digit short: asked again
+    assert "사업자등록번호" in employee.text
+    await employee.send(brn_for(8101))
+    assert "재직 회사" in employee.text and "배정하지 않습니다" in employee.text
+
+    independent = person(caps, "8191")
+    await independent.send(f"{start} {codes[1]}")
+    await choose(independent, "건너뛰기")
+    assert "재직 회사 없음" in independent.text
+
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, world.clock.now())
+    emp, ind = world.user(caps.channel, "8190").id, world.user(caps.channel, "8191").id
+    pairs = {(r.reviewer_user_id, r.application_id) for r in world.all(Review) if not r.conflict}
+    assert (emp, first) not in pairs and (emp, second) in pairs
+    assert {(ind, first), (ind, second)} <= pairs

@@ -4,10 +4,14 @@ official; opened with /start and the invitation's payload."""
 from __future__ import annotations
 
 from bot.dialogue.flow import Flow
+from bot.dialogue.flows.form import FLOW as FORM
+from bot.dialogue.flows.form import FormSpec, register
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
-from bot.models import Role
+from bot.forms import AFFILIATION
+from bot.models import FormDraft, Role
 from bot.services import invitations, policies
+from bot.validators import format_brn
 
 
 class InviteFlow(Flow):
@@ -39,6 +43,18 @@ class InviteFlow(Flow):
             return
         t.end()
         t.say("invite/accepted", role=inv.role, department=inv.department)
+        if inv.role == Role.REVIEWER.value:  # whom they work for, so that company is never theirs to review
+            FORM.open(t, AFFILIATION)
 
 
 FLOW = InviteFlow()
+
+
+def _affiliation(t: Turn, draft: FormDraft) -> None:
+    brn = draft.data.get("brn") or None
+    invitations.set_affiliation(t.session, t.user, brn, t.now)
+    t.session.delete(draft)
+    t.say("invite/affiliation_saved", brn=format_brn(brn) if brn else None)
+
+
+register(FormSpec(AFFILIATION, _affiliation, review=False, cancelled=_affiliation))
