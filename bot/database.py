@@ -78,6 +78,12 @@ def notify(session: Session, event: str) -> None:
     session.info.setdefault("events", set()).add(event)
 
 
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Runs ``action`` once this session's transaction has committed (never if it rolls back): what
+    cannot be undone, such as deleting a file, waits until the database has let go of it for good."""
+    session.info.setdefault("after", []).append(action)
+
+
 class Database:
     """Hands out sessions; the only place that knows the engine."""
 
@@ -106,6 +112,12 @@ class Database:
                 session.rollback()
                 raise
             events = session.info.pop("events", None)
+            actions = session.info.pop("after", [])
+        for action in actions:
+            try:
+                action()
+            except Exception:
+                log.exception("after-commit action failed")
         if events:
             for listener in self._listeners:
                 try:

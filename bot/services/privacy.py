@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.database import after_commit
 from bot.models import (
     Application,
     AuditLog,
@@ -121,7 +123,7 @@ def consent_refused(session: Session, user: User, now: dt.datetime) -> None:
     ids = accounts.account_ids(session, user)
     if _company(session, ids) is not None:
         return
-    session.execute(delete(FormDraft).where(col(FormDraft.user_id).in_(ids)))
+    _delete_drafts(session, ids)
     for account in accounts.accounts_of(session, user):
         account.display_name = ""
         account.consent_refused_at = account.updated_at = now
@@ -184,8 +186,23 @@ def _erase_company(session: Session, company: Company, now: dt.datetime) -> None
     session.add(company)
 
 
+def _delete_drafts(session: Session, ids: list[int]) -> None:
+    """Drafts go with the pitch decks uploaded into them (a submitted application's deck stays)."""
+    decks = [
+        str(deck["path"])
+        for data in session.exec(select(FormDraft.data).where(col(FormDraft.user_id).in_(ids))).all()
+        if isinstance(deck := (data or {}).get("deck"), dict) and deck.get("path")
+    ]
+    session.execute(delete(FormDraft).where(col(FormDraft.user_id).in_(ids)))
+    kept = set(session.exec(select(Application.deck_path).where(col(Application.deck_path).in_(decks))).all())
+    decks = [p for p in decks if p not in kept]
+    if decks:
+        after_commit(session, lambda: [Path(p).unlink(missing_ok=True) for p in decks])
+
+
 def _delete_owned(session: Session, ids: list[int]) -> None:
-    for model in (FormDraft, Subscription, RoleGrant, FileLink, LinkCode):
+    _delete_drafts(session, ids)
+    for model in (Subscription, RoleGrant, FileLink, LinkCode):
         session.execute(delete(model).where(col(model.user_id).in_(ids)))  # type: ignore[attr-defined]
 
 
@@ -219,7 +236,7 @@ def _purge(session: Session, person: User, cutoff: dt.datetime, now: dt.datetime
     company = _company(session, ids)
     if company is not None and company.erased_at is None and company.consent_at < cutoff:
         _erase_company(session, company, now)
-    session.execute(delete(FormDraft).where(col(FormDraft.user_id).in_(ids)))
+    _delete_drafts(session, ids)
     session.execute(update(User).where(col(User.id).in_(ids)).values(display_name="", updated_at=now))
     audit.record(session, now, None, "retention_erased", "user", person.id, accounts=len(ids),
                  company=company is not None)  # fmt: skip

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -164,6 +165,19 @@ async def test_withdrawing_without_applications_deletes_the_company(person: Make
     assert "신청 이력이 없어 함께 삭제합니다" in p.text and "보관하는 정보" not in p.text
     await p.press("예, 삭제합니다")
     assert world.all(Company) == [] and world.all(FormDraft) == []
+
+
+async def test_withdrawing_deletes_the_deck_of_an_unsent_application(person: Make, world: World) -> None:
+    p = person(TELEGRAM, "c-6")
+    await register_profile(p)
+    await fill_application(p)  # up to the review page: the deck is on disk, the application not sent
+    [draft] = [d for d in world.all(FormDraft) if d.form == "application"]
+    deck = Path(draft.data["deck"]["path"])
+    assert deck.exists()
+    await p.send("/mydata")
+    await p.press("동의 철회 및 삭제")
+    await p.press("예, 삭제합니다")
+    assert world.all(FormDraft) == [] and not deck.exists()
 
 
 @BOTH
