@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 
 REPLY = 0  # someone is waiting for this one
 OUTBOX = 1
-# A 429 for one chat is that chat's own limit; when several chats are refused at once, the whole bot is.
+# A 429 for a chat that got a message within the last second is that chat's own limit (about one a
+# second); when several chats without one are refused at once, the whole bot is over its limit.
 GLOBAL_REFUSALS = 3
+PER_CHAT_WINDOW = 1.0
 
 Reserve = Callable[[float], Awaitable[float]]  # span in seconds -> when the reserved run starts (epoch)
 Hold = Callable[[float], Awaitable[None]]  # nobody sends before this epoch second
@@ -40,18 +42,33 @@ class Budget:
         self._pump: asyncio.Task[None] | None = None
         self._refusals: deque[tuple[float, str]] = deque()
         self._recent: deque[float] = deque()  # when slots were given, over the last half second
+        # Chats given a slot lately: when, and when the one before (was this chat's own limit reached?).
+        self._chat_sent: dict[str, tuple[float, float]] = {}
+        self._chat_order: deque[tuple[float, str]] = deque()
 
-    async def acquire(self, priority: int = REPLY) -> None:
-        """Returns when this process may send one message."""
+    async def acquire(self, priority: int = REPLY, chat: str | None = None) -> None:
+        """Returns when this process may send one message (to ``chat``, when known)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), waiter))
         if self._pump is None or self._pump.done():
             self._pump = asyncio.create_task(self._run(), name="send-budget")
         await waiter
+        if chat is not None:
+            now = self._now()
+            before = self._chat_sent.get(chat, (-1e9, -1e9))[0]
+            self._chat_sent[chat] = (now, before)
+            self._chat_order.append((now, chat))
+            while self._chat_order and now - self._chat_order[0][0] > 2 * PER_CHAT_WINDOW:
+                old_at, old = self._chat_order.popleft()
+                if self._chat_sent.get(old, (None,))[0] == old_at:
+                    del self._chat_sent[old]
 
     async def refused(self, chat: str, seconds: float) -> bool:
         """The channel answered 429 for ``chat``; returns whether the whole channel is held."""
         now = self._now()
+        last, before = self._chat_sent.get(chat, (0.0, -1e9))
+        if last - before <= PER_CHAT_WINDOW:
+            return False  # that chat had another message just before: its own limit, nobody else's
         window = max(seconds, 1.0)
         while self._refusals and now - self._refusals[0][0] > window:
             self._refusals.popleft()

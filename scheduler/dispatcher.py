@@ -63,9 +63,9 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    async def _turn(self, channel: str) -> None:
+    async def _turn(self, channel: str, chat: str | None = None) -> None:
         """A slot of the channel's flood-limit budget, after any reply waiting for one."""
-        await self.ctx.budget(channel).acquire(OUTBOX)
+        await self.ctx.budget(channel).acquire(OUTBOX, chat)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
@@ -266,7 +266,7 @@ class Dispatcher:
                 piece = pieces[min(row.parts_sent, len(pieces) - 1)]
                 try:
                     async with self._slots:
-                        await self._turn(row.channel)
+                        await self._turn(row.channel, row.chat_id)
                         if not await lease.keep(row.id):  # it outlived its lease and another dispatcher has it
                             return self.ctx.clock.now()
                         if piece.document:

@@ -46,8 +46,9 @@ class TelegramChannel:
             .base_file_url(f"{api}/file/bot")
             .concurrent_updates(PerUserUpdateProcessor(ctx.settings.concurrent_updates))
         )
+        gate = ReplyGate(ctx.budget("telegram"), ctx.settings.send_per_chat_interval)
         self.application: Application = on_aiohttp(  # type: ignore[type-arg]
-            builder, ctx.settings.connection_pool_size, ctx.settings.telegram_proxy, ReplyGate(ctx.budget("telegram"))
+            builder, ctx.settings.connection_pool_size, ctx.settings.telegram_proxy, gate
         ).build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)

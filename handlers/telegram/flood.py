@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
@@ -21,9 +22,11 @@ FROM_OUTBOX: ContextVar[bool] = ContextVar("pitchbot_from_outbox", default=False
 
 
 class ReplyGate:
-    def __init__(self, budget: Budget, max_wait: float = 60.0) -> None:
+    def __init__(self, budget: Budget, per_chat: float = 1.0, max_wait: float = 60.0) -> None:
         self.budget = budget
+        self.per_chat = per_chat  # Telegram: about one message a second in one chat
         self.max_wait = max_wait  # beyond this the person has given up on the answer anyway
+        self._chat_next: dict[str, float] = {}
 
     async def send(
         self, method: str, chat: str | None, call: Callable[[], Awaitable[tuple[int, bytes]]]
@@ -32,7 +35,10 @@ class ReplyGate:
             return await call()
         waited = 0.0
         while True:
-            await self.budget.acquire(REPLY)
+            await self._chat_turn(chat)
+            await self.budget.acquire(REPLY, chat)
+            if chat is not None:
+                self._chat_next[chat] = time.monotonic() + self.per_chat
             status, body = await call()
             seconds = _retry_after(body) if status == 429 else None
             if seconds is None or waited + seconds > self.max_wait:
@@ -41,6 +47,17 @@ class ReplyGate:
             log.info("%s to chat %s: 429, again in %.0f s", method, chat, seconds)
             await asyncio.sleep(seconds)
             waited += seconds
+
+    async def _chat_turn(self, chat: str | None) -> None:
+        """The screens of a reply keep the chat's own pace rather than meet a 429 and lose a slot."""
+        if chat is None or self.per_chat <= 0:
+            return
+        now = time.monotonic()
+        if len(self._chat_next) > 10_000:  # only chats of the last second matter
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        gap = self._chat_next.get(chat, 0.0) - now
+        if gap > 0:
+            await asyncio.sleep(gap)
 
 
 def _retry_after(body: bytes) -> float | None:

@@ -65,3 +65,13 @@ async def test_one_chat_refused_holds_nobody_else_several_hold_everyone() -> Non
     assert row.holds == []
     assert await budget.refused("3", 5)
     assert row.holds and row.holds[0] >= time.time() + 4
+
+
+async def test_chats_that_just_had_a_message_are_refused_by_their_own_limit() -> None:
+    row = Row()
+    budget = Budget(100.0, row.reserve, row.hold)
+    for chat in ("1", "2", "3", "4"):  # two messages each within a second: Telegram's one a second per chat
+        await budget.acquire(REPLY, chat)
+        await budget.acquire(REPLY, chat)
+        assert not await budget.refused(chat, 1)
+    assert row.holds == []
