@@ -167,6 +167,7 @@ class Dispatcher:
             rows = [row for row in rows if await lease.keep(row.id or 0)]
             if not rows:  # they outlived their lease and another dispatcher has them
                 return self.ctx.clock.now()
+            first = rows[0]  # its attempts and parts speak for the batch
             ids = [row.id or 0 for row in rows]
             pieces = (
                 sender.pieces(html, plain, None)  # type: ignore[attr-defined]

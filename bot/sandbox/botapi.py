@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox import faults
 from bot.sandbox.telegram_html import MAX_TEXT, EntityError, parse_html, utf16_len
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "PitchBot", "username": "pitchday_sandbox_bot"}
@@ -134,16 +135,7 @@ class BotApiServer:
         self.faults.append(Fault(method, code, description, **kw))
 
     def _take_fault(self, method: str, chat_id: int | None) -> Fault | None:
-        for fault in self.faults:
-            if fault.method == method and (fault.chat_id is None or fault.chat_id == chat_id):
-                if fault.after > 0:
-                    fault.after -= 1
-                    return None
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
+        return faults.take(self.faults, lambda fault: fault.method == method and fault.chat_id in (None, chat_id))
 
     # ---- HTTP ----------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:

@@ -78,6 +78,8 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox import faults
+
 MAX_OUTPUTS = 3
 MAX_SIMPLE_TEXT = 1000
 MAX_QUICK_REPLIES = 10
@@ -318,16 +320,7 @@ class KakaoPlatform:
         self.faults.append(Fault(method, status, body, times, after))
 
     def _take_fault(self, method: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.method == method:
-                if fault.after > 0:
-                    fault.after -= 1
-                    return None
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
+        return faults.take(self.faults, lambda fault: fault.method == method)
 
     def _add_user(self, user: KakaoUser) -> None:
         self.users[user.user_id] = user
