@@ -88,6 +88,7 @@ SELECTION_FEEDBACK = "selection_feedback"
 SELECTION_DEPARTMENTS = "selection_departments"
 EXPO = "expo"
 AFFILIATION = "affiliation"
+PLEDGE = "pledge"
 
 # Consent comes first: the law requires it before a contact's name, phone or e-mail is collected.
 _PROFILE_FORM = Form(
@@ -207,6 +208,13 @@ AFFILIATION_FORM = Form(
     AFFILIATION, (Question("brn", InputKind.TEXT, v.brn, optional=True, prompt="invite/affiliation_ask"),)
 )
 
+# A reviewer's conflict-of-interest pledge, accepted before any application is opened.
+PLEDGE_FORM = Form(
+    PLEDGE,
+    (Question("pledge", InputKind.CONSENT, v.consent, choices=("agree", "refuse"), labels="pledge_choices",
+              prompt="review/pledge_ask"),),
+)  # fmt: skip
+
 
 def form_by_key(key: str, settings: Settings) -> Form:
     forms = {
@@ -214,5 +222,6 @@ def form_by_key(key: str, settings: Settings) -> Form:
         PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
         SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM,
+        PLEDGE: PLEDGE_FORM,
     }  # fmt: skip
     return forms.get(key) or application_form(settings)

@@ -85,6 +85,9 @@ class RoleGrant(SQLModel, table=True):
     department: str | None = Field(default=None, max_length=200)
     # The registration number of the company a reviewer works for: never assigned its applications.
     affiliation_brn: str | None = Field(default=None, max_length=10)
+    # A reviewer's conflict-of-interest pledge (이해충돌 방지 서약): the text's version and when accepted.
+    pledge_version: str | None = Field(default=None, max_length=16)
+    pledged_at: dt.datetime | None = _time(nullable=True)
     granted_by: int | None = None
     granted_at: dt.datetime = _time()
 
@@ -297,6 +300,8 @@ class Review(SQLModel, table=True):
     conflict: bool = False
     assigned_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
+    # When all four scores were first given (later corrections keep it): how early a reviewer finished.
+    completed_at: dt.datetime | None = _time(nullable=True)
 
 
 class Selection(SQLModel, table=True):

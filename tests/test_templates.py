@@ -61,6 +61,8 @@ def context_for(key: str) -> dict[str, object]:
         )
     ):
         _month_end_context(key, ctx)
+    if key.startswith("reviewers/"):
+        _reviewers_context(ctx)
     if key.startswith(("privacy/", "apply/consent_refused")):
         _privacy_context(ctx)
     if key.startswith(("reminders/", "results/", "review/assigned", "review/missing", "programme/lineup")):
@@ -74,6 +76,16 @@ def context_for(key: str) -> dict[str, object]:
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
         })))  # fmt: skip
     return ctx
+
+
+def _reviewers_context(ctx: dict[str, object]) -> None:
+    from bot.services.reviewer_stats import CommitteeStats, ReviewerStat
+
+    when = dt.datetime(2026, 12, 14, 14, 59, 59, tzinfo=dt.UTC)
+    done = ReviewerStat(1, HOSTILE, 4, 1, 4, 3.5, 0.41, -0.25, 0.5, 4, when, 37)
+    late = ReviewerStat(2, "", 4, 0, 4, 4.0, 0.0, None, None, 0, when, -1)
+    open_ = ReviewerStat(3, "김교수", 4, 0, 2, None, None, None, None, 0, None, None)
+    ctx["stats"] = CommitteeStats("2026-12", when, 3.75, [done, late, open_])
 
 
 def _privacy_context(ctx: dict[str, object]) -> None:
@@ -94,14 +106,19 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
     app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, placement="in", departments=HOSTILE,
                           responsible_departments=None, feedback=HOSTILE, submitted_at=when, id=1)  # fmt: skip
     company = SimpleNamespace(name=HOSTILE)
-    ranked = SimpleNamespace(application=app, company=company, mean=4.25, reviews=3, assigned=4, spread=1.5)
-    unreviewed = SimpleNamespace(application=app, company=company, mean=None, reviews=0, assigned=2, spread=None)
+    means = {"innovation": 2.5, "safety": 4.0, "applicability": 4.25, "economy": 3.0}
+    ranked = SimpleNamespace(application=app, company=company, mean=4.25, reviews=5, assigned=5, spread=1.5, counted=3,
+                             trimmed=True, criterion_means=means, below_pass=("innovation",))  # fmt: skip
+    unreviewed = SimpleNamespace(application=app, company=company, mean=None, reviews=0, assigned=2, spread=None,
+                                 counted=0, trimmed=False, criterion_means={}, below_pass=())  # fmt: skip
     ctx.update(
         role="reviewer", department=HOSTILE, link="https://t.me/bot?start=inv_x", expires_at=when, month="2026-12",
         done=1, total=2, deadline=when, confirmed=None, released=False, count=2, result="selected", held=True,
         release_at=when, sent=3, selected=6, waitlisted=3, not_selected=2, selected_count=6, waitlist_count=3,
         comment=HOSTILE, criteria=[{"key": "innovation", "value": 4}, {"key": "safety", "value": None}],
-        app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE,
+        app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE, version="2026-12", needed=True,
+        ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
+                                    "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]

@@ -39,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("review", "review", policies.reviewer),
     Command("decisions", "decisions", policies.official_or_organizer),
     Command("selection", "selection", policies.organizer),
+    Command("reviewers", "reviewers", policies.organizer),
     Command("programme", "programme", policies.organizer),
     Command("invite", "invite", policies.organizer),
     Command("broadcast", "broadcast", policies.organizer),

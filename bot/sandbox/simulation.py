@@ -241,7 +241,10 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         for reviewer in committee:
             [made] = await organizer.say("/invite reviewer")
             link = made.text.split("start=")[1].split()[0]
-            await reviewer.say(f"/start {link}")
+            await reviewer.say(f"/start {link}", 2)
+        t.note("    … 김교수 accepts the conflict-of-interest pledge at once; 정연구원 will at the first /review …")
+        await professor.press("서약합니다", 2)
+        await professor.press("건너뛰기")
         metro = Actor(SimUser(server, 700201, "이과장 (서울교통공사)"), t)
         dasan = KakaoActor(KakaoUser(kakao), "한팀장 (120다산콜재단)", t)
         officials: list[Actor | KakaoActor] = [metro, dasan]
@@ -409,6 +412,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await professor.say("현장 실증 계획이 구체적입니다. 야간 안전 기준 충족 여부를 확인할 필요가 있습니다.")
         await professor.press("저장하기", 2)
         await researcher.say("/review")
+        await researcher.press("서약합니다", 2)
         await researcher.press("PD-202")
         await researcher.press("이해충돌 신고")
         await researcher.press("예, 신고합니다")

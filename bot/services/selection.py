@@ -39,18 +39,21 @@ def board(session: Session, organizer: User, month: str, settings: Settings) -> 
 
 
 def proposal(session: Session, month: str, settings: Settings) -> Proposal:
-    """The ranking's top N (organizer's "in" first, "out" never), then the waitlist, then the rest."""
+    """The ranking's top N (organizer's "in" first, "out" never), then the waitlist, then the rest. An
+    application under a pass mark is proposed for neither selection nor the waitlist (the waitlist moves
+    up into the selection): it stays in the ranking, among the rest, unless an organizer moves it in."""
     ranked = review.ranking(session, month, settings)
     forced = [r for r in ranked if r.application.placement == "in"]
-    free = [r for r in ranked if r.application.placement is None]
+    free = [r for r in ranked if r.application.placement is None and r.proposable]
     selected = forced + free[: max(0, settings.selected_count - len(forced))]
     chosen = {r.application.id for r in selected}
-    remaining = [r for r in ranked if r.application.id not in chosen]
+    waitlisted = [r for r in ranked if r.application.id not in chosen and r.proposable][: settings.waitlist_count]
+    chosen |= {r.application.id for r in waitlisted}
     return Proposal(
         month,
         selected,
-        remaining[: settings.waitlist_count],
-        remaining[settings.waitlist_count :],
+        waitlisted,
+        [r for r in ranked if r.application.id not in chosen],
         session.get(Selection, month),
     )
 

@@ -44,7 +44,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import users
+from bot.services import pledge, users
 from bot.settings import Settings
 from bot.texts import to_plain
 from tests.handlers.committee import brn_for
@@ -200,9 +200,15 @@ class World:
         with self.db.session() as session:
             yield session
 
-    def grant(self, channel: str, external_id: str, role: Role, department: str | None = None) -> None:
+    def grant(
+        self, channel: str, external_id: str, role: Role, department: str | None = None, pledged: bool = False
+    ) -> None:
+        """The role; ``pledged``: a reviewer who has accepted the conflict-of-interest pledge."""
         with self.session() as session:
             users.grant_role(session, channel, external_id, role, self.clock.now(), department=department)
+            if pledged:
+                pledge.accept(session, users.ensure_user(session, channel, external_id, self.clock.now()),
+                              self.clock.now())  # fmt: skip
 
     def applications(
         self, count: int, month: str = "2026-12", first: int = 8001, channel: str = "telegram"

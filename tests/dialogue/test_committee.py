@@ -67,7 +67,7 @@ async def test_an_official_records_and_corrects_a_decision(caps: Capabilities, p
 @BOTH
 async def test_a_reviewer_scores_with_typed_numbers(caps: Capabilities, person: Make, world: World) -> None:
     seed_applications(world, 2)  # type: ignore[arg-type]
-    world.grant(caps.channel, "rev-1", Role.REVIEWER)
+    world.grant(caps.channel, "rev-1", Role.REVIEWER, pledged=True)
     with world.session() as session:
         review.assign(session, "2026-12", world.settings, world.clock.now())
     world.clock.set(at(12))

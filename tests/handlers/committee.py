@@ -7,7 +7,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.models import Application, Company, Review, Role
-from bot.services import users
+from bot.services import pledge, users
 from bot.validators import brn_check_digit_ok
 from tests.harness import KST, Harness
 
@@ -55,10 +55,15 @@ def seed_applications(harness: Harness, count: int, month: str = "2026-12", deck
     return ids
 
 
-def make_reviewers(harness: Harness, *tg_ids: int) -> None:
+def make_reviewers(harness: Harness, *tg_ids: int, pledged: bool = True) -> None:
+    """Reviewers on Telegram; ``pledged``: they accepted the conflict-of-interest pledge when joining."""
     with harness.session() as session:
         for tg in tg_ids:
             users.grant_role(session, "telegram", str(tg), Role.REVIEWER, harness.clock.now())
+            if pledged:
+                pledge.accept(session, users.ensure_user(session, "telegram", str(tg), harness.clock.now()),
+                              harness.clock.now())  # fmt: skip
+        session.commit()
 
 
 def set_scores(harness: Harness, reviewer_tg: int, app_id: int, *scores: int | None) -> None:

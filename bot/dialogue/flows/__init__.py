@@ -19,10 +19,11 @@ def load() -> dict[str, Flow]:
         privacy,
         programme,
         review,
+        reviewers,
         selection,
         status,
     )
 
-    modules = (menu, form, apply, status, invite, link, review, selection, programme, decisions, broadcast, news,
-               export, privacy)  # fmt: skip
+    modules = (menu, form, apply, status, invite, link, review, reviewers, selection, programme, decisions,
+               broadcast, news, export, privacy)  # fmt: skip
     return {m.FLOW.name: m.FLOW for m in modules}

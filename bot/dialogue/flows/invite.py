@@ -8,9 +8,9 @@ from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
-from bot.forms import AFFILIATION
+from bot.forms import AFFILIATION, PLEDGE
 from bot.models import FormDraft, Role
-from bot.services import invitations, policies
+from bot.services import invitations, pledge, policies
 from bot.validators import format_brn
 
 
@@ -43,8 +43,12 @@ class InviteFlow(Flow):
             return
         t.end()
         t.say("invite/accepted", role=inv.role, department=inv.department)
-        if inv.role == Role.REVIEWER.value:  # whom they work for, so that company is never theirs to review
+        if inv.role != Role.REVIEWER.value:
+            return
+        if pledge.accepted(t.session, t.user):  # whom they work for, so that company is never theirs to review
             FORM.open(t, AFFILIATION)
+        else:  # the pledge first, like a company's consent; the affiliation follows it
+            FORM.open(t, PLEDGE, ref={"then": AFFILIATION})
 
 
 FLOW = InviteFlow()

@@ -15,10 +15,10 @@ from bot.errors import Refused
 from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK
 from bot.models import Application, Company, FormDraft
 from bot.services import cycles, policies, selection
-from bot.services.review import Ranked
+from bot.services.review import CRITERIA, Ranked
 
 
-def _month(t: Turn, args: tuple[str, ...]) -> str:
+def month_asked(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else this month once its window has closed, else the month before."""
     given = Month.parse_or_none(args[0] if args else None)
     if given is not None:
@@ -39,12 +39,20 @@ def _rank_key(r: Ranked) -> tuple[bool, float, int, object, int]:
     return (r.mean is None, -(r.mean or 0), -r.reviews, r.application.submitted_at, r.application.id or 0)
 
 
+def _aggregation(t: Turn) -> dict[str, object]:
+    """How the ranking's means are taken, for the board to say: the weights, the trimming, the pass marks."""
+    s = t.settings
+    return {"weights": [{"key": c, "value": w} for c, w in zip(CRITERIA, s.score_weights, strict=True)],
+            "trim": s.trim_min_reviews,
+            "marks": [{"key": c, "value": m} for c, m in zip(CRITERIA, s.pass_marks, strict=True) if m]}  # fmt: skip
+
+
 class SelectionFlow(Flow):
     name = "selection"
     policy = staticmethod(policies.organizer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        self.board(t, _month(t, args))
+        self.board(t, month_asked(t, args))
 
     def board(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
@@ -63,7 +71,8 @@ class SelectionFlow(Flow):
         t.go(self.name, "board", month=month)
         data = {"month": month, "rows": rows, "offset": 0, "confirmed": prop.confirmed,
                 "released": bool(prop.confirmed and prop.confirmed.released_at),
-                "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted)}  # fmt: skip
+                "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted),
+                "aggregation": _aggregation(t)}  # fmt: skip
         t.show("selection/board", data, choices=choices, nav=nav, columns=3, paged="rows")
 
     def application(self, t: Turn, app_id: int) -> None:
@@ -72,7 +81,10 @@ class SelectionFlow(Flow):
             t.refuse("not_found")
             return
         company = t.session.get(Company, app.company_id)
-        result = _results(selection.board(t.session, t.user, app.month, t.settings)).get(app_id, "not_selected")
+        prop = selection.board(t.session, t.user, app.month, t.settings)
+        result = _results(prop).get(app_id, "not_selected")
+        ranked = next((r for r in prop.selected + prop.waitlisted + prop.not_selected if r.application.id == app_id),
+                      None)  # fmt: skip
         b = "selection_buttons"
         choices = [
             Choice(L(f"{b}.in"), self.act("place", app_id, "in", entry=True)),
@@ -83,14 +95,14 @@ class SelectionFlow(Flow):
         ]
         back = [Choice(L(f"{b}.board"), self.act("board", app.month, entry=True))]
         t.go(self.name, "app", app=app_id)
-        t.show("selection/app", {"app": app, "company": company, "result": result}, choices=choices, nav=back,
-               columns=3)  # fmt: skip
+        t.show("selection/app", {"app": app, "company": company, "result": result, "ranked": ranked,
+                                 "aggregation": _aggregation(t)}, choices=choices, nav=back, columns=3)  # fmt: skip
 
     def on_action(self, t: Turn, action: Action) -> None:
         app_id = int_arg(action, 0) or 0
         try:
             if action.name == "board":
-                self.board(t, _month(t, (str_arg(action, 0) or "",)))
+                self.board(t, month_asked(t, (str_arg(action, 0) or "",)))
             elif action.name == "app":
                 self.application(t, app_id)
             elif action.name == "place":
@@ -103,7 +115,7 @@ class SelectionFlow(Flow):
                 key = SELECTION_FEEDBACK if action.name == "feedback" else SELECTION_DEPARTMENTS
                 FORM.open(t, key, ref={"app": app.id})
             elif action.name == "ok":
-                self._ask_confirm(t, _month(t, (str_arg(action, 0) or "",)))
+                self._ask_confirm(t, month_asked(t, (str_arg(action, 0) or "",)))
             elif action.name == "y" and t.step == "confirm":
                 self._confirm(t, str(t.ref.get("month")))
             else:
@@ -117,7 +129,7 @@ class SelectionFlow(Flow):
         elif t.step == "confirm":
             self._ask_confirm(t, str(t.ref.get("month")))
         else:
-            self.board(t, str(t.ref.get("month") or _month(t, ())))
+            self.board(t, str(t.ref.get("month") or month_asked(t, ())))
 
     def _ask_confirm(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
