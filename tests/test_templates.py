@@ -83,7 +83,7 @@ def _reviewers_context(ctx: dict[str, object]) -> None:
 
     when = dt.datetime(2026, 12, 14, 14, 59, 59, tzinfo=dt.UTC)
     done = ReviewerStat(1, HOSTILE, 4, 1, 4, 3.5, 0.41, -0.25, 0.5, 4, when, 37)
-    late = ReviewerStat(2, "", 4, 0, 4, 4.0, 0.0, None, None, 0, when, -1)
+    late = ReviewerStat(2, "", 4, 0, 4, 4.0, 0.0, None, None, 0, when, -1, late=True)
     open_ = ReviewerStat(3, "김교수", 4, 0, 2, None, None, None, None, 0, None, None)
     ctx["stats"] = CommitteeStats("2026-12", when, 3.75, [done, late, open_])
 

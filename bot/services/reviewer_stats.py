@@ -5,7 +5,6 @@ stand from the rest of the committee on the same applications, and how early the
 from __future__ import annotations
 
 import datetime as dt
-import math
 import statistics
 from dataclasses import dataclass
 
@@ -32,7 +31,8 @@ class ReviewerStat:
     distance: float | None
     compared: int
     finished_at: dt.datetime | None  # when the last assigned review was complete; None while any is open
-    early_hours: int | None  # hours between finishing and the review deadline (negative: late)
+    early_hours: int | None  # whole hours between finishing and the review deadline (negative: late)
+    late: bool = False  # finished after the deadline (even by less than an hour)
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ def committee_stats(session: Session, month: str, settings: Settings) -> Committ
                 compared=len(gaps),
                 finished_at=finished,
                 early_hours=_hours(deadline - finished) if finished is not None else None,
+                late=finished is not None and finished > deadline,
             )
         )
     stats.sort(key=lambda s: (s.finished_at is None, s.finished_at or deadline, -s.scored, s.user_id))
@@ -107,5 +108,5 @@ def _round(value: float) -> float:
 
 
 def _hours(delta: dt.timedelta) -> int:
-    """Whole hours, rounded down: 59 minutes early is not an hour early, and a minute late is late."""
-    return math.floor(delta.total_seconds() / 3600)
+    """Whole hours, towards zero: 59 minutes early is not an hour early (``late`` tells which side)."""
+    return int(delta.total_seconds() / 3600)

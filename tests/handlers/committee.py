@@ -77,6 +77,19 @@ def set_scores(harness: Harness, reviewer_tg: int, app_id: int, *scores: int | N
         session.commit()
 
 
+def finish_at(harness: Harness, reviewer_tg: int, app_id: int, when: dt.datetime, *scores: int) -> None:
+    """Scores given at ``when``: the review counts as complete from then (how early a reviewer finished)."""
+    set_scores(harness, reviewer_tg, app_id, *scores)
+    with harness.session() as session:
+        reviewer = users.ensure_user(session, "telegram", str(reviewer_tg), when)
+        review = session.exec(
+            select(Review).where(Review.application_id == app_id, Review.reviewer_user_id == reviewer.id)
+        ).one()
+        review.completed_at = review.updated_at = when
+        session.add(review)
+        session.commit()
+
+
 def statuses(harness: Harness) -> dict[int, str]:
     with harness.session() as session:
         return {a.id or 0: a.status for a in session.exec(select(Application)).all()}

@@ -6,10 +6,12 @@ import datetime as dt
 
 from sqlmodel import select
 
+from bot.clock import ManualClock
 from bot.models import Application, AuditLog, Review, Selection, User
-from bot.services import review
+from bot.services import review, selection
+from bot.settings import Settings
 from tests.handlers.committee import ORGANIZER, make_reviewers, seed_applications, set_scores, statuses
-from tests.harness import KST, Harness
+from tests.harness import KST, Harness, running
 from tests.scheduler.helpers import tick_and_send
 
 AFTER_CLOSE = dt.datetime(2026, 12, 11, 9, 0, tzinfo=KST)
@@ -166,3 +168,47 @@ async def test_refusals_of_everyone_without_the_role(harness: Harness) -> None:
 def _a_review(harness: Harness) -> int:
     with harness.session() as session:
         return session.exec(select(Review.id)).first()  # type: ignore[return-value]
+
+
+async def test_trimmed_mean_and_pass_marks_on_the_board(settings: Settings, clock: ManualClock) -> None:
+    fairer = settings.model_copy(update={"trim_min_reviews": 3, "pass_marks": (3.0, 0.0, 0.0, 0.0),
+                                         "selected_count": 1, "waitlist_count": 1})  # fmt: skip
+    async with running(fairer, clock) as harness:
+        a, b, c = seed_applications(harness, 3)
+        make_reviewers(harness, 7801, 7802, 7803)
+        await tick_and_send(harness, AFTER_CLOSE)
+        plan = {a: [(5, 5, 5, 5), (4, 4, 4, 4), (1, 1, 1, 1)],  # one reviewer far off: trimmed to 4.00
+                b: [(2, 5, 5, 5)] * 3,  # the best total, but 혁신성 2 is under the pass mark of 3
+                c: [(4, 3, 3, 3), (3, 3, 3, 3), (3, 3, 3, 3)]}  # fmt: skip
+        for app_id, rows in plan.items():
+            for tg, scores in zip((7801, 7802, 7803), rows, strict=True):
+                set_scores(harness, tg, app_id, *scores)
+        harness.clock.set(dt.datetime(2026, 12, 14, 15, 0, tzinfo=KST))
+        organizer = harness.user(ORGANIZER, "운영자")
+        [board] = await organizer.send("/selection 2026-12")
+        assert "완료된 심사가 3건 이상이면 최고·최저 총점을 하나씩 빼고 평균(절사평균)" in board.text
+        assert "기준 점수: 혁신성 3." in board.text
+        lines = board.text.split("\n")
+        first = lines.index(next(line for line in lines if line.startswith("1. PD-202612-0002")))
+        assert "평균 4.25점" in lines[first + 1] and " · 미선정" in lines[first + 1]  # ranked first, not proposed
+        assert "⚠ 기준 미달: 혁신성 2.00" in lines[first + 2]
+        assert any(line.startswith("2. PD-202612-0001") for line in lines)
+        second = lines.index(next(line for line in lines if line.startswith("2. PD-202612-0001")))
+        assert "평균 4.00점" in lines[second + 1] and "절사평균 1건" in lines[second + 1]
+        assert lines[second + 1].endswith(" · 선정") and "기준 미달" not in lines[second + 2]
+        assert "평균 3.00점" in board.text and " · 예비" in board.text
+        # The organizer may still move the marked application in, and sees why it was left out.
+        [card] = await organizer.press("1. PD-202612-0002")
+        assert "혁신성 평균이 기준 점수(3)에 못 미쳐" in card.text
+        assert "항목별 평균(절사평균, 1건): 혁신성 2.00 · 안전성 5.00" in card.text
+        [board] = await organizer.press("선정에 포함")
+        with harness.session() as session:
+            prop = selection.proposal(session, "2026-12", fairer)
+        assert [r.application.id for r in prop.selected] == [b]
+        assert [r.application.id for r in prop.waitlisted] == [a]
+        assert [r.application.id for r in prop.not_selected] == [c]
+        assert "· 선정 (운영자 포함)" in board.text
+        # Without the settings: the plain mean, and no application held back.
+        with harness.session() as session:
+            plain = {r.application.id: r for r in review.ranking(session, "2026-12", settings)}
+        assert plain[a].mean == 3.33 and not plain[a].trimmed and plain[b].below_pass == ()
