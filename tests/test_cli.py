@@ -434,3 +434,40 @@ async def test_a_signal_stops_the_bot_while_it_retries(
     output = log_path.read_text()
     assert code == 0 and time.monotonic() - started < 5, output
     assert "Traceback" not in output and output.count("not reachable") == 1, output
+
+
+def test_reviewers_prints_what_organizers_see_in_the_bot(env: str) -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from bot.clock import ManualClock
+    from bot.models import Review, Role
+    from bot.services import review, users
+    from bot.settings import load_settings
+    from tests.handlers.committee import seed_applications
+
+    db = Database(env)
+    db.upgrade()
+    clock = ManualClock(dt.datetime(2026, 12, 11, 9, 0, tzinfo=dt.UTC))
+    seed_applications(SimpleNamespace(session=db.session, clock=clock), 2)  # type: ignore[arg-type]
+    with db.session() as session:
+        for tg, name in ((4601, "김교수"), (4602, "Dr. Lee")):
+            users.ensure_user(session, "telegram", str(tg), clock.now(), display_name=name)
+            users.grant_role(session, "telegram", str(tg), Role.REVIEWER, clock.now())
+        review.assign(session, "2026-12", load_settings(), clock.now())
+        for row in session.exec(select(Review)).all():
+            row.innovation = row.safety = row.applicability = row.economy = 3 + (row.id or 0) % 2
+            row.completed_at = clock.now()
+            session.add(row)
+        session.commit()
+    db.dispose()
+    result = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Reviewers, 2026-12 — 2" in result.output and "<b>" not in result.output
+    assert "1. 김교수\n• assigned 2 · scored 2" in result.output and "2. Dr. Lee" in result.output
+    assert result.output.count("3 d 5 h early") == 2  # the 11th 18:00 in Seoul; the deadline, the 14th 23:59
+    korean = runner.invoke(app, ["reviewers", "--month", "2026-12"])
+    assert "2026-12 심사위원 통계 — 2명" in korean.output
+    french = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "fr"])
+    assert "--lang fr: choose ko or en" in one_line(french)
+    assert "pitchbot: " in one_line(runner.invoke(app, ["reviewers", "--month", "2026-13"]))
