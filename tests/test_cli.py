@@ -101,6 +101,8 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "the same tick again: 0 new message(s)" in out
     # The committee at work, the organizer's selection, and the results on selection day.
     assert "심사위원(으)로 등록되셨습니다" in out and "심사를 요청드립니다" in out
+    assert out.count("이해충돌 방지 서약에 동의하셨습니다") == 2 and "심사를 시작하시기 전에" in out
+    assert "심사위원 통계 — 2명" in out and "1. 김교수 (심사위원)" in out and "미완료" not in out
     assert "• 혁신성: 5점" in out and "이해충돌 신고를 접수했습니다" in out and "아직 점수를 입력하지 않으신" in out
     assert "2026-12 선정 심의" in out and "결과는 2026년 12월 15일(화) 10:00에 발송됩니다" in out
     assert "results are held until selection day" in out

@@ -437,6 +437,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.note("    … 정연구원 scores the last application …")
 
         clock.advance(dt.timedelta(hours=4))
+        t.heading("The organizer looks at how each reviewer did (the basis for next month's committee)")
+        await organizer.say("/reviewers")
         t.heading("The organizer reviews the ranking and confirms the selection")
         await organizer.say("/selection")
         await organizer.press("4. PD-")
