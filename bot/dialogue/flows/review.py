@@ -201,14 +201,14 @@ def _then(t: Turn, draft: FormDraft) -> None:
         FLOW.listing(t)
 
 
-def _pledged(t: Turn, draft: FormDraft) -> None:
+def _pledge_accepted(t: Turn, draft: FormDraft) -> None:
     pledge.accept(t.session, t.user, t.now)
     t.session.delete(draft)
     t.say("review/pledge_accepted", version=pledge.VERSION)
     _then(t, draft)
 
 
-def _not_pledged(t: Turn, draft: FormDraft) -> None:
+def _pledge_declined(t: Turn, draft: FormDraft) -> None:
     """Declined (or left): nothing is recorded but that; /review asks again."""
     if not inspect(draft).was_deleted:  # a declined consent question has already dropped it
         t.session.delete(draft)
@@ -217,5 +217,5 @@ def _not_pledged(t: Turn, draft: FormDraft) -> None:
     _then(t, draft)
 
 
-register(FormSpec(PLEDGE, _pledged, review=False, refused=_not_pledged, cancelled=_not_pledged,
+register(FormSpec(PLEDGE, _pledge_accepted, review=False, refused=_pledge_declined, cancelled=_pledge_declined,
                   context=lambda t, d: {"needed": d.ref.get("then") != AFFILIATION}))  # fmt: skip
