@@ -8,10 +8,13 @@ from collections.abc import Callable
 
 from sqlmodel import select
 
+from bot.clock import ManualClock
+from bot.database import Database
 from bot.dialogue.model import PLAIN, Capabilities
 from bot.models import Broadcast, Outbox, PurchaseDecision, Review, Role
-from bot.services import decisions, review
-from tests.dialogue.driver import BOTH, Person, World, at
+from bot.services import decisions, review, selection
+from bot.settings import Settings
+from tests.dialogue.driver import BOTH, Person, World, at, build_engine
 from tests.handlers.committee import ORGANIZER, seed_applications, seed_selected
 
 Make = Callable[..., Person]
@@ -211,3 +214,40 @@ async def test_an_organizer_reads_the_reviewer_statistics(caps: Capabilities, pe
     reviewer = person(caps, "rev-a")
     await reviewer.send("심사위원 통계" if caps is PLAIN else "/reviewers")
     assert "2026-12 심사위원 통계" not in reviewer.text
+
+
+@BOTH
+async def test_the_board_says_how_it_aggregates_and_why_one_is_held_back(
+    caps: Capabilities, world: World, settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    fairer = settings.model_copy(update={"trim_min_reviews": 3, "pass_marks": (0.0, 3.0, 0.0, 0.0),
+                                         "selected_count": 1, "waitlist_count": 0})  # fmt: skip
+    first, second = seed_applications(world, 2)  # type: ignore[arg-type]
+    for key in ("r1", "r2", "r3"):
+        world.grant(caps.channel, key, Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", fairer, world.clock.now())
+        for row in session.exec(select(Review)).all():
+            # The first ranks higher (4.25 against 4.00) but scores 2 on 안전성.
+            scores = (5, 2, 5, 5) if row.application_id == first else (4, 4, 4, 4)
+            row.innovation, row.safety, row.applicability, row.economy = scores
+            session.add(row)
+        session.commit()
+    world.clock.set(at(14))
+    boss = Person(build_engine(fairer, clock, db), caps, "org-1" if caps is PLAIN else str(ORGANIZER))
+    if caps is PLAIN:
+        world.grant("kakao", "org-1", Role.ORGANIZER)
+
+    await boss.send("선정 2026-12" if caps is PLAIN else "/selection 2026-12")
+    assert "최고·최저 총점을 하나씩 빼고 평균(절사평균)" in boss.text and "기준 점수: 안전성 3." in boss.text
+    assert "⚠ 기준 미달: 안전성 2.00" in boss.text and "절사평균 1건" in boss.text
+    with world.session() as session:
+        prop = selection.proposal(session, "2026-12", fairer)
+    assert [r.application.id for r in prop.selected] == [second]
+    assert [(r.application.id, r.below_pass) for r in prop.not_selected] == [(first, ("safety",))]
+    await boss.press("1. PD-202612-0001")
+    assert "안전성 평균이 기준 점수(3)에 못 미쳐" in boss.text
+    await boss.press("선정에 포함")
+    with world.session() as session:
+        prop = selection.proposal(session, "2026-12", fairer)
+    assert [r.application.id for r in prop.selected] == [first]  # moved in by the organizer
