@@ -31,6 +31,12 @@ def accepted(session: Session, user: User) -> bool:
     return any(g.pledge_version == VERSION for g in _grants(session, user))
 
 
+def latest(session: Session, user: User) -> RoleGrant | None:
+    """The reviewer role carrying the person's last pledge (any version), for what is kept about them."""
+    pledged = [g for g in _grants(session, user) if g.pledged_at is not None]
+    return max(pledged, key=lambda g: g.pledged_at or g.granted_at, default=None)
+
+
 def require(session: Session, user: User) -> None:
     if not accepted(session, user):
         raise Refused("pledge_needed")

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.database import Database
-from bot.dialogue.model import PLAIN, Capabilities
+from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
 from bot.models import Broadcast, Outbox, PurchaseDecision, Review, Role
 from bot.services import decisions, review, selection
 from bot.settings import Settings
@@ -251,3 +251,16 @@ async def test_the_board_says_how_it_aggregates_and_why_one_is_held_back(
     with world.session() as session:
         prop = selection.proposal(session, "2026-12", fairer)
     assert [r.application.id for r in prop.selected] == [first]  # moved in by the organizer
+
+
+async def test_the_pledge_is_among_what_is_kept_about_a_reviewer(person: Make, world: World) -> None:
+    world.grant("telegram", "rev-3", Role.REVIEWER)
+    world.clock.set(at(12))
+    p = person(TELEGRAM, "rev-3")
+    await p.send("/review")
+    await p.press("서약합니다")
+    await p.send("/mydata")
+    [caption] = await p.press("내 정보 파일 받기")
+    content = (caption.attachments[0].content or b"").decode("utf-8")
+    assert "역할: 심사위원" in content
+    assert "이해충돌 방지 서약: 2026년 12월 12일(토) 10:00 동의 (2026-12판)" in content
