@@ -135,6 +135,13 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     session.add(selection)
     audit.record(session, now, organizer.id, "selection_confirmed", "cycle", month, **decided,
                  release_at=selection.release_at.isoformat())  # fmt: skip
+    if settings.trim_min_reviews or any(settings.pass_marks):
+        # How the ranking was taken that day, and what fell under a pass mark: the settings may change later.
+        ranked = prop.selected + prop.waitlisted + prop.not_selected
+        audit.record(session, now, organizer.id, "selection_aggregation", "cycle", month,
+                     trim_min_reviews=settings.trim_min_reviews, pass_marks=list(settings.pass_marks),
+                     below_pass={str(r.application.id): list(r.below_pass) for r in ranked if r.below_pass},
+                     trimmed=[r.application.id for r in ranked if r.trimmed])  # fmt: skip
     session.flush()
     if selection.release_at <= now:
         release(session, month, settings, now)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
-from bot.models import Broadcast, Outbox, PurchaseDecision, Review, Role
+from bot.models import AuditLog, Broadcast, Outbox, PurchaseDecision, Review, Role
 from bot.services import decisions, review, selection
 from bot.settings import Settings
 from tests.dialogue.driver import BOTH, Person, World, at, build_engine
@@ -251,6 +251,11 @@ async def test_the_board_says_how_it_aggregates_and_why_one_is_held_back(
     with world.session() as session:
         prop = selection.proposal(session, "2026-12", fairer)
     assert [r.application.id for r in prop.selected] == [first]  # moved in by the organizer
+    await boss.press("선정 확정")
+    await choose(boss, "예, 확정합니다")
+    [logged] = [a for a in world.all(AuditLog) if a.action == "selection_aggregation"]
+    assert logged.data == {"trim_min_reviews": 3, "pass_marks": [0.0, 3.0, 0.0, 0.0],
+                           "below_pass": {str(first): ["safety"]}, "trimmed": [first, second]}  # fmt: skip
 
 
 async def test_the_pledge_is_among_what_is_kept_about_a_reviewer(person: Make, world: World) -> None:
