@@ -265,11 +265,11 @@ def ranking(session: Session, month: str, settings: Settings) -> list[Ranked]:
         .where(Application.month == month, col(Application.status).in_(RANKABLE))
         .order_by(col(Application.id))
     ).all()
-    reviews = session.exec(
-        select(Review).join(Application).where(Application.month == month).order_by(col(Review.id))
-    ).all()
+    by_app: dict[int, list[Review]] = {}
+    for r in session.exec(select(Review).join(Application).where(Application.month == month).order_by(col(Review.id))):
+        by_app.setdefault(r.application_id, []).append(r)
     for app, company in apps:
-        mine = [r for r in reviews if r.application_id == app.id and not r.conflict]
+        mine = [r for r in by_app.get(app.id or 0, []) if not r.conflict]
         agg = aggregation.aggregate([scores_of(r) for r in mine if is_complete(r)], settings.score_weights,
                                     settings.trim_min_reviews, settings.pass_marks)  # fmt: skip
         rows.append(Ranked(app, company, agg.mean, agg.reviews, len(mine), agg.spread, agg.counted, agg.trimmed,
