@@ -221,7 +221,8 @@ def _appeal_form(file_max: int) -> Form:
             Question("ground", InputKind.CHOICE, v.one_of(*APPEAL_GROUNDS), choices=APPEAL_GROUNDS,
                      labels="appeal_grounds", prompt="appeal/ground_ask"),
             Question("details", InputKind.TEXT, v.text(2000, 10), prompt="appeal/details_ask"),
-            Question("evidence", InputKind.FILE, v.pdf(file_max), optional=True, prompt="appeal/evidence_ask"),
+            Question("evidence", InputKind.FILE, v.evidence_pdf(file_max), optional=True, prompt="appeal/evidence_ask",
+                     wrong_kind="evidence_expected"),
         ),
     )  # fmt: skip
 
@@ -235,7 +236,7 @@ APPEAL_DECISION_FORM = Form(
     (
         Question("verdict", InputKind.CHOICE, v.one_of("accept", "reject"), choices=("accept", "reject"), columns=2,
                  labels="appeal_verdicts", prompt="appeal/verdict_ask"),
-        Question("reason", InputKind.TEXT, v.required_text(2000), prompt="appeal/reason_ask"),
+        Question("reason", InputKind.TEXT, v.required_text(2000, "appeal_reason_required"), prompt="appeal/reason_ask"),
     ),
 )  # fmt: skip
 

@@ -83,7 +83,7 @@ async def test_an_appeal_from_the_result_message_to_the_decision_and_into_the_se
     # The organizer who reviewed the application sees it but cannot decide it, not even by a forged button.
     [listing] = await reviewing_organizer.send("/appeals")
     assert "처리 중 1건" in listing.text and "처리 불가" in listing.text
-    card = (await reviewing_organizer.press("PD-202612-0003"))[-1]
+    card = (await reviewing_organizer.press("1. 기업3"))[-1]
     assert "처리하실 수 없습니다" in card.text and "결정" not in " ".join(card.button_texts())
     with harness.session() as session:
         appeal_id = session.exec(select(Appeal.id)).one()
@@ -92,7 +92,7 @@ async def test_an_appeal_from_the_result_message_to_the_decision_and_into_the_se
 
     # Another organizer decides, with the evidence attached to the card.
     await organizer.send("/appeals")
-    [card] = await organizer.press("PD-202612-0003")
+    [card] = await organizer.press("1. 기업3")
     assert card.document is not None and card.document.get("file_name") == "실증자료.pdf", card.document
     assert "실증 자료 3건을 제출했으나" in card.text
     await organizer.press("인용·기각 결정")

@@ -28,9 +28,10 @@ class AppealsFlow(Flow):
 
     def listing(self, t: Turn) -> None:
         rows = appeals.cases(t.session, t.user, t.settings, t.now)
+        # The company's name first: a quick reply shows only its first characters.
         choices = [
-            Choice(T(f"{c.application.receipt_no} {c.company.name[:20]}"), self.act("case", c.appeal.id, entry=True))
-            for c in rows
+            Choice(T(f"{i}. {c.company.name[:20]}"), self.act("case", c.appeal.id, entry=True))
+            for i, c in enumerate(rows, 1)
         ]
         t.go(self.name, "list")
         t.show("appeal/list", {"rows": rows, "open": sum(c.appeal.status == "open" for c in rows)}, choices=choices,
