@@ -12,7 +12,14 @@ from sqlmodel import select
 
 from bot.models import Appeal, Application, AuditLog, PurchaseDecision, Role, Selection
 from bot.services import export, users
-from tests.handlers.committee import ORGANIZER, make_reviewers, seed_applications, set_scores, statuses
+from tests.handlers.committee import (
+    ORGANIZER,
+    make_reviewers,
+    seed_applications,
+    set_scores,
+    statuses,
+    write_reasons,
+)
 from tests.handlers.flows import SAMPLE_PDF
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
@@ -39,12 +46,8 @@ async def released_month(harness: Harness) -> list[int]:
     await harness.restart_bot()
     harness.clock.set(RELEASED)
     organizer = harness.user(ORGANIZER, "운영자")
-    for receipt, reason in (("2. PD-202612-0002", "경제성 근거가 부족합니다."),
-                            ("3. PD-202612-0003", "현장 실증 자료가 부족합니다.")):  # fmt: skip
-        await organizer.send("/selection 2026-12")
-        await organizer.press(receipt)
-        await organizer.press("피드백")
-        await organizer.send(reason, expect=2)
+    await write_reasons(organizer, {"2. PD-202612-0002": "경제성 근거가 부족합니다.",
+                                    "3. PD-202612-0003": "현장 실증 자료가 부족합니다."})  # fmt: skip
     await organizer.send("/selection 2026-12")
     await organizer.press("선정 확정")
     await organizer.press("예, 확정합니다")
@@ -154,6 +157,11 @@ async def test_the_appeal_closes_after_the_period_with_its_date(harness: Harness
     assert "해당 신청서를 찾을 수 없습니다" in not_yours.text
     [nothing] = await harness.user(8001, "기업1").send("/appeal")
     assert "이의신청하실 수 있는 결과가 없습니다" in nothing.text
+    for forged in ("e:appeals:list", "e:appeals:case:1", "e:appeals:decide:1", "e:appeals:promote:1", "5:appeals:py"):
+        [answer] = await waitlisted.press_data(forged, result.message_id)
+        assert "권한이 없어" in answer.text, forged
+    [answer] = await waitlisted.send("/appeals")
+    assert "권한이 없어" in answer.text
     with harness.session() as session:
         assert session.exec(select(Appeal)).all() == []
         assert session.exec(select(Application).where(Application.status == "selected")).one().id == selected

@@ -8,7 +8,14 @@ from sqlmodel import select
 
 from bot.models import Application, AuditLog, Review, Selection, User
 from bot.services import review
-from tests.handlers.committee import ORGANIZER, make_reviewers, seed_applications, set_scores, statuses
+from tests.handlers.committee import (
+    ORGANIZER,
+    make_reviewers,
+    seed_applications,
+    set_scores,
+    statuses,
+    write_reasons,
+)
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
 
@@ -78,12 +85,8 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
     await organizer.send("/selection")
     [refused] = await organizer.press("선정 확정")
     assert "PD-202612-0001, PD-202612-0008" in refused.text and "확정할 수 없습니다" in refused.text
-    for receipt, reason in (("1. PD-202612-0001", "운영자 조정으로 제외되었습니다. 안전 인증이 늦습니다."),
-                            ("8. PD-202612-0008", "시정 적용가능성 점수가 선정 기업보다 낮았습니다.")):  # fmt: skip
-        await organizer.send("/selection")
-        await organizer.press(receipt)
-        await organizer.press("피드백")
-        await organizer.send(reason, expect=2)
+    await write_reasons(organizer, {"1. PD-202612-0001": "운영자 조정으로 제외되었습니다. 안전 인증이 늦습니다.",
+                                    "8. PD-202612-0008": "시정 적용가능성 점수가 낮았습니다."})  # fmt: skip
     await organizer.send("/selection")
     [ask] = await organizer.press("선정 확정")
     assert "선정 6개, 예비 3개, 미선정 0개" in ask.text and "2026년 12월 15일(화) 10:00에 일괄 발송" in ask.text
@@ -136,12 +139,8 @@ async def test_confirming_after_the_15th_sends_at_once_with_not_selected(harness
     await harness.restart_bot()
     harness.clock.set(dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST))
     organizer = harness.user(ORGANIZER)
-    for receipt, reason in (("2. PD-202612-0002", "경제성 근거가 부족합니다."),
-                            ("3. PD-202612-0003", "안전성 검증 자료를 보완해 주십시오.")):  # fmt: skip
-        await organizer.send("/selection 2026-12")
-        await organizer.press(receipt)
-        await organizer.press("피드백")
-        await organizer.send(reason, expect=2)
+    await write_reasons(organizer, {"2. PD-202612-0002": "경제성 근거가 부족합니다.",
+                                    "3. PD-202612-0003": "안전성 검증 자료를 보완해 주십시오."})  # fmt: skip
     await organizer.send("/selection 2026-12")
     [ask] = await organizer.press("선정 확정")
     assert "확정 즉시" in ask.text
