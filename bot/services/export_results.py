@@ -64,4 +64,7 @@ def add_sheet(
         cell.font = Font(bold=True)
     for row in rows(session, month, texts, lang, settings, local):
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # what a company or an organizer typed is text, never a formula
     ws.freeze_panes = "A2"

@@ -122,9 +122,11 @@ async def test_an_appeal_from_the_result_message_to_the_decision_and_into_the_se
             chosen is not None and chosen.decided["selected"][-1] == lost and lost not in chosen.decided["not_selected"]
         )
         assert session.exec(select(PurchaseDecision).where(PurchaseDecision.application_id == lost)).all()
-        actions = [
-            a.action for a in session.exec(select(AuditLog).where(AuditLog.entity.in_(("appeal", "application")))).all()
-        ]  # type: ignore[attr-defined]
+        actions = [a.action for a in session.exec(select(AuditLog)).all()]
+        typed = session.get(Application, waitlisted)
+        assert typed is not None
+        typed.feedback = '=HYPERLINK("http://x.example","근거")'  # typed text that looks like a formula
+        session.add(typed)
         appeal = session.exec(select(Appeal)).one()
         book = load_workbook(io.BytesIO(export.workbook(session, "2026-12", harness.settings, harness.clock.now(),
                                                         harness.bot.runtime.ctx.texts, "ko")))  # fmt: skip
@@ -139,6 +141,8 @@ async def test_an_appeal_from_the_result_message_to_the_decision_and_into_the_se
     )
     assert rows["PD-202612-0003"][14] == "인용" and rows["PD-202612-0003"][17]
     assert rows["PD-202612-0002"][10] is None  # no appeal
+    formula_like = [c for c in book["결과·이의신청"]["J"] if str(c.value).startswith("=HYPERLINK")]
+    assert [c.data_type for c in formula_like] == ["s"]  # kept as text, never run as a formula
 
 
 async def test_the_appeal_closes_after_the_period_with_its_date(harness: Harness) -> None:
