@@ -146,3 +146,34 @@ async def test_organizers_decide_with_a_reason_and_never_on_what_they_reviewed(
     with world.session() as session:
         [appeal] = session.exec(Appeal.__table__.select()).all()  # type: ignore[attr-defined]
     assert appeal.status == "rejected" and appeal.decided_by == world.user(caps.channel, "org-1").id
+
+
+@BOTH
+async def test_an_appeal_accepted_after_pitching_day_cannot_add_the_company(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    _, lost = released(world, "telegram")
+    world.grant(caps.channel, "org-1", Role.ORGANIZER)
+    world.clock.set(at(22, 20))
+    company = person(caps, "7001", channel="telegram")
+    await company.send("이의신청")
+    await company.press("행정적 오류")
+    await company.send("발표자료 파일이 심사 자료에 첨부되지 않았습니다.")
+    await company.press("건너뛰기")
+    await company.press("이의신청 제출")
+    world.clock.set(at(25))  # decided the day after Pitching Day (the 24th)
+    organizer = person(caps, "org-1")
+    await organizer.send("이의신청 처리" if caps is PLAIN else "/appeals")
+    await organizer.press("1. 기업7001")
+    await organizer.press("인용·기각 결정")
+    await choose(organizer, "인용")
+    await organizer.send("첨부 누락을 확인했습니다. 다음 달 심사에 우선 반영합니다.")
+    await organizer.press("결정 확정")
+    assert "인용으로 처리하고" in organizer.text and not any("선정에 추가" in label for label in organizer.labels())
+    with world.session() as session:
+        [appeal_id] = [a.id for a in session.exec(Appeal.__table__.select()).all()]  # type: ignore[attr-defined]
+    await organizer.press_token(f"e:appeals:promote:{appeal_id}")
+    assert "선정에 추가할 수 없습니다" in organizer.text and "피칭데이 전까지" in organizer.text
+    with world.session() as session:
+        app = session.get(Application, lost)
+        assert app is not None and app.status == "not_selected"

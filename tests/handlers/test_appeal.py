@@ -116,6 +116,8 @@ async def test_an_appeal_from_the_result_message_to_the_decision_and_into_the_se
     await harness.bot.outbox_settled()
     assert any("축하드립니다" in e.text for e in company.events)
     assert statuses(harness)[lost] == "selected" and statuses(harness)[waitlisted] == "waitlisted"
+    [twice] = await organizer.press_data(f"e:appeals:promote:{appeal_id}", done.message_id)
+    assert "선정에 추가할 수 없습니다" in twice.text  # once only
     with harness.session() as session:
         chosen = session.get(Selection, "2026-12")
         assert (

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.dialogue.flow import Flow
@@ -56,9 +57,7 @@ def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
     return {"app": app, "deadline": _deadline(draft)}
 
 
-def _deadline(draft: FormDraft) -> Any:
-    import datetime as dt
-
+def _deadline(draft: FormDraft) -> dt.datetime | None:
     raw = draft.ref.get("deadline")
     return dt.datetime.fromisoformat(raw) if raw else None
 

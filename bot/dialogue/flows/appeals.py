@@ -62,6 +62,8 @@ class AppealsFlow(Flow):
             elif action.name == "promote":
                 c = appeals.case(t.session, t.user, appeal_id, t.settings, t.now)
                 policies.require_appeal_decider(t.session, t.user, c.application, t.settings)
+                if not c.can_promote:
+                    raise Refused("appeal_not_promotable")
                 t.go(self.name, "promote", appeal=appeal_id)
                 yes = Choice(L("appeal_buttons.promote_yes"), self.act("py"))
                 no = Choice(L("buttons.withdraw_no"), self.act("case", appeal_id, entry=True))
