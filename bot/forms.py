@@ -89,6 +89,8 @@ SELECTION_DEPARTMENTS = "selection_departments"
 EXPO = "expo"
 AFFILIATION = "affiliation"
 PLEDGE = "pledge"
+APPEAL = "appeal"
+APPEAL_DECISION = "appeal_decision"
 
 # Consent comes first: the law requires it before a contact's name, phone or e-mail is collected.
 _PROFILE_FORM = Form(
@@ -215,6 +217,37 @@ PLEDGE_FORM = Form(
               prompt="review/pledge_ask"),),
 )  # fmt: skip
 
+# An appeal (이의신청) on the grounds of the national evaluation standard, with an optional PDF of evidence.
+APPEAL_GROUNDS = ("fact_error", "misreading", "administrative")
+
+
+@cache
+def _appeal_form(file_max: int) -> Form:
+    return Form(
+        APPEAL,
+        (
+            Question("ground", InputKind.CHOICE, v.one_of(*APPEAL_GROUNDS), choices=APPEAL_GROUNDS,
+                     labels="appeal_grounds", prompt="appeal/ground_ask"),
+            Question("details", InputKind.TEXT, v.text(2000, 10), prompt="appeal/details_ask"),
+            Question("evidence", InputKind.FILE, v.evidence_pdf(file_max), optional=True, prompt="appeal/evidence_ask",
+                     wrong_kind="evidence_expected"),
+        ),
+    )  # fmt: skip
+
+
+def appeal_form(settings: Settings) -> Form:
+    return _appeal_form(settings.deck_max_bytes)
+
+
+APPEAL_DECISION_FORM = Form(
+    APPEAL_DECISION,
+    (
+        Question("verdict", InputKind.CHOICE, v.one_of("accept", "reject"), choices=("accept", "reject"), columns=2,
+                 labels="appeal_verdicts", prompt="appeal/verdict_ask"),
+        Question("reason", InputKind.TEXT, v.required_text(2000, "appeal_reason_required"), prompt="appeal/reason_ask"),
+    ),
+)  # fmt: skip
+
 
 def form_by_key(key: str, settings: Settings) -> Form:
     forms = {
@@ -223,5 +256,6 @@ def form_by_key(key: str, settings: Settings) -> Form:
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
         SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM,
         PLEDGE: PLEDGE_FORM,
+        APPEAL: appeal_form(settings), APPEAL_DECISION: APPEAL_DECISION_FORM,
     }  # fmt: skip
     return forms.get(key) or application_form(settings)

@@ -318,6 +318,34 @@ class Selection(SQLModel, table=True):
     decided: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class AppealStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # 인용
+    REJECTED = "rejected"  # 기각
+
+
+class Appeal(SQLModel, table=True):
+    """A company's appeal (이의신청) against its result: one per application, decided by an organizer who
+    did not review that application."""
+
+    __tablename__ = "appeals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=Column(Integer, ForeignKey("applications.id"), nullable=False, unique=True))
+    filed_by: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
+    ground: str = Field(max_length=16)  # fact_error, misreading, administrative
+    details: str = Field(sa_column=Column(Text, nullable=False))
+    file_id: str | None = Field(default=None, max_length=200)
+    file_name: str | None = Field(default=None, max_length=255)
+    file_path: str | None = Field(default=None, max_length=500)
+    filed_at: dt.datetime = _time()
+    status: str = Field(default=AppealStatus.OPEN, max_length=16, index=True)
+    decided_by: int | None = None
+    decided_at: dt.datetime | None = _time(nullable=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    promoted_at: dt.datetime | None = _time(nullable=True)  # moved into the selection after acceptance
+
+
 class DecisionStatus(enum.StrEnum):
     OPEN = "open"
     BUY = "buy"  # 구매

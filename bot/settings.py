@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     pass_marks: Annotated[tuple[float, float, float, float], NoDecode] = (0.0, 0.0, 0.0, 0.0)
     review_reminder_time: dt.time = dt.time(10, 0)  # on the day before selection day
     invitation_days: int = Field(default=7, ge=1, le=90)
+    # Days after the results go out during which a company not selected may appeal (이의신청).
+    appeal_days: int = Field(default=7, ge=1, le=60)
     # Unknown invitation codes one person may type within the minutes before the next is refused unread.
     invitation_max_wrong: int = Field(default=5, ge=1, le=100)
     invitation_wrong_minutes: int = Field(default=10, ge=1, le=24 * 60)

@@ -108,7 +108,11 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "results are held until selection day" in out
     assert "4 result message(s) planned and sent" in out
     assert out.count("발표 기업으로 선정되었습니다") == 2 and "number 1 on the waitlist" in out
-    assert "심사위원회 의견: 시정 적용 범위를" in out
+    assert "미선정 사유(심사위원회 종합의견)\n       시정 적용 범위를" in out and "• 순위 구간: 하위" in out
+    assert "선정을 확정할 수 없습니다: PD-202612-0002, PD-202612-0004" in out  # reasons first
+    # One appeal from filing to decision: typed in KakaoTalk, decided by an organizer who did not review it.
+    assert "최미래 (미래센서) 💛: 이의신청" in out and "이의신청을 접수했습니다" in out and "새 이의신청" in out
+    assert "이의신청 처리 결과: 기각" in out and "[⚖ Appeal]" in out
     # Pitching Day and the purchase decisions.
     assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
     assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out

@@ -65,6 +65,8 @@ def context_for(key: str) -> dict[str, object]:
         _reviewers_context(ctx)
     if key.startswith(("privacy/", "apply/consent_refused")):
         _privacy_context(ctx)
+    if key.startswith(("appeal/", "errors/appeal", "errors/selection_reasons")):
+        _appeal_context(key, ctx)
     if key.startswith(("reminders/", "results/", "review/assigned", "review/missing", "programme/lineup")):
         # Outbox rows carry plain data, decoded from JSON: the cycle is a dict here.
         from bot.calendar import cycle_data
@@ -74,6 +76,9 @@ def context_for(key: str) -> dict[str, object]:
             "cycle": cycle_data(default_cycle(Month(2026, 12), SEOUL)), "kind": "draft_last_call",
             "missing": ["summary", "trl"], "answered": 3, "form": "application", "product_name": HOSTILE,
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
+            "total": 3.25, "reviews": 3, "band": "middle", "appeal_deadline": dt.datetime(2026, 12, 22, 14, 59,
+            tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
+            "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
     return ctx
 
@@ -86,6 +91,20 @@ def _reviewers_context(ctx: dict[str, object]) -> None:
     late = ReviewerStat(2, "", 4, 0, 4, 4.0, 0.0, None, None, 0, when, -1, late=True)
     open_ = ReviewerStat(3, "김교수", 4, 0, 2, None, None, None, None, 0, None, None)
     ctx["stats"] = CommitteeStats("2026-12", when, 3.75, [done, late, open_])
+
+
+def _appeal_context(key: str, ctx: dict[str, object]) -> None:
+    when = dt.datetime(2026, 12, 16, 1, 0, tzinfo=dt.UTC)
+    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, status="not_selected", id=1)
+    appeal = SimpleNamespace(id=1, ground="fact_error", details=HOSTILE, file_name=HOSTILE, filed_at=when,
+                             status="accepted", decided_at=when, reason=HOSTILE, promoted_at=when)  # fmt: skip
+    c = SimpleNamespace(appeal=appeal, application=app, company=SimpleNamespace(name=HOSTILE), may_decide=False,
+                        can_promote=True)  # fmt: skip
+    if key == "appeal/list":
+        ctx["rows"] = [c]
+    ctx.update(app=app, appeal=appeal, c=c, open=1, verdict="accept", reason=HOSTILE, ground="misreading",
+               deadline=when, filed_at=when, decided_at=when, company=HOSTILE, product_name=HOSTILE,
+               receipts="PD-1, PD-2", count=2, form="appeal")  # fmt: skip
 
 
 def _privacy_context(ctx: dict[str, object]) -> None:
@@ -120,6 +139,7 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
         app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE, version="2026-12", needed=True,
         ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
                                     "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
+        comments=[HOSTILE, "좋습니다"],
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]

@@ -34,6 +34,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "menu", interrupts=True),
     Command("link", "link"),
     Command("mydata", "privacy"),
+    Command("appeal", "appeal"),
     Command("cancel", "", interrupts=True),
     Command("back", "", interrupts=True),
     Command("review", "review", policies.reviewer),
@@ -46,6 +47,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("broadcasts", "news", policies.organizer),
     Command("expo_edit", "news", policies.organizer),
     Command("export", "export", policies.organizer),
+    Command("appeals", "appeals", policies.organizer),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

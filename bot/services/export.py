@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot import validators
 from bot.models import Application, Company, Programme, Review, User
-from bot.services import decisions, policies, programme, review, selection
+from bot.services import decisions, export_results, policies, programme, review, selection
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -167,6 +167,8 @@ def workbook(
             for r in rows
         ],
     )
+
+    export_results.add_sheet(wb, session, month, texts, lang, settings, local)
 
     buffer = io.BytesIO()
     wb.save(buffer)

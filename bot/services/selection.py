@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Selection, User
-from bot.services import audit, cycles, decisions, outbox, policies, review
+from bot.services import audit, cycles, decisions, outbox, policies, results, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -106,6 +106,18 @@ def set_departments(
     return app
 
 
+def missing_reasons(prop: Proposal) -> list[Application]:
+    """Waitlisted and not selected applications whose result would go out without the committee's reasons."""
+    return [r.application for r in prop.waitlisted + prop.not_selected if not (r.application.feedback or "").strip()]
+
+
+def require_reasons(prop: Proposal) -> None:
+    missing = missing_reasons(prop)
+    if missing:
+        raise Refused("selection_reasons_missing", receipts=", ".join(a.receipt_no or "" for a in missing),
+                      count=len(missing))  # fmt: skip
+
+
 def confirm(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Selection:
     """Freezes the selection. Before selection day the results are held until then; after, they go out
     at once. Scores and placements can no longer change."""
@@ -118,6 +130,7 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     prop = proposal(session, month, settings)
     if not prop.selected:
         raise Refused("selection_empty")
+    require_reasons(prop)
     for r in prop.selected:
         if not r.application.responsible_departments:
             # The company's own wish stands unless the organizer recorded otherwise.
@@ -155,13 +168,25 @@ _RESULT = {
 }
 
 
+def result_data(
+    app: Application, company: Company, cycle: dict[str, object], position: int, explained: results.Explained | None
+) -> dict[str, object]:
+    """What one company's result message says: its result, its total and criteria, the committee's opinion."""
+    return {"cycle": cycle, "company": company.name, "product_name": app.product_name, "receipt_no": app.receipt_no,
+            "feedback": app.feedback, "position": position, "departments": app.responsible_departments,
+            **(explained.data() if explained is not None else {})}  # fmt: skip
+
+
 def release(session: Session, month: str, settings: Settings, now: dt.datetime) -> int:
-    """Sets every application's result and plans every result message, in one transaction."""
+    """Sets every application's result and plans every result message, in one transaction. A company not
+    selected (or on the waitlist) is offered an appeal until ``results.appeal_deadline``."""
     selection = session.get(Selection, month)
     if selection is None or selection.released_at is not None:
         return 0
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     data = cycle_data(cycle)
+    explained = results.explain(session, month, settings)
+    appeal_until = results.appeal_deadline(now, settings)
     planned = []
     for key, (status, template) in _RESULT.items():
         ids = selection.decided.get(key, [])
@@ -175,13 +200,10 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
             session.add(app)
             if owner is None or company is None:
                 continue
-            planned.append(
-                Planned(owner, template, {
-                    "cycle": data, "company": company.name, "product_name": app.product_name,
-                    "receipt_no": app.receipt_no, "feedback": app.feedback, "position": position,
-                    "departments": app.responsible_departments,
-                }, f"{month}:result:{app.id}", now)
-            )  # fmt: skip
+            message = result_data(app, company, data, position, explained.get(app_id))
+            if key != "selected":
+                message |= {"appeal_deadline": appeal_until, results.BUTTONS: [results.appeal_button(app_id)]}
+            planned.append(Planned(owner, template, message, f"{month}:result:{app.id}", now))
     selection.released_at = now
     session.add(selection)
     decisions.ensure_rows(session, month, now)

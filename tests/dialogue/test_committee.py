@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
-from bot.models import AuditLog, Broadcast, Outbox, PurchaseDecision, Review, Role
+from bot.models import Application, AuditLog, Broadcast, Outbox, PurchaseDecision, Review, Role
 from bot.services import decisions, review, selection
 from bot.settings import Settings
 from tests.dialogue.driver import BOTH, Person, World, at, build_engine
@@ -232,6 +232,10 @@ async def test_the_board_says_how_it_aggregates_and_why_one_is_held_back(
             scores = (5, 2, 5, 5) if row.application_id == first else (4, 4, 4, 4)
             row.innovation, row.safety, row.applicability, row.economy = scores
             session.add(row)
+        # Results are released only with the committee's reasons (tested in test_appeal).
+        for application in session.exec(select(Application)).all():
+            application.feedback = "심사 의견"
+            session.add(application)
         session.commit()
     world.clock.set(at(14))
     boss = Person(build_engine(fairer, clock, db), caps, "org-1" if caps is PLAIN else str(ORGANIZER))

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.models import Application, Company, Review, Role
+from bot.sandbox.users import SimUser
 from bot.services import pledge, users
 from bot.validators import brn_check_digit_ok
 from tests.harness import KST, Harness
@@ -116,3 +117,12 @@ def seed_selected(harness: Harness, departments: list[str], month: str = "2026-1
 def make_official(harness: Harness, tg_id: int, department: str) -> None:
     with harness.session() as session:
         users.grant_role(session, "telegram", str(tg_id), Role.OFFICIAL, harness.clock.now(), department=department)
+
+
+async def write_reasons(organizer: SimUser, reasons: dict[str, str], month: str = "2026-12") -> None:
+    """The committee's opinion for each board entry ("2. PD-…") through /selection, as an organizer does."""
+    for entry, reason in reasons.items():
+        await organizer.send(f"/selection {month}")
+        await organizer.press(entry)
+        await organizer.press("피드백")
+        await organizer.send(reason, expect=2)

@@ -182,7 +182,7 @@ async def test_reminders_escalation_board_and_export(harness: Harness) -> None:
     [document] = await organizer.send("/export 2026-12")
     assert document.kind == "document" and document.document["file_name"] == "pitchday-2026-12.xlsx"  # type: ignore[index]
     book = openpyxl.load_workbook(io.BytesIO(harness.server.files[document.document["file_id"]].content))  # type: ignore[index]
-    assert book.sheetnames == ["신청", "심사", "선정", "프로그램", "구매결정"]
+    assert book.sheetnames == ["신청", "심사", "선정", "프로그램", "구매결정", "결과·이의신청"]
     apps = list(book["신청"].iter_rows(values_only=True))
     assert apps[0][:3] == ("접수번호", "기업명", "사업자등록번호") and len(apps) == 3
     decisions = {row[1]: row for row in book["구매결정"].iter_rows(min_row=2, values_only=True)}

@@ -7,6 +7,8 @@ from bot.dialogue.flow import Flow
 
 def load() -> dict[str, Flow]:
     from bot.dialogue.flows import (
+        appeal,
+        appeals,
         apply,
         broadcast,
         decisions,
@@ -25,5 +27,5 @@ def load() -> dict[str, Flow]:
     )
 
     modules = (menu, form, apply, status, invite, link, review, reviewers, selection, programme, decisions,
-               broadcast, news, export, privacy)  # fmt: skip
+               broadcast, news, export, privacy, appeal, appeals)  # fmt: skip
     return {m.FLOW.name: m.FLOW for m in modules}

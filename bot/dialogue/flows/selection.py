@@ -14,7 +14,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK
 from bot.models import Application, Company, FormDraft
-from bot.services import cycles, policies, selection
+from bot.services import cycles, policies, results, selection
 from bot.services.review import CRITERIA, Ranked
 
 
@@ -56,9 +56,9 @@ class SelectionFlow(Flow):
 
     def board(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
-        results = _results(prop)
+        placed = _results(prop)
         ranked = sorted(prop.selected + prop.waitlisted + prop.not_selected, key=_rank_key)
-        rows = [{"ranked": r, "result": results[r.application.id or 0]} for r in ranked]
+        rows = [{"ranked": r, "result": placed[r.application.id or 0]} for r in ranked]
         choices: list[Choice] = []
         nav: list[Choice] = []
         if prop.confirmed is None:
@@ -133,6 +133,7 @@ class SelectionFlow(Flow):
 
     def _ask_confirm(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
+        selection.require_reasons(prop)  # said before the question, and again when confirming
         cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
         release_at = max(t.now, cycle.selection_at)
         t.go(self.name, "confirm", month=month)
@@ -173,7 +174,10 @@ def _cancelled(t: Turn, draft: FormDraft) -> None:
 
 
 def _context(t: Turn, draft: FormDraft) -> dict[str, object]:
-    return {"app": t.session.get(Application, int(draft.ref.get("app", 0)))}
+    app_id = int(draft.ref.get("app", 0))
+    # The reviewers' comments, in no one's name, are what the committee's opinion is written from.
+    comments = results.comments_for(t.session, app_id) if draft.form == SELECTION_FEEDBACK else []
+    return {"app": t.session.get(Application, app_id), "comments": comments}
 
 
 register(FormSpec(SELECTION_FEEDBACK, _save("feedback"), review=False, cancelled=_cancelled, context=_context))

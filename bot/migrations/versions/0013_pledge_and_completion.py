@@ -1,7 +1,7 @@
 """A reviewer's conflict-of-interest pledge (version and time), and when each review was first complete
 (how early a reviewer finished)
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 15:00:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.database
 
-revision: str = '0017'
+revision: str = '0013'
 down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
