@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from bot.models import Application, Review
+from bot.models import Review
 from bot.services import review
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -47,25 +46,19 @@ def band(position: int, rated: int) -> str:
     return "bottom"
 
 
-def criterion_means(reviews: list[Review]) -> dict[str, float | None]:
-    complete = [r for r in reviews if not r.conflict and review.is_complete(r)]
-    return {
-        c: round(statistics.fmean(getattr(r, c) for r in complete), 2) if complete else None for c in review.CRITERIA
-    }
-
-
 def explain(session: Session, month: str, settings: Settings) -> dict[int, Explained]:
     ranked = review.ranking(session, month, settings)
     rated = [r for r in ranked if r.mean is not None]
     position = {r.application.id: i for i, r in enumerate(rated, 1)}
-    by_app: dict[int, list[Review]] = {}
-    for row in session.exec(select(Review).join(Application).where(Application.month == month)).all():
-        by_app.setdefault(row.application_id, []).append(row)
-    out = {}
-    for r in ranked:
-        app_id = r.application.id or 0
-        out[app_id] = Explained(r, band(position.get(app_id, 0), len(rated)), criterion_means(by_app.get(app_id, [])))
-    return out
+    # The criterion means are the ranking's own (over the reviews it counted, trimmed or not), so a company
+    # reads the same figures the committee ranked it by.
+    return {
+        r.application.id or 0: Explained(
+            r, band(position.get(r.application.id, 0), len(rated)),
+            {c: r.criterion_means.get(c) for c in review.CRITERIA},
+        )
+        for r in ranked
+    }  # fmt: skip
 
 
 def comments_for(session: Session, application_id: int) -> list[str]:
