@@ -73,7 +73,33 @@ def context_for(key: str) -> dict[str, object]:
             "missing": ["summary", "trl"], "answered": 3, "form": "application", "product_name": HOSTILE,
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
         })))  # fmt: skip
+    if key.startswith(("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/")):
+        _company_facts_context(key, ctx)
     return ctx
+
+
+def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
+    """A company's own facts (slot, venue, decisions) and the waitlist's promotion."""
+    cycle = default_cycle(Month(2026, 12), SEOUL)
+    start = cycle.pitch_at
+    app = SimpleNamespace(receipt_no="PD-202612-0002", product_name=HOSTILE, id=2)
+    ctx.update(
+        pitch_at=start, release_at=start, venue=HOSTILE, reason=HOSTILE, published=True, position=1, messages=3,
+        withdrawn=app, promoted=None, contact=HOSTILE, followup_by=cycle.decision_deadline_at.date(),
+        slot={"position": 2, "starts_at": start, "ends_at": start}, departments=[HOSTILE, "서울교통공사"],
+    )  # fmt: skip
+    if key.startswith("results/"):
+        ctx["departments"] = HOSTILE
+    if key.startswith("selection/withdraw"):
+        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE)}
+        ctx["promoted"] = app if key == "selection/withdrawn" else waiting
+    if key.startswith("status/"):
+        selected = SimpleNamespace(receipt_no="PD-1", product_name=HOSTILE, submitted_at=start, month="2026-12",
+                                   status="selected", id=7)  # fmt: skip
+        decided = [SimpleNamespace(department=HOSTILE, status=s, amount=HOSTILE, timing=HOSTILE, reason=HOSTILE)
+                   for s in ("buy", "no_buy", "review", "open")]  # fmt: skip
+        ctx["rows"] = [*ctx["rows"], {"application": selected, "cycle": cycle, "can_change": False}]  # type: ignore[list-item]
+        ctx["facts"] = {7: {"decisions": decided, "after": True, "overdue": True}}
 
 
 def _privacy_context(ctx: dict[str, object]) -> None:
