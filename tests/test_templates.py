@@ -131,6 +131,8 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]
+        ctx["withdrawn"] = [{"app": app, "company": company}]
+        ctx["replaceable"] = True
 
 
 def _month_end_context(key: str, ctx: dict[str, object]) -> None:

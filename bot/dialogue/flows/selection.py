@@ -73,9 +73,21 @@ class SelectionFlow(Flow):
             ]  # fmt: skip
         t.go(self.name, "board", month=month)
         data = {"month": month, "rows": rows, "offset": 0, "confirmed": prop.confirmed,
+                "withdrawn": self._withdrawn(t, prop),
                 "released": bool(prop.confirmed and prop.confirmed.released_at), "replaceable": replaceable,
                 "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted)}  # fmt: skip
-        t.show("selection/board", data, choices=choices, nav=nav, columns=3, paged="rows")
+        columns = 3 if prop.confirmed is None else 1  # "↩ PD-202612-0001 선정 포기" is long
+        t.show("selection/board", data, choices=choices, nav=nav, columns=columns, paged="rows")
+
+    @staticmethod
+    def _withdrawn(t: Turn, prop: selection.Proposal) -> list[dict[str, object]]:
+        """Companies that gave up their place after the results (no longer ranked, still on record)."""
+        out = []
+        for app_id in (prop.confirmed.decided if prop.confirmed else {}).get("withdrawn", []):
+            app = t.session.get(Application, app_id)
+            if app is not None:
+                out.append({"app": app, "company": t.session.get(Company, app.company_id)})
+        return out
 
     def application(self, t: Turn, app_id: int) -> None:
         app = t.session.get(Application, app_id)

@@ -47,7 +47,8 @@ def _facts(t: Turn, row: StatusRow) -> dict[str, Any]:
     app, cycle = row.application, row.cycle
     if t.now < cycle.pitch_at:
         told = programme.published_slot(t.session, app.month, app.id or 0)
-        return {"slot": told, "venue": told.venue if told else programme.venue_of(t.session, app.month, t.settings)}
+        venue = told.venue if told else programme.venue_of(t.session, app.month, t.settings)
+        return {"slot": told, "venue": venue, "after": False}
     return {"decisions": decisions.of_application(t.session, app.id or 0), "after": True,
             "overdue": t.now > cycle.decision_deadline_at}  # fmt: skip
 
