@@ -212,9 +212,12 @@ def _replaceable(session: Session, month: str, settings: Settings, now: dt.datet
 
 
 def next_waitlisted(session: Session, month: str) -> tuple[int, Application] | None:
-    """The first company still on the waitlist, with its position as it was told."""
+    """The first company still on the waitlist, with its position as it was told (those promoted before it
+    were ahead of it: promotion always takes the first)."""
     selection = session.get(Selection, month)
-    for position, app_id in enumerate((selection.decided if selection else {}).get("waitlisted", []), start=1):
+    decided = selection.decided if selection is not None else {}
+    told = [*decided.get("promoted", []), *decided.get("waitlisted", [])]
+    for position, app_id in enumerate(told, start=1):
         app = session.get(Application, app_id)
         if app is not None and app.status == ApplicationStatus.WAITLISTED.value:
             return position, app
