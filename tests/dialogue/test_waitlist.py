@@ -32,12 +32,12 @@ async def test_withdraw_and_promote_with_a_reason_and_a_confirmation(
     world.clock.set(at(18))
     p = person(caps, "org-1")
     await board(p)
-    assert p.labels() == ["↩ PD-202612-0001 선정 포기", "↩ PD-202612-0002 선정 포기"]
+    assert p.labels() == ["↩ 0001 선정 포기", "↩ 0002 선정 포기"]
     assert "「선정 포기」 버튼" in p.text
 
     # Changing one's mind at the confirmation leaves everything as it was.
     before = world.snapshot()
-    await p.press("0001 선정 포기")
+    await p.press("↩ 0001 선정 포기")
     assert "포기를 요청한 사유" in p.text
     await p.send("  ")
     assert "포기를 요청한 사유" in p.text  # a second chance, with the reason why
@@ -51,11 +51,11 @@ async def test_withdraw_and_promote_with_a_reason_and_a_confirmation(
     assert STALE in p.text and world.snapshot() == before
 
     await board(p)
-    await p.press("0001 선정 포기")
+    await p.press("↩ 0001 선정 포기")
     await p.send("해외 전시 일정과 겹쳐 참석할 수 없다고 합니다.")
     await choose(p, "예, 처리합니다")
     assert "PD-202612-0001의 선정 포기를 처리" in p.text and "예비 기업(PD-202612-0003)은 선정으로" in p.text
-    assert p.labels() == ["↩ PD-202612-0002 선정 포기", "↩ PD-202612-0003 선정 포기"]
+    assert p.labels() == ["↩ 0002 선정 포기", "↩ 0003 선정 포기"]
     with world.session() as session:
         decided = session.get(Selection, "2026-12").decided  # type: ignore[union-attr]
         assert (decided["selected"], decided["waitlisted"], decided["withdrawn"]) == ([b, c], [d], [a])
@@ -66,15 +66,15 @@ async def test_withdraw_and_promote_with_a_reason_and_a_confirmation(
     assert sorted(o.template for o in world.all(Outbox)) == ["results/promoted", "results/withdrawn"]
 
     # The next withdrawal takes the next on the waitlist; then nobody is left, and the place stays empty.
-    await p.press("0002 선정 포기")
+    await p.press("↩ 0002 선정 포기")
     await p.send("대표자 사정")
     assert "예비 2순위 PD-202612-0004" in p.text
     await choose(p, "예, 처리합니다")
-    await p.press("0003 선정 포기")
+    await p.press("↩ 0003 선정 포기")
     await p.send("제품 인증 지연")
     assert "대기 중인 예비 기업이 없어" in p.text
     await choose(p, "예, 처리합니다")
-    assert "대기 중인 예비 기업이 없습니다" in p.text and p.labels() == ["↩ PD-202612-0004 선정 포기"]
+    assert "대기 중인 예비 기업이 없습니다" in p.text and p.labels() == ["↩ 0004 선정 포기"]
     assert len([o for o in world.all(Outbox) if o.template == "results/promoted"]) == 2
 
 

@@ -138,7 +138,7 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
     harness.clock.set(dt.datetime(2026, 12, 18, 15, 0, tzinfo=KST))
     [board] = await organizer.send("/selection 2026-12")
     assert "선정 포기」 버튼" in board.text and sum(len(row) for row in board.buttons) == 3
-    [ask] = await organizer.press("PD-202612-0002 선정 포기")
+    [ask] = await organizer.press("↩ 0002 선정 포기")
     assert "포기를 요청한 사유" in ask.text
     [again] = await organizer.send(" ")
     assert "필수" in again.text or "짧습니다" in again.text

@@ -65,9 +65,10 @@ class SelectionFlow(Flow):
             if ranked:
                 nav = [Choice(L("selection_buttons.confirm"), self.act("ok", month, entry=True))]
         elif replaceable:
-            # After the results, before the pitch: a selected company may give up its place.
+            # After the results, before the pitch: a selected company may give up its place. The receipt's
+            # serial alone keeps the label within KakaoTalk's 14 characters.
             choices = [
-                Choice(L("selection_buttons.withdraw", receipt=r.application.receipt_no or ""),
+                Choice(L("selection_buttons.withdraw", receipt=(r.application.receipt_no or "").rsplit("-", 1)[-1]),
                        self.act("wd", r.application.id, entry=True))
                 for r in ranked if results[r.application.id or 0] == "selected"
             ]  # fmt: skip
