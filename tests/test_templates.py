@@ -73,7 +73,8 @@ def context_for(key: str) -> dict[str, object]:
             "missing": ["summary", "trl"], "answered": 3, "form": "application", "product_name": HOSTILE,
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
         })))  # fmt: skip
-    if key.startswith(("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/")):
+    company_facts = ("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/", "programme/withd")
+    if key.startswith(company_facts):
         _company_facts_context(key, ctx)
     return ctx
 
@@ -90,6 +91,11 @@ def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
     )  # fmt: skip
     if key.startswith("results/"):
         ctx["departments"] = HOSTILE
+    if key == "programme/withdrawn":  # an outbox row's data: the cycle is a dict
+        from bot.calendar import cycle_data
+        from bot.services.outbox import decode, encode
+
+        ctx.update(decode(encode({"cycle": cycle_data(cycle), "company": HOSTILE, "product_name": HOSTILE})))
     if key.startswith("selection/withdraw"):
         waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE)}
         ctx["promoted"] = app if key == "selection/withdrawn" else waiting

@@ -281,7 +281,22 @@ def withdraw_selected(
                  departments=dropped)  # fmt: skip
     cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
     _tell_owner(session, app, "results/withdrawn", "withdrawn", now, cycle=cycle_data(cycle), reason=reason)
+    _tell_officials(session, app, dropped, cycle_data(cycle), now)
     return app
+
+
+def _tell_officials(
+    session: Session, app: Application, departments: list[str], data: dict[str, object], now: dt.datetime
+) -> None:
+    """The departments that were to judge a company that gave up its place: no line-up of theirs keeps it."""
+    company = session.get(Company, app.company_id)
+    people = {p.id: p for d in departments for p in decisions.officials_of(session, d)}
+    outbox.plan(session, [
+        Planned(person, "programme/withdrawn", {"cycle": data, "company": company.name if company else "",
+                                                "product_name": app.product_name},
+                f"{app.month}:withdrawn:{app.id}", now)
+        for _, person in sorted(people.items(), key=lambda kv: kv[0] or 0)
+    ], now)  # fmt: skip
 
 
 def promote_first(

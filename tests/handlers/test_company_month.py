@@ -127,6 +127,7 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
     [a, b, c], [d, e] = seed_released(harness, ["서울교통공사", "푸른도시여가국", "서울교통공사"], 2)
     make_official(harness, 9701, "서울교통공사")
     make_official(harness, 9702, "수요처8004")  # the department 기업8004 wished for
+    make_official(harness, 9703, "푸른도시여가국")  # judged only 기업8002
     harness.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
     await harness.bot.tick()
     organizer = harness.user(ORGANIZER, "운영자")
@@ -165,6 +166,8 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
         tg: before[tg] for tg in (8001, 8003, 8005)}  # fmt: skip
     assert len(harness.server.events[9701]) > before[9701]
     assert [ev for ev in harness.server.events[9702] if "발표 순서" in ev.text]
+    [left] = texts(harness, 9703, "참가를 포기하여")
+    assert "기업8002의 「제품8002」" in left and "구매결정은 필요하지 않습니다" in left
 
     with harness.session() as session:
         decided = session.get(Selection, "2026-12").decided
