@@ -197,10 +197,11 @@ class Replacement:
     messages: int  # planned for the programme's re-publication (the two companies' own notices aside)
 
 
-def _replaceable(session: Session, month: str, settings: Settings, now: dt.datetime) -> Selection:
+def _replaceable(session: Session, month: str, settings: Settings, now: dt.datetime, lock: bool = False) -> Selection:
     """The confirmed selection, if its results are out and Pitching Day has not begun. Before the results
-    no company knows it was selected (nor can ask to withdraw); after the pitch there is no place to take."""
-    selection = session.get(Selection, month)
+    no company knows it was selected (nor can ask to withdraw); after the pitch there is no place to take.
+    ``lock``: two organizers changing it at once take turns (PostgreSQL; SQLite has one writer anyway)."""
+    selection = session.get(Selection, month, with_for_update=lock, populate_existing=lock)
     if selection is None:
         raise Refused("selection_not_confirmed")
     if selection.released_at is None:
@@ -247,7 +248,8 @@ def withdrawable(session: Session, organizer: User, app_id: int, settings: Setti
     app = session.get(Application, app_id)
     if app is None:
         raise Refused("not_found")
-    selection = _replaceable(session, app.month, settings, now)
+    selection = _replaceable(session, app.month, settings, now, lock=True)
+    session.refresh(app)  # as it stands now that the selection is ours
     if app.status != ApplicationStatus.SELECTED.value or app_id not in selection.decided.get("selected", []):
         raise Refused("not_selected_now")
     return app
@@ -271,7 +273,7 @@ def withdraw_selected(
     if not reason:
         raise Refused("required")
     app = withdrawable(session, organizer, app_id, settings, now)
-    selection = _replaceable(session, app.month, settings, now)
+    selection = _replaceable(session, app.month, settings, now, lock=True)
     _moved(selection, app_id, "selected", "withdrawn")
     session.add(selection)
     app.status, app.withdrawn_at, app.updated_at = ApplicationStatus.WITHDRAWN.value, now, now
@@ -306,7 +308,7 @@ def promote_first(
     responsible departments get their decision rows, and the company is told its new status, the
     Pitching Day and what to do next. None when nobody is waiting."""
     _organizer(session, organizer, settings)
-    selection = _replaceable(session, month, settings, now)
+    selection = _replaceable(session, month, settings, now, lock=True)
     found = next_waitlisted(session, month)
     if found is None:
         return None

@@ -4,9 +4,10 @@ button changes nothing, and the waitlist is used in order until it is empty."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from bot.dialogue.model import PLAIN, Capabilities
+from bot.dialogue.model import PLAIN, Capabilities, Kind
 from bot.models import Application, Outbox, PurchaseDecision, Role, Selection
 from tests.dialogue.driver import BOTH, NOT_ALLOWED, STALE, Person, World, at
 from tests.handlers.waitlist import seed_released
@@ -103,3 +104,31 @@ async def test_only_an_organizer_and_only_between_the_results_and_the_pitch(
         assert session.get(Application, a).status == "selected"  # type: ignore[union-attr]
     await board(organizer)
     assert "「선정 포기」 버튼" not in organizer.text and organizer.buttons(organizer.last[-1]) == []
+
+
+@BOTH
+async def test_two_organizers_withdrawing_at_once_promote_two_companies(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """Each confirmation takes the selection in turn: the waitlist's first goes to one, its second to the
+    other, never the same company twice."""
+    [a, b], [c, d] = seed_released(world, ["서울교통공사", "푸른도시여가국"], 2, channel=caps.channel)
+    world.grant(caps.channel, "org-3", Role.ORGANIZER)
+    world.grant(caps.channel, "org-4", Role.ORGANIZER)
+    world.clock.set(at(18))
+    first, second = person(caps, "org-3"), person(caps, "org-4")
+    for p, label in ((first, "↩ 0001 선정 포기"), (second, "↩ 0002 선정 포기")):
+        await board(p)
+        await p.press(label)
+        await p.send("참석할 수 없다고 알려 왔습니다.")
+    tokens = [p.token("예, 처리합니다") for p in (first, second)]
+    pairs = zip((first, second), tokens, strict=True)
+    await asyncio.gather(*(p.handle(p.incoming(Kind.CHOICE, token=tok)) for p, tok in pairs))
+    with world.session() as session:
+        decided = session.get(Selection, "2026-12").decided  # type: ignore[union-attr]
+        statuses = {i: session.get(Application, i).status for i in (a, b, c, d)}  # type: ignore[union-attr]
+    assert sorted(decided["withdrawn"]) == [a, b] and sorted(decided["selected"]) == [c, d]
+    assert decided["waitlisted"] == [] and decided["promoted"] in ([c, d], [d, c])
+    assert statuses == {a: "withdrawn", b: "withdrawn", c: "selected", d: "selected"}
+    promoted = sorted(o.event_key for o in world.all(Outbox) if o.template == "results/promoted")
+    assert promoted == [f"2026-12:promoted:{c}", f"2026-12:promoted:{d}"]
