@@ -219,7 +219,7 @@ def next_waitlisted(session: Session, month: str) -> tuple[int, Application] | N
     decided = selection.decided if selection is not None else {}
     told = [*decided.get("promoted", []), *decided.get("waitlisted", [])]
     for position, app_id in enumerate(told, start=1):
-        app = session.get(Application, app_id)
+        app = session.get(Application, app_id, populate_existing=True)  # another turn may just have promoted it
         if app is not None and app.status == ApplicationStatus.WAITLISTED.value:
             return position, app
     return None
@@ -242,14 +242,17 @@ def _tell_owner(session: Session, app: Application, template: str, key: str, now
                                   f"{app.month}:{key}:{app.id}", now)], now)  # fmt: skip
 
 
-def withdrawable(session: Session, organizer: User, app_id: int, settings: Settings, now: dt.datetime) -> Application:
-    """A selected application that may give up its place now (the organizer's flow asks before the reason)."""
+def withdrawable(
+    session: Session, organizer: User, app_id: int, settings: Settings, now: dt.datetime, lock: bool = False
+) -> Application:
+    """A selected application that may give up its place now (the organizer's flow asks before the reason;
+    the withdrawal itself asks again, holding the selection)."""
     _organizer(session, organizer, settings)
     app = session.get(Application, app_id)
     if app is None:
         raise Refused("not_found")
-    selection = _replaceable(session, app.month, settings, now, lock=True)
-    session.refresh(app)  # as it stands now that the selection is ours
+    selection = _replaceable(session, app.month, settings, now, lock=lock)
+    session.refresh(app)  # as it stands now (once the selection is ours)
     if app.status != ApplicationStatus.SELECTED.value or app_id not in selection.decided.get("selected", []):
         raise Refused("not_selected_now")
     return app
@@ -272,8 +275,8 @@ def withdraw_selected(
     reason = reason.strip()[:500]
     if not reason:
         raise Refused("required")
-    app = withdrawable(session, organizer, app_id, settings, now)
-    selection = _replaceable(session, app.month, settings, now, lock=True)
+    app = withdrawable(session, organizer, app_id, settings, now, lock=True)
+    selection = _replaceable(session, app.month, settings, now)  # held since withdrawable()
     _moved(selection, app_id, "selected", "withdrawn")
     session.add(selection)
     app.status, app.withdrawn_at, app.updated_at = ApplicationStatus.WITHDRAWN.value, now, now
