@@ -140,6 +140,29 @@ def pitch_recipients(session: Session, cycle: Cycle, settings: Settings) -> list
     return out
 
 
+def _pitch_d7(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return _pitch_day(cycle, 7, settings.pitch_week_time, settings)
+
+
+def _pitch_d1(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return _pitch_day(cycle, 1, settings.pitch_eve_time, settings)
+
+
+def _pitch_d0(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return _pitch_day(cycle, 0, settings.pitch_morning_time, settings)
+
+
+def _selected_by(due: Callable[[Cycle, Settings], dt.datetime]) -> Recipients:
+    """The pitch reminder's companies, less one promoted from the waitlist after it was due: its promotion
+    message told it the day, and "one week away" must not reach it three days before."""
+
+    def recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+        start = due(cycle, settings)
+        return [r for r in pitch_recipients(session, cycle, settings) if r[2]["updated_at"] < start]
+
+    return recipients
+
+
 def official_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
     from bot.services import decisions
 
@@ -204,12 +227,11 @@ REMINDERS: tuple[Reminder, ...] = (
     Reminder("receipt", "reminders/receipt", lambda c, s: c.window_closes_at + dt.timedelta(seconds=1),
              lambda c: c.selection_at, applicant_recipients),
     # Each pitch reminder is moot once the next one is due: "tomorrow" must not arrive on the day.
-    Reminder("pitch_d7", "reminders/pitch", lambda c, s: _pitch_day(c, 7, s.pitch_week_time, s),
-             lambda c: c.pitch_at - dt.timedelta(days=2), pitch_recipients),
-    Reminder("pitch_d1", "reminders/pitch", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
-             lambda c: c.pitch_at - dt.timedelta(hours=8), pitch_recipients),
-    Reminder("pitch_day", "reminders/pitch", lambda c, s: _pitch_day(c, 0, s.pitch_morning_time, s),
-             lambda c: c.pitch_at, pitch_recipients),
+    Reminder("pitch_d7", "reminders/pitch", _pitch_d7, lambda c: c.pitch_at - dt.timedelta(days=2),
+             _selected_by(_pitch_d7)),
+    Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c: c.pitch_at - dt.timedelta(hours=8),
+             _selected_by(_pitch_d1)),
+    Reminder("pitch_day", "reminders/pitch", _pitch_d0, lambda c: c.pitch_at, _selected_by(_pitch_d0)),
     Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),
              lambda c: c.decision_deadline_at, official_recipients),
     Reminder("decision_d12", "reminders/decision", lambda c, s: _after_pitch(c, 12, s),

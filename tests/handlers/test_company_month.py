@@ -180,6 +180,14 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
         assert actions.count("selection_withdrawn") == 1 and actions.count("selection_promoted") == 1
         assert session.exec(select(Outbox).where(Outbox.template == "results/promoted")).one().chat_id == "8004"
 
+    # Promoted after the week-before reminder was due: not "one week away" now, but the eve's, with its slot.
+    await tick_and_send(harness, dt.datetime(2026, 12, 18, 15, 5, tzinfo=KST))
+    assert not texts(harness, 8004, "일주일 남았습니다")
+    await tick_and_send(harness, dt.datetime(2026, 12, 23, 18, 0, tzinfo=KST))
+    [eve] = texts(harness, 8004, "내일은 피칭데이")
+    assert "14:20–14:40 (2번째 발표)" in eve
+    assert not texts(harness, 8002, "내일은 피칭데이")  # the company that left
+
 
 async def test_withdrawal_is_refused_before_the_results_and_after_the_pitch(harness: Harness) -> None:
     [a], _ = seed_released(harness, ["서울교통공사"], 1)
