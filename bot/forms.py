@@ -86,6 +86,7 @@ PROGRAMME_START = "programme_start"
 PROGRAMME_SLOT = "programme_slot"
 SELECTION_FEEDBACK = "selection_feedback"
 SELECTION_DEPARTMENTS = "selection_departments"
+SELECTION_WITHDRAW = "selection_withdraw"
 EXPO = "expo"
 AFFILIATION = "affiliation"
 PLEDGE = "pledge"
@@ -203,6 +204,9 @@ SELECTION_DEPARTMENTS_FORM = Form(
     SELECTION_DEPARTMENTS,
     (Question("departments", InputKind.TEXT, v.line(500, 2), prompt="selection/departments_ask"),),
 )
+SELECTION_WITHDRAW_FORM = Form(
+    SELECTION_WITHDRAW, (Question("reason", InputKind.TEXT, v.text(500, 2), prompt="selection/withdraw_ask"),)
+)
 EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="expo/edit_ask", wrong_kind="expo_file"),))
 
 # A reviewer's employer, asked on joining: conflicts of interest are checked against it.
@@ -254,8 +258,8 @@ def form_by_key(key: str, settings: Settings) -> Form:
         PROFILE: _PROFILE_FORM, DECISION: DECISION_FORM, BROADCAST: BROADCAST_FORM, REVIEW: REVIEW_FORM,
         PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
-        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM,
-        PLEDGE: PLEDGE_FORM,
+        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, SELECTION_WITHDRAW: SELECTION_WITHDRAW_FORM,
+        EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM, PLEDGE: PLEDGE_FORM,
         APPEAL: appeal_form(settings), APPEAL_DECISION: APPEAL_DECISION_FORM,
     }  # fmt: skip
     return forms.get(key) or application_form(settings)

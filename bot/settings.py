@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     pitch_venue: str = "서울특별시청 본관 다목적홀"
     pitch_slot_minutes: int = Field(default=20, ge=5, le=120)
     decision_reminder_time: dt.time = dt.time(10, 0)  # D+7, D+12, D+14 after Pitching Day
+    # A department's overdue decision: the company is told by when the organizers will have followed it up,
+    # and whom to ask meanwhile.
+    decision_followup_days: int = Field(default=7, ge=1, le=60)
+    organizer_contact: str = Field(
+        default="서울특별시 경제정책과 · 서울산업진흥원(SBA) 테스트베드 사업단", min_length=2, max_length=200
+    )
     # 0: the whole committee reviews every application; N: N reviewers each, balanced.
     reviewers_per_application: int = Field(default=0, ge=0, le=50)
     # Weights of 혁신성, 안전성, 시정 적용가능성, 경제성 (equal by default).

@@ -117,8 +117,14 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
     assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out
     assert "피칭데이가 일주일 남았습니다" in out and "오늘은 피칭데이입니다" in out
-    assert "• 결정: 구매" in out and "• 결정: 추가 검토" in out
-    assert "결정되지 않은 건이 2건" in out and "결정 2 · 미결정 0 · 기한 초과 2" in out
+    assert "• 결정: 구매" in out
+    assert "결정되지 않은 건이 3건" in out and "결정 1 · 미결정 0 · 기한 초과 3" in out
+    # A selected company gives up; the waitlisted one is promoted into its slot; overdue decisions explained.
+    assert "선정 포기를 처리하시겠습니까?" in out and "선정을 취소(참가 포기)했습니다" in out
+    assert "number 1 on the waitlist, now presents" in out and "참가를 포기하여" in out
+    assert "• Your slot: Thu 24 December 2026 14:00–14:20 (presentation no. 1)" in out
+    assert "did not arrive by the deadline" in out and "구매결정이 기한(2027년 1월 8일(금))까지 도착하지" in out
+    assert "푸른도시여가국: 미결정 — 기한이 지나" in out
     assert "📎 pitchday-2026-12.xlsx" in out
     # The expo, loaded in the bot and broadcast with live progress.
     assert "박람회 정보를 저장했습니다" in out and "소식 구독자 전체 7명에게 보냅니다" in out

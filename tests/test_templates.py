@@ -80,6 +80,9 @@ def context_for(key: str) -> dict[str, object]:
             tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
             "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    company_facts = ("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/", "programme/withd")
+    if key.startswith(company_facts):
+        _company_facts_context(key, ctx)
     return ctx
 
 
@@ -105,6 +108,35 @@ def _appeal_context(key: str, ctx: dict[str, object]) -> None:
     ctx.update(app=app, appeal=appeal, c=c, open=1, verdict="accept", reason=HOSTILE, ground="misreading",
                deadline=when, filed_at=when, decided_at=when, company=HOSTILE, product_name=HOSTILE,
                receipts="PD-1, PD-2", count=2, form="appeal")  # fmt: skip
+
+
+def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
+    """A company's own facts (slot, venue, decisions) and the waitlist's promotion."""
+    cycle = default_cycle(Month(2026, 12), SEOUL)
+    start = cycle.pitch_at
+    app = SimpleNamespace(receipt_no="PD-202612-0002", product_name=HOSTILE, id=2)
+    ctx.update(
+        pitch_at=start, release_at=start, venue=HOSTILE, reason=HOSTILE, published=True, position=1, messages=3,
+        withdrawn=app, promoted=None, contact=HOSTILE, followup_by=cycle.decision_deadline_at.date(),
+        slot={"position": 2, "starts_at": start, "ends_at": start}, departments=[HOSTILE, "서울교통공사"],
+    )  # fmt: skip
+    if key.startswith("results/"):
+        ctx["departments"] = HOSTILE
+    if key == "programme/withdrawn":  # an outbox row's data: the cycle is a dict
+        from bot.calendar import cycle_data
+        from bot.services.outbox import decode, encode
+
+        ctx.update(decode(encode({"cycle": cycle_data(cycle), "company": HOSTILE, "product_name": HOSTILE})))
+    if key.startswith("selection/withdraw"):
+        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE)}
+        ctx["promoted"] = app if key == "selection/withdrawn" else waiting
+    if key.startswith("status/"):
+        selected = SimpleNamespace(receipt_no="PD-1", product_name=HOSTILE, submitted_at=start, month="2026-12",
+                                   status="selected", id=7)  # fmt: skip
+        decided = [SimpleNamespace(department=HOSTILE, status=s, amount=HOSTILE, timing=HOSTILE, reason=HOSTILE)
+                   for s in ("buy", "no_buy", "review", "open")]  # fmt: skip
+        ctx["rows"] = [*ctx["rows"], {"application": selected, "cycle": cycle, "can_change": False}]  # type: ignore[list-item]
+        ctx["facts"] = {7: {"decisions": decided, "after": True, "overdue": True}}
 
 
 def _privacy_context(ctx: dict[str, object]) -> None:
@@ -143,6 +175,8 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]
+        ctx["withdrawn"] = [{"app": app, "company": company}]
+        ctx["replaceable"] = True
 
 
 def _month_end_context(key: str, ctx: dict[str, object]) -> None:

@@ -491,9 +491,22 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
             everyone + officials, "the outbox sends each company its slot and .ics, each department the line-up"
         )
 
+        clock.advance(dt.timedelta(days=1))
+        t.heading("A selected company gives up its place: the first on the waitlist takes its slot")
+        await organizer.say("/selection")
+        await organizer.press("0003 선정 포기")  # 다온에이아이
+        await organizer.say("대표가 해외 출장으로 피칭데이에 참석할 수 없다고 알려 왔습니다.")
+        await organizer.press("예, 처리합니다", 2)
+        await bot.outbox_settled()
+        t.deliveries(
+            everyone + officials,
+            "both companies are told; the programme is published again: the promoted company gets the slot and "
+            "an .ics, the departments the new line-up, the others nothing",
+        )
+
         clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() - dt.timedelta(days=7),
                                     settings.pitch_week_time, tz))  # fmt: skip
-        t.heading("A week before Pitching Day")
+        t.heading("A week before Pitching Day: each company's own slot and the venue")
         report = await bot.tick()
         t.deliveries(everyone, f"tick: {report.planned} reminder(s)")
         clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date(), settings.pitch_morning_time, tz))
@@ -509,11 +522,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await metro.say("시범 도입 5대 (2억 4천만 원)")
         await metro.say("2027년 상반기")
         await metro.press("확정")
-        await dasan.say("구매결정")
-        await dasan.press("다온에이아이")
-        await dasan.press("추가 검토")
-        await dasan.say("야간 상담 2개월 실증 후 결정하겠습니다.")
-        await dasan.press("확정")
+        await dasan.say("구매결정")  # 다온에이아이 gave up its place: nothing is left for 120다산콜재단
         await bot.outbox_settled()
         t.deliveries(everyone, "the companies are told at once")
 
@@ -523,14 +532,20 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         report = await bot.tick()
         t.deliveries(
             everyone + officials,
-            f"tick: {report.planned} message(s): no reminder, as both officials have decided (the other two "
-            "departments have no official in the bot); and next month's window opens",
+            f"tick: {report.planned} message(s): no reminder, as the official with companies has decided (the "
+            "other departments have no official in the bot); and next month's window opens",
         )
 
         clock.set(cycle.decision_deadline_at + dt.timedelta(hours=9))
         t.heading("The deadline has passed: an escalation to the organizers")
         report = await bot.tick()
         t.deliveries([organizer], f"tick: {report.planned} message(s)")
+        clock.set(calendar.local_at(cycle.decision_deadline_at.astimezone(tz).date() + dt.timedelta(days=1),
+                                    settings.decision_reminder_time, tz))  # fmt: skip
+        t.heading("The morning after the deadline: each company still waiting is told what happens next")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s)")
+        await hanbit.say("/status")
         await organizer.say("/decisions")
         await organizer.say("/export")
 
@@ -571,7 +586,10 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     from bot.models import Application
 
     with db.session() as session:
-        received = len(session.exec(select(Application).where(Application.status != "withdrawn")).all())
+        # Received: not withdrawn while the window was open (a company that gave up its place later counts).
+        apps = session.exec(select(Application)).all()
+        late = cycle.window_closes_at
+        received = len([a for a in apps if a.status != "withdrawn" or (a.withdrawn_at and a.withdrawn_at > late)])
     db.dispose()
     out("")
     out(f"Applications received for {month}: {received}")

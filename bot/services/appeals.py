@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
 from bot.models import Appeal, AppealStatus, Application, ApplicationStatus, Company, Selection, User
-from bot.services import audit, companies, cycles, decisions, outbox, policies, results, selection
+from bot.services import audit, companies, cycles, decisions, outbox, policies, programme, results, selection
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -196,6 +196,7 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     if owner is not None:
         cycle = cycle_data(cycles.get_cycle(session, Month.parse(month), settings))
         explained = results.explain(session, month, settings).get(app.id or 0)
-        data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained)
+        venue = programme.venue_of(session, month, settings)
+        data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained, venue)
         outbox.plan(session, [Planned(owner, "results/selected", data, f"{month}:appeal_selected:{app.id}", now)], now)
     return app

@@ -218,3 +218,33 @@ def overdue(session: Session, month: str) -> list[dict[str, str]]:
         {"company": company.name, "product_name": app.product_name, "department": decision.department}
         for decision, app, company in session.exec(stmt).all()
     ]
+
+
+def of_application(session: Session, app_id: int) -> list[PurchaseDecision]:
+    """Each responsible department's decision on one application, as its company may see them."""
+    stmt = select(PurchaseDecision).where(PurchaseDecision.application_id == app_id).order_by(col(PurchaseDecision.id))
+    return list(session.exec(stmt).all())
+
+
+def drop_open(session: Session, app_id: int) -> list[str]:
+    """A withdrawn company's open decisions go: no department is asked, reminded or escalated about it.
+    Returns the departments concerned. Does not commit."""
+    gone = [d for d in of_application(session, app_id) if d.status == DecisionStatus.OPEN]
+    for decision in gone:
+        session.delete(decision)
+    if gone:
+        session.flush()
+    return [d.department for d in gone]
+
+
+def open_by_application(session: Session, month: str) -> list[tuple[Application, Company, list[str]]]:
+    """Selected applications of the month with departments still undecided, and those departments."""
+    stmt = (
+        _base()
+        .where(Application.month == month, PurchaseDecision.status == DecisionStatus.OPEN.value)  # type: ignore[attr-defined]
+        .order_by(col(Application.id), col(PurchaseDecision.id))
+    )
+    out: dict[int, tuple[Application, Company, list[str]]] = {}
+    for decision, app, company in session.exec(stmt).all():
+        out.setdefault(app.id or 0, (app, company, []))[2].append(decision.department)
+    return list(out.values())

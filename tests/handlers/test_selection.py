@@ -153,7 +153,9 @@ async def test_confirming_after_the_15th_sends_at_once_with_not_selected(harness
     assert "미선정 사유(심사위원회 종합의견)\n안전성 검증 자료를 보완해" in lost and "다음 달 신청" in lost
     assert "순위 구간: 하위" in lost and "가중 총점: 1.00점" in lost  # the last of three scored
     [again] = await organizer.send("/selection 2026-12")
-    assert "확정됨" in again.text and again.buttons == []
+    assert "확정됨" in again.text
+    # Confirmed and released: only a selected company's withdrawal remains (tests/handlers/test_company_month.py).
+    assert [label for row in again.buttons for label, _ in row] == ["↩ 0001 선정 포기"]
 
 
 async def test_refusals_of_everyone_without_the_role(harness: Harness) -> None:

@@ -12,8 +12,8 @@ from bot.dialogue.model import Action, Choice, Expect, L, T
 from bot.dialogue.tokens import int_arg, str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
-from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK
-from bot.models import Application, Company, FormDraft
+from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK, SELECTION_WITHDRAW
+from bot.models import Application, Company, FormDraft, Programme
 from bot.services import cycles, policies, results, selection
 from bot.services.review import CRITERIA, Ranked
 
@@ -29,6 +29,9 @@ def month_asked(t: Turn, args: tuple[str, ...]) -> str:
 
 
 def _results(prop: selection.Proposal) -> dict[int, str]:
+    if prop.confirmed is not None:  # as confirmed, and changed since by withdrawals and promotions
+        decided = prop.confirmed.decided
+        return {i: key for key in ("selected", "waitlisted", "not_selected", "withdrawn") for i in decided.get(key, [])}
     out = {r.application.id or 0: "selected" for r in prop.selected}
     out |= {r.application.id or 0: "waitlisted" for r in prop.waitlisted}
     out |= {r.application.id or 0: "not_selected" for r in prop.not_selected}
@@ -61,6 +64,7 @@ class SelectionFlow(Flow):
         rows = [{"ranked": r, "result": placed[r.application.id or 0]} for r in ranked]
         choices: list[Choice] = []
         nav: list[Choice] = []
+        replaceable = prop.confirmed is not None and selection.replaceable(t.session, month, t.settings, t.now)
         if prop.confirmed is None:
             choices = [
                 Choice(T(f"{i}. {r.application.receipt_no}"), self.act("app", r.application.id, entry=True))
@@ -68,12 +72,32 @@ class SelectionFlow(Flow):
             ]
             if ranked:
                 nav = [Choice(L("selection_buttons.confirm"), self.act("ok", month, entry=True))]
+        elif replaceable:
+            # After the results, before the pitch: a selected company may give up its place. The receipt's
+            # serial alone keeps the label within KakaoTalk's 14 characters.
+            choices = [
+                Choice(L("selection_buttons.withdraw", receipt=(r.application.receipt_no or "").rsplit("-", 1)[-1]),
+                       self.act("wd", r.application.id, entry=True))
+                for r in ranked if placed[r.application.id or 0] == "selected"
+            ]  # fmt: skip
         t.go(self.name, "board", month=month)
         data = {"month": month, "rows": rows, "offset": 0, "confirmed": prop.confirmed,
-                "released": bool(prop.confirmed and prop.confirmed.released_at),
+                "withdrawn": self._withdrawn(t, prop),
+                "released": bool(prop.confirmed and prop.confirmed.released_at), "replaceable": replaceable,
                 "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted),
                 "aggregation": _aggregation(t)}  # fmt: skip
-        t.show("selection/board", data, choices=choices, nav=nav, columns=3, paged="rows")
+        columns = 3 if prop.confirmed is None else 1  # "↩ PD-202612-0001 선정 포기" is long
+        t.show("selection/board", data, choices=choices, nav=nav, columns=columns, paged="rows")
+
+    @staticmethod
+    def _withdrawn(t: Turn, prop: selection.Proposal) -> list[dict[str, object]]:
+        """Companies that gave up their place after the results (no longer ranked, still on record)."""
+        out = []
+        for app_id in (prop.confirmed.decided if prop.confirmed else {}).get("withdrawn", []):
+            app = t.session.get(Application, app_id)
+            if app is not None:
+                out.append({"app": app, "company": t.session.get(Company, app.company_id)})
+        return out
 
     def application(self, t: Turn, app_id: int) -> None:
         app = t.session.get(Application, app_id)
@@ -114,6 +138,9 @@ class SelectionFlow(Flow):
                 app = selection.open_application(t.session, t.user, app_id, t.settings)
                 key = SELECTION_FEEDBACK if action.name == "feedback" else SELECTION_DEPARTMENTS
                 FORM.open(t, key, ref={"app": app.id})
+            elif action.name == "wd":
+                app = selection.withdrawable(t.session, t.user, app_id, t.settings, t.now)
+                FORM.open(t, SELECTION_WITHDRAW, ref={"app": app.id})
             elif action.name == "ok":
                 self._ask_confirm(t, month_asked(t, (str_arg(action, 0) or "",)))
             elif action.name == "y" and t.step == "confirm":
@@ -182,3 +209,43 @@ def _context(t: Turn, draft: FormDraft) -> dict[str, object]:
 
 register(FormSpec(SELECTION_FEEDBACK, _save("feedback"), review=False, cancelled=_cancelled, context=_context))
 register(FormSpec(SELECTION_DEPARTMENTS, _save("departments"), review=False, cancelled=_cancelled, context=_context))
+
+
+def _withdraw(t: Turn, draft: FormDraft) -> None:
+    app_id = int(draft.ref.get("app", 0))
+    done = selection.withdraw_and_promote(t.session, t.user, app_id, str(draft.data.get("reason", "")), t.settings,
+                                          t.now)  # fmt: skip
+    t.session.delete(draft)
+    t.say("selection/withdrawn", withdrawn=done.withdrawn, promoted=done.promoted, messages=done.messages)
+    FLOW.board(t, done.withdrawn.month)
+
+
+def _withdraw_context(t: Turn, draft: FormDraft) -> dict[str, object]:
+    """Who gives up, and who would take the place: the confirmation names both."""
+    app = t.session.get(Application, int(draft.ref.get("app", 0)))
+    if app is None:
+        return {"app": None, "company": None}
+    waiting = selection.next_waitlisted(t.session, app.month)
+    promoted = None
+    if waiting is not None:
+        position, nxt = waiting
+        promoted = {"position": position, "app": nxt, "company": t.session.get(Company, nxt.company_id)}
+    shown = t.session.get(Programme, app.month)
+    return {"app": app, "company": t.session.get(Company, app.company_id), "promoted": promoted,
+            "reason": draft.data.get("reason", ""), "published": bool(shown and shown.version)}  # fmt: skip
+
+
+def _withdraw_cancelled(t: Turn, draft: FormDraft) -> None:
+    t.session.delete(draft)
+    t.say("menu/input_cancelled")
+    app = t.session.get(Application, int(draft.ref.get("app", 0)))
+    FLOW.board(t, app.month if app else month_asked(t, ()))
+
+
+register(
+    FormSpec(
+        SELECTION_WITHDRAW, _withdraw, review_template="selection/withdraw_confirm",
+        confirm_label=lambda d: "selection_buttons.withdraw_yes", edit_buttons=False, context=_withdraw_context,
+        cancelled=_withdraw_cancelled,
+    )
+)  # fmt: skip
