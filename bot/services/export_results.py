@@ -22,7 +22,9 @@ def rows(
 ) -> list[list[Any]]:
     explained = results.explain(session, month, settings)
     chosen = session.get(Selection, month)
-    placed = {i: k for k, ids in (chosen.decided if chosen else {}).items() for i in ids}
+    decided = chosen.decided if chosen else {}
+    # "promoted" is history (the company is also under "selected"); "withdrawn" comes last and wins.
+    placed = {i: k for k in ("selected", "waitlisted", "not_selected", "withdrawn") for i in decided.get(k, [])}
     found = select(Appeal).where(col(Appeal.application_id).in_(list(explained)))
     appeals = {a.application_id: a for a in session.exec(found).all()}
 
