@@ -121,6 +121,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         department=HOSTILE, company=HOSTILE, product_name=HOSTILE, position=1, changed=True, mine=[1],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
+        early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,
     )  # fmt: skip
     if key.startswith(("reminders/decision", "reminders/escalation", "programme/lineup")):
         items = [{"company": HOSTILE, "product_name": HOSTILE, "department": HOSTILE}]
