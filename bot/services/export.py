@@ -1,4 +1,8 @@
-"""A month's records as an Excel workbook: applications, scores, selection, programme and decisions."""
+"""A month's records as an Excel workbook: applications, scores, selection, programme and decisions.
+
+Every code (a status, a company size, a technology field) is written in the reader's language, the selection
+as it was confirmed, and every text as text: a company named ``=HYPERLINK(...)`` must not become a live
+formula in the organizers' file."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from bot import validators
-from bot.models import Application, Company, Programme, Review, User
+from bot.models import Application, Company, Programme, Review, Selection, User
 from bot.services import decisions, policies, programme, review, selection
 from bot.settings import Settings
 from bot.texts import Texts
@@ -38,6 +42,12 @@ def workbook(
     def local(value: dt.datetime | None) -> str:
         return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
+    def label(prefix: str, code: str | None) -> str:
+        try:
+            return texts.label(lang, f"{prefix}.{code}") if code else ""
+        except KeyError:  # a code no longer offered (an old size, a retired field) still shows, as it is
+            return str(code)
+
     def sheet(index: int, rows: list[list[Any]]) -> None:
         ws = wb.create_sheet(words["sheets"][index])
         ws.append(words[("applications", "scores", "selection", "programme", "decisions")[index]])
@@ -45,6 +55,9 @@ def workbook(
             cell.font = Font(bold=True)
         for row in rows:
             ws.append(row)
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # openpyxl reads a leading "=" as a formula; people's input is text
         ws.freeze_panes = "A2"
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in column)
@@ -61,11 +74,12 @@ def workbook(
                 c.name,
                 validators.format_brn(c.brn),
                 c.representative,
+                label("choices.size", c.size),
                 c.contact_name,
                 validators.format_phone(c.phone),
                 c.email,
                 a.product_name,
-                ", ".join(a.tech_fields),
+                ", ".join(label("choices.tech_fields", f) for f in a.tech_fields),
                 a.trl,
                 a.summary,
                 a.city_use,
@@ -73,7 +87,7 @@ def workbook(
                 a.price or "",
                 a.deck_file_name or "",
                 local(a.submitted_at),
-                a.status,
+                label("status", a.status),
             ]
             for a, c in apps
         ],
@@ -105,8 +119,7 @@ def workbook(
     )
 
     prop = selection.proposal(session, month, settings)
-    groups = (("selected", prop.selected), ("waitlisted", prop.waitlisted), ("not_selected", prop.not_selected))
-    result = {r.application.id: texts.label(lang, f"results.{key}") for key, group in groups for r in group}
+    result = _confirmed(prop.confirmed, lambda key: label("status", key))
     ranked = review.ranking(session, month, settings)
     sheet(
         2,
@@ -171,3 +184,11 @@ def workbook(
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _confirmed(confirmed: Selection | None, name: Any) -> dict[int | None, str]:
+    """Each application's result as the organizers confirmed it; nothing before they have. (Recomputing it
+    from today's settings would call a waitlisted company selected.)"""
+    if confirmed is None:
+        return {}
+    return {app_id: name(key) for key, ids in confirmed.decided.items() for app_id in ids or []}
