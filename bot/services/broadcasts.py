@@ -43,15 +43,18 @@ def subscribe(session: Session, user: User, now: dt.datetime) -> bool:
 def unsubscribe(session: Session, user: User, now: dt.datetime) -> bool:
     """Returns False when the user was not getting news."""
     was = _gets_news(session, user)
-    row = session.exec(
-        select(Subscription).where(Subscription.user_id == user.id, Subscription.topic == TOPIC_NEWS)
-    ).first()
-    if row is not None:
+    # The opening notice asked for with "notify me" is news too: it stops with the rest.
+    rows = session.exec(
+        select(Subscription).where(
+            Subscription.user_id == user.id, col(Subscription.topic).in_((TOPIC_NEWS, users.TOPIC_WINDOW_OPEN))
+        )
+    ).all()
+    for row in rows:
         session.delete(row)
     user.news_opt_out = True
     user.updated_at = now
     session.add(user)
-    return was
+    return was or bool(rows)
 
 
 def _role_users(session: Session, role: Role) -> set[int]:

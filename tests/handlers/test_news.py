@@ -4,6 +4,7 @@ cancellation, a restart in the middle and blocked recipients."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,7 +19,7 @@ from bot.services import users
 from bot.settings import Settings
 from scheduler.dispatcher import CLAIM_BATCH
 from tests.handlers.committee import ORGANIZER, seed_applications
-from tests.harness import Harness, running
+from tests.harness import KST, Harness, running
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "samples" / "expo-2019.yaml").read_text()
 
@@ -214,3 +215,30 @@ async def test_expo_announcement_and_refusals(harness: Harness) -> None:
         assert "권한이 없어" in answer.text, command
     [answer] = await stranger.press_data("e:broadcast:stop:1", 1)
     assert "권한이 없어" in answer.text
+
+
+async def test_a_company_that_unsubscribed_gets_no_opening_notice_but_its_own_news(harness: Harness) -> None:
+    from tests.scheduler.helpers import tick_and_send
+
+    seed_applications(harness, 2)  # companies 8001 and 8002 applied in December
+    quiet = harness.user(8001, "기업1")
+    [stopped] = await quiet.send("/unsubscribe")
+    assert "중단했습니다" in stopped.text
+
+    def opening(tg: int) -> list[str]:
+        return [e.text for e in harness.server.events[tg] if "신청 접수를 시작합니다" in e.text]
+
+    await tick_and_send(harness, dt.datetime(2026, 12, 11, 0, 0, 1, tzinfo=KST))
+    await harness.bot.outbox_settled()
+    for tg in (8001, 8002):  # its own application: the receipt still comes
+        assert [e for e in harness.server.events[tg] if "접수가 마감되었습니다" in e.text], tg
+    await tick_and_send(harness, dt.datetime(2027, 1, 1, 9, 0, tzinfo=KST))
+    await harness.bot.outbox_settled()
+    assert len(opening(8002)) == 1 and "2027년 1월" in opening(8002)[0]
+    assert opening(8001) == []
+
+    # Asking for news again brings the notice back.
+    await quiet.send("/subscribe")
+    await tick_and_send(harness, dt.datetime(2027, 2, 1, 9, 0, tzinfo=KST))
+    await harness.bot.outbox_settled()
+    assert len(opening(8001)) == 1 and "2027년 2월" in opening(8001)[0]
