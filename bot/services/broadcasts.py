@@ -15,6 +15,7 @@ from bot.models import (
     ApplicationStatus,
     Broadcast,
     Company,
+    Expo,
     Outbox,
     OutboxState,
     Role,
@@ -111,6 +112,12 @@ def message(session: Session, kind: str, text: str | None) -> tuple[str, dict[st
     return "broadcast/message", {"text": body}
 
 
+def past_expo(session: Session, kind: str, settings: Settings, now: dt.datetime) -> Expo | None:
+    """The expo an expo broadcast would announce, when it is already over."""
+    found = expo.current(session) if kind == "expo" else None
+    return found if found is not None and expo.is_over(found, now, settings.tz) else None
+
+
 def start(
     session: Session,
     organizer: User,
@@ -120,10 +127,16 @@ def start(
     text: str | None,
     settings: Settings,
     now: dt.datetime,
+    past_expo_confirmed: int | None = None,
 ) -> Broadcast:
-    """Creates the broadcast and plans one outbox row per recipient, in one transaction."""
+    """Creates the broadcast and plans one outbox row per recipient, in one transaction. An expo that is
+    already over is announced only when ``past_expo_confirmed`` names it: the organizer saw its dates and
+    said yes (December 2026 once announced the 2019 expo)."""
     policies.require(session, organizer, policies.organizer, settings)
     template, data = message(session, kind, text)
+    past = past_expo(session, kind, settings, now)
+    if past is not None and past_expo_confirmed != past.id:
+        raise Refused("expo_over", **expo.over_params(past, now, settings.tz))
     people = audience(session, audience_name, month)
     if not people:
         raise Refused("audience_empty")
