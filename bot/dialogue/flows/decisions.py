@@ -47,7 +47,10 @@ class DecisionsFlow(Flow):
             for r in rows
             if r.cycle.decisions_open(t.now)
         ]
-        data.update(_windows(t, rows), decidable=bool(choices))
+        windows = _windows(t, rows)
+        if template == "decisions/board":
+            windows["closed"] = []  # "ask the organizers" is not for the organizers; the board marks what is late
+        data.update(windows, decidable=bool(choices))
         t.go(self.name, "list")
         t.show(template, data, choices=choices)
 
