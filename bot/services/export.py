@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 from openpyxl import Workbook
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot import validators
 from bot.models import Application, Company, Programme, Review, Selection, User
-from bot.services import decisions, policies, programme, review, selection
+from bot.services import decisions, policies, programme, review
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -118,8 +119,8 @@ def workbook(
         ],
     )
 
-    prop = selection.proposal(session, month, settings)
-    result = _confirmed(prop.confirmed, lambda key: label("status", key))
+    confirmed = session.get(Selection, month)
+    result = _confirmed(confirmed, lambda key: label("status", key))
     ranked = review.ranking(session, month, settings)
     sheet(
         2,
@@ -135,8 +136,8 @@ def workbook(
                 r.application.placement or "",
                 r.application.feedback or "",
                 r.application.responsible_departments or "",
-                local(prop.confirmed.confirmed_at) if prop.confirmed else "",
-                local(prop.confirmed.released_at) if prop.confirmed else "",
+                local(confirmed.confirmed_at) if confirmed else "",
+                local(confirmed.released_at) if confirmed else "",
             ]
             for i, r in enumerate(ranked, start=1)
         ],
@@ -186,7 +187,7 @@ def workbook(
     return buffer.getvalue()
 
 
-def _confirmed(confirmed: Selection | None, name: Any) -> dict[int | None, str]:
+def _confirmed(confirmed: Selection | None, name: Callable[[str], str]) -> dict[int | None, str]:
     """Each application's result as the organizers confirmed it; nothing before they have. (Recomputing it
     from today's settings would call a waitlisted company selected.)"""
     if confirmed is None:
