@@ -251,7 +251,9 @@ async def test_a_company_that_unsubscribed_gets_no_opening_notice_but_its_own_ne
 
     # Asking for news again brings the notice back (after January's window: its notice is moot by then).
     harness.clock.set(dt.datetime(2027, 1, 11, 9, 0, tzinfo=KST))
-    await quiet.send("/subscribe")
+    quiet.cursor = len(quiet.events)  # the receipt has been read: the next message is the answer
+    [again] = await quiet.send("/subscribe")
+    assert "소식을 보내 드리겠습니다" in again.text
     await tick_and_send(harness, dt.datetime(2027, 2, 1, 9, 0, tzinfo=KST))
     await harness.bot.outbox_settled()
     assert len(opening(8001)) == 1 and "2027년 2월" in opening(8001)[0]
