@@ -386,6 +386,9 @@ class PurchaseDecision(SQLModel, table=True):
     decided_by: int | None = None
     decided_at: dt.datetime | None = _time(nullable=True)
     corrections: int = 0
+    # Read when an official opens the decision and compared when it is recorded: a change by someone else
+    # in between is shown to them and confirmed on purpose, never silently overwritten.
+    version: int = 0
     updated_at: dt.datetime = _time()
 
 

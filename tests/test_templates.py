@@ -193,6 +193,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         department=HOSTILE, company=HOSTILE, product_name=HOSTILE, position=1, changed=True, mine=[1],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
+        early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,
     )  # fmt: skip
     if key.startswith(("reminders/decision", "reminders/escalation", "programme/lineup")):
         items = [{"company": HOSTILE, "product_name": HOSTILE, "department": HOSTILE}]
@@ -234,6 +235,9 @@ def _news_context(key: str, ctx: dict[str, object]) -> None:
     p = SimpleNamespace(sent=10, failed=1, left=3, cancelled=2, status="cancelled")
     ctx.update(expo=data, has_current=True, max=3500, text=HOSTILE, count=3000, audience=HOSTILE, stopped=5, b=b,
                p=p, rows=[(b, SimpleNamespace(display_name=HOSTILE), p)], detail=HOSTILE)  # fmt: skip
+    over = {"name": HOSTILE, "starts_on": parsed["starts_on"], "ends_on": parsed["ends_on"],
+            "today": dt.date(2026, 12, 6)}  # fmt: skip
+    ctx.update(over, past=over)
 
 
 def all_keys() -> list[str]:

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from bot.models import Appeal, Selection
-from bot.services import results
+from bot.services import results, selection, sheets
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -22,9 +21,7 @@ def rows(
 ) -> list[list[Any]]:
     explained = results.explain(session, month, settings)
     chosen = session.get(Selection, month)
-    decided = chosen.decided if chosen else {}
-    # "promoted" is history (the company is also under "selected"); "withdrawn" comes last and wins.
-    placed = {i: k for k in ("selected", "waitlisted", "not_selected", "withdrawn") for i in decided.get(k, [])}
+    placed = selection.results_by_application(chosen)
     found = select(Appeal).where(col(Appeal.application_id).in_(list(explained)))
     appeals = {a.application_id: a for a in session.exec(found).all()}
 
@@ -60,13 +57,4 @@ def add_sheet(
     local: Callable[[dt.datetime | None], str],
 ) -> None:
     words = texts.catalog[lang]["appeal_export"]
-    ws = wb.create_sheet(words["sheet"])
-    ws.append(words["columns"])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows(session, month, texts, lang, settings, local):
-        ws.append(row)
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # what a company or an organizer typed is text, never a formula
-    ws.freeze_panes = "A2"
+    sheets.write(wb, words["sheet"], words["columns"], rows(session, month, texts, lang, settings, local))

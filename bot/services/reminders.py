@@ -59,7 +59,9 @@ def window_open_recipients(
     session: Session, cycle: Cycle, settings: Settings
 ) -> list[tuple[User, str, dict[str, Any]]]:
     subscribers = set(session.exec(select(Subscription.user_id).where(Subscription.topic == TOPIC_WINDOW_OPEN)).all())
-    companies = set(session.exec(select(Company.owner_user_id)).all())
+    # A company that said /unsubscribe gets no news, this notice included (asking for it again brings it back).
+    opted_out = set(session.exec(select(User.id).where(User.news_opt_out == True)).all())  # noqa: E712
+    companies = set(session.exec(select(Company.owner_user_id)).all()) - opted_out
     wanted = (subscribers | companies) - _engaged_this_month(session, cycle)
     return [(u, "", {}) for u in _active(session, wanted)]
 

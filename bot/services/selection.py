@@ -168,6 +168,14 @@ _RESULT = {
 }
 
 
+def results_by_application(confirmed: Selection | None) -> dict[int, str]:
+    """Each application's result as confirmed ("selected", "waitlisted", "not_selected", "withdrawn").
+    "promoted" is history (the company is also under "selected"); "withdrawn" comes last and wins."""
+    decided = confirmed.decided if confirmed else {}
+    keys = ("selected", "waitlisted", "not_selected", "withdrawn")
+    return {app_id: key for key in keys for app_id in decided.get(key, []) or []}
+
+
 def result_data(
     app: Application,
     company: Company,

@@ -49,7 +49,9 @@ async def test_a_companys_help_has_everyones_commands_and_this_months_dates(caps
     assert "신청 접수: 2026년 12월 1일(화) ~ 2026년 12월 10일(목) 23:59" in p.text
     assert "심사·선정: 2026년 12월 15일(화)" in p.text
     assert "피칭데이: 2026년 12월 24일(목) 14:00" in p.text
-    assert "25일" not in p.text
+    # The move is explained, never as "the last Friday" (the 24th is not).
+    assert "※ 12월 25일(금)은 공휴일(기독탄신일)이므로 피칭데이를 12월 24일(목)에 개최합니다." in p.text
+    assert "마지막 주 금요일" not in p.text and "금요일" not in p.text
     assert p.labels(help_) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
                                "🌐 Language / 언어", "🔒 내 개인정보"]  # fmt: skip
 
