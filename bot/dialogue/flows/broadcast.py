@@ -16,7 +16,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import BROADCAST, MAX_BROADCAST_TEXT
 from bot.models import Application, Broadcast, FormDraft
-from bot.services import broadcasts, policies
+from bot.services import audience, broadcasts, policies
 
 
 class BroadcastFlow(Flow):
@@ -60,16 +60,16 @@ def _preview(t: Turn, draft: FormDraft, error: UserError | None) -> None:
     month = draft.ref.get("month")
     try:
         template, data = broadcasts.message(t.session, str(draft.data.get("kind")), draft.data.get("text"))
-        people = broadcasts.audience(t.session, str(draft.data.get("audience")), month)
+        count = audience.count(t.session, str(draft.data.get("audience")), month)
     except Refused as err:
         t.end()
         t.session.delete(draft)
         t.refuse(err)
         return
     t.show(template, data, error=error)
-    audience = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
+    label = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
     nav = [FORM.choice(L("broadcast_buttons.send"), "ok"), FORM.choice(L("broadcast_buttons.cancel"), "x")]
-    t.show("broadcast/confirm", {"count": len(people), "audience": audience}, nav=nav, expects=Expect.CHOICE)
+    t.show("broadcast/confirm", {"count": count, "audience": label}, nav=nav, expects=Expect.CHOICE)
 
 
 def _send(t: Turn, draft: FormDraft) -> None:
