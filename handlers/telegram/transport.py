@@ -20,17 +20,11 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
+from bot.errors import FileTooLarge
 from handlers.telegram.flood import ReplyGate
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 CHUNK = 1 << 16
-
-
-class TooLarge(NetworkError):
-    """A file bigger than the bot takes: its download stopped there."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(f"file larger than allowed ({size} bytes and more)")
 
 
 class AiohttpRequest(BaseRequest):
@@ -116,7 +110,7 @@ class AiohttpRequest(BaseRequest):
 
     async def download(self, url: str, path: Path, limit: int) -> int:
         """Streams a file of the Bot API's into ``path`` in chunks, never holding it whole; returns its size.
-        Raises :class:`TooLarge` as soon as more than ``limit`` bytes came (the file is then left part-way:
+        Raises :class:`FileTooLarge` as soon as more than ``limit`` bytes came (the file is then left part-way:
         the caller deletes it)."""
         session = self._session
         if session is None or session.closed:
@@ -129,12 +123,12 @@ class AiohttpRequest(BaseRequest):
                     raise NetworkError(f"file download answered {response.status}")
                 declared = response.content_length
                 if declared is not None and declared > limit:
-                    raise TooLarge(declared)
+                    raise FileTooLarge(declared)
                 with open(path, "wb") as out:
                     async for chunk in response.content.iter_chunked(CHUNK):
                         size += len(chunk)
                         if size > limit:
-                            raise TooLarge(size)
+                            raise FileTooLarge(size)
                         await asyncio.to_thread(out.write, chunk)
         except TimeoutError as err:
             raise TimedOut from err

@@ -11,9 +11,10 @@ from telegram import Bot, Update
 
 from bot.dialogue.engine import Engine, Reply
 from bot.dialogue.model import TELEGRAM, FileRef
+from bot.errors import FileTooLarge
 from handlers.telegram.incoming import to_incoming
 from handlers.telegram.output import LiveHook, deliver, set_commands
-from handlers.telegram.transport import AiohttpRequest, TooLarge
+from handlers.telegram.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def fetcher(bot: Bot, folder: Path, limit: int) -> Callable[[FileRef], Awaitable
             else:  # another client, or a local Bot API server's own file: python-telegram-bot copies it
                 await tg_file.download_to_drive(part)
                 if part.stat().st_size > limit:
-                    raise TooLarge(part.stat().st_size)
+                    raise FileTooLarge(part.stat().st_size)
             part.replace(path)
         finally:
             part.unlink(missing_ok=True)
