@@ -85,6 +85,7 @@ class Dispatcher:
         """Plans broadcasts batch by batch beside the sending: the first rows go out while the rest are
         being planned, and each batch is a short transaction of its own."""
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 busy = await self.plan_once()
             except Exception:
@@ -92,6 +93,8 @@ class Dispatcher:
                 busy = False
             if not busy:
                 await _idle(stop, self._plan_wake, idle)
+            elif self.ctx.db.dialect == "sqlite":  # one writer: it is left to turns and sends as long again
+                await asyncio.sleep(time.monotonic() - started)
 
     async def plan_once(self) -> bool:
         """One batch of a broadcast being planned; False when none is."""

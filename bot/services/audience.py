@@ -6,6 +6,8 @@ every audience is of active users (someone who blocked the bot gets nothing unti
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, func, select
 
@@ -16,38 +18,52 @@ TOPIC_NEWS = "news"
 NAMES = ("subscribers", "companies", "officials", "reviewers", "applicants", "selected")
 
 
-def _role(role: Role) -> ColumnElement[bool]:
-    return col(User.id).in_(select(RoleGrant.user_id).where(RoleGrant.role == role.value))
+Ids = tuple[int, int] | None  # a batch of users: ids above the first, up to the second
 
 
-def gets_news() -> ColumnElement[bool]:
+def _exists(owner: Any, ids: Ids, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A row of another table for this user. Correlated, and kept to the batch's ids, so that a batch is
+    checked on the rows of its users only, never on the whole other table."""
+    if ids is not None:
+        where = (*where, owner > ids[0], owner <= ids[1])
+    return select(owner).where(owner == col(User.id), *where).exists()
+
+
+def _role(role: Role, ids: Ids) -> ColumnElement[bool]:
+    return _exists(col(RoleGrant.user_id), ids, col(RoleGrant.role) == role.value)
+
+
+def gets_news(ids: Ids = None) -> ColumnElement[bool]:
     """Subscribed; or a company or an official who has not unsubscribed."""
-    subscribed = col(User.id).in_(select(Subscription.user_id).where(Subscription.topic == TOPIC_NEWS))
-    by_default = or_(col(User.id).in_(select(Company.owner_user_id)), _role(Role.OFFICIAL))
+    subscribed = _exists(col(Subscription.user_id), ids, col(Subscription.topic) == TOPIC_NEWS)
+    by_default = or_(_exists(col(Company.owner_user_id), ids), _role(Role.OFFICIAL, ids))
     stays = or_(col(User.news_opt_out).is_(None), col(User.news_opt_out) == false())
     return or_(subscribed, and_(stays, by_default))
 
 
-def condition(name: str, month: str | None) -> ColumnElement[bool]:
-    """The audience ``name`` (of ``month``, for applicants and selected companies), active users only."""
+def condition(name: str, month: str | None, ids: Ids = None) -> ColumnElement[bool]:
+    """The audience ``name`` (of ``month``, for applicants and selected companies), active users only;
+    with ``ids``, those of that batch."""
     if name == "subscribers":
-        who = gets_news()
+        who = gets_news(ids)
     elif name == "companies":
-        who = col(User.id).in_(select(Company.owner_user_id))
+        who = _exists(col(Company.owner_user_id), ids)
     elif name == "officials":
-        who = _role(Role.OFFICIAL)
+        who = _role(Role.OFFICIAL, ids)
     elif name == "reviewers":
-        who = _role(Role.REVIEWER)
+        who = _role(Role.REVIEWER, ids)
     elif name in ("applicants", "selected") and month:
         statuses = [ApplicationStatus.SELECTED.value] if name == "selected" else [
             s.value for s in ApplicationStatus if s != ApplicationStatus.WITHDRAWN]  # fmt: skip
-        who = col(User.id).in_(
-            select(Company.owner_user_id)
-            .join(Application, col(Application.company_id) == col(Company.id))
-            .where(Application.month == month, col(Application.status).in_(statuses))
-        )
+        applied = select(Application.id).where(
+            col(Application.company_id) == col(Company.id), Application.month == month,
+            col(Application.status).in_(statuses),
+        )  # fmt: skip
+        who = _exists(col(Company.owner_user_id), ids, applied.exists())
     else:
         raise Refused("not_allowed")
+    if ids is not None:
+        who = and_(col(User.id) > ids[0], col(User.id) <= ids[1], who)
     return and_(who, col(User.active) == true())
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.database import notify
@@ -21,7 +22,7 @@ AUDIENCES = audience.NAMES
 MAX_TEXT = 3500
 PLANNING, SENDING, DONE, CANCELLED = "planning", "sending", "done", "cancelled"
 # Users planned per transaction: one batch is short enough that the bot's turns go on in between.
-PLAN_BATCH = 2000
+PLAN_BATCH = 1000
 
 
 def subscribe(session: Session, user: User, now: dt.datetime) -> bool:
@@ -95,8 +96,9 @@ def start(
 
 
 def plan_batch(session: Session, now: dt.datetime, size: int = PLAN_BATCH) -> int | None:
-    """Plans the next ``size`` recipients of the oldest broadcast still planning, in the caller's transaction;
-    returns how many users it covered (0 when that broadcast is now planned), None when none is planning.
+    """Plans the audience among the next ``size`` user ids for the oldest broadcast still planning, in the
+    caller's transaction; returns how many ids it covered (0 when that broadcast is now planned), None when
+    none is planning.
 
     Restart-safe and idempotent: the broadcast keeps the last user id planned, and a row planned twice is
     one row (one per recipient and event). Its first statement writes the broadcast's row, which holds off
@@ -113,12 +115,8 @@ def plan_batch(session: Session, now: dt.datetime, size: int = PLAN_BATCH) -> in
         return None
     row = session.get(Broadcast, took[0], populate_existing=True)
     assert row is not None
-    who = audience.condition(row.audience, row.month)
-    batch = select(User.id).where(who, col(User.id) > row.planned_through).order_by(col(User.id)).limit(size)
-    ids = batch.subquery()
-    found = session.exec(select(func.count(), func.max(ids.c.id))).one()
-    covered, upper = int(found[0]), found[1]
-    if upper is None:
+    last = session.exec(select(func.max(User.id))).one() or 0
+    if row.planned_through >= last:
         row.status = SENDING if row.planned else DONE
         row.recipients = row.planned
         row.finished_at = None if row.planned else now
@@ -127,19 +125,22 @@ def plan_batch(session: Session, now: dt.datetime, size: int = PLAN_BATCH) -> in
     try:
         template, data = message(session, row.kind, row.text)
     except Refused:  # the expo was taken away meanwhile: what is planned goes, nothing more
-        row.planned_through = 2**31 - 1
+        row.planned_through = last
         session.add(row)
-        return covered
+        return 0
+    ids = (row.planned_through, min(row.planned_through + size, last))
+    who = audience.condition(row.audience, row.month, ids)
     key, due = event_key(row), row.created_at
-    in_batch = who & (col(User.id) > row.planned_through) & (col(User.id) <= upper)
-    new = outbox.plan_audience(session, in_batch & ~outbox.has_other_accounts(), template, data, key, due, now)
     # People on several channels get it where they wrote last: few, chosen in Python as everywhere else.
-    several = session.exec(select(User).where(in_batch, outbox.has_other_accounts())).all()
-    new += outbox.plan(session, [Planned(p, template, data, key, due) for p in several], now)
+    joined = aliased(User)
+    several = select(joined.linked_to).where(col(joined.linked_to) > ids[0], col(joined.linked_to) <= ids[1])
+    new = outbox.plan_audience(session, who & col(User.id).not_in(several), template, data, key, due, now)
+    people = session.exec(select(User).where(who, col(User.id).in_(several))).all()
+    new += outbox.plan(session, [Planned(p, template, data, key, due) for p in people], now)
     row.planned += new
-    row.planned_through = upper
+    row.planned_through = ids[1]
     session.add(row)
-    return covered
+    return ids[1] - ids[0]
 
 
 def event_key(row: Broadcast) -> str:

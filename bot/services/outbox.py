@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, literal, literal_column, or_, select, update
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.database import insert_for, notify
@@ -133,24 +132,23 @@ def plan_audience(
     return new
 
 
-def has_other_accounts() -> ColumnElement[bool]:
-    """The user has accounts joined to theirs (their messages go to the one used last)."""
-    joined = aliased(User)
-    return select(joined.id).where(col(joined.linked_to) == col(User.id)).exists()
-
-
 def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Outbox]:
     """Claims up to ``limit`` due rows for ``worker`` (the caller commits at once): first those whose lease
     ran out (their dispatcher died), then pending rows in due order. Each is one statement that reads only
     the rows it takes (the pending ones by a partial index), so a claim costs the same at any queue length."""
-    expired = and_state(OutboxState.SENDING, col(Outbox.lease_until) < now)
-    rows = _claim(session, worker, now, expired, col(Outbox.lease_until), limit, lease)
-    if len(rows) < limit:
-        due = and_state(OutboxState.PENDING, col(Outbox.due_at) <= now)
-        rows += _claim(session, worker, now, due, col(Outbox.due_at), limit - len(rows), lease)
+    rows: list[Outbox] = []
+    expired = and_state(OutboxState.SENDING, col(Outbox.lease_until) < now), col(Outbox.lease_until)
+    for claimable, order in (expired, (due(now), col(Outbox.due_at))):
+        if len(rows) < limit:
+            stmt = claim_statement(session, worker, now, claimable, order, limit - len(rows), lease)
+            rows += session.execute(stmt, execution_options={"synchronize_session": False}).scalars()
     for row in rows:
         session.expunge(row)
     return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+
+
+def due(now: dt.datetime) -> ColumnElement[bool]:
+    return and_state(OutboxState.PENDING, col(Outbox.due_at) <= now)
 
 
 def and_state(state: OutboxState, condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -159,7 +157,7 @@ def and_state(state: OutboxState, condition: ColumnElement[bool]) -> ColumnEleme
     return (col(Outbox.state) == literal_column(f"'{state.value}'")) & condition
 
 
-def _claim(
+def claim_statement(
     session: Session,
     worker: str,
     now: dt.datetime,
@@ -167,7 +165,8 @@ def _claim(
     order: Any,
     limit: int,
     lease: dt.timedelta,
-) -> list[Outbox]:
+) -> Any:
+    """The claim's one statement (apart, so that its query plan can be looked at)."""
     picking = select(Outbox.id).where(claimable).order_by(order, Outbox.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         picking = picking.with_for_update(skip_locked=True)
@@ -186,7 +185,7 @@ def _claim(
         )
         .returning(Outbox)
     )
-    return list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    return stmt
 
 
 def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
