@@ -49,7 +49,6 @@ def unsubscribe(session: Session, user: User, now: dt.datetime) -> bool:
 
 
 def _gets_news(session: Session, user: User) -> bool:
-    session.flush()
     return session.exec(select(User.id).where(col(User.id) == user.id, audience.gets_news())).first() is not None
 
 
