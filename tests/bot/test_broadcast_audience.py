@@ -24,7 +24,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import audience, broadcasts, outbox
+from bot.services import audience, broadcasts, outbox, privacy
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -210,3 +210,44 @@ def test_planning_twice_plans_once_and_a_cancelled_broadcast_plans_no_more(db: D
         assert stopped is not None and stopped.status == "cancelled" and stopped.cancelled == first
         progress = broadcasts.progress(session, second.id or 0, NOW)
         assert (progress.sent, progress.failed, progress.left, progress.cancelled) == (0, 0, 0, first)
+
+
+def test_the_counts_follow_every_change_of_state(db: Database, settings: Settings) -> None:
+    """Sent one by one or many in one call, failed, found undelivered later (KakaoTalk), stopped by a consent
+    withdrawn, cancelled: the broadcast's counts are always its rows' states."""
+    populate(db, 7)
+    with db.session() as session:
+        organizer = session.exec(select(User).where(User.external_id == ORGANIZER)).one()
+        row = broadcasts.start(session, organizer, "subscribers", None, "text", "안내", settings, NOW)
+    while True:
+        with db.session() as session:
+            if broadcasts.plan_batch(session, NOW) is None:
+                break
+    key, lease = broadcasts.event_key(row), dt.timedelta(seconds=60)
+    with db.session() as session:
+        claimed = outbox.claim(session, "w", NOW, 12, lease)
+    one, many, failing = claimed[:3], claimed[3:9], claimed[9:12]
+    with db.session() as session:
+        for r in one:
+            assert outbox.mark_sent(session, r.id or 0, "w", NOW)
+        assert outbox.mark_sent_many(session, [r.id or 0 for r in many], "w", NOW, "task-1") == 6
+        for r in failing:
+            assert outbox.mark_failed(session, r.id or 0, "w", "rejected")
+        assert not outbox.mark_sent(session, one[0].id or 0, "w", NOW)  # a second mark counts nothing
+    with db.session() as session:
+        assert outbox.record_delivery(session, "task-1", {many[0].chat_id: "blocked"}, NOW) == 1
+        assert outbox.record_delivery(session, "task-1", {many[0].chat_id: "blocked"}, NOW) == 0
+    with db.session() as session:  # someone still waiting for it withdraws their consent
+        pending = session.exec(select(Outbox).where(Outbox.event_key == key, Outbox.state == "pending")).first()
+        assert pending is not None
+        person = session.get(User, pending.recipient_user_id)
+        assert person is not None
+        privacy.withdraw(session, person, settings, NOW)
+    with db.session() as session:
+        broadcasts.cancel(session, organizer, row.id or 0, settings, NOW)
+    with db.session() as session:
+        counts = outbox.counts_for(session, key)
+        done = session.get(Broadcast, row.id)
+        assert done is not None
+        assert (done.sent, done.failed, done.cancelled) == (counts["sent"], counts["failed"], counts["cancelled"])
+        assert (done.sent, done.failed) == (8, 4) and done.recipients == sum(counts.values())
