@@ -32,7 +32,9 @@ async def register_profile(user: SimUser, brn: str = VALID_BRN, name: str = "한
     assert "제품·서비스명 (1/8)" in first.text
 
 
-async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 HR-1", deck: bool = True) -> None:
+async def fill_application(
+    user: SimUser, product: str = "자율 순찰 로봇 HR-1", deck: bool = True, deck_content: bytes = SAMPLE_PDF
+) -> None:
     """From the first application question to the review page."""
     await user.send(product)
     await user.press("로봇", expect=0)
@@ -44,7 +46,7 @@ async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 H
     await user.send("서울교통공사, 푸른도시여가국")
     await user.send("대당 4,800만 원")
     if deck:
-        [review] = await user.send_document(SAMPLE_PDF, "deck.pdf")
+        [review] = await user.send_document(deck_content, "deck.pdf")
     else:
         [review] = await user.press("건너뛰기")
     assert "신청서 확인" in review.text
