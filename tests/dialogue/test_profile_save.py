@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.dialogue.model import Capabilities
 from bot.models import Company
 from tests.dialogue.driver import BOTH, Person, World
-from tests.dialogue.walks import VALID_BRN, plain
+from tests.dialogue.walks import VALID_BRN, plain, rest_of_profile
 
 Make = Callable[..., Person]
 
@@ -19,13 +19,8 @@ async def to_review(p: Person, name: str) -> None:
     await (p.send("1") if plain(p) else p.press("동의합니다"))
     await p.send(name)
     await p.send(VALID_BRN)
-    await p.send("김민준")
-    await (p.send("중소기업") if plain(p) else p.press("중소기업"))
-    await p.send("서울 마포구 월드컵북로 400")
-    await p.send("최담당")
-    await p.send("010-2345-6789")
-    await p.send("choi@hanbit.kr")
-    assert "기업 정보 확인" in p.text and name in p.text
+    await rest_of_profile(p)
+    assert name in p.text
 
 
 async def save(p: Person) -> None:
