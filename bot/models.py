@@ -66,7 +66,10 @@ class User(SQLModel, table=True):
     is_friend: bool | None = None
     inactive_reason: str | None = Field(default=None, max_length=200)
     # The same person on another channel: this account acts as that one (its company, roles and drafts).
-    linked_to: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True))
+    # Indexed: the roles of every turn that reads them look up the accounts joined to the person.
+    linked_to: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
+    )
     # Refused the consent: the messenger's name is not kept for them (see bot/services/privacy.py).
     consent_refused_at: dt.datetime | None = _time(nullable=True)
     # Personal data erased (consent withdrawn): the row stays only as what the city's records point to.
