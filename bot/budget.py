@@ -49,7 +49,9 @@ class Budget:
         self._chat_order: deque[tuple[float, str]] = deque()
         # How long a reservation takes to come back (a thread, a database round trip, a commit): runs are
         # asked to start that much later, or their first slots would have passed on arrival and be lost.
+        # The shorter of the last two: a run asked to start later than its answer comes leaves a gap.
         self._lead = 0.0
+        self._took = 0.0
 
     async def acquire(self, priority: int = REPLY, chat: str | None = None) -> None:
         """Returns when this process may send one message (to ``chat``, when known)."""
@@ -106,8 +108,8 @@ class Budget:
                 asked = self._now()
                 try:
                     start = await self._reserve(n * self.interval, asked + self._lead)
-                    # Quick to grow, slow to shrink: one slow reservation should not cost the next its slots.
-                    self._lead = min(MAX_LEAD, max(self._now() - asked, 0.8 * self._lead))
+                    took = self._now() - asked
+                    self._lead, self._took = min(MAX_LEAD, took, self._took), took
                 except Exception:
                     log.exception("send budget not reserved; trying again")
                     await asyncio.sleep(0.5)
