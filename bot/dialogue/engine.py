@@ -39,9 +39,8 @@ class Engine:
 
         self.ctx = ctx
         # Turns run off the event loop on threads of their own (bot/dialogue/worker.py). SQLite has one
-        # writer, so one thread; PostgreSQL locks per person, so turns of different people run side by side,
-        # and as a turn mostly waits for the server's answers (and its commit for the disk), there are more
-        # of them than cores.
+        # writer, so one thread; PostgreSQL locks per person, so turns of different people run side by side
+        # (``PITCHBOT_TURN_WORKERS`` of them).
         self._workers = Workers(1 if ctx.db.dialect == "sqlite" else ctx.settings.turn_workers)
         self.flows = flows if flows is not None else load()
         self.aliases = commands.Aliases(ctx.texts)
