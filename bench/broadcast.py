@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from bench.common import reset_postgres
+from bench.common import add_database_option, reset_postgres
 from bot.calendar import Month, cycle_data, default_cycle
 from bot.clock import SystemClock
 from bot.database import Database
@@ -126,6 +126,6 @@ if __name__ == "__main__":
     parser.add_argument("--recipients", type=int, default=3000)
     parser.add_argument("--chatters", type=int, default=20)
     parser.add_argument("--rate", type=float, default=29.0)
-    parser.add_argument("--database", default=None, help="a PostgreSQL URL (its public schema is reset)")
+    add_database_option(parser)
     args = parser.parse_args()
     asyncio.run(main(args.recipients, args.chatters, args.rate, args.database))

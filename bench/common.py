@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
+import statistics
 import sys
+import time
 from pathlib import Path
 
 from bot.sandbox.botapi import BotApiServer
@@ -67,3 +70,69 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     db.dispose()
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """Every benchmark runs on SQLite by default, on PostgreSQL with ``--database URL`` (``--database-url``
+    and ``--pg`` are the same option); that database's public schema is dropped and recreated."""
+    parser.add_argument("--database", "--database-url", "--pg", dest="database", default=None, metavar="URL",
+                        help="a PostgreSQL URL (its public schema is reset); default SQLite")  # fmt: skip
+
+
+def database_name(url: str | None) -> str:
+    return "PostgreSQL" if url else "SQLite"
+
+
+async def wait_polling(server: BotApiServer, timeout: float = 60) -> None:
+    """Returns once the bot's first getUpdates came: it is up and listening."""
+    deadline = time.monotonic() + timeout
+    while server.calls["getUpdates"] == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the bot never polled")
+        await asyncio.sleep(0.05)
+
+
+def pdf_deck(megabytes: float) -> bytes:
+    """A pitch deck of about that size: a PDF header, filler pages' worth of bytes, the trailer."""
+    head, tail = b"%PDF-1.4\n", b"\n%%EOF\n"
+    size = max(int(megabytes * 1024 * 1024), len(head) + len(tail))
+    line = b"% slide filler, as a deck's images would take the room\n"
+    body = (line * (size // len(line) + 1))[: size - len(head) - len(tail)]
+    return head + body + tail
+
+
+def postgres_cpu(url: str | None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process serving ``url``'s database (root can read
+    them in /proc; the server runs on this machine). Empty on SQLite or when they cannot be read."""
+    if not url:
+        return {}
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            me = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> :me"),
+                                {"d": make_url(url).database, "me": me}).scalars().all()  # fmt: skip
+    finally:
+        engine.dispose()
+    found = {}
+    for pid in pids:
+        try:
+            found[int(pid)] = cpu_seconds(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two :func:`postgres_cpu` readings (a process started meanwhile counts whole)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """The median with the lowest and highest round: ``1.23 (1.10–1.40)``."""
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 from sqlmodel import func, select
 
-from bench.common import cpu_seconds, peak_rss_mb, reset_postgres, start_process, stop_process
+from bench.common import add_database_option, cpu_seconds, peak_rss_mb, reset_postgres, start_process, stop_process
 from bench.conversation import bot_rate
 from bot.database import Database
 from bot.models import Outbox
@@ -333,6 +333,6 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--think", type=float, default=3.0, help="mean pause before a turn; 0 skips that run")
     parser.add_argument("--recipients", type=int, default=10000)
-    parser.add_argument("--database", default=None, help="a PostgreSQL URL; default SQLite")
+    add_database_option(parser)
     args = parser.parse_args()
     asyncio.run(main(args.users, args.recipients, args.database, args.think))

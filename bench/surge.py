@@ -19,8 +19,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bot_env, cpu_seconds, peak_rss_mb, reset_postgres, start_process, stop_process
-from bench.conversation import _wait_polling
+from bench.common import (
+    add_database_option,
+    bot_env,
+    cpu_seconds,
+    peak_rss_mb,
+    reset_postgres,
+    start_process,
+    stop_process,
+    wait_polling,
+)
 from bot.sandbox.botapi import BotApiServer, Event
 from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
@@ -62,7 +70,7 @@ async def main(companies: int, minutes: float, speedup: float, database: str | N
     errors: list[str] = []
     LATENCIES.clear()
     try:
-        await _wait_polling(server)
+        await wait_polling(server)
 
         async def company(i: int, at: float, t0: float) -> None:
             await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
@@ -100,6 +108,6 @@ if __name__ == "__main__":
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speedup", type=float, default=1.0)
-    parser.add_argument("--database", default=None)
+    add_database_option(parser)
     args = parser.parse_args()
     asyncio.run(main(args.companies, args.minutes, args.speedup, args.database))

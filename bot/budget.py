@@ -23,8 +23,10 @@ OUTBOX = 1
 # second); when several chats without one are refused at once, the whole bot is over its limit.
 GLOBAL_REFUSALS = 3
 PER_CHAT_WINDOW = 1.0
+MAX_LEAD = 1.0  # seconds: a reservation slower than this loses its first slots rather than wait longer
 
-Reserve = Callable[[float], Awaitable[float]]  # span in seconds -> when the reserved run starts (epoch)
+# (span in seconds, earliest start, epoch) -> when the reserved run starts (epoch)
+Reserve = Callable[[float, float], Awaitable[float]]
 Hold = Callable[[float], Awaitable[None]]  # nobody sends before this epoch second
 
 
@@ -45,6 +47,11 @@ class Budget:
         # Chats given a slot lately: when, and when the one before (was this chat's own limit reached?).
         self._chat_sent: dict[str, tuple[float, float]] = {}
         self._chat_order: deque[tuple[float, str]] = deque()
+        # How long a reservation takes to come back (a thread, a database round trip, a commit): runs are
+        # asked to start that much later, or their first slots would have passed on arrival and be lost.
+        # The shorter of the last two: a run asked to start later than its answer comes leaves a gap.
+        self._lead = 0.0
+        self._took = 0.0
 
     async def acquire(self, priority: int = REPLY, chat: str | None = None) -> None:
         """Returns when this process may send one message (to ``chat``, when known)."""
@@ -98,8 +105,11 @@ class Budget:
                 # As many as are waiting, or as the last half second's pace says will come: one database
                 # call per reply when the bot is quiet would cost more than the reply.
                 n = min(self.chunk, max(len(self._waiters), len(self._recent) // 2))
+                asked = self._now()
                 try:
-                    start = await self._reserve(n * self.interval)
+                    start = await self._reserve(n * self.interval, asked + self._lead)
+                    took = self._now() - asked
+                    self._lead, self._took = min(MAX_LEAD, took, self._took), took
                 except Exception:
                     log.exception("send budget not reserved; trying again")
                     await asyncio.sleep(0.5)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.budget import Budget
 from bot.clock import Clock, ShiftedClock, SystemClock
-from bot.database import Database
+from bot.database import OTHER_CONNECTIONS, Database
 from bot.services import send_budget
 from bot.settings import Settings
 from bot.texts import Texts
@@ -37,7 +37,7 @@ class AppContext:
                 clock = SystemClock()
         return cls(
             settings=settings,
-            db=db or Database(settings.database_url),
+            db=db or Database(settings.database_url, settings.turn_workers + OTHER_CONNECTIONS),
             clock=clock,
             texts=Texts(settings.templates_dir, settings.tz),
         )
@@ -47,16 +47,18 @@ class AppContext:
         found = self.budgets.get(channel)
         if found is None:
 
-            def reserve(span: float) -> float:
-                with self.db.session() as session:
-                    return send_budget.reserve(session, channel, time.time(), span)
+            def reserve(span: float, at: float) -> float:
+                with self.db.session(durable=False) as session:
+                    return send_budget.reserve(session, channel, max(time.time(), at), span)
 
             def hold(until: float) -> None:
-                with self.db.session() as session:
+                with self.db.session(durable=False) as session:
                     send_budget.hold(session, channel, until)
 
             rate = self.settings.kakao_send_rate if channel == "kakao" else self.settings.send_rate
             found = self.budgets[channel] = Budget(
-                rate, lambda span: asyncio.to_thread(reserve, span), lambda until: asyncio.to_thread(hold, until)
+                rate,
+                lambda span, at: asyncio.to_thread(reserve, span, at),
+                lambda until: asyncio.to_thread(hold, until),
             )
         return found

@@ -9,6 +9,7 @@ import datetime as dt
 import fcntl
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -17,12 +18,19 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
 Listener = Callable[[set[str]], None]
+PING_AFTER_IDLE = 10.0  # seconds in the pool after which a connection is tried before use
+# Connections kept open (PostgreSQL) besides the turn workers' (see ``AppContext``): the dispatcher, the
+# ticker and the default executor's threads each hold one at times. A connection opened beyond the pool is
+# closed after use, and opening one costs the server a new process: the pool holds all that are busy at once.
+OTHER_CONNECTIONS = 8
+POOL_SIZE = 8 + OTHER_CONNECTIONS
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -52,7 +60,9 @@ def insert_for(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = POOL_SIZE, durable: bool = True) -> Engine:
+    """``durable=False`` (PostgreSQL): commits return before the server has flushed them to disk, for rows
+    that matter only while the process runs (the send budget); a server crash may forget the last of them."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -70,7 +80,32 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # hide_parameters: an error's message never carries the values bound to it (a phone, an e-mail).
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+    options = {} if durable else {"connect_args": {"options": "-c synchronous_commit=off"}}
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A connection that sat in the pool a while is tried before use, and replaced when the server dropped
+    it (a restart, a failover). One busy a moment ago is not: a ping on every checkout, as SQLAlchemy's
+    pre-ping does, is one more round trip for each turn, often a fifth of its statements."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _try(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", float("-inf")) < PING_AFTER_IDLE:
+            return
+        try:
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as err:  # the pool throws this connection away and checks out a fresh one
+            raise DisconnectionError(f"connection dropped while idle: {type(err).__name__}") from err
 
 
 def notify(session: Session, event: str) -> None:
@@ -87,10 +122,11 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
 class Database:
     """Hands out sessions; the only place that knows the engine."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.dialect = self.engine.dialect.name
+        self._transient: Engine | None = None
         # SQLite has one writer: threads of this process queue here instead of in SQLite's busy handler,
         # which sleeps in steps of up to 100 ms.
         self._writer = threading.Lock()
@@ -100,11 +136,13 @@ class Database:
         self._listeners.append(listener)
 
     @contextmanager
-    def session(self, *, writer: bool = False) -> Iterator[Session]:
+    def session(self, *, writer: bool = False, durable: bool = True) -> Iterator[Session]:
         """A unit of work. ``writer=True`` (a conversation turn, off the event loop) queues behind this
-        process's other writers on SQLite, so its first write never waits in SQLite's busy handler."""
+        process's other writers on SQLite, so its first write never waits in SQLite's busy handler.
+        ``durable=False``: what it writes matters only while the bot runs (the send budget), so on PostgreSQL
+        its commit does not wait for the disk (see :func:`make_engine`)."""
         queue = self._writer if writer and self.dialect == "sqlite" else nullcontext()
-        with queue, Session(self.engine, expire_on_commit=False) as session:
+        with queue, Session(self._engine_for(durable), expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -125,11 +163,21 @@ class Database:
                 except Exception:  # a listener must never undo what was committed
                     log.exception("after-commit listener failed")
 
+    def _engine_for(self, durable: bool) -> Engine:
+        if durable or self.dialect != "postgresql":
+            return self.engine
+        with self._writer:
+            if self._transient is None:
+                self._transient = make_engine(self.url, pool_size=2, durable=False)
+            return self._transient
+
     def upgrade(self) -> None:
         upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._transient is not None:
+            self._transient.dispose()
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -66,6 +66,7 @@ class User(SQLModel, table=True):
     is_friend: bool | None = None
     inactive_reason: str | None = Field(default=None, max_length=200)
     # The same person on another channel: this account acts as that one (its company, roles and drafts).
+    # Indexed: the roles of every turn that reads them look up the accounts joined to the person.
     linked_to: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
     )

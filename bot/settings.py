@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     file_link_hours: float = Field(default=72.0, gt=0, le=24 * 30)
     upload_link_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'pitchbot.db'}"
+    # Threads running conversation turns on PostgreSQL (SQLite has one writer: always one). A turn mostly
+    # waits for the database server, so more of them than cores; 8 and 16 measured no faster than 4 on
+    # two cores shared with the server (bench/README.md).
+    turn_workers: int = Field(default=4, ge=1, le=64)
     timezone: str = "Asia/Seoul"
     # The first organizers: "telegram:123" (or just 123) and "kakao:<botUserKey>", comma-separated.
     organizer_ids: Annotated[tuple[str, ...], NoDecode] = ()

@@ -39,8 +39,9 @@ class Engine:
 
         self.ctx = ctx
         # Turns run off the event loop on threads of their own (bot/dialogue/worker.py). SQLite has one
-        # writer, so one thread; PostgreSQL locks per person, so turns of different people run side by side.
-        self._workers = Workers(1 if ctx.db.dialect == "sqlite" else 4)
+        # writer, so one thread; PostgreSQL locks per person, so turns of different people run side by side
+        # (``PITCHBOT_TURN_WORKERS`` of them).
+        self._workers = Workers(1 if ctx.db.dialect == "sqlite" else ctx.settings.turn_workers)
         self.flows = flows if flows is not None else load()
         self.aliases = commands.Aliases(ctx.texts)
         # How each channel makes an invitation into something to open (Telegram: a t.me link).

@@ -78,7 +78,9 @@ class BotApiServer:
         self._msg_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.events: dict[int, list[Event]] = defaultdict(list)
-        self._event_added = asyncio.Condition()
+        # One condition per chat: a message wakes only whoever waits in that chat, not every simulated user.
+        self._chat_waits: dict[int, asyncio.Condition] = {}
+        self._callback_chats: dict[str, int] = {}  # callback query id -> the chat of the person who pressed
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self._file_ids = itertools.count(1)
@@ -340,8 +342,7 @@ class BotApiServer:
         if len(text) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers[qid] = {"text": text, "show_alert": _bool(params.get("show_alert"))}
-        async with self._event_added:
-            self._event_added.notify_all()
+        await self._wake(self._callback_chats.pop(qid, None))
         return True
 
     async def api_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -389,15 +390,24 @@ class BotApiServer:
         return msg
 
     async def _add_event(self, event: Event) -> None:
-        async with self._event_added:
-            self.events[event.chat_id].append(event)
-            self._event_added.notify_all()
+        self.events[event.chat_id].append(event)
+        await self._wake(event.chat_id)
+
+    async def _wake(self, chat_id: int | None) -> None:
+        waits = self._chat_waits.get(chat_id) if chat_id is not None else None
+        if waits is not None:
+            async with waits:
+                waits.notify_all()
 
     # ---- the users' side -----------------------------------------------------------------------
     def push_update(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         full = {"update_id": update_id, **update}
         self.pushed[update_id] = full
+        query = update.get("callback_query")
+        presser = query.get("from") if isinstance(query, dict) else None
+        if isinstance(presser, dict) and isinstance(presser.get("id"), int):  # a private chat is its person's id
+            self._callback_chats[str(query.get("id"))] = presser["id"]  # type: ignore[union-attr]
         self._deliver(full)
         return update_id
 
@@ -455,9 +465,10 @@ class BotApiServer:
             answered = callback_id is None or bool(self.callback_answers.get(callback_id))
             return answered and len(self.events[chat_id]) - start >= count
 
-        async with self._event_added:
+        waits = self._chat_waits.setdefault(chat_id, asyncio.Condition())
+        async with waits:
             try:
-                await asyncio.wait_for(self._event_added.wait_for(ready), timeout)
+                await asyncio.wait_for(waits.wait_for(ready), timeout)
             except TimeoutError:
                 got = self.events[chat_id][start:]
                 raise TimeoutError(

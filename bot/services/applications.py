@@ -58,13 +58,15 @@ def _data_of(app: Application) -> dict[str, Any]:
     return data
 
 
-def start(session: Session, user: User, settings: Settings, now: dt.datetime) -> Start:
-    """Where /apply leads: the closed notice, the profile first, the form, or the submitted one."""
+def start(session: Session, user: User, settings: Settings, now: dt.datetime, company: Company | None = None) -> Start:
+    """Where /apply leads: the closed notice, the profile first, the form, or the submitted one. ``company``:
+    the user's, when the caller has it at hand (it just saved the profile)."""
     status = cycles.window_status(session, now, settings)
     if status.open_cycle is None:
         return Start("closed", status.next_cycle)
     cycle = status.open_cycle
-    company = companies.company_of(session, user)
+    if company is None:
+        company = companies.company_of(session, user)
     if company is None or not companies.usable(company):
         return Start("profile", cycle, companies.start_profile(session, user, now, next_step="apply"))
     form = application_form(settings)
@@ -85,7 +87,7 @@ def start(session: Session, user: User, settings: Settings, now: dt.datetime) ->
     # A withdrawn application comes back prefilled, to be submitted again (not edited).
     data = _data_of(existing) if existing is not None else {}
     draft = drafts.open_draft(
-        session, user.id, form, now, month=str(cycle.month), data=data, reviewing=existing is not None
+        session, user.id, form, now, month=str(cycle.month), data=data, reviewing=existing is not None, found=None
     )
     return Start("form", cycle, draft, existing)
 

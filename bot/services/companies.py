@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
 from bot.errors import Refused
 from bot.forms import profile_form
@@ -39,7 +39,7 @@ def start_profile(session: Session, user: User, now: dt.datetime, next_step: str
                 existing.next_step = next_step
                 session.add(existing)
             return existing
-        return drafts.open_draft(session, user.id, profile_form(), now, next_step=next_step)
+        return drafts.open_draft(session, user.id, profile_form(), now, next_step=next_step, found=existing)
     if company.erased_at is not None:
         # The personal fields were erased (retention over): consent and contact are asked again.
         kept = {f: getattr(company, f) for f in PROFILE_FIELDS if f not in ERASABLE}
@@ -58,8 +58,12 @@ def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetim
     missing = [f for f in PROFILE_FIELDS if draft.data.get(f) in (None, "")]
     if missing or draft.data.get("consent") != "agree":
         raise Refused("form_incomplete")
-    brn_check(session, draft, "brn", draft.data["brn"])
-    company = company_of(session, user)
+    # The number's owner and the user's own company in one query (often the same row).
+    brn = draft.data["brn"]
+    found = session.exec(select(Company).where(or_(Company.brn == brn, Company.owner_user_id == user.id))).all()
+    if any(c.brn == brn and c.owner_user_id != draft.user_id for c in found):
+        raise Invalid("brn_taken")
+    company = next((c for c in found if c.owner_user_id == user.id), None)
     created = company is None
     if company is None:
         company = Company(

@@ -42,9 +42,10 @@ def open_draft(
     application_id: int | None = None,
     next_step: str | None = None,
     reviewing: bool = False,
+    found: FormDraft | Literal["look"] | None = "look",
 ) -> FormDraft:
-    """Replaces any draft of this form for the user."""
-    draft = get_draft(session, user_id, form.key)
+    """Replaces any draft of this form for the user (``found``: the caller looked it up already)."""
+    draft = get_draft(session, user_id, form.key) if isinstance(found, str) else found
     if draft is None:
         draft = FormDraft(user_id=user_id, form=form.key, created_at=now)
     draft.month = month

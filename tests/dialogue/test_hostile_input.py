@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
 from bot.models import Application, AuditLog, Company, FormDraft, Role, RoleGrant, User
 from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World
-from tests.dialogue.walks import VALID_BRN, fill_application, plain, register_profile, submit
+from tests.dialogue.walks import VALID_BRN, fill_application, plain, register_profile, rest_of_profile, submit
 
 Make = Callable[..., Person]
 INTERNAL = "일시적인 문제"
@@ -91,12 +91,7 @@ async def test_a_nul_is_refused_and_the_profile_still_saves(caps: Capabilities, 
     await p.send("한빛로보틱스")
     assert "사업자등록번호 (3/9)" in p.text
     await p.send(VALID_BRN)
-    await p.send("김민준")
-    await (p.send("중소기업") if plain(p) else p.press("중소기업"))
-    await p.send("서울 마포구 월드컵북로 400")
-    await p.send("최담당")
-    await p.send("010-2345-6789")
-    await p.send("choi@hanbit.kr")
+    await rest_of_profile(p)
     await (p.send("저장하기") if plain(p) else p.press("저장하기"))
     assert "제품·서비스명 (1/8)" in p.text
     await p.send("자율 순찰 로봇")

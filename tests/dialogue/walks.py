@@ -40,6 +40,17 @@ async def register_profile(p: Person, brn: str = VALID_BRN, name: str = "한빛�
     assert "제품·서비스명 (1/8)" in p.read(first)
 
 
+async def rest_of_profile(p: Person) -> None:
+    """From the representative's question to the profile's review page, nothing saved yet."""
+    await p.send("김민준")
+    await (p.send("중소기업") if plain(p) else p.press("중소기업"))
+    await p.send("서울 마포구 월드컵북로 400")
+    await p.send("최담당")
+    await p.send("010-2345-6789")
+    await p.send("choi@hanbit.kr")
+    assert "기업 정보 확인" in p.text
+
+
 async def pick_tech_fields(p: Person) -> None:
     """인공지능(AI) and 로봇. Telegram shows all nine fields at once; a plain channel (10 choices, four of
     them fixed) shows five, then the rest on a second page."""

@@ -42,7 +42,9 @@ async def register_profile(user: SimUser, brn: str = VALID_BRN, name: str = "한
     assert "제품·서비스명 (1/8)" in first.text
 
 
-async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 HR-1", deck: bool | None = True) -> None:
+async def fill_application(
+    user: SimUser, product: str = "자율 순찰 로봇 HR-1", deck: bool | None = True, deck_content: bytes = SAMPLE_PDF
+) -> None:
     """From the first application question to the review page (``deck=None``: to the deck's question)."""
     await user.send(product)
     await user.press("로봇", expect=0)
@@ -56,7 +58,7 @@ async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 H
     if deck is None:
         return
     if deck:
-        [review] = await user.send_document(SAMPLE_PDF, "deck.pdf")
+        [review] = await user.send_document(deck_content, "deck.pdf")
     else:
         [review] = await user.press("건너뛰기")
     assert "신청서 확인" in review.text

@@ -17,7 +17,7 @@ from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import APPLICATION, PROFILE, form_by_key
-from bot.models import FormDraft
+from bot.models import Company, FormDraft
 from bot.services import applications, companies, cycles, drafts, privacy, users
 from bot.validators import Invalid
 
@@ -31,9 +31,9 @@ class ApplyFlow(Flow):
         else:
             self.begin(t)
 
-    def begin(self, t: Turn) -> None:
+    def begin(self, t: Turn, company: Company | None = None) -> None:
         """Where /apply leads: the closed notice, the profile first, the form, or the submitted one."""
-        start = applications.start(t.session, t.user, t.settings, t.now)
+        start = applications.start(t.session, t.user, t.settings, t.now, company)
         if start.kind == "closed":
             t.end()
             notify = Choice(L("buttons.notify"), self.act("notify", entry=True))
@@ -153,7 +153,7 @@ def _save_profile(t: Turn, draft: FormDraft) -> None:
     t.end()
     t.say("apply/profile_saved", company=company)
     if then == "apply":
-        FLOW.begin(t)
+        FLOW.begin(t, company)
 
 
 def _submit_application(t: Turn, draft: FormDraft) -> None:

@@ -1,0 +1,43 @@
+"""Saving a company profile: the registration number is checked again at the save, since two people can
+type the same one before either saves; the owner's own profile is found in the same look."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.dialogue.model import Capabilities
+from bot.models import Company
+from tests.dialogue.driver import BOTH, Person, World
+from tests.dialogue.walks import VALID_BRN, plain, rest_of_profile
+
+Make = Callable[..., Person]
+
+
+async def to_review(p: Person, name: str) -> None:
+    """From "apply" to the profile's review page, nothing saved yet."""
+    await p.send("신청" if plain(p) else "/apply")
+    await (p.send("1") if plain(p) else p.press("동의합니다"))
+    await p.send(name)
+    await p.send(VALID_BRN)
+    await rest_of_profile(p)
+    assert name in p.text
+
+
+async def save(p: Person) -> None:
+    await (p.send("저장하기") if plain(p) else p.press("저장하기"))
+
+
+@BOTH
+async def test_a_number_saved_by_another_account_meanwhile_is_refused_at_the_save(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    first, second = person(caps, "6201"), person(caps, "6202")
+    await to_review(first, "한빛로보틱스")
+    await to_review(second, "다른로보틱스")  # the number was still free when typed
+    await save(first)
+    assert "저장했습니다" in first.text
+    await save(second)
+    assert "이미 등록되어 있습니다" in second.text and "사업자등록번호 (3/9)" in second.text
+    assert "일시적인 문제" not in second.text
+    [company] = world.all(Company)
+    assert company.owner_user_id == world.user(first.channel, "6201").id and company.name == "한빛로보틱스"
