@@ -38,10 +38,10 @@ from sqlmodel import func, select
 from bench.common import add_database_option, cpu_seconds, peak_rss_mb, reset_postgres, start_process, stop_process
 from bench.conversation import bot_rate
 from bot.database import Database
-from bot.models import Outbox
+from bot.models import Broadcast, Outbox
 from bot.sandbox.kakao import KakaoPlatform, KakaoUser, SkillAnswer
 from bot.sandbox.runner import free_port
-from bot.services import users
+from bot.services import broadcasts, users
 from bot.settings import load_settings
 from tests.handlers.committee import brn_for
 
@@ -254,7 +254,9 @@ async def broadcast(recipients: int, workdir: Path, database: str | None, timeou
         while True:
             with db.session() as session:
                 states = dict(session.exec(select(Outbox.state, func.count()).group_by(Outbox.state)).all())
-            if not any(states.get(s) for s in busy) and states:
+                # Planned in the background: an outbox with nothing pending may still be filling.
+                planning = session.exec(select(Broadcast).where(Broadcast.status == broadcasts.PLANNING)).first()
+            if not any(states.get(s) for s in busy) and states and planning is None:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"outbox not sent within {timeout:g} s: {states}")
