@@ -43,6 +43,9 @@ class Question:
     labels: str | None = None  # catalog prefix of the choice labels; default choices.<field>
     prompt: str | None = None  # template of the question; default ask/<form>_<field>
     wrong_kind: str | None = None  # the error for an answer of the wrong kind (default by input kind)
+    # The choices are a list kept in the database ("departments"), not fixed: shown as their names,
+    # found by typing part of a name.
+    source: str | None = None
 
     def applies(self, data: dict[str, Any]) -> bool:
         return self.when is None or self.when(data)
@@ -88,6 +91,10 @@ SELECTION_FEEDBACK = "selection_feedback"
 SELECTION_DEPARTMENTS = "selection_departments"
 EXPO = "expo"
 AFFILIATION = "affiliation"
+INVITE_OFFICIAL = "invite_official"
+DEPARTMENT_ADD = "department_add"
+DEPARTMENT_NAME = "department_name"
+DEPARTMENTS_MAX = 10  # buying departments one company may name
 
 # Consent comes first: the law requires it before a contact's name, phone or e-mail is collected.
 _PROFILE_FORM = Form(
@@ -127,7 +134,7 @@ def _application_form(summary_max: int, deck_max: int) -> Form:
             ),
             Question("summary", InputKind.TEXT, v.text(summary_max, 20)),
             Question("city_use", InputKind.TEXT, v.text(1000, 10)),
-            Question("departments", InputKind.TEXT, v.line(500, 2)),
+            Question("departments", InputKind.MULTI_CHOICE, v.entries(DEPARTMENTS_MAX), source="departments"),
             Question("price", InputKind.TEXT, v.text(200, 1), optional=True),
             Question("deck", InputKind.FILE, v.pdf(deck_max), optional=True),
         ),
@@ -198,13 +205,34 @@ SELECTION_FEEDBACK_FORM = Form(
 )
 SELECTION_DEPARTMENTS_FORM = Form(
     SELECTION_DEPARTMENTS,
-    (Question("departments", InputKind.TEXT, v.line(500, 2), prompt="selection/departments_ask"),),
+    (Question("responsible_departments", InputKind.MULTI_CHOICE, v.entries(DEPARTMENTS_MAX), source="departments",
+              prompt="selection/departments_ask"),),
+)  # fmt: skip
+# The department an official is invited for, picked from the list.
+INVITE_OFFICIAL_FORM = Form(
+    INVITE_OFFICIAL,
+    (Question("department", InputKind.CHOICE, v.entry, source="departments", prompt="invite/department_ask"),),
 )
 EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="expo/edit_ask", wrong_kind="expo_file"),))
 
 # A reviewer's employer, asked on joining: conflicts of interest are checked against it.
 AFFILIATION_FORM = Form(
     AFFILIATION, (Question("brn", InputKind.TEXT, v.brn, optional=True, prompt="invite/affiliation_ask"),)
+)
+
+# An organizer's edits of the department list.
+DEPARTMENT_KINDS = ("bureau", "office", "agency", "district", "education", "other")
+DEPARTMENT_ADD_FORM = Form(
+    DEPARTMENT_ADD,
+    (
+        Question("department_name", InputKind.TEXT, v.line(200, 2), prompt="departments/name_ask"),
+        Question("department_kind", InputKind.CHOICE, v.one_of(*DEPARTMENT_KINDS), choices=DEPARTMENT_KINDS,
+                 columns=2, labels="department_kinds", prompt="departments/kind_ask"),
+    ),
+)  # fmt: skip
+DEPARTMENT_NAME_FORM = Form(
+    DEPARTMENT_NAME,
+    (Question("department_name", InputKind.TEXT, v.line(200, 2), prompt="departments/rename_ask"),),
 )
 
 
@@ -214,5 +242,7 @@ def form_by_key(key: str, settings: Settings) -> Form:
         PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
         SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM,
+        INVITE_OFFICIAL: INVITE_OFFICIAL_FORM, DEPARTMENT_ADD: DEPARTMENT_ADD_FORM,
+        DEPARTMENT_NAME: DEPARTMENT_NAME_FORM,
     }  # fmt: skip
     return forms.get(key) or application_form(settings)

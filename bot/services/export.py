@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot import validators
 from bot.models import Application, Company, Programme, Review, User
-from bot.services import decisions, policies, programme, review, selection
+from bot.services import decisions, departments, policies, programme, review, selection
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -69,7 +69,7 @@ def workbook(
                 a.trl,
                 a.summary,
                 a.city_use,
-                a.departments,
+                departments.names(session, a.department_ids),
                 a.price or "",
                 a.deck_file_name or "",
                 local(a.submitted_at),
@@ -121,7 +121,7 @@ def workbook(
                 result.get(r.application.id, ""),
                 r.application.placement or "",
                 r.application.feedback or "",
-                r.application.responsible_departments or "",
+                departments.names(session, r.application.responsible_department_ids),
                 local(prop.confirmed.confirmed_at) if prop.confirmed else "",
                 local(prop.confirmed.released_at) if prop.confirmed else "",
             ]

@@ -118,8 +118,36 @@ def applicant_recipients(session: Session, cycle: Cycle, settings: Settings) -> 
 
 
 def selected_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
-    # Officials expected at the pitch join these once departments exist (the Pitching Day issue).
     return _applications(session, cycle, ApplicationStatus.SELECTED)
+
+
+def pitch_official_recipients(
+    session: Session, cycle: Cycle, settings: Settings
+) -> list[tuple[User, str, dict[str, Any]]]:
+    """The officials of the selected companies' responsible departments, with the day, the venue and the
+    companies their department judges."""
+    from bot.models import Programme
+    from bot.services import decisions
+
+    programme = session.get(Programme, str(cycle.month))
+    venue = programme.venue if programme is not None and programme.venue else settings.pitch_venue
+    starts_at = programme.starts_at if programme is not None else cycle.pitch_at
+    rows = session.exec(
+        select(Application, Company)
+        .join(Company)
+        .where(Application.month == str(cycle.month), Application.status == ApplicationStatus.SELECTED.value)
+        .order_by(col(Application.id))
+    ).all()
+    theirs: dict[int, tuple[User, list[dict[str, Any]]]] = {}
+    for app, company in rows:
+        for department_id in decisions.responsible(app):
+            for official in decisions.officials_of(session, department_id):
+                item = {"company": company.name, "product_name": app.product_name}
+                entry = theirs.setdefault(official.id or 0, (official, []))
+                if item not in entry[1]:
+                    entry[1].append(item)
+    return [(user, "", {"venue": venue, "starts_at": starts_at, "companies": items})
+            for _, (user, items) in sorted(theirs.items())]  # fmt: skip
 
 
 def official_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
@@ -159,6 +187,11 @@ REMINDERS: tuple[Reminder, ...] = (
              lambda c: c.pitch_at - dt.timedelta(days=2), selected_recipients),
     Reminder("pitch_d1", "reminders/pitch", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
              lambda c: c.pitch_at - dt.timedelta(hours=8), selected_recipients),
+    # The officials who judge are told the day too: the week before and the eve, at the companies' times.
+    Reminder("pitch_d7_official", "reminders/pitch_official", lambda c, s: _pitch_day(c, 7, s.pitch_week_time, s),
+             lambda c: c.pitch_at - dt.timedelta(days=2), pitch_official_recipients),
+    Reminder("pitch_d1_official", "reminders/pitch_official", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
+             lambda c: c.pitch_at - dt.timedelta(hours=8), pitch_official_recipients),
     Reminder("pitch_day", "reminders/pitch", lambda c, s: _pitch_day(c, 0, s.pitch_morning_time, s),
              lambda c: c.pitch_at, selected_recipients),
     Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Selection, User
-from bot.services import audit, cycles, decisions, outbox, policies, review
+from bot.models import Application, ApplicationStatus, Company, Department, Programme, Selection, User
+from bot.services import audit, cycles, decisions, departments, outbox, policies, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -92,15 +92,55 @@ def set_feedback(
     return app
 
 
-def set_departments(
-    session: Session, organizer: User, app_id: int, text: str, settings: Settings, now: dt.datetime
-) -> Application:
-    app = _open_app(session, organizer, app_id, settings)
-    app.responsible_departments = text.strip()[:500] or None
-    session.add(app)
-    audit.record(session, now, organizer.id, "responsible_departments", "application", app.id,
-                 departments=app.responsible_departments)  # fmt: skip
+def departments_open(session: Session, app: Application) -> bool:
+    """Responsible departments change until the programme is published: before the selection is confirmed,
+    and after it for a selected company."""
+    confirmed = session.get(Selection, app.month)
+    if confirmed is None:
+        return app.status != ApplicationStatus.WITHDRAWN.value
+    programme = session.get(Programme, app.month)
+    published = programme is not None and programme.version > 0
+    return not published and app.id in (confirmed.decided.get("selected") or [])
+
+
+def application_for_departments(session: Session, organizer: User, app_id: int, settings: Settings) -> Application:
+    _organizer(session, organizer, settings)
+    app = session.get(Application, app_id)
+    if app is None or app.status == ApplicationStatus.WITHDRAWN.value:
+        raise Refused("not_found")
+    if not departments_open(session, app):
+        raise Refused("departments_locked")
     return app
+
+
+def set_departments(
+    session: Session, organizer: User, app_id: int, ids: list[int], settings: Settings, now: dt.datetime
+) -> Application:
+    """The company's responsible departments, from the list; decisions already opened follow them."""
+    app = application_for_departments(session, organizer, app_id, settings)
+    chosen = [d.id or 0 for d in departments.by_ids(session, ids) if d.active]
+    if not chosen:
+        raise Refused("department_none")
+    app.responsible_department_ids = chosen
+    session.add(app)
+    if app.status == ApplicationStatus.SELECTED.value:
+        decisions.sync_rows(session, app, now)
+    audit.record(session, now, organizer.id, "responsible_departments", "application", app.id,
+                 departments=chosen)  # fmt: skip
+    return app
+
+
+def unstaffed(session: Session, month: str) -> list[Department]:
+    """Responsible departments of the month's selected companies that no official could decide for."""
+    confirmed = session.get(Selection, month)
+    ids = (confirmed.decided.get("selected") or []) if confirmed else []
+    apps = [a for a in (session.get(Application, i) for i in ids) if a is not None]
+    return without_official(session, apps)
+
+
+def without_official(session: Session, apps: list[Application]) -> list[Department]:
+    wanted = list(dict.fromkeys(d for a in apps for d in decisions.responsible(a)))
+    return departments.without_official(session, wanted)
 
 
 def confirm(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Selection:
@@ -116,9 +156,9 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     if not prop.selected:
         raise Refused("selection_empty")
     for r in prop.selected:
-        if not r.application.responsible_departments:
+        if r.application.responsible_department_ids is None:
             # The company's own wish stands unless the organizer recorded otherwise.
-            r.application.responsible_departments = r.application.departments
+            r.application.responsible_department_ids = list(r.application.department_ids)
             session.add(r.application)
     decided = {
         "selected": [r.application.id for r in prop.selected],
@@ -169,7 +209,7 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
                 Planned(owner, template, {
                     "cycle": data, "company": company.name, "product_name": app.product_name,
                     "receipt_no": app.receipt_no, "feedback": app.feedback, "position": position,
-                    "departments": app.responsible_departments,
+                    "departments": departments.names(session, decisions.responsible(app)),
                 }, f"{month}:result:{app.id}", now)
             )  # fmt: skip
     selection.released_at = now

@@ -45,6 +45,7 @@ from bot.models import (
     User,
 )
 from bot.services import users
+from bot.services.departments import ensure as ensure_department
 from bot.settings import Settings
 from bot.texts import to_plain
 from tests.handlers.committee import brn_for
@@ -201,8 +202,11 @@ class World:
             yield session
 
     def grant(self, channel: str, external_id: str, role: Role, department: str | None = None) -> None:
+        """``department``: a name of the department list (made an entry when not there yet)."""
         with self.session() as session:
-            users.grant_role(session, channel, external_id, role, self.clock.now(), department=department)
+            entry = ensure_department(session, department, self.clock.now()) if department else None
+            users.grant_role(session, channel, external_id, role, self.clock.now(),
+                             department_id=entry.id if entry else None)  # fmt: skip
 
     def applications(
         self, count: int, month: str = "2026-12", first: int = 8001, channel: str = "telegram"
@@ -222,7 +226,8 @@ class World:
                 session.flush()
                 app = Application(company_id=company.id or 0, month=month, status="submitted", product_name=f"제품{n}",
                                   tech_fields=["ai"], trl=7, summary="요약 " * 10, city_use="적용 방안",
-                                  departments=f"수요처{n}", submitted_at=submitted, updated_at=submitted)  # fmt: skip
+                                  department_ids=[ensure_department(session, f"수요처{n}", submitted).id],
+                                  submitted_at=submitted, updated_at=submitted)  # fmt: skip
                 session.add(app)
                 session.flush()
                 app.receipt_no = f"PD-{month.replace('-', '')}-{app.id:04d}"
@@ -259,7 +264,15 @@ class World:
         with self.session() as session:
             return {
                 "applications": sorted(
-                    (a.id, a.status, a.placement, a.feedback, a.responsible_departments, a.product_name, a.trl)
+                    (
+                        a.id,
+                        a.status,
+                        a.placement,
+                        a.feedback,
+                        tuple(a.responsible_department_ids or ()),
+                        a.product_name,
+                        a.trl,
+                    )
                     for a in session.exec(select(Application))
                 ),
                 "reviews": sorted(

@@ -10,6 +10,7 @@ def load() -> dict[str, Flow]:
         apply,
         broadcast,
         decisions,
+        departments,
         export,
         form,
         invite,
@@ -24,5 +25,5 @@ def load() -> dict[str, Flow]:
     )
 
     modules = (menu, form, apply, status, invite, link, review, selection, programme, decisions, broadcast, news,
-               export, privacy)  # fmt: skip
+               export, privacy, departments)  # fmt: skip
     return {m.FLOW.name: m.FLOW for m in modules}
