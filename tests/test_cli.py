@@ -124,6 +124,16 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     # Pitching Day and the purchase decisions.
     assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
     assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out
+    # The department list: loaded, searched, picked from by typing, officials invited to its entries.
+    assert "departments: 80 added, 0 changed, 0 unchanged; 80 in the list" in out
+    assert "「교통」이(가) 들어간 수요처 2곳입니다" in out and "선택하신 수요처: 서울교통공사, 푸른도시여가국" in out
+    assert "수요처 담당자 초대를 만들었습니다 (120다산콜재단)" in out
+    assert "⚠ 담당자가 없는 수요처: 푸른도시여가국, 시민소통기획관" in out  # at confirmation
+    assert "담당 수요처: 서울교통공사, 서울시설공단" in out  # changed after the confirmation
+    assert "⚠ 담당자가 없는 수요처: 서울시설공단, 시민소통기획관" in out  # at publication
+    # Officials are told the day: the line-up with its date and an .ics, the week before and the eve.
+    assert "• 일시: 2026년 12월 24일(목) 14:00–14:40" in out
+    assert out.count("• 귀 부서 담당 기업: 다온에이아이(민원 상담 AI 비서)") == 2
     assert "피칭데이가 일주일 남았습니다" in out and "오늘은 피칭데이입니다" in out
     assert "• 결정: 구매" in out and "• 결정: 추가 검토" in out
     assert "결정되지 않은 건이 2건" in out and "결정 2 · 미결정 0 · 기한 초과 2" in out

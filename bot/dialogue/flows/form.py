@@ -291,7 +291,7 @@ class FormFlow(Flow):
         elif q.optional:
             nav.append(self.choice(L("buttons.skip"), "sk", q.field))
         nav.append(self.choice(L(spec.cancel_label), "x"))
-        columns = q.columns or (2 if q.source else 3 if len(choices) > 4 else 1)
+        columns = q.columns or (3 if q.source or len(choices) > 4 else 1)
         expects = {InputKind.TEXT: Expect.TEXT, InputKind.FILE: Expect.FILE}.get(q.kind, Expect.CHOICE)
         if q.kind is InputKind.CHOICE and q.typed_choices:
             expects = Expect.CHOICE
