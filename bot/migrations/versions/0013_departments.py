@@ -52,9 +52,10 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('department_id', sa.Integer(), nullable=True))
             batch_op.create_index(batch_op.f(f'ix_{table}_department_id'), ['department_id'], unique=False)
             batch_op.create_foreign_key(_fk(table), 'departments', ['department_id'], ['id'])
-    with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('department_ids', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('responsible_department_ids', sa.JSON(), nullable=True))
+    # applications is a parent table: SQLite cannot rebuild it (as batch mode would) while foreign keys are
+    # enforced and rows point to it, so its columns are added and dropped in place.
+    op.add_column('applications', sa.Column('department_ids', sa.JSON(), nullable=True, server_default='[]'))
+    op.add_column('applications', sa.Column('responsible_department_ids', sa.JSON(), nullable=True))
     with op.batch_alter_table('purchase_decisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('department_id', sa.Integer(), nullable=True))
 
@@ -98,10 +99,10 @@ def upgrade() -> None:
     for table in ('role_grants', 'invitations'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('department')
-    with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.alter_column('department_ids', existing_type=sa.JSON(), nullable=False)
-        batch_op.drop_column('departments')
-        batch_op.drop_column('responsible_departments')
+    op.drop_column('applications', 'departments')
+    op.drop_column('applications', 'responsible_departments')
+    if conn.dialect.name != 'sqlite':  # SQLite keeps it nullable (see above); every row has a list all the same
+        op.alter_column('applications', 'department_ids', existing_type=sa.JSON(), nullable=False)
     with op.batch_alter_table('purchase_decisions', schema=None) as batch_op:
         batch_op.alter_column('department_id', existing_type=sa.Integer(), nullable=False)
         batch_op.create_index(batch_op.f('ix_purchase_decisions_department_id'), ['department_id'], unique=False)
@@ -125,10 +126,10 @@ def downgrade() -> None:
             batch_op.drop_constraint(_fk(table), type_='foreignkey')
             batch_op.drop_index(batch_op.f(f'ix_{table}_department_id'))
             batch_op.drop_column('department_id')
-    with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('departments', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True))
-        batch_op.add_column(sa.Column('responsible_departments', sqlmodel.sql.sqltypes.AutoString(length=500),
-                                      nullable=True))
+    op.add_column('applications', sa.Column('departments', sqlmodel.sql.sqltypes.AutoString(length=500),
+                                            nullable=True, server_default=''))
+    op.add_column('applications', sa.Column('responsible_departments', sqlmodel.sql.sqltypes.AutoString(length=500),
+                                            nullable=True))
 
     def joined(raw: object) -> str | None:
         value = json.loads(raw) if isinstance(raw, str) else raw
@@ -139,11 +140,11 @@ def downgrade() -> None:
     ).all():
         conn.execute(sa.text('UPDATE applications SET departments = :w, responsible_departments = :r WHERE id = :i'),
                      {'w': joined(wished) or '', 'r': joined(responsible), 'i': row_id})
-    with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.alter_column('departments', existing_type=sqlmodel.sql.sqltypes.AutoString(length=500),
-                              nullable=False)
-        batch_op.drop_column('responsible_department_ids')
-        batch_op.drop_column('department_ids')
+    op.drop_column('applications', 'responsible_department_ids')
+    op.drop_column('applications', 'department_ids')
+    if conn.dialect.name != 'sqlite':
+        op.alter_column('applications', 'departments', existing_type=sqlmodel.sql.sqltypes.AutoString(length=500),
+                        nullable=False)
     with op.batch_alter_table('purchase_decisions', schema=None) as batch_op:
         batch_op.drop_constraint(_fk('purchase_decisions'), type_='foreignkey')
         batch_op.drop_index('ux_purchase_decisions_application_department')
