@@ -67,3 +67,18 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     db.dispose()
+
+
+def load_departments(url: str) -> None:
+    """The database migrated and the department list loaded, as organizers do before a window opens."""
+    import datetime as dt
+
+    from bot.database import Database
+    from bot.services import departments
+    from bot.settings import load_settings
+
+    db = Database(load_settings(database_url=url).database_url)
+    db.upgrade()
+    with db.session() as session:
+        departments.load_path(session, departments.SAMPLE, dt.datetime.now(dt.UTC))
+    db.dispose()

@@ -66,13 +66,14 @@ async def echo_rate(companies: int, per_user: int, workdir: Path, transport: str
 
 
 async def bot_rate(companies: int, workdir: Path, database: str | None = None) -> Run:
-    from bench.common import reset_postgres
+    from bench.common import load_departments, reset_postgres
 
     if database:
         reset_postgres(database)
     server = BotApiServer()
     await server.start()
     env = bot_env(server, database or f"sqlite:///{workdir / 'bench.db'}", workdir)
+    load_departments(env["PITCHBOT_DATABASE_URL"])
     import os
 
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []

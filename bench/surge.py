@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bot_env, cpu_seconds, peak_rss_mb, reset_postgres, start_process, stop_process
+from bench.common import (
+    bot_env,
+    cpu_seconds,
+    load_departments,
+    peak_rss_mb,
+    reset_postgres,
+    start_process,
+    stop_process,
+)
 from bench.conversation import _wait_polling
 from bot.sandbox.botapi import BotApiServer, Event
 from bot.sandbox.users import SimUser
@@ -53,6 +61,7 @@ async def main(companies: int, minutes: float, speedup: float, database: str | N
     if database:
         reset_postgres(database)
     url = database or f"sqlite:///{workdir / 'surge.db'}"
+    load_departments(url)
     server = BotApiServer()
     await server.start()
     proc = await start_process(["-m", "bot.cli", "run"], bot_env(server, url, workdir), workdir / "bot.log")

@@ -211,10 +211,11 @@ def toggle(
 
 
 def selection(draft: FormDraft, q: Question) -> list[str]:
-    """The current multi-choice selection: in progress, else the saved answer."""
+    """The current multi-choice selection: in progress, else the saved answer. A copy: the draft's own list
+    changed in place would not be saved (the JSON column sees no new value)."""
     pending = draft.pending.get(q.field)
     if isinstance(pending, list):
-        return pending
+        return list(pending)
     saved = draft.data.get(q.field)
     return list(saved) if isinstance(saved, list) else []
 

@@ -245,7 +245,7 @@ class FormFlow(Flow):
         params = spec.label_params(t, draft) if spec.label_params else {}
         n, of = drafts.position(form, draft, q.field)
         multi = q.kind is InputKind.MULTI_CHOICE
-        picked = list(drafts.selection(draft, q)) if multi else []  # a copy: the saved list must not change in place
+        picked = drafts.selection(draft, q) if multi else []
         current = None
         names = dict(_options(t, q)) if q.source else {}
         if q.field in draft.data and not multi:
@@ -377,7 +377,7 @@ class FormFlow(Flow):
         unique = [hits[0][0] for hits in found.values() if len(hits) == 1]
         several = next((p.strip() for p, hits in found.items() if len(hits) > 1), None)
         multi = q.kind is InputKind.MULTI_CHOICE
-        picked = list(drafts.selection(draft, q)) if multi else []  # a copy: the saved list must not change in place
+        picked = drafts.selection(draft, q) if multi else []
         picked += [v for v in unique if v not in picked]
         if not multi and not missing and several is None and len(unique) == 1:
             self._answer(t, spec, form, draft, unique[0])
