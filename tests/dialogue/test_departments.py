@@ -97,8 +97,8 @@ async def test_organizers_add_rename_and_deactivate_entries_in_chat(
     await (o.send("1") if plain(o) else o.press("120다산콜재단"))
     assert "120다산콜재단" in o.text and "투자출연기관" in o.text and "담당자: 0명" in o.text
     await (o.send("이름 변경") if plain(o) else o.press("이름 변경"))
-    await o.send("120 다산콜재단")  # the same name but for a space: kept apart from others all the same
-    assert "저장했습니다" in o.text or "저장" in o.text
+    await o.send("120 다산콜재단")
+    assert "「120 다산콜재단」을(를) 저장했습니다" in o.text
     await (o.send("사용 중지") if plain(o) else o.press("사용 중지"))
     assert "사용 중지 (기업·초대 목록에 보이지 않으며" in o.text
     [entry] = [d for d in world.all(Department) if d.name == "120 다산콜재단"]
