@@ -6,14 +6,16 @@ Rules (DOMAIN.md, with the gaps the plan leaves filled in):
   are announced to companies on a working day;
 - Pitching Day: the last Friday; on a public holiday, the business day before it (Chuseok 2023);
 - purchase decision deadline: the end of the 15th day after the Pitching Day.
-Korean public holidays come from the ``holidays`` package.
+The window's close and the decision deadline are the last second that still counts: 23:59:59.9 is in time.
+A date moved off its rule (a holiday, a weekend, an organizer's choice) is kept in ``Cycle.moves``, so that
+messages can say why. Korean public holidays come from the ``holidays`` package.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -67,8 +69,30 @@ class Month:
 
 
 @dataclass(frozen=True)
+class Move:
+    """Why Pitching Day or selection day is not on its rule's day: ``what`` is "pitch" or "selection";
+    ``reason`` "holiday" (named in both languages), "weekend" or "organizer"."""
+
+    what: str
+    nominal: dt.date  # the rule's day: the last Friday, the 15th
+    actual: dt.date
+    reason: str
+    holiday_ko: str = ""
+    holiday_en: str = ""
+
+
+_LAST_SECOND = dt.timedelta(seconds=1)
+
+
+def _through(last_second: dt.datetime, now: dt.datetime) -> bool:
+    """``now`` is within the second that ``last_second`` names (or before it)."""
+    return now < last_second + _LAST_SECOND
+
+
+@dataclass(frozen=True)
 class Cycle:
-    """One month's dates, aware UTC. ``window_closes_at`` is the last second of the window."""
+    """One month's dates, aware UTC. ``window_closes_at`` and ``decision_deadline_at`` are last seconds that
+    still count."""
 
     month: Month
     window_opens_at: dt.datetime
@@ -76,22 +100,31 @@ class Cycle:
     selection_at: dt.datetime
     pitch_at: dt.datetime
     decision_deadline_at: dt.datetime
+    moves: tuple[Move, ...] = ()
 
     def window_open(self, now: dt.datetime) -> bool:
-        return self.window_opens_at <= now < self.window_closes_at + dt.timedelta(seconds=1)
+        return self.window_opens_at <= now and _through(self.window_closes_at, now)
+
+    def decision_deadline_passed(self, now: dt.datetime) -> bool:
+        return not _through(self.decision_deadline_at, now)
+
+    def decisions_open(self, now: dt.datetime) -> bool:
+        return self.pitch_at <= now and _through(self.decision_deadline_at, now)
 
 
 @lru_cache(maxsize=64)
-def _kr_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("KR", years=year)
+def _kr_holidays(year: int, language: str = "ko") -> holidays.HolidayBase:
+    return holidays.country_holidays("KR", years=year, language=language)
 
 
 def is_holiday(day: dt.date) -> bool:
     return day in _kr_holidays(day.year)
 
 
-def holiday_name(day: dt.date) -> str | None:
-    return _kr_holidays(day.year).get(day)
+def holiday_name(day: dt.date, lang: str = "ko") -> str | None:
+    """The holiday's name in Korean (the official one, 기독탄신일) or English; several are joined."""
+    name = _kr_holidays(day.year, "en_US" if lang == "en" else "ko").get(day)
+    return ", ".join(name.split("; ")) if name else None
 
 
 def is_business_day(day: dt.date) -> bool:
@@ -140,7 +173,7 @@ def default_cycle(
     pitch_time: dt.time = dt.time(14, 0),
 ) -> Cycle:
     pitch_day = pitch_date(month)
-    return Cycle(
+    cycle = Cycle(
         month=month,
         window_opens_at=_at(dt.date(month.year, month.month, WINDOW_FIRST_DAY), dt.time(0, 0), tz),
         window_closes_at=_at(dt.date(month.year, month.month, WINDOW_LAST_DAY), _END_OF_DAY, tz),
@@ -148,6 +181,40 @@ def default_cycle(
         pitch_at=_at(pitch_day, pitch_time, tz),
         decision_deadline_at=_at(decision_deadline_date(pitch_day), _END_OF_DAY, tz),
     )
+    return replace(cycle, moves=_moves(cycle, tz, set()))
+
+
+def _moves(cycle: Cycle, tz: ZoneInfo, overridden: set[str]) -> tuple[Move, ...]:
+    """Pitching Day and selection day where they are not on their rule's day, and why."""
+    out = []
+    for what, field, nominal, by_rule in (
+        ("selection", "selection_at", dt.date(cycle.month.year, cycle.month.month, SELECTION_DAY),
+         selection_date(cycle.month)),
+        ("pitch", "pitch_at", last_friday(cycle.month), pitch_date(cycle.month)),
+    ):  # fmt: skip
+        actual = getattr(cycle, field).astimezone(tz).date()
+        if actual == nominal:
+            continue
+        if field in overridden and actual != by_rule:
+            out.append(Move(what, nominal, actual, "organizer"))
+        else:
+            reason = "holiday" if is_holiday(nominal) else "weekend"
+            names = (_names(nominal, actual, "ko"), _names(nominal, actual, "en"))
+            out.append(Move(what, nominal, actual, reason, *names))
+    return tuple(out)
+
+
+def _names(nominal: dt.date, actual: dt.date, lang: str) -> str:
+    """The holidays from the rule's day up to (not including) the day chosen, each named once."""
+    step = dt.timedelta(days=1 if actual > nominal else -1)
+    names: list[str] = []
+    day = nominal
+    while day != actual:
+        for name in (holiday_name(day, lang) or "").split(", "):
+            if name and name not in names:
+                names.append(name)
+        day += step
+    return ", ".join(names)
 
 
 OVERRIDABLE = ("window_opens_at", "window_closes_at", "selection_at", "pitch_at", "decision_deadline_at")
@@ -159,7 +226,8 @@ def with_overrides(cycle: Cycle, overrides: dict[str, dt.datetime | None], tz: Z
     if "pitch_at" in given and "decision_deadline_at" not in given:
         pitch_day = given["pitch_at"].astimezone(tz).date()
         given["decision_deadline_at"] = _at(decision_deadline_date(pitch_day), _END_OF_DAY, tz)
-    return replace(cycle, **{k: v.astimezone(dt.UTC) for k, v in given.items()})
+    moved = replace(cycle, **{k: v.astimezone(dt.UTC) for k, v in given.items()})
+    return replace(moved, moves=_moves(moved, tz, set(given)))
 
 
 def validate_order(cycle: Cycle) -> list[str]:
@@ -182,7 +250,7 @@ def phase(cycle: Cycle, now: dt.datetime) -> str:
         return "review"
     if now < cycle.pitch_at:
         return "selected"
-    if now <= cycle.decision_deadline_at:
+    if not cycle.decision_deadline_passed(now):
         return "decisions"
     return "done"
 
@@ -198,4 +266,5 @@ def cycle_data(cycle: Cycle) -> dict[str, object]:
         "year": cycle.month.year,
         "month_no": cycle.month.month,
         **{name: getattr(cycle, name) for name in OVERRIDABLE},
+        "moves": [asdict(m) for m in cycle.moves],
     }

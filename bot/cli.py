@@ -503,6 +503,28 @@ def export_command(
     typer.echo(f"wrote {path} ({len(content):,} bytes)")
 
 
+@app.command("reviewers")
+def reviewers_command(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    lang: Annotated[str, typer.Option(help="ko or en")] = "ko",
+) -> None:
+    """Each reviewer's month: assigned and scored, mean and spread against the committee, how early they
+    finished (what organizers see with /reviewers)."""
+    from bot.context import AppContext
+    from bot.services import reviewer_stats
+    from bot.services.users import LANGUAGES
+
+    settings = _settings()
+    chosen = _month(month, settings)
+    if lang not in LANGUAGES:
+        _fail(f"--lang {lang}: choose {' or '.join(LANGUAGES)}")
+    ctx = AppContext.create(settings)
+    _upgraded(ctx.db)
+    with ctx.db.session() as session:
+        stats = reviewer_stats.committee_stats(session, str(chosen), settings)
+    typer.echo(ctx.texts.render_plain(lang, "reviewers/stats", stats=stats))
+
+
 @app.command()
 def simulate(month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month")] = None) -> None:
     """A sandbox month with no Telegram token: simulated companies talk to the real handlers."""

@@ -37,10 +37,13 @@ class Piece:
     html: str
     plain: str
     document: dict[str, Any] | None = None
+    # (label, token) buttons under the message where the channel has them (a result's appeal); a
+    # channel without names the typed word in the text instead.
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: str, html: str, plain: str) -> None: ...
+    async def send(self, chat_id: str, html: str, plain: str, buttons: tuple[tuple[str, str], ...] = ()) -> None: ...
 
     async def send_document(self, chat_id: str, document: dict[str, Any], html: str, plain: str) -> None:
         """``document`` is {"file_id": ...} or {"filename": ..., "content": text}; the text is its caption."""

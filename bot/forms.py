@@ -89,12 +89,16 @@ PROGRAMME_START = "programme_start"
 PROGRAMME_SLOT = "programme_slot"
 SELECTION_FEEDBACK = "selection_feedback"
 SELECTION_DEPARTMENTS = "selection_departments"
+SELECTION_WITHDRAW = "selection_withdraw"
 EXPO = "expo"
 AFFILIATION = "affiliation"
 INVITE_OFFICIAL = "invite_official"
 DEPARTMENT_ADD = "department_add"
 DEPARTMENT_NAME = "department_name"
 DEPARTMENTS_MAX = 10  # buying departments one company may name
+PLEDGE = "pledge"
+APPEAL = "appeal"
+APPEAL_DECISION = "appeal_decision"
 
 # Consent comes first: the law requires it before a contact's name, phone or e-mail is collected.
 _PROFILE_FORM = Form(
@@ -213,6 +217,9 @@ INVITE_OFFICIAL_FORM = Form(
     INVITE_OFFICIAL,
     (Question("department", InputKind.CHOICE, v.entry, source="departments", prompt="invite/department_ask"),),
 )
+SELECTION_WITHDRAW_FORM = Form(
+    SELECTION_WITHDRAW, (Question("reason", InputKind.TEXT, v.text(500, 2), prompt="selection/withdraw_ask"),)
+)
 EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="expo/edit_ask", wrong_kind="expo_file"),))
 
 # A reviewer's employer, asked on joining: conflicts of interest are checked against it.
@@ -234,6 +241,43 @@ DEPARTMENT_NAME_FORM = Form(
     DEPARTMENT_NAME,
     (Question("department_name", InputKind.TEXT, v.line(200, 2), prompt="departments/rename_ask"),),
 )
+# A reviewer's conflict-of-interest pledge, accepted before any application is opened.
+PLEDGE_FORM = Form(
+    PLEDGE,
+    (Question("pledge", InputKind.CONSENT, v.consent, choices=("agree", "refuse"), labels="pledge_choices",
+              prompt="review/pledge_ask"),),
+)  # fmt: skip
+
+# An appeal (이의신청) on the grounds of the national evaluation standard, with an optional PDF of evidence.
+APPEAL_GROUNDS = ("fact_error", "misreading", "administrative")
+
+
+@cache
+def _appeal_form(file_max: int) -> Form:
+    return Form(
+        APPEAL,
+        (
+            Question("ground", InputKind.CHOICE, v.one_of(*APPEAL_GROUNDS), choices=APPEAL_GROUNDS,
+                     labels="appeal_grounds", prompt="appeal/ground_ask"),
+            Question("details", InputKind.TEXT, v.text(2000, 10), prompt="appeal/details_ask"),
+            Question("evidence", InputKind.FILE, v.evidence_pdf(file_max), optional=True, prompt="appeal/evidence_ask",
+                     wrong_kind="evidence_expected"),
+        ),
+    )  # fmt: skip
+
+
+def appeal_form(settings: Settings) -> Form:
+    return _appeal_form(settings.deck_max_bytes)
+
+
+APPEAL_DECISION_FORM = Form(
+    APPEAL_DECISION,
+    (
+        Question("verdict", InputKind.CHOICE, v.one_of("accept", "reject"), choices=("accept", "reject"), columns=2,
+                 labels="appeal_verdicts", prompt="appeal/verdict_ask"),
+        Question("reason", InputKind.TEXT, v.required_text(2000, "appeal_reason_required"), prompt="appeal/reason_ask"),
+    ),
+)  # fmt: skip
 
 
 def form_by_key(key: str, settings: Settings) -> Form:
@@ -241,7 +285,9 @@ def form_by_key(key: str, settings: Settings) -> Form:
         PROFILE: _PROFILE_FORM, DECISION: DECISION_FORM, BROADCAST: BROADCAST_FORM, REVIEW: REVIEW_FORM,
         PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
-        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM,
+        SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, SELECTION_WITHDRAW: SELECTION_WITHDRAW_FORM,
+        EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM, PLEDGE: PLEDGE_FORM,
+        APPEAL: appeal_form(settings), APPEAL_DECISION: APPEAL_DECISION_FORM,
         INVITE_OFFICIAL: INVITE_OFFICIAL_FORM, DEPARTMENT_ADD: DEPARTMENT_ADD_FORM,
         DEPARTMENT_NAME: DEPARTMENT_NAME_FORM,
     }  # fmt: skip

@@ -115,6 +115,9 @@ class RoleGrant(SQLModel, table=True):
     department_id: int | None = _department_id()  # an official's department
     # The registration number of the company a reviewer works for: never assigned its applications.
     affiliation_brn: str | None = Field(default=None, max_length=10)
+    # A reviewer's conflict-of-interest pledge (이해충돌 방지 서약): the text's version and when accepted.
+    pledge_version: str | None = Field(default=None, max_length=16)
+    pledged_at: dt.datetime | None = _time(nullable=True)
     granted_by: int | None = None
     granted_at: dt.datetime = _time()
 
@@ -329,6 +332,8 @@ class Review(SQLModel, table=True):
     conflict: bool = False
     assigned_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
+    # When all four scores were first given (later corrections keep it): how early a reviewer finished.
+    completed_at: dt.datetime | None = _time(nullable=True)
 
 
 class Selection(SQLModel, table=True):
@@ -343,6 +348,34 @@ class Selection(SQLModel, table=True):
     released_at: dt.datetime | None = _time(nullable=True)
     # Application ids as decided at confirmation: {"selected": [...], "waitlisted": [...], "not_selected": [...]}
     decided: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AppealStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # 인용
+    REJECTED = "rejected"  # 기각
+
+
+class Appeal(SQLModel, table=True):
+    """A company's appeal (이의신청) against its result: one per application, decided by an organizer who
+    did not review that application."""
+
+    __tablename__ = "appeals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=Column(Integer, ForeignKey("applications.id"), nullable=False, unique=True))
+    filed_by: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
+    ground: str = Field(max_length=16)  # fact_error, misreading, administrative
+    details: str = Field(sa_column=Column(Text, nullable=False))
+    file_id: str | None = Field(default=None, max_length=200)
+    file_name: str | None = Field(default=None, max_length=255)
+    file_path: str | None = Field(default=None, max_length=500)
+    filed_at: dt.datetime = _time()
+    status: str = Field(default=AppealStatus.OPEN, max_length=16, index=True)
+    decided_by: int | None = None
+    decided_at: dt.datetime | None = _time(nullable=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    promoted_at: dt.datetime | None = _time(nullable=True)  # moved into the selection after acceptance
 
 
 class DecisionStatus(enum.StrEnum):
@@ -389,6 +422,9 @@ class PurchaseDecision(SQLModel, table=True):
     decided_by: int | None = None
     decided_at: dt.datetime | None = _time(nullable=True)
     corrections: int = 0
+    # Read when an official opens the decision and compared when it is recorded: a change by someone else
+    # in between is shown to them and confirmed on purpose, never silently overwritten.
+    version: int = 0
     updated_at: dt.datetime = _time()
 
 

@@ -79,12 +79,27 @@ class Settings(BaseSettings):
     pitch_venue: str = "서울특별시청 본관 다목적홀"
     pitch_slot_minutes: int = Field(default=20, ge=5, le=120)
     decision_reminder_time: dt.time = dt.time(10, 0)  # D+7, D+12, D+14 after Pitching Day
+    # A department's overdue decision: the company is told by when the organizers will have followed it up,
+    # and whom to ask meanwhile.
+    decision_followup_days: int = Field(default=7, ge=1, le=60)
+    organizer_contact: str = Field(
+        default="서울특별시 경제정책과 · 서울산업진흥원(SBA) 테스트베드 사업단", min_length=2, max_length=200
+    )
     # 0: the whole committee reviews every application; N: N reviewers each, balanced.
     reviewers_per_application: int = Field(default=0, ge=0, le=50)
     # Weights of 혁신성, 안전성, 시정 적용가능성, 경제성 (equal by default).
     score_weights: Annotated[tuple[float, float, float, float], NoDecode] = (1.0, 1.0, 1.0, 1.0)
+    # With at least this many complete reviews, an application's mean leaves out its highest and lowest
+    # weighted total (one each): one reviewer far off cannot carry it. 0: never (the plain mean). Off by
+    # default: with the whole committee of three or four, trimming would drop half the votes.
+    trim_min_reviews: int = Field(default=0, ge=0, le=50)
+    # Pass marks of 혁신성, 안전성, 시정 적용가능성, 경제성 (0: none): an application whose mean on a
+    # criterion is below its mark is not proposed for selection (organizers may still move it in).
+    pass_marks: Annotated[tuple[float, float, float, float], NoDecode] = (0.0, 0.0, 0.0, 0.0)
     review_reminder_time: dt.time = dt.time(10, 0)  # on the day before selection day
     invitation_days: int = Field(default=7, ge=1, le=90)
+    # Days after the results go out during which a company not selected may appeal (이의신청).
+    appeal_days: int = Field(default=7, ge=1, le=60)
     # Unknown invitation codes one person may type within the minutes before the next is refused unread.
     invitation_max_wrong: int = Field(default=5, ge=1, le=100)
     invitation_wrong_minutes: int = Field(default=10, ge=1, le=24 * 60)
@@ -123,9 +138,9 @@ class Settings(BaseSettings):
             raise ValueError("is not a bot token from @BotFather (digits, a colon, then letters and digits)")
         return value
 
-    @field_validator("score_weights", mode="before")
+    @field_validator("score_weights", "pass_marks", mode="before")
     @classmethod
-    def _split_weights(cls, value: object) -> object:
+    def _split_four(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
         text = value.strip()
@@ -141,6 +156,22 @@ class Settings(BaseSettings):
         # The ranking divides by their sum.
         if not all(math.isfinite(w) and w >= 0 for w in value) or sum(value) <= 0:
             raise ValueError("must be four numbers of at least 0, not all 0")
+        return value
+
+    @field_validator("pass_marks")
+    @classmethod
+    def _usable_marks(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        # Scores are 1-5: a mark above 5 would refuse everyone; 0 means no mark.
+        if not all(math.isfinite(m) and 0 <= m <= 5 for m in value):
+            raise ValueError("must be four numbers from 0 to 5 (0: no pass mark), e.g. [3,3,0,0] or 3,3,0,0")
+        return value
+
+    @field_validator("trim_min_reviews")
+    @classmethod
+    def _trim_leaves_some(cls, value: int) -> int:
+        # Dropping the highest and the lowest of fewer than three would leave nothing to average.
+        if 0 < value < 3:
+            raise ValueError("must be 0 (off) or at least 3: the highest and the lowest are left out")
         return value
 
     @field_validator("kakao_callback_hosts", mode="before")

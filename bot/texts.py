@@ -36,7 +36,7 @@ class Texts:
             auto_reload=False,  # templates do not change while the bot runs: no stat() of the file per message
         )
         self.env.filters.update(
-            date=self._date, datetime=self._datetime, time=self._time, brn=validators.format_brn,
+            date=self._date, datetime=self._datetime, time=self._time, day=self._day, brn=validators.format_brn,
             phone=validators.format_phone,
         )  # fmt: skip
         self.env.globals["label"] = self._label_in_template
@@ -99,6 +99,15 @@ class Texts:
         long = format_date(day, format="long", locale=locale)
         weekday = format_date(day, format="EEE", locale=locale)
         return f"{long}({weekday})" if lang == "ko" else f"{weekday} {long}"
+
+    def _day(self, value: dt.datetime | dt.date, lang: str = "ko") -> str:
+        """A day of the month named without its year: 12월 24일(목), Thu 24 December."""
+        day = self._local(value).date() if isinstance(value, dt.datetime) else value
+        locale = _LOCALES.get(lang, "ko_KR")
+        weekday = format_date(day, format="EEE", locale=locale)
+        if lang == "ko":
+            return f"{day.month}월 {day.day}일({weekday})"
+        return f"{weekday} {format_date(day, format='d MMMM', locale=locale)}"
 
     def _time(self, value: dt.datetime, lang: str = "ko") -> str:
         return format_time(self._local(value), format="HH:mm", locale=_LOCALES.get(lang, "ko_KR"))

@@ -282,6 +282,21 @@ def pdf(max_bytes: int) -> Any:
     return check
 
 
+def evidence_pdf(max_bytes: int) -> Any:
+    """Evidence for an appeal: a PDF as a deck is, refused in words about evidence, not about a deck."""
+    deck = pdf(max_bytes)
+
+    def check(file: FileInput) -> dict[str, Any]:
+        try:
+            return deck(file)  # type: ignore[no-any-return]
+        except Invalid as err:
+            if err.code == "pdf_type":
+                raise Invalid("evidence_type") from err
+            raise
+
+    return check
+
+
 def one_of(*codes: str) -> Any:
     def check(choice: str) -> str:
         if choice not in codes:
@@ -291,12 +306,13 @@ def one_of(*codes: str) -> Any:
     return check
 
 
-def required_text(max_chars: int) -> Any:
-    """Free text that must be given (a reason): an empty answer is named as missing, not as short."""
+def required_text(max_chars: int, missing: str = "reason_required") -> Any:
+    """Free text that must be given (a reason): an empty answer is named as missing (the error ``missing``),
+    not as short."""
 
     def check(raw: str) -> str:
         if not str(raw).strip():
-            raise Invalid("reason_required")
+            raise Invalid(missing)
         return text(max_chars, 1)(raw)
 
     return check

@@ -7,6 +7,7 @@ a message waits for the one before it, and goes back to the outbox with it when 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -22,6 +23,7 @@ from bot.budget import OUTBOX
 from bot.context import AppContext
 from bot.models import Outbox, User
 from bot.services import outbox, users
+from bot.services.results import BUTTONS
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,8 @@ class Dispatcher:
             place[row_id] = place[previous[row_id]] + 1 if row_id in previous else 0
             sender = self.senders.get(row.channel)
             person = people.get(row.recipient_user_id)
-            if sender is None or not hasattr(sender, "send_many") or row.document or not _reachable(person):
+            buttons = BUTTONS in (row.data or {})
+            if sender is None or not hasattr(sender, "send_many") or row.document or buttons or not _reachable(person):
                 singles.append(row)
                 continue
             data = json.dumps(row.data, sort_keys=True)
@@ -238,16 +241,20 @@ class Dispatcher:
             return None
         try:
             lang = users.language_of(person)
-            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **outbox.decode(row.data))
+            data = outbox.decode(row.data)
+            buttons = [(self.ctx.texts.label(lang, key), token) for key, token in data.pop(BUTTONS, None) or []]
+            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **data)
         except Exception as err:  # a template that cannot render will not render on a retry either
             await self._fail(row, f"template {row.template}: {err}")
             return None
-        plain = self.ctx.texts.render_plain(lang, row.template, channel=row.channel, **outbox.decode(row.data))
+        plain = self.ctx.texts.render_plain(lang, row.template, channel=row.channel, **data)
         pieces = (
             sender.pieces(html, plain, row.document)  # type: ignore[attr-defined]
             if hasattr(sender, "pieces")
             else [delivery.Piece(html, plain, row.document)]
         )
+        if buttons:  # under the last part, where a long text ends
+            pieces[-1] = dataclasses.replace(pieces[-1], buttons=tuple(buttons))
         return await self._send_with_retries(row, sender, pieces, person, lease)
 
     async def _send_with_retries(
@@ -272,6 +279,8 @@ class Dispatcher:
                             return self.ctx.clock.now()
                         if piece.document:
                             task = await sender.send_document(row.chat_id, piece.document, piece.html, piece.plain)
+                        elif piece.buttons:
+                            task = await sender.send(row.chat_id, piece.html, piece.plain, buttons=piece.buttons)
                         else:
                             task = await sender.send(row.chat_id, piece.html, piece.plain)
                 except delivery.RetryAfter as err:

@@ -23,9 +23,10 @@ from tests.handlers.committee import seed_selected
 
 ORGANIZER_COMMANDS = ["/selection", "/selection 2026-11", "/invite reviewer", "/invite official 서울교통공사",
                       "/programme", "/programme 2026-11", "/export", "/broadcast", "/broadcasts",
-                      "/expo_edit"]  # fmt: skip
+                      "/expo_edit", "/reviewers", "/reviewers 2026-11"]  # fmt: skip
 # The same commands as a plain channel's users type them.
-ORGANIZER_WORDS = ["선정", "선정 2026-11", "초대 reviewer", "프로그램", "엑셀", "공지", "공지 내역", "박람회 수정"]
+ORGANIZER_WORDS = ["선정", "선정 2026-11", "초대 reviewer", "프로그램", "엑셀", "공지", "공지 내역", "박람회 수정",
+                   "심사위원 통계"]  # fmt: skip
 ORGANIZER_BUTTONS = ["e:selection:board:2026-11", "e:selection:app:{app}", "e:selection:place:{app}:in",
                      "e:selection:place:{app}:out", "e:selection:place:{app}:auto", "e:selection:feedback:{app}",
                      "e:selection:departments:{app}", "e:selection:ok:2026-11", "7:selection:y",

@@ -115,12 +115,18 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "the same tick again: 0 new message(s)" in out
     # The committee at work, the organizer's selection, and the results on selection day.
     assert "심사위원(으)로 등록되셨습니다" in out and "심사를 요청드립니다" in out
+    assert out.count("이해충돌 방지 서약에 동의하셨습니다") == 2 and "심사를 시작하시기 전에" in out
+    assert "심사위원 통계 — 2명" in out and "1. 김교수 (심사위원)" in out and "미완료" not in out
     assert "• 혁신성: 5점" in out and "이해충돌 신고를 접수했습니다" in out and "아직 점수를 입력하지 않으신" in out
     assert "2026-12 선정 심의" in out and "결과는 2026년 12월 15일(화) 10:00에 발송됩니다" in out
     assert "results are held until selection day" in out
     assert "4 result message(s) planned and sent" in out
     assert out.count("발표 기업으로 선정되었습니다") == 2 and "number 1 on the waitlist" in out
-    assert "심사위원회 의견: 시정 적용 범위를" in out
+    assert "미선정 사유(심사위원회 종합의견)\n       시정 적용 범위를" in out and "• 순위 구간: 하위" in out
+    assert "선정을 확정할 수 없습니다: PD-202612-0002, PD-202612-0004" in out  # reasons first
+    # One appeal from filing to decision: typed in KakaoTalk, decided by an organizer who did not review it.
+    assert "최미래 (미래센서) 💛: 이의신청" in out and "이의신청을 접수했습니다" in out and "새 이의신청" in out
+    assert "이의신청 처리 결과: 기각" in out and "[⚖ Appeal]" in out
     # Pitching Day and the purchase decisions.
     assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
     assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out
@@ -133,10 +139,16 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "⚠ 담당자가 없는 수요처: 서울시설공단, 시민소통기획관" in out  # at publication
     # Officials are told the day: the line-up with its date and an .ics, the week before and the eve.
     assert "• 일시: 2026년 12월 24일(목) 14:00–14:40" in out
-    assert out.count("• 귀 부서 담당 기업: 다온에이아이(민원 상담 AI 비서)") == 2
+    assert out.count("• 귀 부서 담당 기업: 한빛로보틱스(자율 순찰 로봇 HR-1)") == 2
     assert "피칭데이가 일주일 남았습니다" in out and "오늘은 피칭데이입니다" in out
-    assert "• 결정: 구매" in out and "• 결정: 추가 검토" in out
-    assert "결정되지 않은 건이 2건" in out and "결정 2 · 미결정 0 · 기한 초과 2" in out
+    assert "• 결정: 구매" in out
+    assert "결정되지 않은 건이 3건" in out and "결정 1 · 미결정 0 · 기한 초과 3" in out
+    # A selected company gives up; the waitlisted one is promoted into its slot; overdue decisions explained.
+    assert "선정 포기를 처리하시겠습니까?" in out and "선정을 취소(참가 포기)했습니다" in out
+    assert "number 1 on the waitlist, now presents" in out and "참가를 포기하여" in out
+    assert "• Your slot: Thu 24 December 2026 14:00–14:20 (presentation no. 1)" in out
+    assert "did not arrive by the deadline" in out and "구매결정이 기한(2027년 1월 8일(금))까지 도착하지" in out
+    assert "서울시설공단: 미결정 — 기한이 지나" in out
     assert "📎 pitchday-2026-12.xlsx" in out
     # The expo, loaded in the bot and broadcast with live progress.
     assert "박람회 정보를 저장했습니다" in out and "소식 구독자 전체 7명에게 보냅니다" in out
@@ -514,3 +526,40 @@ async def test_a_signal_stops_the_bot_while_it_retries(
     output = log_path.read_text()
     assert code == 0 and time.monotonic() - started < 5, output
     assert "Traceback" not in output and output.count("not reachable") == 1, output
+
+
+def test_reviewers_prints_what_organizers_see_in_the_bot(env: str) -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from bot.clock import ManualClock
+    from bot.models import Review, Role
+    from bot.services import review, users
+    from bot.settings import load_settings
+    from tests.handlers.committee import seed_applications
+
+    db = Database(env)
+    db.upgrade()
+    clock = ManualClock(dt.datetime(2026, 12, 11, 9, 0, tzinfo=dt.UTC))
+    seed_applications(SimpleNamespace(session=db.session, clock=clock), 2)  # type: ignore[arg-type]
+    with db.session() as session:
+        for tg, name in ((4601, "김교수"), (4602, "Dr. Lee")):
+            users.ensure_user(session, "telegram", str(tg), clock.now(), display_name=name)
+            users.grant_role(session, "telegram", str(tg), Role.REVIEWER, clock.now())
+        review.assign(session, "2026-12", load_settings(), clock.now())
+        for row in session.exec(select(Review)).all():
+            row.innovation = row.safety = row.applicability = row.economy = 3 + (row.id or 0) % 2
+            row.completed_at = clock.now()
+            session.add(row)
+        session.commit()
+    db.dispose()
+    result = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Reviewers, 2026-12 — 2" in result.output and "<b>" not in result.output
+    assert "1. 김교수\n• assigned 2 · scored 2" in result.output and "2. Dr. Lee" in result.output
+    assert result.output.count("3 d 5 h early") == 2  # the 11th 18:00 in Seoul; the deadline, the 14th 23:59
+    korean = runner.invoke(app, ["reviewers", "--month", "2026-12"])
+    assert "2026-12 심사위원 통계 — 2명" in korean.output
+    french = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "fr"])
+    assert "--lang fr: choose ko or en" in one_line(french)
+    assert "pitchbot: " in one_line(runner.invoke(app, ["reviewers", "--month", "2026-13"]))

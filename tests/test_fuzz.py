@@ -13,7 +13,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.models import Role
 from bot.sandbox.users import SimUser
-from bot.services import review, users
+from bot.services import pledge, review, users
 from bot.settings import Settings
 from tests.handlers.committee import ORGANIZER, make_official, seed_selected
 from tests.handlers.flows import SAMPLE_PDF
@@ -26,11 +26,12 @@ TEXTS = [
     "a" * 5000, "", " ", "220-81-62517", "010-1234-5678", "kim@example.kr", "서울 마포구 월드컵북로 400",
     "TRL 7", "7", "3", "중소기업", "대기업", "동의합니다", "14:00", "25:99", "20", "0", "-1", "None", "null",
     "{{ 7*7 }}", "{% raw %}", "\u0000\u200b\u202e", "/start inv_bogus", "/selection 9999-99", "/decisions 2026-11",
+    "서약합니다", "서약하지 않습니다", "/reviewers 2026-11", "/reviewers 9999-99",
 ]  # fmt: skip
 COMMANDS = [
     "/start", "/apply", "/status", "/profile", "/schedule", "/help", "/language", "/cancel", "/back", "/review",
     "/selection", "/invite reviewer", "/invite official 서울교통공사", "/programme", "/decisions", "/export",
-    "/subscribe", "/unsubscribe", "/expo", "/broadcast", "/broadcasts", "/expo_edit", "/nonsense",
+    "/subscribe", "/unsubscribe", "/expo", "/broadcast", "/broadcasts", "/expo_edit", "/reviewers", "/nonsense",
 ]  # fmt: skip
 FORGED = [
     "1:form:a:trl:99", "2:form:a:size:large", "3:form:t:tech_fields:zzz", "4:form:d:tech_fields", "5:form:sk:brn",
@@ -121,6 +122,9 @@ async def test_fuzz_every_state(fuzz_settings: Settings, clock: ManualClock, cap
         with harness.session() as session:
             for tg in reviewers:
                 users.grant_role(session, "telegram", str(tg), Role.REVIEWER, harness.clock.now())
+                if tg != reviewers[-1]:  # the last one is asked the conflict-of-interest pledge first
+                    pledge.accept(session, users.ensure_user(session, "telegram", str(tg), harness.clock.now()),
+                                  harness.clock.now())  # fmt: skip
             review.assign(session, "2026-11", harness.settings.model_copy(update={"reviewers_per_application": 0}),
                           harness.clock.now())  # fmt: skip
             session.commit()

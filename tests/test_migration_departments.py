@@ -1,4 +1,4 @@
-"""Migration 0013 keeps earlier months working: the names typed before (a company's wish, an organizer's
+"""Migration 0016 keeps earlier months working: the names typed before (a company's wish, an organizer's
 responsible departments, an official's department, a decision's) become entries of the department list,
 spelled differently or not, so the rows that met by name still meet by id; and it goes back down."""
 
@@ -21,15 +21,17 @@ def insert(conn: Connection, table: str, **values: Any) -> None:
     conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"), values)
 
 
-def _seed_0012(db: Database) -> None:
-    """Rows as the bot kept them at revision 0012, free text everywhere."""
+def _seed_0015(db: Database) -> None:
+    """Rows as the bot kept them at revision 0015, free text everywhere (and what 0013–0015 added: a
+    reviewer's pledge, an appeal, a decision's version)."""
     with db.engine.begin() as conn:
         for i in (1, 2, 3):
             insert(conn, "users", id=i, channel="telegram", external_id=str(1000 + i), display_name="", active=True,
                    news_opt_out=False, created_at=NOW, updated_at=NOW)  # fmt: skip
         for user_id, role, department in ((2, "official", "서울교통공사"), (3, "official", "기후 환경본부 "),
                                           (1, "reviewer", None)):  # fmt: skip
-            insert(conn, "role_grants", user_id=user_id, role=role, department=department, granted_at=NOW)
+            pledge = {"pledge_version": "v1", "pledged_at": NOW} if role == "reviewer" else {}
+            insert(conn, "role_grants", user_id=user_id, role=role, department=department, granted_at=NOW, **pledge)
         insert(conn, "invitations", token="tok1", role="official", department="서울 교통공사", created_at=NOW,
                expires_at=NOW)  # fmt: skip
         insert(conn, "companies", id=1, owner_user_id=1, name="한빛", brn="2208162517", representative="대표",
@@ -39,9 +41,11 @@ def _seed_0012(db: Database) -> None:
                tech_fields=json.dumps(["ai"]), trl=7, summary="요약", city_use="적용",
                departments="서울교통공사, 푸른도시여가국", responsible_departments="서울교통공사,기후환경본부",
                submitted_at=NOW, updated_at=NOW)  # fmt: skip
-        for department, status in (("서울교통공사", "buy"), ("기후환경본부", "open")):
+        for department, status, version in (("서울교통공사", "buy", 2), ("기후환경본부", "open", 0)):
             insert(conn, "purchase_decisions", application_id=1, department=department, status=status,
-                   corrections=0, updated_at=NOW)  # fmt: skip
+                   corrections=0, version=version, updated_at=NOW)  # fmt: skip
+        insert(conn, "appeals", application_id=1, filed_by=1, ground="fact_error", details="근거", filed_at=NOW,
+               status="open")  # fmt: skip
 
 
 def _list(value: Any) -> Any:
@@ -51,9 +55,9 @@ def _list(value: Any) -> Any:
 def test_typed_names_become_entries_and_still_meet(database_url: str) -> None:
     db = Database(database_url)
     cfg = alembic_config(db.engine)
-    command.upgrade(cfg, "0012")
-    _seed_0012(db)
-    command.upgrade(cfg, "0013")
+    command.upgrade(cfg, "0015")
+    _seed_0015(db)
+    command.upgrade(cfg, "0016")
     with db.engine.connect() as conn:
         ids = dict(conn.execute(text("SELECT name, id FROM departments")).all())
         assert set(ids) == {"서울교통공사", "기후 환경본부", "푸른도시여가국"}  # spacing aside, one entry each
@@ -65,10 +69,13 @@ def test_typed_names_become_entries_and_still_meet(database_url: str) -> None:
             text("SELECT department_ids, responsible_department_ids FROM applications")
         ).one()
         assert _list(wished) == [metro, park] and _list(responsible) == [metro, climate]
-        decided = conn.execute(text("SELECT department_id, department, status FROM purchase_decisions")).all()
-        assert sorted(decided) == sorted([(metro, "서울교통공사", "buy"), (climate, "기후 환경본부", "open")])
+        decided = conn.execute(text("SELECT department_id, department, status, version FROM purchase_decisions")).all()
+        assert sorted(decided) == sorted([(metro, "서울교통공사", "buy", 2), (climate, "기후 환경본부", "open", 0)])
+        # The tables rebuilt on the way keep what the earlier revisions added.
+        assert conn.execute(text("SELECT pledge_version FROM role_grants WHERE user_id = 1")).scalar_one() == "v1"
+        assert conn.execute(text("SELECT application_id FROM appeals")).scalar_one() == 1
 
-    command.downgrade(cfg, "0012")
+    command.downgrade(cfg, "0015")
     with db.engine.connect() as conn:
         assert tuple(conn.execute(text("SELECT departments, responsible_departments FROM applications")).one()) == (
             "서울교통공사, 푸른도시여가국",
@@ -76,5 +83,8 @@ def test_typed_names_become_entries_and_still_meet(database_url: str) -> None:
         )
         official = conn.execute(text("SELECT department FROM role_grants WHERE user_id = 2")).scalar_one()
         assert official == "서울교통공사"
+        assert conn.execute(text("SELECT pledge_version FROM role_grants WHERE user_id = 1")).scalar_one() == "v1"
+        versions = conn.execute(text("SELECT department, version FROM purchase_decisions")).all()
+        assert sorted(versions) == sorted([("서울교통공사", 2), ("기후 환경본부", 0)])
     command.upgrade(cfg, "head")
     db.dispose()

@@ -61,10 +61,14 @@ def context_for(key: str) -> dict[str, object]:
         )
     ):
         _month_end_context(key, ctx)
+    if key.startswith("reviewers/"):
+        _reviewers_context(ctx)
     if key.startswith(("privacy/", "apply/consent_refused")):
         _privacy_context(ctx)
     if key.startswith(("departments/", "errors/department", "form/question", "reminders/pitch_official")):
         _departments_context(ctx)
+    if key.startswith(("appeal/", "errors/appeal", "errors/selection_reasons")):
+        _appeal_context(key, ctx)
     if key.startswith(("reminders/", "results/", "review/assigned", "review/missing", "programme/lineup")):
         # Outbox rows carry plain data, decoded from JSON: the cycle is a dict here.
         from bot.calendar import cycle_data
@@ -74,8 +78,67 @@ def context_for(key: str) -> dict[str, object]:
             "cycle": cycle_data(default_cycle(Month(2026, 12), SEOUL)), "kind": "draft_last_call",
             "missing": ["summary", "trl"], "answered": 3, "form": "application", "product_name": HOSTILE,
             "company": HOSTILE, "submitted_at": dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC),
+            "total": 3.25, "reviews": 3, "band": "middle", "appeal_deadline": dt.datetime(2026, 12, 22, 14, 59,
+            tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
+            "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    company_facts = ("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/", "programme/withd")
+    if key.startswith(company_facts):
+        _company_facts_context(key, ctx)
     return ctx
+
+
+def _reviewers_context(ctx: dict[str, object]) -> None:
+    from bot.services.reviewer_stats import CommitteeStats, ReviewerStat
+
+    when = dt.datetime(2026, 12, 14, 14, 59, 59, tzinfo=dt.UTC)
+    done = ReviewerStat(1, HOSTILE, 4, 1, 4, 3.5, 0.41, -0.25, 0.5, 4, when, 37)
+    late = ReviewerStat(2, "", 4, 0, 4, 4.0, 0.0, None, None, 0, when, -1, late=True)
+    open_ = ReviewerStat(3, "김교수", 4, 0, 2, None, None, None, None, 0, None, None)
+    ctx["stats"] = CommitteeStats("2026-12", when, 3.75, [done, late, open_])
+
+
+def _appeal_context(key: str, ctx: dict[str, object]) -> None:
+    when = dt.datetime(2026, 12, 16, 1, 0, tzinfo=dt.UTC)
+    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, status="not_selected", id=1)
+    appeal = SimpleNamespace(id=1, ground="fact_error", details=HOSTILE, file_name=HOSTILE, filed_at=when,
+                             status="accepted", decided_at=when, reason=HOSTILE, promoted_at=when)  # fmt: skip
+    c = SimpleNamespace(appeal=appeal, application=app, company=SimpleNamespace(name=HOSTILE), may_decide=False,
+                        can_promote=True)  # fmt: skip
+    if key == "appeal/list":
+        ctx["rows"] = [c]
+    ctx.update(app=app, appeal=appeal, c=c, open=1, verdict="accept", reason=HOSTILE, ground="misreading",
+               deadline=when, filed_at=when, decided_at=when, company=HOSTILE, product_name=HOSTILE,
+               receipts="PD-1, PD-2", count=2, form="appeal")  # fmt: skip
+
+
+def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
+    """A company's own facts (slot, venue, decisions) and the waitlist's promotion."""
+    cycle = default_cycle(Month(2026, 12), SEOUL)
+    start = cycle.pitch_at
+    app = SimpleNamespace(receipt_no="PD-202612-0002", product_name=HOSTILE, id=2)
+    ctx.update(
+        pitch_at=start, release_at=start, venue=HOSTILE, reason=HOSTILE, published=True, position=1, messages=3,
+        withdrawn=app, promoted=None, contact=HOSTILE, followup_by=cycle.decision_deadline_at.date(),
+        slot={"position": 2, "starts_at": start, "ends_at": start}, departments=[HOSTILE, "서울교통공사"],
+    )  # fmt: skip
+    if key.startswith("results/"):
+        ctx["departments"] = HOSTILE
+    if key == "programme/withdrawn":  # an outbox row's data: the cycle is a dict
+        from bot.calendar import cycle_data
+        from bot.services.outbox import decode, encode
+
+        ctx.update(decode(encode({"cycle": cycle_data(cycle), "company": HOSTILE, "product_name": HOSTILE})))
+    if key.startswith("selection/withdraw"):
+        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE)}
+        ctx["promoted"] = app if key == "selection/withdrawn" else waiting
+    if key.startswith("status/"):
+        selected = SimpleNamespace(receipt_no="PD-1", product_name=HOSTILE, submitted_at=start, month="2026-12",
+                                   status="selected", id=7)  # fmt: skip
+        decided = [SimpleNamespace(department=HOSTILE, status=s, amount=HOSTILE, timing=HOSTILE, reason=HOSTILE)
+                   for s in ("buy", "no_buy", "review", "open")]  # fmt: skip
+        ctx["rows"] = [*ctx["rows"], {"application": selected, "cycle": cycle, "can_change": False}]  # type: ignore[list-item]
+        ctx["facts"] = {7: {"decisions": decided, "after": True, "overdue": True}}
 
 
 def _privacy_context(ctx: dict[str, object]) -> None:
@@ -84,6 +147,7 @@ def _privacy_context(ctx: dict[str, object]) -> None:
                           deck_file_name=HOSTILE)  # fmt: skip
     ctx.update({
         "has_company": True, "years": 3, "now": when, "consent_at": when, "roles": ["reviewer"],
+        "pledge": SimpleNamespace(pledged_at=when, pledge_version="2026-12"),
         "plan": SimpleNamespace(company=HOSTILE, company_kept=True, applications=2, drafts=1, accounts=2),
         "accounts": [{"channel": "kakao", "name": HOSTILE, "language": "en", "since": when}],
         "company": [("기업명", HOSTILE)], "applications": [{"app": app, "rows": [("제품·서비스명", HOSTILE)]}],
@@ -104,21 +168,29 @@ def _departments_context(ctx: dict[str, object]) -> None:
 
 def _committee_context(key: str, ctx: dict[str, object]) -> None:
     when = dt.datetime(2026, 12, 14, 14, 59, 59, tzinfo=dt.UTC)
-    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, placement="in", departments=HOSTILE,
-                          responsible_departments=None, feedback=HOSTILE, submitted_at=when, id=1)  # fmt: skip
+    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, placement="in", department_ids=[1],
+                          responsible_department_ids=None, feedback=HOSTILE, submitted_at=when, id=1)  # fmt: skip
     company = SimpleNamespace(name=HOSTILE)
-    ranked = SimpleNamespace(application=app, company=company, mean=4.25, reviews=3, assigned=4, spread=1.5)
-    unreviewed = SimpleNamespace(application=app, company=company, mean=None, reviews=0, assigned=2, spread=None)
+    means = {"innovation": 2.5, "safety": 4.0, "applicability": 4.25, "economy": 3.0}
+    ranked = SimpleNamespace(application=app, company=company, mean=4.25, reviews=5, assigned=5, spread=1.5, counted=3,
+                             trimmed=True, criterion_means=means, below_pass=("innovation",))  # fmt: skip
+    unreviewed = SimpleNamespace(application=app, company=company, mean=None, reviews=0, assigned=2, spread=None,
+                                 counted=0, trimmed=False, criterion_means={}, below_pass=())  # fmt: skip
     ctx.update(
         role="reviewer", department=HOSTILE, link="https://t.me/bot?start=inv_x", expires_at=when, month="2026-12",
         done=1, total=2, deadline=when, confirmed=None, released=False, count=2, result="selected", held=True,
         release_at=when, sent=3, selected=6, waitlisted=3, not_selected=2, selected_count=6, waitlist_count=3,
         comment=HOSTILE, criteria=[{"key": "innovation", "value": 4}, {"key": "safety", "value": None}],
         app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE, wished=HOSTILE,
-        responsible=HOSTILE, unstaffed=[HOSTILE, "서울교통공사"],
+        responsible=HOSTILE, unstaffed=[HOSTILE, "서울교통공사"], version="2026-12", needed=True,
+        ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
+                                    "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
+        comments=[HOSTILE, "좋습니다"],
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]
+        ctx["withdrawn"] = [{"app": app, "company": company}]
+        ctx["replaceable"] = True
 
 
 def _month_end_context(key: str, ctx: dict[str, object]) -> None:
@@ -136,6 +208,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         unstaffed=[HOSTILE],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
+        early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,
     )  # fmt: skip
     if key.startswith(("reminders/decision", "reminders/escalation", "programme/lineup")):
         items = [{"company": HOSTILE, "product_name": HOSTILE, "department": HOSTILE}]
@@ -177,6 +250,9 @@ def _news_context(key: str, ctx: dict[str, object]) -> None:
     p = SimpleNamespace(sent=10, failed=1, left=3, cancelled=2, status="cancelled")
     ctx.update(expo=data, has_current=True, max=3500, text=HOSTILE, count=3000, audience=HOSTILE, stopped=5, b=b,
                p=p, rows=[(b, SimpleNamespace(display_name=HOSTILE), p)], detail=HOSTILE)  # fmt: skip
+    over = {"name": HOSTILE, "starts_on": parsed["starts_on"], "ends_on": parsed["ends_on"],
+            "today": dt.date(2026, 12, 6)}  # fmt: skip
+    ctx.update(over, past=over)
 
 
 def all_keys() -> list[str]:

@@ -34,11 +34,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "menu", interrupts=True),
     Command("link", "link"),
     Command("mydata", "privacy"),
+    Command("appeal", "appeal"),
     Command("cancel", "", interrupts=True),
     Command("back", "", interrupts=True),
     Command("review", "review", policies.reviewer),
     Command("decisions", "decisions", policies.official_or_organizer),
     Command("selection", "selection", policies.organizer),
+    Command("reviewers", "reviewers", policies.organizer),
     Command("programme", "programme", policies.organizer),
     Command("invite", "invite", policies.organizer),
     Command("departments", "departments", policies.organizer),
@@ -46,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("broadcasts", "news", policies.organizer),
     Command("expo_edit", "news", policies.organizer),
     Command("export", "export", policies.organizer),
+    Command("appeals", "appeals", policies.organizer),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

@@ -241,7 +241,10 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         for reviewer in committee:
             [made] = await organizer.say("/invite reviewer")
             link = made.text.split("start=")[1].split()[0]
-            await reviewer.say(f"/start {link}")
+            await reviewer.say(f"/start {link}", 2)
+        t.note("    … 김교수 accepts the conflict-of-interest pledge at once; 정연구원 will at the first /review …")
+        await professor.press("서약합니다", 2)
+        await professor.press("건너뛰기")
         t.heading("The organizer loads the list of buying departments (수요처 목록) and looks through it")
         with db.session() as session:
             loaded = departments.load_path(session, departments.SAMPLE, clock.now())
@@ -424,6 +427,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await professor.say("현장 실증 계획이 구체적입니다. 야간 안전 기준 충족 여부를 확인할 필요가 있습니다.")
         await professor.press("저장하기", 2)
         await researcher.say("/review")
+        await researcher.press("서약합니다", 2)
         await researcher.press("PD-202")
         await researcher.press("이해충돌 신고")
         await researcher.press("예, 신고합니다")
@@ -448,11 +452,19 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.note("    … 정연구원 scores the last application …")
 
         clock.advance(dt.timedelta(hours=4))
+        t.heading("The organizer looks at how each reviewer did (the basis for next month's committee)")
+        await organizer.say("/reviewers")
         t.heading("The organizer reviews the ranking and confirms the selection")
+        await organizer.say("/selection")
+        await organizer.press("선정 확정")  # refused: the waitlist and the rest need the committee's reasons
         await organizer.say("/selection")
         await organizer.press("4. PD-")
         await organizer.press("피드백")
         await organizer.say("시정 적용 범위를 특정 사업소로 좁혀 실증 계획을 구체화해 주십시오.", 2)
+        await organizer.say("/selection")
+        await organizer.press("3. PD-")
+        await organizer.press("피드백")
+        await organizer.say("경제성 항목에서 도입 비용 대비 효과의 근거가 선정 기업보다 부족했습니다.", 2)
         await organizer.say("/selection")
         await organizer.press("선정 확정")
         await organizer.press("예, 확정합니다")
@@ -473,6 +485,22 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await organizer.user.press("✅ 푸른도시여가국", 0)
         await organizer.say("시설공단")
         await organizer.press("선택 완료", 2)
+        t.heading("A company not selected appeals (이의신청); an organizer who did not review it decides")
+        await mirae.say("이의신청")
+        await mirae.press("명백한 오인")
+        await mirae.say("교량 센서의 성수대교 실증 실적(2025년)이 심사 의견에 없다고 적혀 있습니다.")
+        await mirae.press("건너뛰기")
+        await mirae.press("이의신청 제출")
+        await bot.outbox_settled()
+        t.deliveries([organizer], "the organizers are told")
+        await organizer.say("/appeals")
+        await organizer.press("미래센서")
+        await organizer.press("인용·기각 결정")
+        await organizer.press("기각")
+        await organizer.say("성수대교 실증 실적은 신청서에 있었고 심사에서 검토되었습니다. 보완해 다시 신청하십시오.")
+        await organizer.press("결정 확정", 2)
+        await bot.outbox_settled()
+        t.deliveries([mirae], "the company gets the decision and its reason; all of it is in the audit log")
 
         clock.advance(dt.timedelta(hours=2))
         t.heading("The organizer sets the Pitching Day programme and publishes it")
@@ -486,9 +514,22 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
             everyone + officials, "the outbox sends each company its slot and .ics, each department the line-up"
         )
 
+        clock.advance(dt.timedelta(days=1))
+        t.heading("A selected company gives up its place: the first on the waitlist takes its slot")
+        await organizer.say("/selection")
+        await organizer.press("0003 선정 포기")  # 다온에이아이
+        await organizer.say("대표가 해외 출장으로 피칭데이에 참석할 수 없다고 알려 왔습니다.")
+        await organizer.press("예, 처리합니다", 2)
+        await bot.outbox_settled()
+        t.deliveries(
+            everyone + officials,
+            "both companies are told; the programme is published again: the promoted company gets the slot and "
+            "an .ics, the departments the new line-up, the others nothing",
+        )
+
         clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() - dt.timedelta(days=7),
                                     settings.pitch_week_time, tz))  # fmt: skip
-        t.heading("A week before Pitching Day: the companies and the officials who judge them")
+        t.heading("A week before Pitching Day: each company's own slot and the venue; the officials who judge them")
         report = await bot.tick()
         t.deliveries(everyone + officials, f"tick: {report.planned} reminder(s)")
         clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() - dt.timedelta(days=1),
@@ -509,11 +550,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await metro.say("시범 도입 5대 (2억 4천만 원)")
         await metro.say("2027년 상반기")
         await metro.press("확정")
-        await dasan.say("구매결정")
-        await dasan.press("다온에이아이")
-        await dasan.press("추가 검토")
-        await dasan.say("야간 상담 2개월 실증 후 결정하겠습니다.")
-        await dasan.press("확정")
+        await dasan.say("구매결정")  # 다온에이아이 gave up its place: nothing is left for 120다산콜재단
         await bot.outbox_settled()
         t.deliveries(everyone, "the companies are told at once")
 
@@ -523,14 +560,20 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         report = await bot.tick()
         t.deliveries(
             everyone + officials,
-            f"tick: {report.planned} message(s): no reminder, as both officials have decided (the other two "
-            "departments have no official in the bot); and next month's window opens",
+            f"tick: {report.planned} message(s): no reminder, as the official with companies has decided (the "
+            "other departments have no official in the bot); and next month's window opens",
         )
 
         clock.set(cycle.decision_deadline_at + dt.timedelta(hours=9))
         t.heading("The deadline has passed: an escalation to the organizers")
         report = await bot.tick()
         t.deliveries([organizer], f"tick: {report.planned} message(s)")
+        clock.set(calendar.local_at(cycle.decision_deadline_at.astimezone(tz).date() + dt.timedelta(days=1),
+                                    settings.decision_reminder_time, tz))  # fmt: skip
+        t.heading("The morning after the deadline: each company still waiting is told what happens next")
+        report = await bot.tick()
+        t.deliveries(everyone, f"tick: {report.planned} message(s)")
+        await hanbit.say("/status")
         await organizer.say("/decisions")
         await organizer.say("/export")
 
@@ -544,7 +587,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await organizer.say("/broadcast")
         await organizer.press("소식 구독자 전체")
         await organizer.press("박람회 안내", 2)
-        await organizer.press("보내기")
+        t.note("    … the 2019 expo is over: the bot names its dates and sends it only on an explicit yes")
+        await organizer.press("지난 박람회 발송")
         await bot.outbox_settled()
         await asyncio.sleep(1.5)  # the progress message catches up
         organizer.user.cursor = len(organizer.user.events)  # its edits are read below, not taken as replies
@@ -571,7 +615,10 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     from bot.models import Application
 
     with db.session() as session:
-        received = len(session.exec(select(Application).where(Application.status != "withdrawn")).all())
+        # Received: not withdrawn while the window was open (a company that gave up its place later counts).
+        apps = session.exec(select(Application)).all()
+        late = cycle.window_closes_at
+        received = len([a for a in apps if a.status != "withdrawn" or (a.withdrawn_at and a.withdrawn_at > late)])
     db.dispose()
     out("")
     out(f"Applications received for {month}: {received}")

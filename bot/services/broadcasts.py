@@ -15,6 +15,7 @@ from bot.models import (
     ApplicationStatus,
     Broadcast,
     Company,
+    Expo,
     Outbox,
     OutboxState,
     Role,
@@ -43,15 +44,18 @@ def subscribe(session: Session, user: User, now: dt.datetime) -> bool:
 def unsubscribe(session: Session, user: User, now: dt.datetime) -> bool:
     """Returns False when the user was not getting news."""
     was = _gets_news(session, user)
-    row = session.exec(
-        select(Subscription).where(Subscription.user_id == user.id, Subscription.topic == TOPIC_NEWS)
-    ).first()
-    if row is not None:
+    # The opening notice asked for with "notify me" is news too: it stops with the rest.
+    rows = session.exec(
+        select(Subscription).where(
+            Subscription.user_id == user.id, col(Subscription.topic).in_((TOPIC_NEWS, users.TOPIC_WINDOW_OPEN))
+        )
+    ).all()
+    for row in rows:
         session.delete(row)
     user.news_opt_out = True
     user.updated_at = now
     session.add(user)
-    return was
+    return was or bool(rows)
 
 
 def _role_users(session: Session, role: Role) -> set[int]:
@@ -108,6 +112,12 @@ def message(session: Session, kind: str, text: str | None) -> tuple[str, dict[st
     return "broadcast/message", {"text": body}
 
 
+def past_expo(session: Session, kind: str, settings: Settings, now: dt.datetime) -> Expo | None:
+    """The expo an expo broadcast would announce, when it is already over."""
+    found = expo.current(session) if kind == "expo" else None
+    return found if found is not None and expo.is_over(found, now, settings.tz) else None
+
+
 def start(
     session: Session,
     organizer: User,
@@ -117,10 +127,16 @@ def start(
     text: str | None,
     settings: Settings,
     now: dt.datetime,
+    past_expo_confirmed: int | None = None,
 ) -> Broadcast:
-    """Creates the broadcast and plans one outbox row per recipient, in one transaction."""
+    """Creates the broadcast and plans one outbox row per recipient, in one transaction. An expo that is
+    already over is announced only when ``past_expo_confirmed`` names it: the organizer saw its dates and
+    said yes (December 2026 once announced the 2019 expo)."""
     policies.require(session, organizer, policies.organizer, settings)
     template, data = message(session, kind, text)
+    past = past_expo(session, kind, settings, now)
+    if past is not None and past_expo_confirmed != past.id:
+        raise Refused("expo_over", **expo.over_params(past, now, settings.tz))
     people = audience(session, audience_name, month)
     if not people:
         raise Refused("audience_empty")

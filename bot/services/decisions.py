@@ -1,6 +1,9 @@
 """Purchase decisions: each responsible buying department decides within 15 days of the Pitching Day
 whether to buy (구매), not to buy (미구매) or to review further (추가 검토). The company is told at once,
-and again if the decision is corrected before the deadline."""
+and again if the decision is corrected before the deadline (its last second still counts).
+
+Two officials of one department may decide at once: each records against the version they read, and the
+second is shown the first's decision to confirm a change on purpose (``DecisionChanged``)."""
 
 from __future__ import annotations
 
@@ -107,7 +110,7 @@ def _rows(session: Session, stmt: object, settings: Settings, now: dt.datetime) 
     for decision, app, company in session.exec(stmt).all():  # type: ignore[call-overload]
         cycle = cache.get(app.month) or cycles.get_cycle(session, Month.parse(app.month), settings)
         cache[app.month] = cycle
-        overdue = decision.status == DecisionStatus.OPEN and now > cycle.decision_deadline_at
+        overdue = decision.status == DecisionStatus.OPEN and cycle.decision_deadline_passed(now)
         out.append(Row(decision, app, company, cycle, overdue))
     return out
 
@@ -155,6 +158,35 @@ def get_for(session: Session, user: User, decision_id: int, settings: Settings) 
     return decision
 
 
+class DecisionChanged(Refused):
+    """Someone recorded the decision after this person read it: they see it, and confirm a change on purpose."""
+
+    def __init__(self, decision: PurchaseDecision, by: User | None) -> None:
+        super().__init__("decision_changed", status=decision.status, amount=decision.amount, timing=decision.timing,
+                         reason=decision.reason, at=decision.decided_at or decision.updated_at,
+                         by=(by.display_name if by else None) or "", department=decision.department)  # fmt: skip
+        self.version = decision.version
+
+
+def check_window(cycle: Cycle, now: dt.datetime) -> None:
+    """Decisions are recorded from the Pitching Day to the deadline's last second."""
+    if now < cycle.pitch_at:
+        raise Refused("decision_too_early", pitch_at=cycle.pitch_at, deadline=cycle.decision_deadline_at)
+    if cycle.decision_deadline_passed(now):
+        raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
+
+
+def _locked(session: Session, decision_id: int) -> PurchaseDecision | None:
+    """The row as committed now, held until the turn ends (another official's record waits for it)."""
+    stmt = (
+        select(PurchaseDecision)
+        .where(PurchaseDecision.id == decision_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(stmt).first()
+
+
 def record(
     session: Session,
     user: User,
@@ -165,21 +197,23 @@ def record(
     amount: str | None = None,
     timing: str | None = None,
     reason: str | None = None,
+    expected_version: int | None = None,
 ) -> tuple[PurchaseDecision, bool]:
-    """Records (or corrects) a decision and tells the company, in one transaction. Returns (row, corrected)."""
-    decision = get_for(session, user, decision_id, settings)
+    """Records (or corrects) a decision and tells the company, in one transaction. Returns (row, corrected).
+    ``expected_version`` is the version the person read; when the row has moved on, ``DecisionChanged``."""
     if status not in {c.value for c in CHOICES}:
         raise Refused("not_allowed")
     reason = (reason or "").strip() or None
     if status != DecisionStatus.BUY and not reason:
         raise Refused("reason_required")
-    app = session.get(Application, decision.application_id)
+    app = session.get(Application, get_for(session, user, decision_id, settings).application_id)
     assert app is not None
     cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
-    if now < cycle.pitch_at:
-        raise Refused("decision_too_early", pitch_at=cycle.pitch_at)
-    if now > cycle.decision_deadline_at:
-        raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
+    check_window(cycle, now)
+    decision = _locked(session, decision_id)
+    assert decision is not None
+    if expected_version is not None and decision.version != expected_version:
+        raise DecisionChanged(decision, session.get(User, decision.decided_by) if decision.decided_by else None)
     corrected = decision.status != DecisionStatus.OPEN
     old = decision.status
     decision.status = status
@@ -189,6 +223,7 @@ def record(
     decision.decided_by, decision.decided_at, decision.updated_at = user.id, now, now
     if corrected:
         decision.corrections += 1
+    decision.version += 1
     session.add(decision)
     audit.record(session, now, user.id, "decision_corrected" if corrected else "decision_recorded", "decision",
                  decision.id, old=old, new=status, department=decision.department)  # fmt: skip
@@ -222,3 +257,34 @@ def overdue(session: Session, month: str) -> list[dict[str, str]]:
         {"company": company.name, "product_name": app.product_name, "department": decision.department}
         for decision, app, company in session.exec(stmt).all()
     ]
+
+
+def of_application(session: Session, app_id: int) -> list[PurchaseDecision]:
+    """Each responsible department's decision on one application, as its company may see them."""
+    stmt = select(PurchaseDecision).where(PurchaseDecision.application_id == app_id).order_by(col(PurchaseDecision.id))
+    return list(session.exec(stmt).all())
+
+
+def drop_open(session: Session, app_id: int) -> dict[int, str]:
+    """A withdrawn company's open decisions go: no department is asked, reminded or escalated about it.
+    Returns the departments concerned (id: name). Does not commit."""
+    gone = [d for d in of_application(session, app_id) if d.status == DecisionStatus.OPEN]
+    concerned = {d.department_id: d.department for d in gone}
+    for decision in gone:
+        session.delete(decision)
+    if gone:
+        session.flush()
+    return concerned
+
+
+def open_by_application(session: Session, month: str) -> list[tuple[Application, Company, list[str]]]:
+    """Selected applications of the month with departments still undecided, and those departments."""
+    stmt = (
+        _base()
+        .where(Application.month == month, PurchaseDecision.status == DecisionStatus.OPEN.value)  # type: ignore[attr-defined]
+        .order_by(col(Application.id), col(PurchaseDecision.id))
+    )
+    out: dict[int, tuple[Application, Company, list[str]]] = {}
+    for decision, app, company in session.exec(stmt).all():
+        out.setdefault(app.id or 0, (app, company, []))[2].append(decision.department)
+    return list(out.values())

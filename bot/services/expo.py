@@ -87,6 +87,15 @@ def current(session: Session) -> Expo | None:
     return session.exec(select(Expo).order_by(col(Expo.id).desc())).first()
 
 
+def is_over(expo: Expo, now: dt.datetime, tz: ZoneInfo) -> bool:
+    """The expo's last day is behind us (in Seoul): announcing it needs the organizer's explicit yes."""
+    return expo.ends_on < now.astimezone(tz).date()
+
+
+def over_params(expo: Expo, now: dt.datetime, tz: ZoneInfo) -> dict[str, Any]:
+    return {"name": expo.name, "starts_on": expo.starts_on, "ends_on": expo.ends_on, "today": now.astimezone(tz).date()}
+
+
 def to_yaml(expo: Expo) -> str:
     dates = [expo.starts_on + dt.timedelta(days=i) for i in range((expo.ends_on - expo.starts_on).days + 1)]
     data = {**{n: getattr(expo, n) for n in _TEXT_FIELDS}, "dates": dates, "programme": expo.programme}

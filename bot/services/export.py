@@ -1,18 +1,22 @@
-"""A month's records as an Excel workbook: applications, scores, selection, programme and decisions."""
+"""A month's records as an Excel workbook: applications, scores, selection, programme and decisions.
+
+Every code (a status, a company size, a technology field) is written in the reader's language, the selection
+as it was confirmed, and every text as text: a company named ``=HYPERLINK(...)`` must not become a live
+formula in the organizers' file."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from bot import validators
-from bot.models import Application, Company, Programme, Review, User
-from bot.services import decisions, departments, policies, programme, review, selection
+from bot.models import Application, Company, Programme, Review, Selection, User
+from bot.services import decisions, departments, export_results, policies, programme, review, selection, sheets
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -38,17 +42,15 @@ def workbook(
     def local(value: dt.datetime | None) -> str:
         return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
+    def label(prefix: str, code: str | None) -> str:
+        try:
+            return texts.label(lang, f"{prefix}.{code}") if code else ""
+        except KeyError:  # a code no longer offered (an old size, a retired field) still shows, as it is
+            return str(code)
+
     def sheet(index: int, rows: list[list[Any]]) -> None:
-        ws = wb.create_sheet(words["sheets"][index])
-        ws.append(words[("applications", "scores", "selection", "programme", "decisions")[index]])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            ws.append(row)
-        ws.freeze_panes = "A2"
-        for column in ws.columns:
-            width = max(len(str(c.value or "")) for c in column)
-            ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
+        kind = ("applications", "scores", "selection", "programme", "decisions")[index]
+        sheets.write(wb, words["sheets"][index], words[kind], rows)
 
     apps = session.exec(
         select(Application, Company).join(Company).where(Application.month == month).order_by(col(Application.id))
@@ -61,11 +63,12 @@ def workbook(
                 c.name,
                 validators.format_brn(c.brn),
                 c.representative,
+                label("choices.size", c.size),
                 c.contact_name,
                 validators.format_phone(c.phone),
                 c.email,
                 a.product_name,
-                ", ".join(a.tech_fields),
+                ", ".join(label("choices.tech_fields", f) for f in a.tech_fields),
                 a.trl,
                 a.summary,
                 a.city_use,
@@ -73,7 +76,7 @@ def workbook(
                 a.price or "",
                 a.deck_file_name or "",
                 local(a.submitted_at),
-                a.status,
+                label("status", a.status),
             ]
             for a, c in apps
         ],
@@ -104,9 +107,8 @@ def workbook(
         ],
     )
 
-    prop = selection.proposal(session, month, settings)
-    groups = (("selected", prop.selected), ("waitlisted", prop.waitlisted), ("not_selected", prop.not_selected))
-    result = {r.application.id: texts.label(lang, f"results.{key}") for key, group in groups for r in group}
+    confirmed = session.get(Selection, month)
+    result = _confirmed(confirmed, lambda key: label("status", key))
     ranked = review.ranking(session, month, settings)
     sheet(
         2,
@@ -122,8 +124,8 @@ def workbook(
                 r.application.placement or "",
                 r.application.feedback or "",
                 departments.names(session, r.application.responsible_department_ids),
-                local(prop.confirmed.confirmed_at) if prop.confirmed else "",
-                local(prop.confirmed.released_at) if prop.confirmed else "",
+                local(confirmed.confirmed_at) if confirmed else "",
+                local(confirmed.released_at) if confirmed else "",
             ]
             for i, r in enumerate(ranked, start=1)
         ],
@@ -168,6 +170,14 @@ def workbook(
         ],
     )
 
+    export_results.add_sheet(wb, session, month, texts, lang, settings, local)
+
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _confirmed(confirmed: Selection | None, name: Callable[[str], str]) -> dict[int, str]:
+    """Each application's result as the organizers confirmed it; nothing before they have. (Recomputing it
+    from today's settings would call a waitlisted company selected.)"""
+    return {app_id: name(key) for app_id, key in selection.results_by_application(confirmed).items()}

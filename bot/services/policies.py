@@ -9,7 +9,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import Application, Company, Role, RoleGrant, User
+from bot.models import Application, Company, Review, Role, RoleGrant, User
 from bot.settings import Settings
 
 Roles = frozenset[Role]
@@ -97,3 +97,25 @@ def conflicted(session: Session, user: User, application: Application) -> bool:
 def require_no_conflict(session: Session, user: User, application: Application) -> None:
     if conflicted(session, user, application):
         raise Refused("conflict_of_interest")
+
+
+# ---- appeals -------------------------------------------------------------------------------------
+def reviewed(session: Session, user: User, application: Application) -> bool:
+    """The person (through any of their accounts) was on the application's committee, even if they later
+    declared a conflict: an appeal against the committee is heard without them."""
+    from bot.services import accounts
+
+    ids = accounts.account_ids(session, user)
+    found = select(Review.id).where(Review.application_id == application.id, col(Review.reviewer_user_id).in_(ids))
+    return session.exec(found).first() is not None
+
+
+def may_decide_appeal(session: Session, user: User, application: Application) -> bool:
+    """An organizer decides an appeal only on an application they neither reviewed nor belong to."""
+    return not reviewed(session, user, application) and not conflicted(session, user, application)
+
+
+def require_appeal_decider(session: Session, user: User, application: Application, settings: Settings) -> None:
+    require(session, user, organizer, settings)
+    if not may_decide_appeal(session, user, application):
+        raise Refused("appeal_reviewer")

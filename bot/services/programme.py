@@ -147,7 +147,8 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
     data = cycle_data(cycle)
     decisions.ensure_rows(session, month, now)
     current = slots(session, programme)
-    snapshot = {"venue": programme.venue, "slots": {str(s.application.id): s.starts_at.isoformat() for s in current}}
+    snapshot = {"venue": programme.venue, "minutes": programme.slot_minutes,
+                "slots": {str(s.application.id): s.starts_at.isoformat() for s in current}}  # fmt: skip
     before = programme.published or {}
     version = programme.version + 1
     lineup = [
@@ -164,7 +165,8 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
     planned: list[Planned] = []
     for s in current:
         was = before.get("slots", {}).get(str(s.application.id))
-        if was == s.starts_at.isoformat() and before.get("venue") == programme.venue:
+        same_length = before.get("minutes", programme.slot_minutes) == programme.slot_minutes
+        if was == s.starts_at.isoformat() and before.get("venue") == programme.venue and same_length:
             continue  # unchanged for this company
         owner = session.get(User, s.company.owner_user_id)
         if owner is None:
@@ -281,3 +283,62 @@ def _deck(app: Application) -> dict[str, object]:
     if app.deck_path:
         document["path"] = app.deck_path
     return document
+
+
+@dataclass(frozen=True)
+class Told:
+    """A company's slot as the last published programme gave it (what the company was told)."""
+
+    position: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    venue: str
+
+
+def published_slot(session: Session, month: str, app_id: int) -> Told | None:
+    """The application's slot in the published programme; None while it is not published (or not in it)."""
+    programme = session.get(Programme, month)
+    if programme is None or not programme.version:
+        return None
+    starts = {k: dt.datetime.fromisoformat(v) for k, v in programme.published.get("slots", {}).items()}
+    if str(app_id) not in starts:
+        return None
+    start = starts[str(app_id)]
+    length = dt.timedelta(minutes=int(programme.published.get("minutes", programme.slot_minutes)))
+    position = sorted(starts.values()).index(start) + 1
+    return Told(position, start, start + length, str(programme.published.get("venue", programme.venue)))
+
+
+def venue_of(session: Session, month: str, settings: Settings) -> str | None:
+    """The venue to name to companies: the published one, else the one being prepared, else the default."""
+    programme = session.get(Programme, month)
+    if programme is not None and programme.version:
+        venue = str(programme.published.get("venue", programme.venue))
+    else:
+        venue = programme.venue if programme is not None else settings.pitch_venue
+    return venue.strip() or None
+
+
+def replace_in_order(
+    session: Session, organizer: User, month: str, old_id: int, new_id: int | None, settings: Settings,
+    now: dt.datetime,
+) -> int:  # fmt: skip
+    """A withdrawn company's place in the running order goes to the one promoted (or closes up). A
+    published programme is published again, so that only those it affects hear of it (with a new .ics).
+    Returns how many messages were planned."""
+    _organizer(session, organizer, settings)
+    programme = session.get(Programme, month)
+    if programme is not None and old_id in programme.order:
+        order = list(programme.order)
+        if new_id is None:
+            order.remove(old_id)
+        else:
+            order[order.index(old_id)] = new_id
+        programme.order, programme.updated_at = order, now
+        _save(session, organizer, programme, now, order=order)
+    if programme is None or not programme.version:
+        return 0
+    try:
+        return publish(session, organizer, month, settings, now)
+    except Refused:  # nobody left to tell (the last company withdrew)
+        return 0

@@ -59,7 +59,9 @@ def window_open_recipients(
     session: Session, cycle: Cycle, settings: Settings
 ) -> list[tuple[User, str, dict[str, Any]]]:
     subscribers = set(session.exec(select(Subscription.user_id).where(Subscription.topic == TOPIC_WINDOW_OPEN)).all())
-    companies = set(session.exec(select(Company.owner_user_id)).all())
+    # A company that said /unsubscribe gets no news, this notice included (asking for it again brings it back).
+    opted_out = set(session.exec(select(User.id).where(User.news_opt_out == True)).all())  # noqa: E712
+    companies = set(session.exec(select(Company.owner_user_id)).all()) - opted_out
     wanted = (subscribers | companies) - _engaged_this_month(session, cycle)
     return [(u, "", {}) for u in _active(session, wanted)]
 
@@ -108,7 +110,8 @@ def _applications(session: Session, cycle: Cycle, status: ApplicationStatus) -> 
         user = owners.get(company.owner_user_id)
         if user is not None:
             data = {"receipt_no": app.receipt_no, "product_name": app.product_name, "company": company.name,
-                    "submitted_at": app.submitted_at, "updated_at": app.updated_at}  # fmt: skip
+                    "submitted_at": app.submitted_at, "updated_at": app.updated_at,
+                    "application_id": app.id}  # fmt: skip
             out.append((user, f":{app.id}", data))
     return out
 
@@ -121,17 +124,34 @@ def selected_recipients(session: Session, cycle: Cycle, settings: Settings) -> l
     return _applications(session, cycle, ApplicationStatus.SELECTED)
 
 
+def pitch_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    """The selected companies, each with its own slot of the published programme and the venue; before
+    the programme is published, the venue known so far (the slot follows with the programme)."""
+    from bot.services import programme
+
+    month = str(cycle.month)
+    venue = programme.venue_of(session, month, settings)
+    out = []
+    for user, suffix, data in selected_recipients(session, cycle, settings):
+        told = programme.published_slot(session, month, int(data["application_id"]))
+        slot = None
+        if told is not None:
+            slot = {"position": told.position, "starts_at": told.starts_at, "ends_at": told.ends_at}
+        out.append((user, suffix, {**data, "slot": slot, "venue": told.venue if told else venue}))
+    return out
+
+
 def pitch_official_recipients(
     session: Session, cycle: Cycle, settings: Settings
 ) -> list[tuple[User, str, dict[str, Any]]]:
     """The officials of the selected companies' responsible departments, with the day, the venue and the
     companies their department judges."""
     from bot.models import Programme
-    from bot.services import decisions
+    from bot.services import decisions, programme
 
-    programme = session.get(Programme, str(cycle.month))
-    venue = programme.venue if programme is not None and programme.venue else settings.pitch_venue
-    starts_at = programme.starts_at if programme is not None else cycle.pitch_at
+    shown = session.get(Programme, str(cycle.month))
+    venue = programme.venue_of(session, str(cycle.month), settings)
+    starts_at = shown.starts_at if shown is not None else cycle.pitch_at
     rows = session.exec(
         select(Application, Company)
         .join(Company)
@@ -150,6 +170,29 @@ def pitch_official_recipients(
             for _, (user, items) in sorted(theirs.items())]  # fmt: skip
 
 
+def _pitch_d7(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return _pitch_day(cycle, 7, settings.pitch_week_time, settings)
+
+
+def _pitch_d1(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return _pitch_day(cycle, 1, settings.pitch_eve_time, settings)
+
+
+def _pitch_d0(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return _pitch_day(cycle, 0, settings.pitch_morning_time, settings)
+
+
+def _selected_by(due: Callable[[Cycle, Settings], dt.datetime]) -> Recipients:
+    """The pitch reminder's companies, less one promoted from the waitlist after it was due: its promotion
+    message told it the day, and "one week away" must not reach it three days before."""
+
+    def recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+        start = due(cycle, settings)
+        return [r for r in pitch_recipients(session, cycle, settings) if r[2]["updated_at"] < start]
+
+    return recipients
+
+
 def official_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
     from bot.services import decisions
 
@@ -163,7 +206,38 @@ def escalation_recipients(session: Session, cycle: Cycle, settings: Settings) ->
     late = decisions.overdue(session, str(cycle.month))
     if not late:
         return []
-    return [(user, "", {"overdue": late}) for user in decisions.organizers(session, settings)]
+    data = {"overdue": late, "followup_by": followup_by(cycle, settings)}
+    return [(user, "", data) for user in decisions.organizers(session, settings)]
+
+
+def followup_by(cycle: Cycle, settings: Settings) -> dt.date:
+    """The day by which a company whose department missed the deadline is promised an answer."""
+    deadline_day = cycle.decision_deadline_at.astimezone(settings.tz).date()
+    return deadline_day + dt.timedelta(days=settings.decision_followup_days)
+
+
+def overdue_company_recipients(
+    session: Session, cycle: Cycle, settings: Settings
+) -> list[tuple[User, str, dict[str, Any]]]:
+    """Each company still waiting for a department after the deadline: what happens next, once."""
+    from bot.services import decisions
+
+    waiting = decisions.open_by_application(session, str(cycle.month))
+    owners = {u.id: u for u in _active(session, {c.owner_user_id for _, c, _ in waiting})}
+    out = []
+    for app, company, departments in waiting:
+        user = owners.get(company.owner_user_id)
+        if user is not None:
+            data = {"company": company.name, "product_name": app.product_name, "departments": departments,
+                    "followup_by": followup_by(cycle, settings), "contact": settings.organizer_contact}  # fmt: skip
+            out.append((user, f":{app.id}", data))
+    return out
+
+
+def _morning_after_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:
+    # Not at midnight, when the escalation goes to the organizers: at the decision reminders' hour.
+    day = cycle.decision_deadline_at.astimezone(settings.tz).date() + dt.timedelta(days=1)
+    return calendar.local_at(day, settings.decision_reminder_time, settings.tz)
 
 
 def _after_pitch(cycle: Cycle, days: int, settings: Settings) -> dt.datetime:
@@ -183,17 +257,16 @@ REMINDERS: tuple[Reminder, ...] = (
     Reminder("receipt", "reminders/receipt", lambda c, s: c.window_closes_at + dt.timedelta(seconds=1),
              lambda c: c.selection_at, applicant_recipients),
     # Each pitch reminder is moot once the next one is due: "tomorrow" must not arrive on the day.
-    Reminder("pitch_d7", "reminders/pitch", lambda c, s: _pitch_day(c, 7, s.pitch_week_time, s),
-             lambda c: c.pitch_at - dt.timedelta(days=2), selected_recipients),
-    Reminder("pitch_d1", "reminders/pitch", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
-             lambda c: c.pitch_at - dt.timedelta(hours=8), selected_recipients),
+    Reminder("pitch_d7", "reminders/pitch", _pitch_d7, lambda c: c.pitch_at - dt.timedelta(days=2),
+             _selected_by(_pitch_d7)),
+    Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c: c.pitch_at - dt.timedelta(hours=8),
+             _selected_by(_pitch_d1)),
     # The officials who judge are told the day too: the week before and the eve, at the companies' times.
-    Reminder("pitch_d7_official", "reminders/pitch_official", lambda c, s: _pitch_day(c, 7, s.pitch_week_time, s),
-             lambda c: c.pitch_at - dt.timedelta(days=2), pitch_official_recipients),
-    Reminder("pitch_d1_official", "reminders/pitch_official", lambda c, s: _pitch_day(c, 1, s.pitch_eve_time, s),
+    Reminder("pitch_d7_official", "reminders/pitch_official", _pitch_d7, lambda c: c.pitch_at - dt.timedelta(days=2),
+             pitch_official_recipients),
+    Reminder("pitch_d1_official", "reminders/pitch_official", _pitch_d1,
              lambda c: c.pitch_at - dt.timedelta(hours=8), pitch_official_recipients),
-    Reminder("pitch_day", "reminders/pitch", lambda c, s: _pitch_day(c, 0, s.pitch_morning_time, s),
-             lambda c: c.pitch_at, selected_recipients),
+    Reminder("pitch_day", "reminders/pitch", _pitch_d0, lambda c: c.pitch_at, _selected_by(_pitch_d0)),
     Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),
              lambda c: c.decision_deadline_at, official_recipients),
     Reminder("decision_d12", "reminders/decision", lambda c, s: _after_pitch(c, 12, s),
@@ -203,6 +276,8 @@ REMINDERS: tuple[Reminder, ...] = (
     Reminder("decision_overdue", "reminders/escalation",
              lambda c, s: c.decision_deadline_at + dt.timedelta(seconds=1),
              lambda c: c.decision_deadline_at + dt.timedelta(days=30), escalation_recipients),
+    Reminder("decision_overdue_company", "reminders/decision_overdue", _morning_after_deadline,
+             lambda c: c.decision_deadline_at + dt.timedelta(days=30), overdue_company_recipients),
 )  # fmt: skip
 
 

@@ -4,20 +4,19 @@ interest, and the ranking. Reviewers see only their own scores; companies never 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from bot.calendar import Cycle
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Review, Role, RoleGrant, Selection, User
-from bot.services import audit, policies
+from bot.services import aggregation, audit, pledge, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
-CRITERIA = ("innovation", "safety", "applicability", "economy")
+CRITERIA = aggregation.CRITERIA
 SCALE = (1, 2, 3, 4, 5)
 
 
@@ -103,6 +102,7 @@ class Assigned:
 
 def my_reviews(session: Session, reviewer: User, settings: Settings, month: str | None = None) -> list[Assigned]:
     policies.require(session, reviewer, policies.reviewer, settings)
+    pledge.require(session, reviewer)
     stmt = (
         select(Review, Application)
         .join(Application)
@@ -127,6 +127,7 @@ def _own(session: Session, reviewer: User, review_id: int, settings: Settings) -
     if review is None or review.reviewer_user_id != reviewer.id or review.conflict:
         raise Refused("not_allowed")
     policies.require(session, reviewer, policies.reviewer, settings)
+    pledge.require(session, reviewer)
     app = session.get(Application, review.application_id)
     assert app is not None
     policies.require_no_conflict(session, reviewer, app)
@@ -143,10 +144,16 @@ def score(
     review, _ = _own(session, reviewer, review_id, settings)
     old = getattr(review, criterion)
     setattr(review, criterion, value)
-    review.updated_at = now
+    _changed(review, now)
     session.add(review)
     audit.record(session, now, reviewer.id, "score", "review", review.id, criterion=criterion, old=old, new=value)
     return review
+
+
+def _changed(review: Review, now: dt.datetime) -> None:
+    review.updated_at = now
+    if review.completed_at is None and is_complete(review):
+        review.completed_at = now
 
 
 def record(
@@ -172,7 +179,7 @@ def record(
     if text != review.comment:
         review.comment = text
         audit.record(session, now, reviewer.id, "review_comment", "review", review.id, length=len(text or ""))
-    review.updated_at = now
+    _changed(review, now)
     session.add(review)
     return review
 
@@ -180,6 +187,7 @@ def record(
 def get_own(session: Session, reviewer: User, review_id: int, settings: Settings) -> tuple[Review, Application]:
     """A reviewer's own assignment (not one they declared a conflict on), for reading."""
     policies.require(session, reviewer, policies.reviewer, settings)
+    pledge.require(session, reviewer)
     review = session.get(Review, review_id)
     if review is None or review.reviewer_user_id != reviewer.id or review.conflict:
         raise Refused("not_allowed")
@@ -211,7 +219,7 @@ def _mark_conflict(session: Session, review: Review, actor: int | None, now: dt.
     review.conflict = True
     for criterion in CRITERIA:
         setattr(review, criterion, None)
-    review.updated_at = now
+    review.updated_at, review.completed_at = now, None
     session.add(review)
     audit.record(session, now, actor, "conflict_of_interest", "review", review.id,
                  application=review.application_id)  # fmt: skip
@@ -225,35 +233,52 @@ class Ranked:
     reviews: int
     assigned: int
     spread: float | None  # highest minus lowest weighted score: disagreement at a glance
+    # How the mean was taken (PITCHBOT_TRIM_MIN_REVIEWS, PITCHBOT_PASS_MARKS): the reviews counted, whether
+    # the highest and lowest were left out, each criterion's mean, and the criteria under their pass mark
+    # (such an application is not proposed for selection unless an organizer moves it in).
+    counted: int = 0
+    trimmed: bool = False
+    criterion_means: dict[str, float] = field(default_factory=dict)
+    below_pass: tuple[str, ...] = ()
+
+    @property
+    def proposable(self) -> bool:
+        return not self.below_pass
+
+
+def scores_of(review: Review) -> tuple[int, ...]:
+    return tuple(getattr(review, c) for c in CRITERIA)
 
 
 def weighted(review: Review, weights: tuple[float, ...]) -> float:
-    values = [getattr(review, c) for c in CRITERIA]
-    return sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
+    return aggregation.weighted(scores_of(review), weights)
 
 
 def ranking(session: Session, month: str, settings: Settings) -> list[Ranked]:
-    """Mean weighted score over complete reviews, best first; ties go to more reviews, then the earlier
-    application; applications without any complete review come last."""
+    """Mean weighted score over complete reviews (trimmed, when the settings ask for it), best first; ties
+    go to more reviews, then the earlier application; applications without any complete review come
+    last."""
     rows = []
     apps = session.exec(
         select(Application, Company)
         .join(Company)
-        .where(Application.month == month, col(Application.status).in_(_RANKABLE))
+        .where(Application.month == month, col(Application.status).in_(RANKABLE))
         .order_by(col(Application.id))
     ).all()
-    reviews = session.exec(select(Review).join(Application).where(Application.month == month)).all()
+    by_app: dict[int, list[Review]] = {}
+    for r in session.exec(select(Review).join(Application).where(Application.month == month).order_by(col(Review.id))):
+        by_app.setdefault(r.application_id, []).append(r)
     for app, company in apps:
-        mine = [r for r in reviews if r.application_id == app.id and not r.conflict]
-        scores = [weighted(r, settings.score_weights) for r in mine if is_complete(r)]
-        mean = round(statistics.fmean(scores), 2) if scores else None
-        spread = round(max(scores) - min(scores), 2) if scores else None
-        rows.append(Ranked(app, company, mean, len(scores), len(mine), spread))
+        mine = [r for r in by_app.get(app.id or 0, []) if not r.conflict]
+        agg = aggregation.aggregate([scores_of(r) for r in mine if is_complete(r)], settings.score_weights,
+                                    settings.trim_min_reviews, settings.pass_marks)  # fmt: skip
+        rows.append(Ranked(app, company, agg.mean, agg.reviews, len(mine), agg.spread, agg.counted, agg.trimmed,
+                           agg.criterion_means, agg.below_pass))  # fmt: skip
     rows.sort(key=lambda r: (r.mean is None, -(r.mean or 0), -r.reviews, r.application.submitted_at, r.application.id))
     return rows
 
 
-_RANKABLE = (
+RANKABLE = (
     ApplicationStatus.SUBMITTED.value,
     ApplicationStatus.SELECTED.value,
     ApplicationStatus.WAITLISTED.value,

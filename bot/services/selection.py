@@ -4,6 +4,7 @@ departments, confirmation, and the release of results (held until selection day)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -11,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Department, Programme, Selection, User
-from bot.services import audit, cycles, decisions, departments, outbox, policies, review
+from bot.services import audit, cycles, decisions, departments, outbox, policies, programme, results, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -39,18 +40,21 @@ def board(session: Session, organizer: User, month: str, settings: Settings) -> 
 
 
 def proposal(session: Session, month: str, settings: Settings) -> Proposal:
-    """The ranking's top N (organizer's "in" first, "out" never), then the waitlist, then the rest."""
+    """The ranking's top N (organizer's "in" first, "out" never), then the waitlist, then the rest. An
+    application under a pass mark is proposed for neither selection nor the waitlist (the waitlist moves
+    up into the selection): it stays in the ranking, among the rest, unless an organizer moves it in."""
     ranked = review.ranking(session, month, settings)
     forced = [r for r in ranked if r.application.placement == "in"]
-    free = [r for r in ranked if r.application.placement is None]
+    free = [r for r in ranked if r.application.placement is None and r.proposable]
     selected = forced + free[: max(0, settings.selected_count - len(forced))]
     chosen = {r.application.id for r in selected}
-    remaining = [r for r in ranked if r.application.id not in chosen]
+    waitlisted = [r for r in ranked if r.application.id not in chosen and r.proposable][: settings.waitlist_count]
+    chosen |= {r.application.id for r in waitlisted}
     return Proposal(
         month,
         selected,
-        remaining[: settings.waitlist_count],
-        remaining[settings.waitlist_count :],
+        waitlisted,
+        [r for r in ranked if r.application.id not in chosen],
         session.get(Selection, month),
     )
 
@@ -98,8 +102,8 @@ def departments_open(session: Session, app: Application) -> bool:
     confirmed = session.get(Selection, app.month)
     if confirmed is None:
         return app.status != ApplicationStatus.WITHDRAWN.value
-    programme = session.get(Programme, app.month)
-    published = programme is not None and programme.version > 0
+    shown = session.get(Programme, app.month)
+    published = shown is not None and shown.version > 0
     return not published and app.id in (confirmed.decided.get("selected") or [])
 
 
@@ -143,6 +147,18 @@ def without_official(session: Session, apps: list[Application]) -> list[Departme
     return departments.without_official(session, wanted)
 
 
+def missing_reasons(prop: Proposal) -> list[Application]:
+    """Waitlisted and not selected applications whose result would go out without the committee's reasons."""
+    return [r.application for r in prop.waitlisted + prop.not_selected if not (r.application.feedback or "").strip()]
+
+
+def require_reasons(prop: Proposal) -> None:
+    missing = missing_reasons(prop)
+    if missing:
+        raise Refused("selection_reasons_missing", receipts=", ".join(a.receipt_no or "" for a in missing),
+                      count=len(missing))  # fmt: skip
+
+
 def confirm(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Selection:
     """Freezes the selection. Before selection day the results are held until then; after, they go out
     at once. Scores and placements can no longer change."""
@@ -155,6 +171,7 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     prop = proposal(session, month, settings)
     if not prop.selected:
         raise Refused("selection_empty")
+    require_reasons(prop)
     for r in prop.selected:
         if r.application.responsible_department_ids is None:
             # The company's own wish stands unless the organizer recorded otherwise.
@@ -172,6 +189,13 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     session.add(selection)
     audit.record(session, now, organizer.id, "selection_confirmed", "cycle", month, **decided,
                  release_at=selection.release_at.isoformat())  # fmt: skip
+    if settings.trim_min_reviews or any(settings.pass_marks):
+        # How the ranking was taken that day, and what fell under a pass mark: the settings may change later.
+        ranked = prop.selected + prop.waitlisted + prop.not_selected
+        audit.record(session, now, organizer.id, "selection_aggregation", "cycle", month,
+                     trim_min_reviews=settings.trim_min_reviews, pass_marks=list(settings.pass_marks),
+                     below_pass={str(r.application.id): list(r.below_pass) for r in ranked if r.below_pass},
+                     trimmed=[r.application.id for r in ranked if r.trimmed])  # fmt: skip
     session.flush()
     if selection.release_at <= now:
         release(session, month, settings, now)
@@ -185,13 +209,41 @@ _RESULT = {
 }
 
 
+def results_by_application(confirmed: Selection | None) -> dict[int, str]:
+    """Each application's result as confirmed ("selected", "waitlisted", "not_selected", "withdrawn").
+    "promoted" is history (the company is also under "selected"); "withdrawn" comes last and wins."""
+    decided = confirmed.decided if confirmed else {}
+    keys = ("selected", "waitlisted", "not_selected", "withdrawn")
+    return {app_id: key for key in keys for app_id in decided.get(key, []) or []}
+
+
+def result_data(
+    app: Application,
+    company: Company,
+    cycle: dict[str, object],
+    position: int,
+    explained: results.Explained | None,
+    venue: str,
+    named: str,
+) -> dict[str, object]:
+    """What one company's result message says: its result, its total and criteria, the committee's opinion."""
+    return {"cycle": cycle, "company": company.name, "product_name": app.product_name, "receipt_no": app.receipt_no,
+            "feedback": app.feedback, "position": position, "departments": named,
+            "venue": venue,
+            **(explained.data() if explained is not None else {})}  # fmt: skip
+
+
 def release(session: Session, month: str, settings: Settings, now: dt.datetime) -> int:
-    """Sets every application's result and plans every result message, in one transaction."""
+    """Sets every application's result and plans every result message, in one transaction. A company not
+    selected (or on the waitlist) is offered an appeal until ``results.appeal_deadline``."""
     selection = session.get(Selection, month)
     if selection is None or selection.released_at is not None:
         return 0
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     data = cycle_data(cycle)
+    explained = results.explain(session, month, settings)
+    appeal_until = results.appeal_deadline(now, settings)
+    venue = programme.venue_of(session, month, settings)
     planned = []
     for key, (status, template) in _RESULT.items():
         ids = selection.decided.get(key, [])
@@ -205,13 +257,11 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
             session.add(app)
             if owner is None or company is None:
                 continue
-            planned.append(
-                Planned(owner, template, {
-                    "cycle": data, "company": company.name, "product_name": app.product_name,
-                    "receipt_no": app.receipt_no, "feedback": app.feedback, "position": position,
-                    "departments": departments.names(session, decisions.responsible(app)),
-                }, f"{month}:result:{app.id}", now)
-            )  # fmt: skip
+            named = departments.names(session, decisions.responsible(app))
+            message = result_data(app, company, data, position, explained.get(app_id), venue, named)
+            if key != "selected":
+                message |= {"appeal_deadline": appeal_until, results.BUTTONS: [results.appeal_button(app_id)]}
+            planned.append(Planned(owner, template, message, f"{month}:result:{app.id}", now))
     selection.released_at = now
     session.add(selection)
     decisions.ensure_rows(session, month, now)
@@ -224,3 +274,164 @@ def release_due(session: Session, settings: Settings, now: dt.datetime) -> int:
         select(Selection).where(col(Selection.released_at).is_(None), Selection.release_at <= now)
     ).all()
     return sum(release(session, s.month, settings, now) for s in held)
+
+
+# ---- after the results: a selected company withdraws, the first waitlisted one takes its place ----------
+
+
+@dataclass(frozen=True)
+class Replacement:
+    withdrawn: Application
+    promoted: Application | None
+    messages: int  # planned for the programme's re-publication (the two companies' own notices aside)
+
+
+def _replaceable(session: Session, month: str, settings: Settings, now: dt.datetime, lock: bool = False) -> Selection:
+    """The confirmed selection, if its results are out and Pitching Day has not begun. Before the results
+    no company knows it was selected (nor can ask to withdraw); after the pitch there is no place to take.
+    ``lock``: two organizers changing it at once take turns (PostgreSQL; SQLite has one writer anyway)."""
+    selection = session.get(Selection, month, with_for_update=lock, populate_existing=lock)
+    if selection is None:
+        raise Refused("selection_not_confirmed")
+    if selection.released_at is None:
+        raise Refused("replace_before_release", release_at=selection.release_at)
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    if now >= cycle.pitch_at:
+        raise Refused("replace_after_pitch", pitch_at=cycle.pitch_at)
+    return selection
+
+
+def next_waitlisted(session: Session, month: str) -> tuple[int, Application] | None:
+    """The first company still on the waitlist, with its position as it was told (those promoted before it
+    were ahead of it: promotion always takes the first)."""
+    selection = session.get(Selection, month)
+    decided = selection.decided if selection is not None else {}
+    told = [*decided.get("promoted", []), *decided.get("waitlisted", [])]
+    for position, app_id in enumerate(told, start=1):
+        app = session.get(Application, app_id, populate_existing=True)  # another turn may just have promoted it
+        if app is not None and app.status == ApplicationStatus.WAITLISTED.value:
+            return position, app
+    return None
+
+
+def _moved(selection: Selection, app_id: int, source: str, target: str) -> None:
+    decided = {k: list(v) for k, v in selection.decided.items()}
+    decided[source] = [i for i in decided.get(source, []) if i != app_id]
+    decided[target] = [*decided.get(target, []), app_id]
+    selection.decided = decided  # a new dict: the JSON column sees the change
+
+
+def _tell_owner(session: Session, app: Application, template: str, key: str, now: dt.datetime, **data: object) -> None:
+    company = session.get(Company, app.company_id)
+    owner = session.get(User, company.owner_user_id) if company else None
+    if owner is None or company is None:
+        return
+    outbox.plan(session, [Planned(owner, template, {"company": company.name, "product_name": app.product_name,
+                                                    "receipt_no": app.receipt_no, **data},
+                                  f"{app.month}:{key}:{app.id}", now)], now)  # fmt: skip
+
+
+def withdrawable(
+    session: Session, organizer: User, app_id: int, settings: Settings, now: dt.datetime, lock: bool = False
+) -> Application:
+    """A selected application that may give up its place now (the organizer's flow asks before the reason;
+    the withdrawal itself asks again, holding the selection)."""
+    _organizer(session, organizer, settings)
+    app = session.get(Application, app_id)
+    if app is None:
+        raise Refused("not_found")
+    selection = _replaceable(session, app.month, settings, now, lock=lock)
+    session.refresh(app)  # as it stands now (once the selection is ours)
+    if app.status != ApplicationStatus.SELECTED.value or app_id not in selection.decided.get("selected", []):
+        raise Refused("not_selected_now")
+    return app
+
+
+def replaceable(session: Session, month: str, settings: Settings, now: dt.datetime) -> bool:
+    """Whether the month's selected companies can still be withdrawn and replaced."""
+    try:
+        _replaceable(session, month, settings, now)
+    except Refused:
+        return False
+    return True
+
+
+def withdraw_selected(
+    session: Session, organizer: User, app_id: int, reason: str, settings: Settings, now: dt.datetime
+) -> Application:
+    """A selected company gives up its place, at its request: the application is withdrawn, the confirmed
+    selection records it, its departments are no longer asked to decide, and the company is told."""
+    reason = reason.strip()[:500]
+    if not reason:
+        raise Refused("required")
+    app = withdrawable(session, organizer, app_id, settings, now, lock=True)
+    selection = _replaceable(session, app.month, settings, now)  # held since withdrawable()
+    _moved(selection, app_id, "selected", "withdrawn")
+    session.add(selection)
+    app.status, app.withdrawn_at, app.updated_at = ApplicationStatus.WITHDRAWN.value, now, now
+    session.add(app)
+    dropped = decisions.drop_open(session, app_id)
+    audit.record(session, now, organizer.id, "selection_withdrawn", "application", app_id, reason=reason,
+                 departments=list(dropped.values()))  # fmt: skip
+    cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
+    _tell_owner(session, app, "results/withdrawn", "withdrawn", now, cycle=cycle_data(cycle), reason=reason)
+    _tell_officials(session, app, dropped, cycle_data(cycle), now)
+    return app
+
+
+def _tell_officials(
+    session: Session, app: Application, department_ids: Iterable[int], data: dict[str, object], now: dt.datetime
+) -> None:
+    """The departments that were to judge a company that gave up its place: no line-up of theirs keeps it."""
+    company = session.get(Company, app.company_id)
+    people = {p.id: p for d in department_ids for p in decisions.officials_of(session, d)}
+    outbox.plan(session, [
+        Planned(person, "programme/withdrawn", {"cycle": data, "company": company.name if company else "",
+                                                "product_name": app.product_name},
+                f"{app.month}:withdrawn:{app.id}", now)
+        for _, person in sorted(people.items(), key=lambda kv: kv[0] or 0)
+    ], now)  # fmt: skip
+
+
+def promote_first(
+    session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime
+) -> Application | None:
+    """The first company on the waitlist becomes selected: the confirmed selection records it, its
+    responsible departments get their decision rows, and the company is told its new status, the
+    Pitching Day and what to do next. None when nobody is waiting."""
+    _organizer(session, organizer, settings)
+    selection = _replaceable(session, month, settings, now, lock=True)
+    found = next_waitlisted(session, month)
+    if found is None:
+        return None
+    position, app = found
+    _moved(selection, app.id or 0, "waitlisted", "selected")
+    selection.decided = {**selection.decided, "promoted": [*selection.decided.get("promoted", []), app.id]}
+    session.add(selection)
+    app.status, app.updated_at = ApplicationStatus.SELECTED.value, now
+    app.responsible_department_ids = decisions.responsible(app)  # as at confirmation: the company's wish stands
+    session.add(app)
+    session.flush()
+    decisions.ensure_rows(session, month, now)
+    audit.record(session, now, organizer.id, "selection_promoted", "application", app.id, waitlist_position=position)
+    cycle = cycles.get_cycle(session, Month.parse(month), settings)
+    shown = session.get(Programme, month)  # not programme.get(): that would put it last in the running order
+    published = shown is not None and shown.version > 0
+    named = departments.names(session, decisions.responsible(app))
+    _tell_owner(session, app, "results/promoted", "promoted", now, cycle=cycle_data(cycle), position=position,
+                departments=named, venue=programme.venue_of(session, month, settings),
+                published=published)  # fmt: skip
+    return app
+
+
+def withdraw_and_promote(
+    session: Session, organizer: User, app_id: int, reason: str, settings: Settings, now: dt.datetime
+) -> Replacement:
+    """The organizer's one step: withdraw the company, promote the first waitlisted one into its slot, and
+    publish the programme again if it was published (only those whose slot changed hear of it)."""
+    withdrawn = withdraw_selected(session, organizer, app_id, reason, settings, now)
+    promoted = promote_first(session, organizer, withdrawn.month, settings, now)
+    messages = programme.replace_in_order(
+        session, organizer, withdrawn.month, app_id, promoted.id if promoted else None, settings, now
+    )
+    return Replacement(withdrawn, promoted, messages)

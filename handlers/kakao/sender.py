@@ -55,7 +55,8 @@ class KakaoSender:
             return [delivery.Piece(html, plain, document)]
         return [delivery.Piece(html, part) for part in split_text(plain, MAX_TEXT)] or [delivery.Piece(html, plain)]
 
-    async def send(self, chat_id: str, html: str, plain: str) -> str | None:
+    async def send(self, chat_id: str, html: str, plain: str, buttons: tuple[tuple[str, str], ...] = ()) -> str | None:
+        # The event block shows text only: a message with buttons names the typed word instead.
         return await self.send_many([chat_id], html, plain)
 
     async def send_document(self, chat_id: str, document: dict[str, Any], html: str, plain: str) -> str | None:

@@ -14,7 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import delivery
 from bot.split import split_html
 from handlers.telegram.flood import FROM_OUTBOX
-from handlers.telegram.output import fits_caption
+from handlers.telegram.output import fits_caption, keyboard
 
 
 class TelegramSender:
@@ -22,10 +22,11 @@ class TelegramSender:
         self.bot = bot
         self.timeout = timeout
 
-    async def send(self, chat_id: str, html: str, plain: str) -> None:
+    async def send(self, chat_id: str, html: str, plain: str, buttons: tuple[tuple[str, str], ...] = ()) -> None:
         await self._call(
             self.bot.send_message(
                 int(chat_id), html, parse_mode=ParseMode.HTML, disable_web_page_preview=True,
+                reply_markup=keyboard([list(buttons)]),
                 read_timeout=self.timeout, write_timeout=self.timeout, connect_timeout=self.timeout,
             )
         )  # fmt: skip

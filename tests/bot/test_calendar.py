@@ -95,3 +95,46 @@ def test_month_arithmetic() -> None:
     assert Month(2026, 12).next() == Month(2027, 1)
     assert Month(2027, 1).previous() == Month(2026, 12)
     assert str(Month.parse("2027-03")) == "2027-03"
+
+
+def test_moves_say_why_a_date_left_its_rule() -> None:
+    december = calendar.default_cycle(Month(2026, 12), SEOUL)
+    [move] = december.moves
+    assert (move.what, move.nominal, move.actual, move.reason) == ("pitch", dt.date(2026, 12, 25),
+                                                                   dt.date(2026, 12, 24), "holiday")  # fmt: skip
+    assert (move.holiday_ko, move.holiday_en) == ("기독탄신일", "Christmas Day")
+    [chuseok] = calendar.default_cycle(Month(2023, 9), SEOUL).moves
+    assert chuseok.actual == dt.date(2023, 9, 27) and "추석" in chuseok.holiday_ko  # the 28th too
+    [weekend] = calendar.default_cycle(Month(2026, 11), SEOUL).moves  # the 15th is a Sunday
+    assert (weekend.what, weekend.reason, weekend.holiday_ko) == ("selection", "weekend", "")
+    assert calendar.default_cycle(Month(2027, 3), SEOUL).moves == ()
+    moved = calendar.with_overrides(december, {"pitch_at": dt.datetime(2026, 12, 23, 15, 0, tzinfo=SEOUL)}, SEOUL)
+    assert [(m.what, m.actual, m.reason) for m in moved.moves] == [("pitch", dt.date(2026, 12, 23), "organizer")]
+    same_day = calendar.with_overrides(december, {"pitch_at": dt.datetime(2026, 12, 24, 16, 0, tzinfo=SEOUL)}, SEOUL)
+    assert [m.reason for m in same_day.moves] == ["holiday"]  # a later hour on the holiday's day: still the holiday
+    assert calendar.cycle_data(december)["moves"] == [
+        {"what": "pitch", "nominal": dt.date(2026, 12, 25), "actual": dt.date(2026, 12, 24), "reason": "holiday",
+         "holiday_ko": "기독탄신일", "holiday_en": "Christmas Day"}
+    ]  # fmt: skip
+
+
+@given(months)
+def test_every_month_explains_exactly_the_dates_off_their_rule(month: Month) -> None:
+    cycle = calendar.default_cycle(month, SEOUL)
+    moved = {m.what for m in cycle.moves}
+    assert ("pitch" in moved) == (local(cycle.pitch_at).date() != calendar.last_friday(month))
+    assert ("selection" in moved) == (local(cycle.selection_at).day != calendar.SELECTION_DAY)
+
+
+def test_the_deadline_and_the_window_close_count_to_their_last_second() -> None:
+    cycle = calendar.default_cycle(Month(2026, 12), SEOUL)
+    last = dt.datetime(2027, 1, 8, 23, 59, 59, 999999, tzinfo=SEOUL)
+    assert cycle.decisions_open(last) and not cycle.decision_deadline_passed(last)
+    assert calendar.phase(cycle, last) == "decisions"
+    assert cycle.decision_deadline_passed(last + dt.timedelta(microseconds=1))
+    assert calendar.phase(cycle, last + dt.timedelta(microseconds=1)) == "done"
+    closes = dt.datetime(2026, 12, 10, 23, 59, 59, 999999, tzinfo=SEOUL)
+    assert cycle.window_open(closes) and not cycle.window_open(closes + dt.timedelta(microseconds=1))
+    assert not cycle.decisions_open(cycle.pitch_at - dt.timedelta(microseconds=1)) and cycle.decisions_open(
+        cycle.pitch_at
+    )

@@ -30,6 +30,12 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
      ("PITCHBOT_SCORE_WEIGHTS", "nope", "PITCHBOT_SCORE_WEIGHTS"),
      ("PITCHBOT_SCORE_WEIGHTS", "[1,2]", "PITCHBOT_SCORE_WEIGHTS"),
      ("PITCHBOT_SCORE_WEIGHTS", "1,-1,1,1", "PITCHBOT_SCORE_WEIGHTS"),
+     ("PITCHBOT_PASS_MARKS", "3,3", "PITCHBOT_PASS_MARKS"),
+     ("PITCHBOT_PASS_MARKS", "3,3,6,0", "PITCHBOT_PASS_MARKS"),
+     ("PITCHBOT_PASS_MARKS", "[3,-1,0,0]", "PITCHBOT_PASS_MARKS"),
+     ("PITCHBOT_PASS_MARKS", "three", "PITCHBOT_PASS_MARKS"),
+     ("PITCHBOT_TRIM_MIN_REVIEWS", "2", "PITCHBOT_TRIM_MIN_REVIEWS"),
+     ("PITCHBOT_TRIM_MIN_REVIEWS", "-1", "PITCHBOT_TRIM_MIN_REVIEWS"),
      ("PITCHBOT_DATABASE_URL", "mysql://u@h/db", "PITCHBOT_DATABASE_URL"),
      ("PITCHBOT_DATABASE_URL", "nope://x", "PITCHBOT_DATABASE_URL")],
 )  # fmt: skip
@@ -54,3 +60,14 @@ def test_score_weights_as_json_or_comma_separated(monkeypatch: pytest.MonkeyPatc
     assert load_settings().score_weights == (2.0, 1.0, 1.0, 0.0)
     monkeypatch.setenv("PITCHBOT_SCORE_WEIGHTS", "1, 1.5,1,1")
     assert load_settings().score_weights == (1.0, 1.5, 1.0, 1.0)
+
+
+def test_pass_marks_and_trimming(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert (s.trim_min_reviews, s.pass_marks) == (0, (0.0, 0.0, 0.0, 0.0))  # off unless organizers ask
+    monkeypatch.setenv("PITCHBOT_PASS_MARKS", "[3,3,0,0]")
+    monkeypatch.setenv("PITCHBOT_TRIM_MIN_REVIEWS", "5")
+    s = load_settings()
+    assert (s.trim_min_reviews, s.pass_marks) == (5, (3.0, 3.0, 0.0, 0.0))
+    monkeypatch.setenv("PITCHBOT_PASS_MARKS", "2.5, 0, 0, 3")
+    assert load_settings().pass_marks == (2.5, 0.0, 0.0, 3.0)

@@ -44,7 +44,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import users
+from bot.services import pledge, users
 from bot.services.departments import ensure as ensure_department
 from bot.settings import Settings
 from bot.texts import to_plain
@@ -201,12 +201,18 @@ class World:
         with self.db.session() as session:
             yield session
 
-    def grant(self, channel: str, external_id: str, role: Role, department: str | None = None) -> None:
-        """``department``: a name of the department list (made an entry when not there yet)."""
+    def grant(
+        self, channel: str, external_id: str, role: Role, department: str | None = None, pledged: bool = False
+    ) -> None:
+        """The role; ``department``: a name of the department list (made an entry when not there yet);
+        ``pledged``: a reviewer who has accepted the conflict-of-interest pledge."""
         with self.session() as session:
             entry = ensure_department(session, department, self.clock.now()) if department else None
             users.grant_role(session, channel, external_id, role, self.clock.now(),
                              department_id=entry.id if entry else None)  # fmt: skip
+            if pledged:
+                pledge.accept(session, users.ensure_user(session, channel, external_id, self.clock.now()),
+                              self.clock.now())  # fmt: skip
 
     def applications(
         self, count: int, month: str = "2026-12", first: int = 8001, channel: str = "telegram"

@@ -52,7 +52,7 @@ async def test_a_tour_of_every_roles_screens_fits_the_channel(caps: Capabilities
         decisions.ensure_rows(session, "2026-11", world.clock.now())
         expo.load(session, EXPO_SAMPLE, world.clock.now())
     world.applications(40, first=8101)
-    world.grant(caps.channel, "rev-1", Role.REVIEWER)
+    world.grant(caps.channel, "rev-1", Role.REVIEWER, pledged=True)
     world.grant(caps.channel, "off-1", Role.OFFICIAL, department="서울교통공사")
     if caps is PLAIN:
         world.grant("kakao", "org-1", Role.ORGANIZER)

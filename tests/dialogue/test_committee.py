@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.dialogue.model import PLAIN, Capabilities
-from bot.models import Broadcast, Outbox, PurchaseDecision, Review, Role
-from bot.services import decisions, review
-from tests.dialogue.driver import BOTH, Person, World, at
+from sqlmodel import select
+
+from bot.clock import ManualClock
+from bot.database import Database
+from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
+from bot.models import Application, AuditLog, Broadcast, Outbox, PurchaseDecision, Review, Role
+from bot.services import decisions, review, selection
+from bot.settings import Settings
+from tests.dialogue.driver import BOTH, Person, World, at, build_engine
 from tests.handlers.committee import ORGANIZER, seed_applications, seed_selected
 
 Make = Callable[..., Person]
@@ -67,7 +72,7 @@ async def test_an_official_records_and_corrects_a_decision(caps: Capabilities, p
 @BOTH
 async def test_a_reviewer_scores_with_typed_numbers(caps: Capabilities, person: Make, world: World) -> None:
     seed_applications(world, 2)  # type: ignore[arg-type]
-    world.grant(caps.channel, "rev-1", Role.REVIEWER)
+    world.grant(caps.channel, "rev-1", Role.REVIEWER, pledged=True)
     with world.session() as session:
         review.assign(session, "2026-12", world.settings, world.clock.now())
     world.clock.set(at(12))
@@ -132,3 +137,139 @@ async def test_an_organizer_broadcasts_after_a_preview(caps: Capabilities, perso
     assert stopped.toast_only and "남은 3건의 발송을 중지했습니다" in (stopped.toast or "")
     assert "남은 3건의 발송을 중지했습니다" in stopped.text  # for a channel without toasts
     assert world.all(Broadcast)[0].status == "cancelled"
+
+
+@BOTH
+async def test_a_reviewer_accepts_the_pledge_before_the_first_review(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    seed_applications(world, 2)  # type: ignore[arg-type]
+    world.grant(caps.channel, "rev-2", Role.REVIEWER)  # granted before the pledge existed
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, world.clock.now())
+    world.clock.set(at(12))
+    p = person(caps, "rev-2")
+    review_command = "심사" if caps is PLAIN else "/review"
+
+    await p.send(review_command)
+    assert "심사를 시작하시기 전에" in p.text and p.labels()[:2] == ["서약합니다", "서약하지 않습니다"]
+    await p.press("중단")  # leaving is declining: nothing opens, and the way back is named
+    assert "심사를 하실 수 없습니다" in p.text and ("「심사」" if caps is PLAIN else "/review") in p.text
+    before = world.snapshot()
+    await p.press_token(f"e:review:score:{world.all(Review)[0].id}")  # an old card's button
+    assert "이해충돌 방지 서약" in p.text and world.snapshot()["reviews"] == before["reviews"]
+    await choose(p, "서약합니다")
+    assert "서약에 동의하셨습니다" in p.text and "0/2건 완료" in p.text
+
+    # The time a review became complete is kept; a later correction does not move it.
+    await p.press("PD-202612-0001")
+    await p.press("점수 입력")
+    for score in ("4", "4", "3", "5"):
+        await p.send(score)
+    await p.send("야간 실증 자료를 보완해 주십시오.")
+    await choose(p, "저장하기")
+    [mine] = [r for r in world.all(Review) if r.application_id == 1]
+    assert mine.completed_at == at(12)
+    world.clock.set(at(13))
+    await p.press("점수 입력")
+    await p.press("✏️ 혁신성")
+    await p.send("2")
+    await choose(p, "저장하기")
+    [mine] = [r for r in world.all(Review) if r.application_id == 1]
+    assert (mine.innovation, mine.completed_at, mine.updated_at) == (2, at(12), at(13))
+
+
+@BOTH
+async def test_an_organizer_reads_the_reviewer_statistics(caps: Capabilities, person: Make, world: World) -> None:
+    seed_applications(world, 3)  # type: ignore[arg-type]
+    for key in ("rev-a", "rev-b"):
+        world.grant(caps.channel, key, Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, world.clock.now())
+        for row in session.exec(select(Review)).all():
+            mine = row.reviewer_user_id == world.user(caps.channel, "rev-a").id
+            if not mine and row.application_id == 3:
+                row.conflict = True  # rev-b declared a conflict on the third
+            else:
+                score = 5 if mine else 3
+                row.innovation = row.safety = row.applicability = row.economy = score
+                row.completed_at = at(14, 23) if mine else at(13, 9)
+            session.add(row)
+        session.commit()
+    organizer = person(caps, "org-1" if caps is PLAIN else ORGANIZER)
+    if caps is PLAIN:
+        world.grant("kakao", "org-1", Role.ORGANIZER)
+    world.clock.set(at(16))
+
+    await organizer.send("심사위원 통계 2026-12" if caps is PLAIN else "/reviewers 2026-12")
+    text = organizer.text
+    assert "2026-12 심사위원 통계 — 2명" in text and "위원회 평균 4.20점" in text
+    first, second = text.split("\n\n")[1:3]
+    assert first.startswith("1. 심사위원 #") and "배정 2건 · 완료 2건 · 이해충돌 1건" in first
+    assert "평균 3.00점 · 표준편차 0.00 · 다른 위원 대비 -2.00점(차이 크기 2.00, 2건)" in first
+    assert "마감 1일 14시간 전" in first  # the 13th 09:00 against the 14th 23:59
+    assert "배정 3건 · 완료 3건" in second and "다른 위원 대비 +2.00점" in second and "마감 직전" in second
+    assert all(len(o.text) <= caps.max_text for o in organizer.last)
+
+    reviewer = person(caps, "rev-a")
+    await reviewer.send("심사위원 통계" if caps is PLAIN else "/reviewers")
+    assert "2026-12 심사위원 통계" not in reviewer.text
+
+
+@BOTH
+async def test_the_board_says_how_it_aggregates_and_why_one_is_held_back(
+    caps: Capabilities, world: World, settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    fairer = settings.model_copy(update={"trim_min_reviews": 3, "pass_marks": (0.0, 3.0, 0.0, 0.0),
+                                         "selected_count": 1, "waitlist_count": 0})  # fmt: skip
+    first, second = seed_applications(world, 2)  # type: ignore[arg-type]
+    for key in ("r1", "r2", "r3"):
+        world.grant(caps.channel, key, Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", fairer, world.clock.now())
+        for row in session.exec(select(Review)).all():
+            # The first ranks higher (4.25 against 4.00) but scores 2 on 안전성.
+            scores = (5, 2, 5, 5) if row.application_id == first else (4, 4, 4, 4)
+            row.innovation, row.safety, row.applicability, row.economy = scores
+            session.add(row)
+        # Results are released only with the committee's reasons (tested in test_appeal).
+        for application in session.exec(select(Application)).all():
+            application.feedback = "심사 의견"
+            session.add(application)
+        session.commit()
+    world.clock.set(at(14))
+    boss = Person(build_engine(fairer, clock, db), caps, "org-1" if caps is PLAIN else str(ORGANIZER))
+    if caps is PLAIN:
+        world.grant("kakao", "org-1", Role.ORGANIZER)
+
+    await boss.send("선정 2026-12" if caps is PLAIN else "/selection 2026-12")
+    assert "최고·최저 총점을 하나씩 빼고 평균(절사평균)" in boss.text and "기준 점수: 안전성 3." in boss.text
+    assert "⚠ 기준 미달: 안전성 2.00" in boss.text and "절사평균 1건" in boss.text
+    with world.session() as session:
+        prop = selection.proposal(session, "2026-12", fairer)
+    assert [r.application.id for r in prop.selected] == [second]
+    assert [(r.application.id, r.below_pass) for r in prop.not_selected] == [(first, ("safety",))]
+    await boss.press("1. PD-202612-0001")
+    assert "안전성 평균이 기준 점수(3)에 못 미쳐" in boss.text
+    await boss.press("선정에 포함")
+    with world.session() as session:
+        prop = selection.proposal(session, "2026-12", fairer)
+    assert [r.application.id for r in prop.selected] == [first]  # moved in by the organizer
+    await boss.press("선정 확정")
+    await choose(boss, "예, 확정합니다")
+    [logged] = [a for a in world.all(AuditLog) if a.action == "selection_aggregation"]
+    assert logged.data == {"trim_min_reviews": 3, "pass_marks": [0.0, 3.0, 0.0, 0.0],
+                           "below_pass": {str(first): ["safety"]}, "trimmed": [first, second]}  # fmt: skip
+
+
+async def test_the_pledge_is_among_what_is_kept_about_a_reviewer(person: Make, world: World) -> None:
+    world.grant("telegram", "rev-3", Role.REVIEWER)
+    world.clock.set(at(12))
+    p = person(TELEGRAM, "rev-3")
+    await p.send("/review")
+    await p.press("서약합니다")
+    await p.send("/mydata")
+    [caption] = await p.press("내 정보 파일 받기")
+    content = (caption.attachments[0].content or b"").decode("utf-8")
+    assert "역할: 심사위원" in content
+    assert "이해충돌 방지 서약: 2026년 12월 12일(토) 10:00 동의 (2026-12판)" in content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.dialogue import commands
@@ -13,9 +14,9 @@ from tests.handlers.committee import ORGANIZER
 Make = Callable[..., Person]
 
 EVERYONE = ["start", "apply", "status", "profile", "schedule", "subscribe", "unsubscribe", "expo", "language", "help",
-            "link", "mydata", "cancel", "back"]  # fmt: skip
-ORGANIZERS = ["decisions", "selection", "programme", "invite", "departments", "broadcast", "broadcasts", "expo_edit",
-              "export"]  # fmt: skip
+            "link", "mydata", "appeal", "cancel", "back"]  # fmt: skip
+ORGANIZERS = ["decisions", "selection", "reviewers", "programme", "invite", "departments", "broadcast", "broadcasts",
+              "expo_edit", "export", "appeals"]  # fmt: skip
 # How a command is named in help: "/status" where slash commands exist, its first typed word elsewhere.
 TYPED = {"start": "메뉴", "apply": "신청", "status": "현황", "help": "도움말", "cancel": "취소", "review": "심사",
          "selection": "선정", "decisions": "구매결정", "broadcast": "공지", "export": "엑셀"}  # fmt: skip
@@ -48,7 +49,9 @@ async def test_a_companys_help_has_everyones_commands_and_this_months_dates(caps
     assert "신청 접수: 2026년 12월 1일(화) ~ 2026년 12월 10일(목) 23:59" in p.text
     assert "심사·선정: 2026년 12월 15일(화)" in p.text
     assert "피칭데이: 2026년 12월 24일(목) 14:00" in p.text
-    assert "25일" not in p.text
+    # The move is explained, never as "the last Friday" (the 24th is not).
+    assert "※ 12월 25일(금)은 공휴일(기독탄신일)이므로 피칭데이를 12월 24일(목)에 개최합니다." in p.text
+    assert "마지막 주 금요일" not in p.text and "금요일" not in p.text
     assert p.labels(help_) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
                                "🌐 Language / 언어", "🔒 내 개인정보"]  # fmt: skip
 
@@ -62,7 +65,7 @@ async def test_an_organizers_first_turn_sets_the_organizer_menu(caps: Capabiliti
     assert dict(p.reply.menu)["selection"] == "선정 심의 (운영자)"
     for command in ("selection", "decisions", "broadcast", "export", "apply"):
         assert named(caps, command) in p.text, command
-    assert named(caps, "review").strip() not in p.text
+    assert not re.search(re.escape(named(caps, "review").strip()) + r"(?!ers)", p.text)  # /reviewers is theirs
     # Eleven menu items: all on Telegram; a plain channel pages them (eight, then the page turn).
     assert "🏅 선정 심의" in p.labels(help_)
     if caps is PLAIN:

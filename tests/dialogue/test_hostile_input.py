@@ -180,7 +180,7 @@ async def test_ids_beyond_what_the_database_holds_are_refused(caps: Capabilities
     assert int(huge) > 2**63
     boss = organizer(person, world, caps)
     for role in (Role.REVIEWER, Role.OFFICIAL):
-        world.grant(caps.channel, "900001", role, department="서울교통공사")
+        world.grant(caps.channel, "900001", role, department="서울교통공사", pledged=role is Role.REVIEWER)
     await boss.send("/help" if not plain(boss) else "도움말")
     before = world.snapshot()
     forged = [f"e:review:open:{huge}", f"e:selection:app:{huge}", f"e:decisions:open:{huge}",

@@ -37,8 +37,8 @@ async def test_a_reviewer_is_never_assigned_their_own_company(person: Make, worl
     first, second, third = world.applications(3, first=8001)
     # One reviewer owns 기업8001 on this very account; another reviews on KakaoTalk, joined to the Telegram
     # account that owns 기업8002.
-    world.grant("telegram", "8001", Role.REVIEWER)
-    world.grant("kakao", "rev-k", Role.REVIEWER)
+    world.grant("telegram", "8001", Role.REVIEWER, pledged=True)
+    world.grant("kakao", "rev-k", Role.REVIEWER, pledged=True)
     owner = person(TELEGRAM, "8002")
     await owner.send("/link")
     code = owner.text.split("연결 ")[1].split()[0]
@@ -278,7 +278,9 @@ async def test_a_reviewer_is_never_assigned_the_company_they_work_for(
 
     employee = person(caps, "8190")
     await employee.send(f"{start} {codes[0]}")
-    assert "심사위원" in employee.text and "재직 중인 회사" in employee.text
+    assert "심사위원" in employee.text and "이해충돌 방지 서약" in employee.text  # the pledge comes first
+    await choose(employee, "서약합니다")
+    assert "서약에 동의하셨습니다" in employee.text and "재직 중인 회사" in employee.text
     await employee.send("220-81-6251")  # a digit short: asked again
     assert "사업자등록번호" in employee.text
     await employee.send(brn_for(8101))
@@ -286,6 +288,7 @@ async def test_a_reviewer_is_never_assigned_the_company_they_work_for(
 
     independent = person(caps, "8191")
     await independent.send(f"{start} {codes[1]}")
+    await choose(independent, "서약합니다")
     await choose(independent, "건너뛰기")
     assert "재직 회사 없음" in independent.text
 

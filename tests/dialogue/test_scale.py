@@ -84,7 +84,7 @@ async def test_the_selection_board_text_fits_a_plain_channel(person: Make, busy:
 
 @BOTH
 async def test_a_reviewers_list_of_300(caps: Capabilities, person: Make, busy: World) -> None:
-    busy.grant(caps.channel, "rev-1", Role.REVIEWER)
+    busy.grant(caps.channel, "rev-1", Role.REVIEWER, pledged=True)
     with busy.session() as session:
         review.assign(session, "2026-12", busy.settings, busy.clock.now())
     busy.clock.set(at(12))

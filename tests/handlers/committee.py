@@ -7,7 +7,8 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.models import Application, Company, Review, Role
-from bot.services import users
+from bot.sandbox.users import SimUser
+from bot.services import pledge, users
 from bot.services.departments import ensure as ensure_department
 from bot.validators import brn_check_digit_ok
 from tests.harness import KST, Harness
@@ -57,10 +58,15 @@ def seed_applications(harness: Harness, count: int, month: str = "2026-12", deck
     return ids
 
 
-def make_reviewers(harness: Harness, *tg_ids: int) -> None:
+def make_reviewers(harness: Harness, *tg_ids: int, pledged: bool = True) -> None:
+    """Reviewers on Telegram; ``pledged``: they accepted the conflict-of-interest pledge when joining."""
     with harness.session() as session:
         for tg in tg_ids:
             users.grant_role(session, "telegram", str(tg), Role.REVIEWER, harness.clock.now())
+            if pledged:
+                pledge.accept(session, users.ensure_user(session, "telegram", str(tg), harness.clock.now()),
+                              harness.clock.now())  # fmt: skip
+        session.commit()
 
 
 def set_scores(harness: Harness, reviewer_tg: int, app_id: int, *scores: int | None) -> None:
@@ -70,6 +76,19 @@ def set_scores(harness: Harness, reviewer_tg: int, app_id: int, *scores: int | N
             select(Review).where(Review.application_id == app_id, Review.reviewer_user_id == reviewer.id)
         ).one()
         review.innovation, review.safety, review.applicability, review.economy = scores
+        session.add(review)
+        session.commit()
+
+
+def finish_at(harness: Harness, reviewer_tg: int, app_id: int, when: dt.datetime, *scores: int) -> None:
+    """Scores given at ``when``: the review counts as complete from then (how early a reviewer finished)."""
+    set_scores(harness, reviewer_tg, app_id, *scores)
+    with harness.session() as session:
+        reviewer = users.ensure_user(session, "telegram", str(reviewer_tg), when)
+        review = session.exec(
+            select(Review).where(Review.application_id == app_id, Review.reviewer_user_id == reviewer.id)
+        ).one()
+        review.completed_at = review.updated_at = when
         session.add(review)
         session.commit()
 
@@ -105,3 +124,12 @@ def make_official(harness: Harness, tg_id: int, department: str) -> None:
         entry = ensure_department(session, department, harness.clock.now())
         users.grant_role(session, "telegram", str(tg_id), Role.OFFICIAL, harness.clock.now(), department_id=entry.id)
         session.commit()
+
+
+async def write_reasons(organizer: SimUser, reasons: dict[str, str], month: str = "2026-12") -> None:
+    """The committee's opinion for each board entry ("2. PD-…") through /selection, as an organizer does."""
+    for entry, reason in reasons.items():
+        await organizer.send(f"/selection {month}")
+        await organizer.press(entry)
+        await organizer.press("피드백")
+        await organizer.send(reason, expect=2)

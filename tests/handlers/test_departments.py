@@ -93,7 +93,7 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
 
     # Published: the responsible departments are fixed now.
     [board] = await organizer.send("/selection 2026-12")
-    assert board.button_texts() == []
+    assert board.button_texts() == ["↩ 0001 선정 포기", "↩ 0002 선정 포기", "↩ 0003 선정 포기"]  # no card to change
     [locked] = await organizer.press_data(f"e:selection:departments:{first}", board.message_id)
     assert "게시되어 담당 수요처를 더 바꿀 수 없습니다" in locked.text
 

@@ -4,6 +4,7 @@ cancellation, a restart in the middle and blocked recipients."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,11 +15,13 @@ from typer.testing import CliRunner
 
 from bot.clock import ManualClock
 from bot.models import Broadcast, Outbox, User
+from bot.sandbox.botapi import Event
+from bot.sandbox.users import SimUser
 from bot.services import users
 from bot.settings import Settings
 from scheduler.dispatcher import CLAIM_BATCH
 from tests.handlers.committee import ORGANIZER, seed_applications
-from tests.harness import Harness, running
+from tests.harness import KST, Harness, running
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "samples" / "expo-2019.yaml").read_text()
 
@@ -115,6 +118,19 @@ async def until(predicate: object, timeout: float = 60) -> None:
         await asyncio.sleep(0.1)
 
 
+async def expo_preview(harness: Harness, expo_yaml: str) -> tuple[SimUser, Event, Event]:
+    """The expo loaded, and an organizer's broadcast of it to the subscribers up to its preview."""
+    from bot.services import expo
+
+    with harness.session() as session:
+        expo.load(session, expo_yaml, harness.clock.now())
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/broadcast")
+    await organizer.press("소식 구독자 전체")
+    [preview, confirm] = await organizer.press("박람회 안내", expect=2)
+    return organizer, preview, confirm
+
+
 def delivered(harness: Harness, ids: list[int]) -> Counter[int]:
     return Counter({tg: len(harness.server.events[tg]) for tg in ids if harness.server.events[tg]})
 
@@ -193,17 +209,14 @@ async def test_broadcast_survives_a_restart_without_second_copies(slow: Settings
 
 
 async def test_expo_announcement_and_refusals(harness: Harness) -> None:
-    from bot.services import expo
-
-    with harness.session() as session:
-        expo.load(session, SAMPLE, harness.clock.now())
     ids = add_people(harness, 400000, 3)
-    organizer = harness.user(ORGANIZER, "운영자")
-    await organizer.send("/broadcast")
-    await organizer.press("소식 구독자 전체")
-    [preview, confirm] = await organizer.press("박람회 안내", expect=2)
+    organizer, preview, confirm = await expo_preview(harness, SAMPLE)
     assert "테스트베드 박람회 안내" in preview.text and "3명에게" in confirm.text
-    await organizer.press("보내기")
+    # December 2026 and the 2019 expo: sent only on purpose, with its dates named.
+    assert "이미 끝난 박람회입니다" in confirm.text
+    assert "일정(2019년 9월 26일(목) ~ 2019년 9월 27일(금))이 지났습니다" in confirm.text
+    assert confirm.button_texts() == ["⚠ 지난 박람회 발송", "✖ 취소"]
+    await organizer.press("지난 박람회 발송")
     await harness.bot.outbox_settled()
     for tg in ids:
         [message] = harness.server.events[tg]
@@ -214,3 +227,51 @@ async def test_expo_announcement_and_refusals(harness: Harness) -> None:
         assert "권한이 없어" in answer.text, command
     [answer] = await stranger.press_data("e:broadcast:stop:1", 1)
     assert "권한이 없어" in answer.text
+
+
+async def test_a_company_that_unsubscribed_gets_no_opening_notice_but_its_own_news(harness: Harness) -> None:
+    from tests.scheduler.helpers import tick_and_send
+
+    seed_applications(harness, 2)  # companies 8001 and 8002 applied in December
+    quiet = harness.user(8001, "기업1")
+    [stopped] = await quiet.send("/unsubscribe")
+    assert "중단했습니다" in stopped.text
+
+    def opening(tg: int) -> list[str]:
+        return [e.text for e in harness.server.events[tg] if "신청 접수를 시작합니다" in e.text]
+
+    await tick_and_send(harness, dt.datetime(2026, 12, 11, 0, 0, 1, tzinfo=KST))
+    await harness.bot.outbox_settled()
+    for tg in (8001, 8002):  # its own application: the receipt still comes
+        assert [e for e in harness.server.events[tg] if "접수가 마감되었습니다" in e.text], tg
+    await tick_and_send(harness, dt.datetime(2027, 1, 1, 9, 0, tzinfo=KST))
+    await harness.bot.outbox_settled()
+    assert len(opening(8002)) == 1 and "2027년 1월" in opening(8002)[0]
+    assert opening(8001) == []
+
+    # Asking for news again brings the notice back (after January's window: its notice is moot by then).
+    harness.clock.set(dt.datetime(2027, 1, 11, 9, 0, tzinfo=KST))
+    quiet.cursor = len(quiet.events)  # the receipt has been read: the next message is the answer
+    [again] = await quiet.send("/subscribe")
+    assert "소식을 보내 드리겠습니다" in again.text
+    await tick_and_send(harness, dt.datetime(2027, 2, 1, 9, 0, tzinfo=KST))
+    await harness.bot.outbox_settled()
+    assert len(opening(8001)) == 1 and "2027년 2월" in opening(8001)[0]
+
+
+async def test_an_expo_that_ends_before_the_send_is_refused_until_confirmed(harness: Harness) -> None:
+    coming = SAMPLE.replace("2019-09-26, 2019-09-27", "2026-12-04, 2026-12-05")  # the clock reads 3 December
+    ids = add_people(harness, 410000, 2)
+    organizer, _, confirm = await expo_preview(harness, coming)
+    assert "이미 끝난" not in confirm.text and confirm.button_texts() == ["📣 보내기", "✖ 취소"]
+
+    harness.clock.set(dt.datetime(2026, 12, 6, 9, 0, tzinfo=KST))  # the organizer comes back after the expo
+    [_, refused] = await organizer.press("📣 보내기", expect=2)
+    assert "이미 끝난 박람회입니다" in refused.text and "2026년 12월 4일(금) ~ 2026년 12월 5일(토)" in refused.text
+    assert "오늘 2026년 12월 6일(일)" in refused.text
+    assert refused.button_texts() == ["⚠ 지난 박람회 발송", "✖ 취소"]
+    with harness.session() as session:
+        assert session.exec(select(Broadcast)).first() is None and not any(harness.server.events[i] for i in ids)
+    await organizer.press("지난 박람회 발송")
+    await harness.bot.outbox_settled()
+    assert all(len(harness.server.events[i]) == 1 for i in ids)

@@ -86,8 +86,12 @@ async def test_decisions_every_path_with_confirmation_and_correction(harness: Ha
     harness.clock.set(dt.datetime(2026, 12, 20, 10, 0, tzinfo=KST))
     [listing] = await official.send("/decisions")
     assert "미결정, 기한 2027년 1월 8일(금)" in listing.text
-    [early] = await official.press("기업1")  # told at once, not after the whole form
-    assert "피칭데이(2026년 12월 24일(목) 14:00) 이후" in early.text
+    # Told at once when decisions open, with no company to pick yet.
+    assert "피칭데이(2026년 12월 24일(목) 14:00)부터 입력하실 수 있으며" in listing.text and not listing.buttons
+    with harness.session() as session:
+        first = session.exec(select(PurchaseDecision).where(PurchaseDecision.application_id == a)).one()
+    [early] = await official.press_data(f"e:decisions:open:{first.id}", 1)  # a button from another screen
+    assert "피칭데이(2026년 12월 24일(목) 14:00)부터 2027년 1월 8일(금) 23:59까지" in early.text
 
     harness.clock.set(AFTER_PITCH)
     await official.send("/decisions")
@@ -182,7 +186,7 @@ async def test_reminders_escalation_board_and_export(harness: Harness) -> None:
     [document] = await organizer.send("/export 2026-12")
     assert document.kind == "document" and document.document["file_name"] == "pitchday-2026-12.xlsx"  # type: ignore[index]
     book = openpyxl.load_workbook(io.BytesIO(harness.server.files[document.document["file_id"]].content))  # type: ignore[index]
-    assert book.sheetnames == ["신청", "심사", "선정", "프로그램", "구매결정"]
+    assert book.sheetnames == ["신청", "심사", "선정", "프로그램", "구매결정", "결과·이의신청"]
     apps = list(book["신청"].iter_rows(values_only=True))
     assert apps[0][:3] == ("접수번호", "기업명", "사업자등록번호") and len(apps) == 3
     decisions = {row[1]: row for row in book["구매결정"].iter_rows(min_row=2, values_only=True)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.models import AuditLog, Review, RoleGrant
 from tests.handlers.committee import ORGANIZER, make_reviewers, seed_applications, set_scores
@@ -165,3 +165,46 @@ async def test_n_reviewers_per_application_balanced_and_replaced_after_a_conflic
         assert [r.application_id for r in added] == [conflicted.application_id]
         assert added[0].reviewer_user_id != conflicted.reviewer_user_id
         assert review.assign(session, "2026-12", two_each, harness.clock.now()) == []
+
+
+async def test_the_conflict_of_interest_pledge_on_joining_and_at_the_next_review(harness: Harness) -> None:
+    from bot.services import pledge
+
+    seed_applications(harness, 2)
+    organizer = harness.user(ORGANIZER, "운영자")
+    [made] = await organizer.send("/invite reviewer")
+    payload = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
+    joining = harness.user(7601, "김교수")
+    [ok, ask] = await joining.send(f"/start {payload}", expect=2)
+    assert "심사위원(으)로 등록" in ok.text
+    assert "이해충돌 방지 서약" in ask.text and "이해충돌 신고" in ask.text and "심사를 시작하시기 전에" not in ask.text
+    assert ask.button_texts()[:2] == ["서약합니다", "서약하지 않습니다"]
+    [accepted, affiliation] = await joining.press("서약합니다", expect=2)
+    assert "서약에 동의하셨습니다" in accepted.text and pledge.VERSION in accepted.text
+    assert "재직 중인 회사" in affiliation.text  # then whom they work for, as before
+    await joining.press("건너뛰기")
+
+    # A reviewer from before the pledge existed is asked at their next /review, and cannot go round it.
+    make_reviewers(harness, 7602, pledged=False)
+    await tick_and_send(harness, AFTER_CLOSE)
+    harness.clock.set(AFTER_CLOSE + dt.timedelta(hours=1))
+    earlier = harness.user(7602, "정연구원")
+    [asked] = await earlier.send("/review")
+    assert "심사를 시작하시기 전에" in asked.text and "이해충돌 방지 서약" in asked.text
+    [declined] = await earlier.press("서약하지 않습니다")
+    assert "심사를 하실 수 없습니다" in declined.text and "/review" in declined.text
+    [again] = await earlier.press_data(f"e:review:open:{_review_id(harness, 7602, 1)}", declined.message_id)
+    assert "이해충돌 방지 서약" in again.text and "PD-202612-0001" not in again.text  # no card without it
+    [accepted, listing] = await earlier.press("서약합니다", expect=2)
+    assert "서약에 동의하셨습니다" in accepted.text and "0/2건 완료" in listing.text
+    [listing] = await earlier.send("/review")  # asked once: from now on the list comes at once
+    assert "0/2건 완료" in listing.text
+
+    with harness.session() as session:
+        grants = {g.user_id: g for g in session.exec(select(RoleGrant)).all()}
+        assert {g.pledge_version for g in grants.values()} == {pledge.VERSION}
+        assert all(g.pledged_at is not None for g in grants.values())
+        logged = session.exec(select(AuditLog).where(col(AuditLog.action).startswith("pledge_"))).all()
+        assert [(a.action, a.data["version"]) for a in logged] == [
+            ("pledge_accepted", pledge.VERSION), ("pledge_declined", pledge.VERSION),
+            ("pledge_accepted", pledge.VERSION)]  # fmt: skip

@@ -7,6 +7,8 @@ from bot.dialogue.flow import Flow
 
 def load() -> dict[str, Flow]:
     from bot.dialogue.flows import (
+        appeal,
+        appeals,
         apply,
         broadcast,
         decisions,
@@ -20,10 +22,11 @@ def load() -> dict[str, Flow]:
         privacy,
         programme,
         review,
+        reviewers,
         selection,
         status,
     )
 
-    modules = (menu, form, apply, status, invite, link, review, selection, programme, decisions, broadcast, news,
-               export, privacy, departments)  # fmt: skip
+    modules = (menu, form, apply, status, invite, link, review, reviewers, selection, programme, decisions,
+               broadcast, news, export, privacy, appeal, appeals, departments)  # fmt: skip
     return {m.FLOW.name: m.FLOW for m in modules}

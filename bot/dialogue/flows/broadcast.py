@@ -1,5 +1,6 @@
 """/broadcast for organizers: audience, a written message or the expo announcement, a preview exactly as
-recipients will see it, confirmation; then one message keeps the progress and carries a stop button."""
+recipients will see it, confirmation (an expo that is already over is named as such, with its dates, and
+sent only with a button that says so); then one message keeps the progress and carries a stop button."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import BROADCAST, MAX_BROADCAST_TEXT
 from bot.models import Application, Broadcast, FormDraft
-from bot.services import broadcasts, policies
+from bot.services import broadcasts, expo, policies
 
 
 class BroadcastFlow(Flow):
@@ -68,14 +69,22 @@ def _preview(t: Turn, draft: FormDraft, error: UserError | None) -> None:
         return
     t.show(template, data, error=error)
     audience = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
-    nav = [FORM.choice(L("broadcast_buttons.send"), "ok"), FORM.choice(L("broadcast_buttons.cancel"), "x")]
-    t.show("broadcast/confirm", {"count": len(people), "audience": audience}, nav=nav, expects=Expect.CHOICE)
+    confirm = {"count": len(people), "audience": audience}
+    past = broadcasts.past_expo(t.session, str(draft.data.get("kind")), t.settings, t.now)
+    # Sending stays possible, but only with a button that says what it does, under the expo's dates.
+    send = "broadcast_buttons.send_past" if past is not None else "broadcast_buttons.send"
+    draft.ref = {**draft.ref, "past_expo": past.id if past is not None else None}
+    t.session.add(draft)
+    if past is not None:
+        confirm.update(past=expo.over_params(past, t.now, t.settings.tz))
+    nav = [FORM.choice(L(send), "ok"), FORM.choice(L("broadcast_buttons.cancel"), "x")]
+    t.show("broadcast/confirm", confirm, nav=nav, expects=Expect.CHOICE)
 
 
 def _send(t: Turn, draft: FormDraft) -> None:
     row = broadcasts.start(
         t.session, t.user, str(draft.data.get("audience")), draft.ref.get("month"), str(draft.data.get("kind")),
-        draft.data.get("text"), t.settings, t.now,
+        draft.data.get("text"), t.settings, t.now, past_expo_confirmed=draft.ref.get("past_expo"),
     )  # fmt: skip
     t.session.delete(draft)
     t.end()

@@ -1,5 +1,7 @@
 """/decisions: officials record their department's purchase decisions (buy, not buying, more review) in a
-form with a confirmation page; organizers see the status board and may record too."""
+form with a confirmation page; organizers see the status board and may record too. Before the Pitching Day
+and after the deadline the list says so at once, with the dates. A decision someone else recorded while
+this person was deciding is shown to them, and replaced only when they confirm it again."""
 
 from __future__ import annotations
 
@@ -8,12 +10,12 @@ from typing import Any
 from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
-from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.flows.form import SPECS, FormSpec, register
 from bot.dialogue.model import Action, Choice, T
 from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
-from bot.forms import DECISION
+from bot.forms import DECISION, form_by_key
 from bot.models import Application, Company, DecisionStatus, FormDraft, Role
 from bot.services import cycles, decisions, policies, programme
 
@@ -43,8 +45,12 @@ class DecisionsFlow(Flow):
                 T(f"{r.company.name[:20]} / {r.decision.department[:20]}"), self.act("open", r.decision.id, entry=True)
             )
             for r in rows
-            if not r.overdue and t.now <= r.cycle.decision_deadline_at
+            if r.cycle.decisions_open(t.now)
         ]
+        windows = _windows(t, rows)
+        if template == "decisions/board":
+            windows["closed"] = []  # "ask the organizers" is not for the organizers; the board marks what is late
+        data.update(windows, decidable=bool(choices))
         t.go(self.name, "list")
         t.show(template, data, choices=choices)
 
@@ -57,7 +63,7 @@ class DecisionsFlow(Flow):
         except Refused as err:
             t.refuse(err)
             return
-        FORM.open(t, DECISION, ref={"decision": row.decision.id})
+        FORM.open(t, DECISION, ref={"decision": row.decision.id, "version": row.decision.version})
 
     def resume(self, t: Turn) -> None:
         self.listing(t)
@@ -74,11 +80,21 @@ def _row(t: Turn, decision_id: int) -> decisions.Row:
     company = t.session.get(Company, app.company_id)
     assert company is not None
     cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
-    if t.now < cycle.pitch_at:
-        raise Refused("decision_too_early", pitch_at=cycle.pitch_at)
-    if t.now > cycle.decision_deadline_at:
-        raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
+    decisions.check_window(cycle, t.now)
     return decisions.Row(decision, app, company, cycle, False)
+
+
+def _windows(t: Turn, rows: list[decisions.Row]) -> dict[str, Any]:
+    """The months whose decisions open later (with when) and those whose deadline has passed; with no rows,
+    this month's dates, so an official knows when to come back."""
+    early = {str(r.cycle.month): r.cycle for r in rows if t.now < r.cycle.pitch_at}
+    closed = {str(r.cycle.month): r.cycle for r in rows if r.cycle.decision_deadline_passed(t.now)}
+    upcoming = None
+    if not rows:
+        upcoming = cycles.get_cycle(t.session, Month.of(t.now, t.settings.tz), t.settings)
+        if upcoming.decision_deadline_passed(t.now):
+            upcoming = cycles.get_cycle(t.session, upcoming.month.next(), t.settings)
+    return {"early": list(early.values()), "closed": list(closed.values()), "upcoming": upcoming}
 
 
 def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
@@ -94,13 +110,25 @@ def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
 
 
 def _save(t: Turn, draft: FormDraft) -> None:
-    _, corrected = decisions.record(
-        t.session, t.user, int(draft.ref.get("decision", 0)), str(draft.data.get("status")), t.settings, t.now,
-        amount=draft.data.get("amount"), timing=draft.data.get("timing"), reason=draft.data.get("reason"),
-    )  # fmt: skip
+    try:
+        _, corrected = decisions.record(
+            t.session, t.user, int(draft.ref.get("decision", 0)), str(draft.data.get("status")), t.settings, t.now,
+            amount=draft.data.get("amount"), timing=draft.data.get("timing"), reason=draft.data.get("reason"),
+            expected_version=draft.ref.get("version"),
+        )  # fmt: skip
+    except decisions.DecisionChanged as changed:
+        # The decision now on record is shown above this person's own; confirming again replaces it on purpose.
+        draft.ref = {**draft.ref, "version": changed.version, "changed": True}
+        t.session.add(draft)
+        FORM.review(t, SPECS[DECISION], form_by_key(DECISION, t.settings), draft, changed)
+        return
     t.session.delete(draft)
     t.end()
     t.say("decisions/saved", corrected=corrected)
+
+
+def _confirm_label(draft: FormDraft) -> str:
+    return "decision_buttons.confirm_change" if draft.ref.get("changed") else "decision_buttons.confirm"
 
 
 def _cancelled(t: Turn, draft: FormDraft) -> None:
@@ -110,7 +138,8 @@ def _cancelled(t: Turn, draft: FormDraft) -> None:
 
 register(
     FormSpec(
-        DECISION, _save, review_template="decisions/confirm", confirm_label=lambda d: "decision_buttons.confirm",
+        DECISION, _save, review_template="decisions/confirm",
+        confirm_label=_confirm_label,
         cancel_label="decision_buttons.cancel", edit_buttons=False, context=_context, cancelled=_cancelled,
     )
 )  # fmt: skip

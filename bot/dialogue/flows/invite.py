@@ -8,9 +8,9 @@ from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register, search_start
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
-from bot.forms import AFFILIATION, INVITE_OFFICIAL
+from bot.forms import AFFILIATION, INVITE_OFFICIAL, PLEDGE
 from bot.models import Department, FormDraft, Role
-from bot.services import departments, invitations, policies
+from bot.services import departments, invitations, pledge, policies
 from bot.validators import Invalid, format_brn, line
 
 
@@ -66,8 +66,12 @@ class InviteFlow(Flow):
         t.end()
         department = t.session.get(Department, inv.department_id) if inv.department_id else None
         t.say("invite/accepted", role=inv.role, department=department.name if department else None)
-        if inv.role == Role.REVIEWER.value:  # whom they work for, so that company is never theirs to review
+        if inv.role != Role.REVIEWER.value:
+            return
+        if pledge.accepted(t.session, t.user):  # whom they work for, so that company is never theirs to review
             FORM.open(t, AFFILIATION)
+        else:  # the pledge first, like a company's consent; the affiliation follows it
+            FORM.open(t, PLEDGE, ref={"then": AFFILIATION})
 
 
 FLOW = InviteFlow()

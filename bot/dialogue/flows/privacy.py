@@ -10,7 +10,7 @@ from bot.dialogue.flow import Flow
 from bot.dialogue.model import Action, Attachment, Choice, Expect, L
 from bot.dialogue.turn import Turn
 from bot.forms import InputKind, Question, form_by_key
-from bot.services import departments, privacy, users
+from bot.services import departments, pledge, privacy, users
 from bot.services.companies import PROFILE_FIELDS
 
 TEXT = "text/plain; charset=utf-8"
@@ -61,6 +61,7 @@ class PrivacyFlow(Flow):
                 for a in held.accounts
             ],
             "roles": held.roles,
+            "pledge": pledge.latest(t.session, t.user),
             "company": _rows(t, "profile", PROFILE_FIELDS, _values(held.company, PROFILE_FIELDS))
             if held.company is not None
             else None,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
+
 from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
@@ -15,9 +17,9 @@ from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.display import review_rows
 from bot.errors import Refused
-from bot.forms import CRITERIA, REVIEW, application_form
+from bot.forms import AFFILIATION, CRITERIA, PLEDGE, REVIEW, application_form
 from bot.models import Application, FormDraft, Review
-from bot.services import applications, cycles, departments, policies, review
+from bot.services import applications, cycles, departments, pledge, policies, review
 
 
 class ReviewFlow(Flow):
@@ -25,7 +27,17 @@ class ReviewFlow(Flow):
     policy = staticmethod(policies.reviewer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        self.listing(t)
+        if self._pledged(t):
+            self.listing(t)
+
+    @staticmethod
+    def _pledged(t: Turn) -> bool:
+        """No application opens before the conflict-of-interest pledge: without it, the pledge is asked
+        (saying why), and accepting it goes on to the list."""
+        if pledge.accepted(t.session, t.user):
+            return True
+        FORM.open(t, PLEDGE, ref={"then": "review"})
+        return False
 
     def listing(self, t: Turn) -> None:
         mine = review.my_reviews(t.session, t.user, t.settings)
@@ -75,6 +87,8 @@ class ReviewFlow(Flow):
 
     def on_action(self, t: Turn, action: Action) -> None:
         review_id = int_arg(action, 0) or 0
+        if not self._pledged(t):
+            return
         if action.name == "list":
             self.listing(t)
         elif action.name == "open":
@@ -178,3 +192,31 @@ def _cancelled(t: Turn, draft: FormDraft) -> None:
 
 SPEC = register(FormSpec(REVIEW, _save, context=_context, cancelled=_cancelled,
                          confirm_label=lambda d: "buttons.save"))  # fmt: skip
+
+
+def _then(t: Turn, draft: FormDraft) -> None:
+    """After the pledge's answer: the affiliation question of someone joining, or the list of /review."""
+    if draft.ref.get("then") == AFFILIATION:
+        FORM.open(t, AFFILIATION)
+    elif pledge.accepted(t.session, t.user):
+        FLOW.listing(t)
+
+
+def _pledge_accepted(t: Turn, draft: FormDraft) -> None:
+    pledge.accept(t.session, t.user, t.now)
+    t.session.delete(draft)
+    t.say("review/pledge_accepted", version=pledge.VERSION)
+    _then(t, draft)
+
+
+def _pledge_declined(t: Turn, draft: FormDraft) -> None:
+    """Declined (or left): nothing is recorded but that; /review asks again."""
+    if not inspect(draft).was_deleted:  # a declined consent question has already dropped it
+        t.session.delete(draft)
+    pledge.declined(t.session, t.user, t.now)
+    t.say("review/pledge_declined")
+    _then(t, draft)
+
+
+register(FormSpec(PLEDGE, _pledge_accepted, review=False, refused=_pledge_declined, cancelled=_pledge_declined,
+                  context=lambda t, d: {"needed": d.ref.get("then") != AFFILIATION}))  # fmt: skip

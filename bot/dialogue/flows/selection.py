@@ -12,13 +12,13 @@ from bot.dialogue.model import Action, Choice, Expect, L, T
 from bot.dialogue.tokens import int_arg, str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
-from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK
-from bot.models import Application, Company, FormDraft, Selection
-from bot.services import cycles, decisions, departments, policies, selection
-from bot.services.review import Ranked
+from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK, SELECTION_WITHDRAW
+from bot.models import Application, Company, FormDraft, Programme, Selection
+from bot.services import cycles, decisions, departments, policies, results, selection
+from bot.services.review import CRITERIA, Ranked
 
 
-def _month(t: Turn, args: tuple[str, ...]) -> str:
+def month_asked(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else this month once its window has closed, else the month before."""
     given = Month.parse_or_none(args[0] if args else None)
     if given is not None:
@@ -29,6 +29,9 @@ def _month(t: Turn, args: tuple[str, ...]) -> str:
 
 
 def _results(prop: selection.Proposal) -> dict[int, str]:
+    if prop.confirmed is not None:  # as confirmed, and changed since by withdrawals and promotions
+        decided = prop.confirmed.decided
+        return {i: key for key in ("selected", "waitlisted", "not_selected", "withdrawn") for i in decided.get(key, [])}
     out = {r.application.id or 0: "selected" for r in prop.selected}
     out |= {r.application.id or 0: "waitlisted" for r in prop.waitlisted}
     out |= {r.application.id or 0: "not_selected" for r in prop.not_selected}
@@ -39,20 +42,29 @@ def _rank_key(r: Ranked) -> tuple[bool, float, int, object, int]:
     return (r.mean is None, -(r.mean or 0), -r.reviews, r.application.submitted_at, r.application.id or 0)
 
 
+def _aggregation(t: Turn) -> dict[str, object]:
+    """How the ranking's means are taken, for the board to say: the weights, the trimming, the pass marks."""
+    s = t.settings
+    return {"weights": [{"key": c, "value": w} for c, w in zip(CRITERIA, s.score_weights, strict=True)],
+            "trim": s.trim_min_reviews,
+            "marks": [{"key": c, "value": m} for c, m in zip(CRITERIA, s.pass_marks, strict=True) if m]}  # fmt: skip
+
+
 class SelectionFlow(Flow):
     name = "selection"
     policy = staticmethod(policies.organizer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        self.board(t, _month(t, args))
+        self.board(t, month_asked(t, args))
 
     def board(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
-        results = _results(prop)
+        placed = _results(prop)
         ranked = sorted(prop.selected + prop.waitlisted + prop.not_selected, key=_rank_key)
-        rows = [{"ranked": r, "result": results[r.application.id or 0]} for r in ranked]
+        rows = [{"ranked": r, "result": placed[r.application.id or 0]} for r in ranked]
         choices: list[Choice] = []
         nav: list[Choice] = []
+        replaceable = prop.confirmed is not None and selection.replaceable(t.session, month, t.settings, t.now)
         # Before confirmation every application can change; after it, until the programme is published,
         # the selected companies' responsible departments still can.
         open_apps = [r for r in ranked if selection.departments_open(t.session, r.application)]
@@ -63,11 +75,32 @@ class SelectionFlow(Flow):
             ]  # fmt: skip
         if prop.confirmed is None and ranked:
             nav = [Choice(L("selection_buttons.confirm"), self.act("ok", month, entry=True))]
+        if replaceable:
+            # After the results, before the pitch: a selected company may give up its place. The receipt's
+            # serial alone keeps the label within KakaoTalk's 14 characters.
+            choices += [
+                Choice(L("selection_buttons.withdraw", receipt=(r.application.receipt_no or "").rsplit("-", 1)[-1]),
+                       self.act("wd", r.application.id, entry=True))
+                for r in ranked if placed[r.application.id or 0] == "selected"
+            ]  # fmt: skip
         t.go(self.name, "board", month=month)
         data = {"month": month, "rows": rows, "offset": 0, "confirmed": prop.confirmed,
-                "released": bool(prop.confirmed and prop.confirmed.released_at),
-                "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted)}  # fmt: skip
-        t.show("selection/board", data, choices=choices, nav=nav, columns=3, paged="rows")
+                "withdrawn": self._withdrawn(t, prop),
+                "released": bool(prop.confirmed and prop.confirmed.released_at), "replaceable": replaceable,
+                "selected_count": len(prop.selected), "waitlist_count": len(prop.waitlisted),
+                "aggregation": _aggregation(t)}  # fmt: skip
+        columns = 3 if prop.confirmed is None else 1  # "↩ PD-202612-0001 선정 포기" is long
+        t.show("selection/board", data, choices=choices, nav=nav, columns=columns, paged="rows")
+
+    @staticmethod
+    def _withdrawn(t: Turn, prop: selection.Proposal) -> list[dict[str, object]]:
+        """Companies that gave up their place after the results (no longer ranked, still on record)."""
+        out = []
+        for app_id in (prop.confirmed.decided if prop.confirmed else {}).get("withdrawn", []):
+            app = t.session.get(Application, app_id)
+            if app is not None:
+                out.append({"app": app, "company": t.session.get(Company, app.company_id)})
+        return out
 
     def application(self, t: Turn, app_id: int) -> None:
         app = t.session.get(Application, app_id)
@@ -75,7 +108,10 @@ class SelectionFlow(Flow):
             t.refuse("not_found")
             return
         company = t.session.get(Company, app.company_id)
-        result = _results(selection.board(t.session, t.user, app.month, t.settings)).get(app_id, "not_selected")
+        prop = selection.board(t.session, t.user, app.month, t.settings)
+        result = _results(prop).get(app_id, "not_selected")
+        ranked = next((r for r in prop.selected + prop.waitlisted + prop.not_selected if r.application.id == app_id),
+                      None)  # fmt: skip
         b = "selection_buttons"
         confirmed = t.session.get(Selection, app.month) is not None
         choices = [] if confirmed else [
@@ -88,8 +124,8 @@ class SelectionFlow(Flow):
             choices.append(Choice(L(f"{b}.departments"), self.act("departments", app_id, entry=True)))
         back = [Choice(L(f"{b}.board"), self.act("board", app.month, entry=True))]
         t.go(self.name, "app", app=app_id)
-        data = {"app": app, "company": company, "result": result, "confirmed": confirmed,
-                "wished": departments.names(t.session, app.department_ids),
+        data = {"app": app, "company": company, "result": result, "confirmed": confirmed, "ranked": ranked,
+                "aggregation": _aggregation(t), "wished": departments.names(t.session, app.department_ids),
                 "responsible": departments.names(t.session, decisions.responsible(app))}  # fmt: skip
         t.show("selection/app", data, choices=choices, nav=back, columns=3)
 
@@ -97,7 +133,7 @@ class SelectionFlow(Flow):
         app_id = int_arg(action, 0) or 0
         try:
             if action.name == "board":
-                self.board(t, _month(t, (str_arg(action, 0) or "",)))
+                self.board(t, month_asked(t, (str_arg(action, 0) or "",)))
             elif action.name == "app":
                 self.application(t, app_id)
             elif action.name == "place":
@@ -112,8 +148,11 @@ class SelectionFlow(Flow):
                 app = selection.application_for_departments(t.session, t.user, app_id, t.settings)
                 now = [str(i) for i in decisions.responsible(app)]
                 FORM.open(t, SELECTION_DEPARTMENTS, ref={"app": app.id}, pending={"responsible_departments": now})
+            elif action.name == "wd":
+                app = selection.withdrawable(t.session, t.user, app_id, t.settings, t.now)
+                FORM.open(t, SELECTION_WITHDRAW, ref={"app": app.id})
             elif action.name == "ok":
-                self._ask_confirm(t, _month(t, (str_arg(action, 0) or "",)))
+                self._ask_confirm(t, month_asked(t, (str_arg(action, 0) or "",)))
             elif action.name == "y" and t.step == "confirm":
                 self._confirm(t, str(t.ref.get("month")))
             else:
@@ -127,10 +166,11 @@ class SelectionFlow(Flow):
         elif t.step == "confirm":
             self._ask_confirm(t, str(t.ref.get("month")))
         else:
-            self.board(t, str(t.ref.get("month") or _month(t, ())))
+            self.board(t, str(t.ref.get("month") or month_asked(t, ())))
 
     def _ask_confirm(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
+        selection.require_reasons(prop)  # said before the question, and again when confirming
         cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
         release_at = max(t.now, cycle.selection_at)
         t.go(self.name, "confirm", month=month)
@@ -179,7 +219,10 @@ def _cancelled(t: Turn, draft: FormDraft) -> None:
 
 
 def _context(t: Turn, draft: FormDraft) -> dict[str, object]:
-    return {"app": t.session.get(Application, int(draft.ref.get("app", 0)))}
+    app_id = int(draft.ref.get("app", 0))
+    # The reviewers' comments, in no one's name, are what the committee's opinion is written from.
+    comments = results.comments_for(t.session, app_id) if draft.form == SELECTION_FEEDBACK else []
+    return {"app": t.session.get(Application, app_id), "comments": comments}
 
 
 register(FormSpec(SELECTION_FEEDBACK, _save("feedback"), review=False, cancelled=_cancelled, context=_context))
@@ -188,3 +231,43 @@ register(
         SELECTION_DEPARTMENTS, _save("responsible_departments"), review=False, cancelled=_cancelled, context=_context
     )
 )
+
+
+def _withdraw(t: Turn, draft: FormDraft) -> None:
+    app_id = int(draft.ref.get("app", 0))
+    done = selection.withdraw_and_promote(t.session, t.user, app_id, str(draft.data.get("reason", "")), t.settings,
+                                          t.now)  # fmt: skip
+    t.session.delete(draft)
+    t.say("selection/withdrawn", withdrawn=done.withdrawn, promoted=done.promoted, messages=done.messages)
+    FLOW.board(t, done.withdrawn.month)
+
+
+def _withdraw_context(t: Turn, draft: FormDraft) -> dict[str, object]:
+    """Who gives up, and who would take the place: the confirmation names both."""
+    app = t.session.get(Application, int(draft.ref.get("app", 0)))
+    if app is None:
+        return {"app": None, "company": None}
+    waiting = selection.next_waitlisted(t.session, app.month)
+    promoted = None
+    if waiting is not None:
+        position, nxt = waiting
+        promoted = {"position": position, "app": nxt, "company": t.session.get(Company, nxt.company_id)}
+    shown = t.session.get(Programme, app.month)
+    return {"app": app, "company": t.session.get(Company, app.company_id), "promoted": promoted,
+            "reason": draft.data.get("reason", ""), "published": bool(shown and shown.version)}  # fmt: skip
+
+
+def _withdraw_cancelled(t: Turn, draft: FormDraft) -> None:
+    t.session.delete(draft)
+    t.say("menu/input_cancelled")
+    app = t.session.get(Application, int(draft.ref.get("app", 0)))
+    FLOW.board(t, app.month if app else month_asked(t, ()))
+
+
+register(
+    FormSpec(
+        SELECTION_WITHDRAW, _withdraw, review_template="selection/withdraw_confirm",
+        confirm_label=lambda d: "selection_buttons.withdraw_yes", edit_buttons=False, context=_withdraw_context,
+        cancelled=_withdraw_cancelled,
+    )
+)  # fmt: skip

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.apply import FLOW as APPLY
 from bot.dialogue.model import Choice
 from bot.dialogue.turn import Turn
 from bot.forms import APPLICATION, application_form
-from bot.services import applications, companies, drafts
+from bot.services import applications, companies, decisions, drafts, programme
+from bot.services.applications import StatusRow
 
 
 class StatusFlow(Flow):
@@ -29,11 +32,25 @@ class StatusFlow(Flow):
         if not rows and draft_info is None:
             t.say("status/empty")
             return
+        facts = {row.application.id: _facts(t, row) for row in rows if row.application.status == "selected"}
         buttons: list[Choice] = []
         for row in rows:
             if row.can_change:
                 buttons += APPLY.changes(row.application.id or 0, row.application.receipt_no or "")
-        t.show("status/list", {"company": company, "rows": rows, "draft": draft_info}, choices=buttons, columns=2)
+        t.show("status/list", {"company": company, "rows": rows, "draft": draft_info, "facts": facts}, choices=buttons,
+               columns=2)  # fmt: skip
+
+
+def _facts(t: Turn, row: StatusRow) -> dict[str, Any]:
+    """A selected company's own facts: before the pitch its slot and the venue; after, each responsible
+    department's decision (or that it is still open, and until when)."""
+    app, cycle = row.application, row.cycle
+    if t.now < cycle.pitch_at:
+        told = programme.published_slot(t.session, app.month, app.id or 0)
+        venue = told.venue if told else programme.venue_of(t.session, app.month, t.settings)
+        return {"slot": told, "venue": venue, "after": False}
+    return {"decisions": decisions.of_application(t.session, app.id or 0), "after": True,
+            "overdue": t.now > cycle.decision_deadline_at}  # fmt: skip
 
 
 FLOW = StatusFlow()

@@ -1,7 +1,7 @@
 """Buying departments (수요처) as a list organizers keep; names typed before become entries of it
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 15:00:00
 """
 import datetime as dt
@@ -15,8 +15,8 @@ from alembic import op
 
 import bot.database
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0016'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

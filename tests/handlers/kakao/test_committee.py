@@ -1,0 +1,76 @@
+"""The committee in KakaoTalk, over HTTP against the stand-in for Kakao's platform: a reviewer accepts the
+conflict-of-interest pledge on joining (or at their next 「심사」), and an organizer reads the reviewer
+statistics, split into messages KakaoTalk can carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from bot.models import Review, Role, RoleGrant
+from bot.services import pledge, review, users
+from tests.handlers.committee import seed_applications
+from tests.handlers.kakao.conftest import KakaoWorld
+from tests.handlers.kakao.test_month import grant, tick_at
+from tests.harness import KST
+
+
+async def test_a_reviewer_pledges_in_kakaotalk(kakao: KakaoWorld) -> None:
+    seed_applications(kakao, 2)
+    organizer, joining, earlier = kakao.user(), kakao.user(), kakao.user()
+    await organizer.say("메뉴")
+    grant(kakao, organizer.user_id, Role.ORGANIZER)
+    made = await organizer.say("초대 reviewer")
+    code = made.text.split("「시작 ")[1].split("」")[0]
+    joined = await joining.say(f"시작 {code}")
+    assert "심사위원(으)로 등록" in joined.text and "이해충돌 방지 서약" in joined.text
+    assert joined.labels()[:2] == ["서약합니다", "서약하지 않습니다"]
+    accepted = await joining.tap("서약합니다")
+    assert "서약에 동의하셨습니다" in accepted.text and "재직 중인 회사" in accepted.text
+    await joining.tap("건너뛰기")
+
+    # A reviewer granted before the pledge existed is asked at their next 「심사」; typing the answer works.
+    await earlier.say("메뉴")
+    grant(kakao, earlier.user_id, Role.REVIEWER)
+    await tick_at(kakao, dt.datetime(2026, 12, 11, 9, 0, tzinfo=KST))
+    asked = await earlier.say("심사")
+    assert "심사를 시작하시기 전에" in asked.text and "서약합니다" in asked.labels()
+    declined = await earlier.say("서약하지 않습니다")
+    assert "심사를 하실 수 없습니다" in declined.text and "「심사」" in declined.text
+    again = await earlier.say("심사")
+    assert "이해충돌 방지 서약" in again.text
+    listing = await earlier.say("서약합니다")
+    assert "서약에 동의하셨습니다" in listing.text and "0/2건 완료" in listing.text
+    with kakao.session() as session:
+        versions = {g.pledge_version for g in session.exec(select(RoleGrant)).all() if g.role == "reviewer"}
+        assert versions == {pledge.VERSION}
+    assert kakao.platform.violations == []
+
+
+async def test_reviewer_statistics_fit_kakaotalk(kakao: KakaoWorld) -> None:
+    seed_applications(kakao, 4)
+    names = ["김교수", "이박사", "정연구원", "박위원", "최심사", "한전문", "오평가", "유자문", "서교수", "문박사"]
+    with kakao.session() as session:
+        for n, name in enumerate(names):
+            users.ensure_user(session, "telegram", str(7900 + n), kakao.clock.now(), display_name=name)
+            users.grant_role(session, "telegram", str(7900 + n), Role.REVIEWER, kakao.clock.now())
+        review.assign(session, "2026-12", kakao.settings, kakao.clock.now())
+        finished = dt.datetime(2026, 12, 13, 18, 0, tzinfo=KST)
+        for row in session.exec(select(Review)).all():
+            row.innovation = row.safety = row.applicability = row.economy = 1 + (row.id or 0) % 5
+            row.completed_at = finished
+            session.add(row)
+        session.commit()
+    organizer = kakao.user()
+    await organizer.say("메뉴")
+    grant(kakao, organizer.user_id, Role.ORGANIZER)
+    kakao.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    answer = await organizer.say("심사위원 통계 2026-12")
+    await kakao.bot.outbox_settled()
+    parts = answer.texts + kakao.events(organizer)
+    whole = "\n".join(parts)
+    assert len(answer.texts) > 1 and all(len(p) <= 1000 for p in parts)  # ten reviewers: split to fit
+    assert "2026-12 심사위원 통계 — 10명" in whole and "<b>" not in whole
+    assert all(name in whole for name in names) and whole.count("마감 1일 5시간 전") == 10
+    assert kakao.platform.violations == []

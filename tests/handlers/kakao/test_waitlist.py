@@ -1,0 +1,57 @@
+"""The waitlist over KakaoTalk: after the programme is published, the organizer withdraws a selected company
+by typed words and quick replies; the withdrawn and the promoted company hear through the Event API, the
+promoted one with its slot and a link to its .ics, and a department's overdue decision reaches the company
+as a plain notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.models import Role
+from tests.handlers.kakao.conftest import KakaoWorld
+from tests.handlers.kakao.test_month import fetch, grant, tick_at
+from tests.handlers.waitlist import messages, seed_released
+from tests.harness import KST
+
+
+async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
+    seed_released(kakao, ["서울교통공사", "서울교통공사"], 1, channel="kakao", first=5001)
+    first, second, waiting = (kakao.user(user_id=str(n)) for n in (5001, 5002, 5003))
+    organizer = kakao.user()
+    await organizer.say("메뉴")
+    grant(kakao, organizer.user_id, Role.ORGANIZER)
+    await tick_at(kakao, dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    await organizer.say("프로그램")
+    await organizer.tap("게시하기")
+    await kakao.bot.outbox_settled()
+    told_first = len(kakao.events(first))
+
+    kakao.clock.set(dt.datetime(2026, 12, 21, 9, 0, tzinfo=KST))
+    board = await organizer.say("선정 2026-12")
+    assert "「선정 포기」 버튼" in board.text
+    ask = await organizer.tap("↩ 0002 선정 포기")
+    assert "포기를 요청한 사유" in ask.text
+    confirm = await organizer.say("시제품 결함으로 발표를 미루겠다고 알려 왔습니다.")
+    assert "예비 1순위 PD-202612-0003 기업5003" in confirm.text and "다시 게시되어" in confirm.text
+    done = await organizer.tap("예, 처리합니다")
+    assert "PD-202612-0002의 선정 포기를 처리" in done.text
+    await kakao.bot.outbox_settled()
+
+    [gone] = [t for t in kakao.events(second) if "선정을 취소" in t]
+    assert "시제품 결함" in gone
+    [promoted] = [t for t in kakao.events(waiting) if "예비 1순위였던" in t]
+    assert "서울특별시청 본관 다목적홀" in promoted and "2026년 12월 24일(목) 14:00" in promoted
+    [slot] = [t for t in kakao.events(waiting) if "발표 일정" in t]
+    assert "2번째" in slot and "14:20–14:40" in slot
+    link = re.search(r"http://\S+/files/\S+", slot)
+    assert link is not None, slot
+    status, ics, _ = await fetch(link.group(0))
+    assert status == 200 and b"DTSTART:20261224T052000Z" in ics and b"SEQUENCE:2" in ics
+    assert len(kakao.events(first)) == told_first  # its slot did not change
+
+    # The promoted company's department never decides: after the deadline it hears what happens next.
+    await tick_at(kakao, dt.datetime(2027, 1, 9, 10, 0, tzinfo=KST))
+    [notice] = [t for t in kakao.events(waiting) if "도착하지 않았습니다" in t]
+    assert "수요처5003" in notice and "늦어도 2027년 1월 15일(금)까지" in notice and "「현황」에서" in notice
+    assert len(messages(kakao, "reminders/decision_overdue")) == 2  # the first company too; not the one that left
