@@ -331,6 +331,8 @@ def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time;
     for month, old, new in report.transitions:
         typer.echo(f"{month}: {old} -> {new}")
     typer.echo(f"planned {report.planned} message(s)")
+    if report.pruned:
+        typer.echo(f"deleted {report.pruned} outbox row(s) older than {settings.outbox_retention_days} days")
     if report.next_due is not None:
         typer.echo(f"next reminder due {report.next_due.astimezone(settings.tz):%Y-%m-%d %H:%M}")
 

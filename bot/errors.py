@@ -18,3 +18,12 @@ class UserError(Exception):
 
 class Refused(UserError):
     """A service declines an action (window closed, not the owner, duplicate...)."""
+
+
+class FileTooLarge(OSError):
+    """A file grew past the size allowed while it was being received (its declared size was missing or
+    wrong): it was not kept. ``size``: how much of it had come, or what its sender then declared."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"file larger than allowed ({size} bytes or more)")
+        self.size = size

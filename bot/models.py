@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.database import UTCDateTime
@@ -66,7 +66,9 @@ class User(SQLModel, table=True):
     is_friend: bool | None = None
     inactive_reason: str | None = Field(default=None, max_length=200)
     # The same person on another channel: this account acts as that one (its company, roles and drafts).
-    linked_to: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True))
+    linked_to: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
+    )
     # Refused the consent: the messenger's name is not kept for them (see bot/services/privacy.py).
     consent_refused_at: dt.datetime | None = _time(nullable=True)
     # Personal data erased (consent withdrawn): the row stays only as what the city's records point to.
@@ -263,7 +265,11 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("recipient_user_id", "event_key"),
         Index("ix_outbox_state_due", "state", "due_at"),
-    )
+        # The claim walks pending rows in due order and stops at its batch: however long the queue (and
+        # however many sent rows lie around), it reads only what it takes.
+        Index("ix_outbox_pending_due", "due_at", "id", sqlite_where=text("state = 'pending'"),
+              postgresql_where=text("state = 'pending'")),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     recipient_user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False))
@@ -460,8 +466,18 @@ class Broadcast(SQLModel, table=True):
     month: str | None = Field(default=None, max_length=7)
     kind: str = Field(max_length=8)  # "text" or "expo"
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    status: str = Field(default="sending", max_length=16)  # sending, done, cancelled
+    status: str = Field(default="sending", max_length=16)  # planning, sending, done, cancelled
+    # The audience counted when the organizer confirmed; once planned, the rows actually planned.
     recipients: int = 0
+    # The planner fills the outbox in batches of user ids after the confirmation (bot/services/planner.py):
+    # the last user id it has planned, and how many rows it has planned.
+    planned_through: int = 0
+    planned: int = 0
+    # Counted as the outbox rows change state, so progress is read from this row, never from the outbox
+    # (whose old rows are pruned in the end).
+    sent: int = 0
+    failed: int = 0
+    cancelled: int = 0
     progress_chat_id: str | None = Field(default=None, max_length=80)
     progress_message_id: int | None = None
     finished_at: dt.datetime | None = _time(nullable=True)

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     send_timeout: float = Field(default=10.0, gt=0)
     send_concurrency: int = Field(default=4, ge=1, le=64)  # also the most a crash can duplicate
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # Days a message sent, failed or stopped stays in the outbox (then the tick deletes it).
+    outbox_retention_days: int = Field(default=90, ge=1, le=10 * 365)
     tick_interval: float = Field(default=60.0, gt=0)
     # Reminder clock times, local.
     window_open_notice_time: dt.time = dt.time(9, 0)

@@ -22,7 +22,7 @@ from bot import delivery
 from bot.budget import OUTBOX
 from bot.context import AppContext
 from bot.models import Outbox, User
-from bot.services import outbox, users
+from bot.services import broadcasts, outbox, users
 from bot.services.results import BUTTONS
 
 log = logging.getLogger(__name__)
@@ -59,17 +59,20 @@ class Dispatcher:
         self._chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._chat_next: dict[str, float] = {}
         self._wake = asyncio.Event()
+        self._plan_wake = asyncio.Event()
         self.sent = 0
         self.failed = 0
 
     def wake(self) -> None:
         self._wake.set()
+        self._plan_wake.set()
 
     async def _turn(self, channel: str, chat: str | None = None) -> None:
         """A slot of the channel's flood-limit budget, after any reply waiting for one."""
         await self.ctx.budget(channel).acquire(OUTBOX, chat)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        planner = asyncio.create_task(self._planner(stop, idle), name="broadcast-planner")
         while not stop.is_set():
             try:
                 handled = await self.run_once()
@@ -77,11 +80,34 @@ class Dispatcher:
                 log.exception("dispatcher round failed; trying again")
                 handled = 0
             if handled == 0:
-                self._wake.clear()
-                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-                await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-                for w in waiters:
-                    w.cancel()
+                await _idle(stop, self._wake, idle)
+        await planner
+
+    async def _planner(self, stop: asyncio.Event, idle: float) -> None:
+        """Plans broadcasts batch by batch beside the sending: the first rows go out while the rest are
+        being planned, and each batch is a short transaction of its own."""
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                busy = await self.plan_once()
+            except Exception:
+                log.exception("planning a broadcast failed; trying again")
+                busy = False
+            if not busy:
+                await _idle(stop, self._plan_wake, idle)
+            elif self.ctx.db.dialect == "sqlite":  # one writer: it is left to turns and sends as long again
+                await asyncio.sleep(time.monotonic() - started)
+
+    async def plan_once(self) -> bool:
+        """One batch of a broadcast being planned; False when none is."""
+        return await asyncio.to_thread(self._plan_batch)
+
+    def _plan_batch(self) -> bool:
+        with self.ctx.db.session() as session:
+            if not broadcasts.planning(session):  # a read: an idle planner never takes SQLite's write lock
+                return False
+        with self.ctx.db.session(writer=True) as session:
+            return broadcasts.plan_batch(session, self.ctx.clock.now()) is not None
 
     async def run_once(self) -> int:
         started = time.monotonic()
@@ -122,7 +148,17 @@ class Dispatcher:
 
         singles, batches = self._units(rows, people, previous)
         await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
+        self._forget_chats()
         return len(rows)
+
+    def _forget_chats(self) -> None:
+        """The round is over: its chats' locks are free and go, and so do pauses that have passed; what a
+        dispatcher keeps per chat stays as small as one round, however many people a broadcast reaches."""
+        for chat in [c for c, lock in self._chat_locks.items() if not lock.locked()]:
+            del self._chat_locks[chat]
+        now = time.monotonic()
+        for chat in [c for c, until in self._chat_next.items() if until <= now]:
+            del self._chat_next[chat]
 
     def _units(
         self, rows: list[Outbox], people: dict[int, User], previous: dict[int, int]
@@ -211,7 +247,7 @@ class Dispatcher:
     async def drain(self, timeout: float = 60.0) -> None:
         """Sends until nothing is due (tests, the CLI's --once)."""
         deadline = time.monotonic() + timeout
-        while await self.run_once():
+        while await self.plan_once() or await self.run_once():
             if time.monotonic() > deadline:
                 raise TimeoutError("outbox not drained in time")
 
@@ -352,6 +388,15 @@ class _Lease:
                 self.kept = await d._db(outbox.renew, list(self.kept), d.worker, d.ctx.clock.now(), d.lease)
                 self.valid_until = started + self.seconds
         return row_id in self.kept
+
+
+async def _idle(stop: asyncio.Event, wake: asyncio.Event, idle: float) -> None:
+    """Waits for a wake-up, the stop, or ``idle`` seconds."""
+    wake.clear()
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+    for w in waiters:
+        w.cancel()
 
 
 async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.datetime | None:

@@ -12,7 +12,7 @@ from bot import calendar
 from bot.calendar import Cycle, Month
 from bot.database import insert_for
 from bot.models import CyclePhase, Selection
-from bot.services import audit, cycles, decisions, outbox, privacy, reminders, review, selection
+from bot.services import audit, broadcasts, cycles, decisions, outbox, privacy, reminders, review, selection
 from bot.settings import Settings
 
 
@@ -22,6 +22,7 @@ class TickReport:
     transitions: list[tuple[str, str, str]] = field(default_factory=list)
     next_due: dt.datetime | None = None
     purged: int = 0  # people whose personal data the retention period erased
+    pruned: int = 0  # old outbox rows deleted
 
 
 def months_in_play(now: dt.datetime, settings: Settings) -> list[Month]:
@@ -54,10 +55,36 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
     # Once a day (by the date in Seoul): erase what the consent's retention period no longer covers.
     report.purged = privacy.purge_expired(session, settings, now)
     session.commit()
+    report.pruned = prune_outbox(session, settings, now)
     held = session.exec(select(Selection.release_at).where(col(Selection.released_at).is_(None))).all()
     upcoming += [t for t in held if t > now]
     report.next_due = min(upcoming) if upcoming else None
     return report
+
+
+# A tick deletes at most PRUNE_BATCHES batches of old outbox rows, each its own transaction; a bigger backlog
+# goes over the next ticks.
+PRUNE_BATCH = 1000
+PRUNE_BATCHES = 20
+
+
+def prune_outbox(session: Session, settings: Settings, now: dt.datetime) -> int:
+    """Deletes outbox rows done longer than ``OUTBOX_RETENTION_DAYS`` ago. An outbox row is also what keeps
+    its message from being planned twice, so rows of events that may still be planned stay whatever their
+    age: those of the months the tick still plans for (their keys start with the month), and those of a
+    broadcast still being planned. Every other event is planned once (a broadcast, a reply) or under a key
+    that changes each time (a programme's version, a decision's corrections)."""
+    before = now - dt.timedelta(days=settings.outbox_retention_days)
+    keep = [f"{month}:" for month in months_in_play(now, settings)]
+    keep += [broadcasts.event_key(row) for row in broadcasts.in_progress(session) if row.status == broadcasts.PLANNING]
+    pruned = 0
+    for _ in range(PRUNE_BATCHES):
+        deleted = outbox.prune(session, before, keep, PRUNE_BATCH)
+        session.commit()
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    return pruned
 
 
 def _move_phase(session: Session, month: str, phase: str, now: dt.datetime) -> bool:

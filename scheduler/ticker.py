@@ -89,6 +89,8 @@ class Ticker:
                     report = await asyncio.to_thread(run_tick, self.ctx)
                     if report.planned or report.transitions:
                         log.info("tick: planned %s message(s); phases %s", report.planned, report.transitions)
+                    if report.pruned:
+                        log.info("tick: deleted %s outbox row(s) past their retention", report.pruned)
                     if report.planned and self.on_planned is not None:
                         self.on_planned()
                     if report.next_due is not None:

@@ -16,7 +16,7 @@ from bot.dialogue.model import Capabilities, FileRef, Incoming, Kind, Screen
 from bot.dialogue.render import PAGE, Output, error_output, render
 from bot.dialogue.turn import NeedFileContent, Turn
 from bot.dialogue.worker import Workers
-from bot.errors import Refused, UserError
+from bot.errors import FileTooLarge, Refused, UserError
 from bot.services import accounts, files, policies, users
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ class Engine:
                     raise OSError("this channel cannot fetch files")
                 path = await fetch(incoming.file)
                 file = replace(incoming.file, path=path)
+            except FileTooLarge as err:  # found out while receiving it: the question's size check refuses it
+                log.info("file %s refused while received: %s", incoming.file.name, err)
+                file = replace(incoming.file, size=err.size, path=None, channel_id=None)
+                incoming = replace(incoming, file=file, profile={**incoming.profile, "fetch_failed": True})
+                return await self._off_loop(incoming, caps)
             except Exception as err:  # a failed download is the person's problem to retry, not ours
                 log.warning("file %s not fetched: %s", incoming.file.name, err)
                 file = replace(incoming.file, path=None, channel_id=None)

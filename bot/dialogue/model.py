@@ -93,6 +93,15 @@ class Attachment:
     mime: str = "application/octet-stream"
 
 
+def stored_pdf(filename: str, path: str | None, channel_id: str | None) -> list[Attachment]:
+    """A PDF a person sent earlier (a deck, an appeal's evidence): from our disk, else by the channel's own
+    file id; nothing when neither is left (a purged file)."""
+    on_disk = Path(path) if path and Path(path).exists() else None
+    if on_disk is None and not channel_id:
+        return []
+    return [Attachment(filename, path=on_disk, channel_id=channel_id, mime="application/pdf")]
+
+
 class Expect(enum.StrEnum):
     NOTHING = "nothing"
     TEXT = "text"

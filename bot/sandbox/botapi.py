@@ -181,7 +181,15 @@ class BotApiServer:
         stored = self.files.get(file_id)
         if request.match_info["token"] != self.token or stored is None:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")
+        # In pieces, as a server streams a file: a large one is never copied whole into a buffer.
+        response = web.StreamResponse(headers={"Content-Type": stored.mime_type or "application/octet-stream"})
+        response.content_length = len(stored.content)
+        await response.prepare(request)
+        content = memoryview(stored.content)
+        for start in range(0, len(content), 1 << 16):
+            await response.write(content[start : start + (1 << 16)])
+        await response.write_eof()
+        return response
 
     # ---- Bot API methods -----------------------------------------------------------------------
     async def api_getme(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from bot.models import Outbox, OutboxState
 from bot.runtime import Runtime
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.kakao import KakaoPlatform
+from bot.services import broadcasts
 from bot.settings import Settings
 from scheduler.tick import TickReport
 
@@ -104,7 +105,8 @@ class SandboxBot:
                 left = session.exec(
                     select(Outbox.id).where(col(Outbox.state).in_(busy), Outbox.due_at <= self.clock.now())
                 ).all()
-            if not left:
+                planning = broadcasts.planning(session)
+            if not left and not planning:
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(left)} outbox message(s) still not sent")

@@ -6,30 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.database import notify
 from bot.errors import Refused
-from bot.models import (
-    Application,
-    ApplicationStatus,
-    Broadcast,
-    Company,
-    Expo,
-    Outbox,
-    OutboxState,
-    Role,
-    RoleGrant,
-    Subscription,
-    User,
-)
-from bot.services import audit, expo, outbox, policies, users
+from bot.models import Broadcast, Expo, Outbox, OutboxState, Subscription, User
+from bot.services import audience, audit, expo, outbox, policies, users
+from bot.services.audience import TOPIC_NEWS
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
-TOPIC_NEWS = "news"
-AUDIENCES = ("subscribers", "companies", "officials", "reviewers", "applicants", "selected")
+AUDIENCES = audience.NAMES
 MAX_TEXT = 3500
+PLANNING, SENDING, DONE, CANCELLED = "planning", "sending", "done", "cancelled"
+# Users planned per transaction: one batch is short enough that the bot's turns go on in between.
+PLAN_BATCH = 1000
 
 
 def subscribe(session: Session, user: User, now: dt.datetime) -> bool:
@@ -58,43 +51,8 @@ def unsubscribe(session: Session, user: User, now: dt.datetime) -> bool:
     return was or bool(rows)
 
 
-def _role_users(session: Session, role: Role) -> set[int]:
-    return set(session.exec(select(RoleGrant.user_id).where(RoleGrant.role == role.value)).all())
-
-
 def _gets_news(session: Session, user: User) -> bool:
-    return (user.id or 0) in _news_ids(session)
-
-
-def _news_ids(session: Session) -> set[int]:
-    explicit = set(session.exec(select(Subscription.user_id).where(Subscription.topic == TOPIC_NEWS)).all())
-    owners = set(session.exec(select(Company.owner_user_id)).all())
-    opted_out = set(session.exec(select(User.id).where(User.news_opt_out == True)).all())  # noqa: E712
-    return explicit | ((owners | _role_users(session, Role.OFFICIAL)) - opted_out)  # type: ignore[operator]
-
-
-def audience(session: Session, name: str, month: str | None) -> list[User]:
-    if name == "subscribers":
-        ids = _news_ids(session)
-    elif name == "companies":
-        ids = set(session.exec(select(Company.owner_user_id)).all())
-    elif name == "officials":
-        ids = _role_users(session, Role.OFFICIAL)
-    elif name == "reviewers":
-        ids = _role_users(session, Role.REVIEWER)
-    elif name in ("applicants", "selected") and month:
-        statuses = [ApplicationStatus.SELECTED.value] if name == "selected" else [
-            s.value for s in ApplicationStatus if s != ApplicationStatus.WITHDRAWN]  # fmt: skip
-        ids = set(session.exec(
-            select(Company.owner_user_id).join(Application)
-            .where(Application.month == month, col(Application.status).in_(statuses))
-        ).all())  # fmt: skip
-    else:
-        raise Refused("not_allowed")
-    if not ids:
-        return []
-    found = session.exec(select(User).where(col(User.id).in_(ids), User.active == True)).all()  # noqa: E712
-    return sorted(found, key=lambda u: u.id or 0)
+    return session.exec(select(User.id).where(col(User.id) == user.id, audience.gets_news())).first() is not None
 
 
 def message(session: Session, kind: str, text: str | None) -> tuple[str, dict[str, object]]:
@@ -129,29 +87,78 @@ def start(
     now: dt.datetime,
     past_expo_confirmed: int | None = None,
 ) -> Broadcast:
-    """Creates the broadcast and plans one outbox row per recipient, in one transaction. An expo that is
-    already over is announced only when ``past_expo_confirmed`` names it: the organizer saw its dates and
-    said yes (December 2026 once announced the 2019 expo)."""
+    """Creates the broadcast, to be planned: the dispatcher's planner fills the outbox in batches
+    (:func:`plan_batch`), so a turn never waits for a hundred thousand rows. An expo that is already over
+    is announced only when ``past_expo_confirmed`` names it: the organizer saw its dates and said yes
+    (December 2026 once announced the 2019 expo)."""
     policies.require(session, organizer, policies.organizer, settings)
-    template, data = message(session, kind, text)
+    message(session, kind, text)
     past = past_expo(session, kind, settings, now)
     if past is not None and past_expo_confirmed != past.id:
         raise Refused("expo_over", **expo.over_params(past, now, settings.tz))
-    people = audience(session, audience_name, month)
-    if not people:
+    count = audience.count(session, audience_name, month)
+    if not count:
         raise Refused("audience_empty")
     row = Broadcast(created_by=organizer.id or 0, created_at=now, audience=audience_name, month=month, kind=kind,
-                    text=text if kind == "text" else None, recipients=len(people))  # fmt: skip
+                    text=text if kind == "text" else None, recipients=count, status=PLANNING)  # fmt: skip
     session.add(row)
     session.flush()
-    outbox.plan(session, [Planned(p, template, data, event_key(row), now) for p in people], now)
     audit.record(session, now, organizer.id, "broadcast_started", "broadcast", row.id, audience=audience_name,
-                 month=month, kind=kind, recipients=len(people))  # fmt: skip
+                 month=month, kind=kind, recipients=count)  # fmt: skip
+    notify(session, "outbox")  # wakes the planner
     return row
 
 
+def plan_batch(session: Session, now: dt.datetime, size: int = PLAN_BATCH) -> int | None:
+    """Plans the audience among the next ``size`` user ids for the oldest broadcast still planning, in the
+    caller's transaction; returns how many ids it covered (0 when that broadcast is now planned), None when
+    none is planning.
+
+    Restart-safe and idempotent: the broadcast keeps the last user id planned, and a row planned twice is
+    one row (one per recipient and event). Its first statement writes the broadcast's row, which holds off
+    a second planner (PostgreSQL) or other writers (SQLite) until this batch commits."""
+    oldest = select(Broadcast.id).where(Broadcast.status == PLANNING).order_by(col(Broadcast.id)).limit(1)
+    took = session.execute(
+        update(Broadcast)
+        .where(col(Broadcast.id) == oldest.scalar_subquery(), col(Broadcast.status) == PLANNING)
+        .values(planned_through=Broadcast.planned_through)
+        .returning(Broadcast.id),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if took is None:
+        return None
+    row = session.get(Broadcast, took[0], populate_existing=True)
+    assert row is not None
+    last = session.exec(select(func.max(User.id))).one() or 0
+    if row.planned_through >= last:
+        row.status = SENDING if row.planned else DONE
+        row.recipients = row.planned
+        row.finished_at = None if row.planned else now
+        session.add(row)
+        return 0
+    try:
+        template, data = message(session, row.kind, row.text)
+    except Refused:  # the expo was taken away meanwhile: what is planned goes, nothing more
+        row.planned_through = last
+        session.add(row)
+        return 0
+    ids = (row.planned_through, min(row.planned_through + size, last))
+    who = audience.condition(row.audience, row.month, ids)
+    key, due = event_key(row), row.created_at
+    # People on several channels get it where they wrote last: few, chosen in Python as everywhere else.
+    joined = aliased(User)
+    several = select(joined.linked_to).where(col(joined.linked_to) > ids[0], col(joined.linked_to) <= ids[1])
+    new = outbox.plan_audience(session, who & col(User.id).not_in(several), template, data, key, due, now)
+    people = session.exec(select(User).where(who, col(User.id).in_(several))).all()
+    new += outbox.plan(session, [Planned(p, template, data, key, due) for p in people], now)
+    row.planned += new
+    row.planned_through = ids[1]
+    session.add(row)
+    return ids[1] - ids[0]
+
+
 def event_key(row: Broadcast) -> str:
-    return f"broadcast:{row.id}"
+    return f"{outbox.COUNTED}{row.id}"
 
 
 @dataclass(frozen=True)
@@ -164,29 +171,37 @@ class Progress:
 
 
 def progress(session: Session, broadcast_id: int, now: dt.datetime) -> Progress:
-    """Counts, and closes the broadcast when nothing is left."""
-    row = session.get(Broadcast, broadcast_id)
+    """Counts (kept on the broadcast's row as its messages go), and closes the broadcast when nothing is left."""
+    row = session.get(Broadcast, broadcast_id, populate_existing=True)
     if row is None:
         raise Refused("not_found")
-    counted = _count(session, row)
-    if counted.left == 0 and row.status == "sending":
-        row.status, row.finished_at = "done", now
+    counted = _count(row)
+    if counted.left <= 0 and row.status == SENDING:
+        row.status, row.finished_at = DONE, now
         session.add(row)
         session.flush()
-        counted = _count(session, row)
+        counted = _count(row)
     return counted
 
 
-def _count(session: Session, row: Broadcast) -> Progress:
-    counts = outbox.counts_for(session, event_key(row))
-    left = counts.get(OutboxState.PENDING.value, 0) + counts.get(OutboxState.SENDING.value, 0)
-    return Progress(counts.get("sent", 0), counts.get("failed", 0), left, counts.get("cancelled", 0), row.status)
+def _count(row: Broadcast) -> Progress:
+    left = max(row.recipients - row.sent - row.failed - row.cancelled, 0)
+    if row.status in (DONE, CANCELLED):
+        left = 0
+    return Progress(row.sent, row.failed, left, row.cancelled, row.status)
 
 
 def cancel(session: Session, organizer: User, broadcast_id: int, settings: Settings, now: dt.datetime) -> int:
     """Stops what has not been sent yet; returns how many messages were stopped."""
     policies.require(session, organizer, policies.organizer, settings)
-    row = session.get(Broadcast, broadcast_id)
+    # The broadcast's row first: it waits for a planner's batch under way, whose rows are then stopped too,
+    # and the planner plans nothing more.
+    live = (col(Broadcast.id) == broadcast_id) & col(Broadcast.status).in_((PLANNING, SENDING))
+    session.execute(
+        update(Broadcast).where(live).values(status=CANCELLED, finished_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    row = session.get(Broadcast, broadcast_id, populate_existing=True)
     if row is None:
         raise Refused("not_found")
     stopped = session.execute(
@@ -194,9 +209,8 @@ def cancel(session: Session, organizer: User, broadcast_id: int, settings: Setti
         .where(col(Outbox.event_key) == event_key(row), col(Outbox.state) == OutboxState.PENDING.value)
         .values(state=OutboxState.CANCELLED.value, last_error="broadcast cancelled")
     ).rowcount  # type: ignore[attr-defined]
-    if row.status == "sending":
-        row.status, row.finished_at = "cancelled", now
-        session.add(row)
+    row.cancelled += int(stopped)
+    session.add(row)
     audit.record(session, now, organizer.id, "broadcast_cancelled", "broadcast", row.id, stopped=stopped)
     return int(stopped)
 
@@ -208,8 +222,13 @@ def set_progress_message(session: Session, broadcast_id: int, chat_id: str, mess
         session.add(row)
 
 
+def planning(session: Session) -> bool:
+    """Whether a broadcast waits to be planned."""
+    return session.exec(select(Broadcast.id).where(Broadcast.status == PLANNING).limit(1)).first() is not None
+
+
 def in_progress(session: Session) -> list[Broadcast]:
-    return list(session.exec(select(Broadcast).where(Broadcast.status == "sending")).all())
+    return list(session.exec(select(Broadcast).where(col(Broadcast.status).in_((PLANNING, SENDING)))).all())
 
 
 def history(
@@ -217,4 +236,4 @@ def history(
 ) -> list[tuple[Broadcast, User | None, Progress]]:
     policies.require(session, organizer, policies.organizer, settings)
     rows = session.exec(select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)).all()
-    return [(row, session.get(User, row.created_by), _count(session, row)) for row in rows]
+    return [(row, session.get(User, row.created_by), _count(row)) for row in rows]

@@ -7,16 +7,21 @@ dead process is picked up again when its lease runs out."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal, literal_column, or_, select, update
+from sqlmodel import Session, col
 
 from bot.database import insert_for, notify
-from bot.models import Outbox, OutboxState, User
+from bot.models import Broadcast, Outbox, OutboxState, User
 from bot.services import accounts
+
+# Rows of these events count into their broadcast's row (progress without counting the outbox).
+COUNTED = "broadcast:"
+FINAL = (OutboxState.SENT.value, OutboxState.FAILED.value, OutboxState.CANCELLED.value)
 
 _DT = "__dt__"
 _DATE = "__date__"
@@ -93,19 +98,82 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
     return new
 
 
+def plan_audience(
+    session: Session,
+    who: ColumnElement[bool],
+    template: str,
+    data: dict[str, Any],
+    event_key: str,
+    due_at: dt.datetime,
+    now: dt.datetime,
+) -> int:
+    """Plans one message to every user matching ``who`` with one INSERT … SELECT (no id leaves the database,
+    however many there are); returns how many rows were new. People with accounts on several channels are
+    left to :func:`plan`, which picks the account each of them used last: ``who`` must leave them out."""
+    values = {
+        "recipient_user_id": col(User.id),
+        "channel": col(User.channel),
+        "chat_id": col(User.external_id),
+        "template": literal(template),
+        "data": bindparam("data", encode(data), type_=Outbox.__table__.c.data.type),  # type: ignore[attr-defined]
+        "event_key": literal(event_key),
+        "state": literal(OutboxState.PENDING.value),
+        "due_at": bindparam("due_at", due_at, type_=Outbox.__table__.c.due_at.type),  # type: ignore[attr-defined]
+        "attempts": literal(0),
+        "created_at": bindparam("created_at", now, type_=Outbox.__table__.c.created_at.type),  # type: ignore[attr-defined]
+        "parts_sent": literal(0),
+    }
+    rows = select(*values.values()).where(who)
+    stmt = insert_for(session)(Outbox).from_select(list(values), rows)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["recipient_user_id", "event_key"])
+    new = len(session.execute(stmt.returning(Outbox.id)).all())  # the driver's rowcount is not always told
+    if new:
+        notify(session, "outbox")
+    return new
+
+
 def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Outbox]:
-    """Claims up to ``limit`` due rows for ``worker`` in one statement (the caller commits at once)."""
-    claimable = or_(
-        and_(Outbox.state == OutboxState.PENDING.value, Outbox.due_at <= now),
-        and_(Outbox.state == OutboxState.SENDING.value, Outbox.lease_until < now),
-    )
-    due = select(Outbox.id).where(claimable).order_by(Outbox.due_at, Outbox.id).limit(limit)
+    """Claims up to ``limit`` due rows for ``worker`` (the caller commits at once): first those whose lease
+    ran out (their dispatcher died), then pending rows in due order. Each is one statement that reads only
+    the rows it takes (the pending ones by a partial index), so a claim costs the same at any queue length."""
+    rows: list[Outbox] = []
+    expired = and_state(OutboxState.SENDING, col(Outbox.lease_until) < now), col(Outbox.lease_until)
+    for claimable, order in (expired, (due(now), col(Outbox.due_at))):
+        if len(rows) < limit:
+            stmt = claim_statement(session, worker, now, claimable, order, limit - len(rows), lease)
+            rows += session.execute(stmt, execution_options={"synchronize_session": False}).scalars()
+    for row in rows:
+        session.expunge(row)
+    return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+
+
+def due(now: dt.datetime) -> ColumnElement[bool]:
+    return and_state(OutboxState.PENDING, col(Outbox.due_at) <= now)
+
+
+def and_state(state: OutboxState, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    # The state as a literal, not a parameter: a prepared statement's generic plan can then still prove
+    # the partial index's condition and use it.
+    return (col(Outbox.state) == literal_column(f"'{state.value}'")) & condition
+
+
+def claim_statement(
+    session: Session,
+    worker: str,
+    now: dt.datetime,
+    claimable: ColumnElement[bool],
+    order: Any,
+    limit: int,
+    lease: dt.timedelta,
+) -> Any:
+    """The claim's one statement (apart, so that its query plan can be looked at)."""
+    picking = select(Outbox.id).where(claimable).order_by(order, Outbox.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        picking = picking.with_for_update(skip_locked=True)
     # A CTE, not "id IN (subquery)": PostgreSQL may run such a subquery again per row and so ignore
     # its LIMIT (one worker took every row). The condition is repeated outside the CTE: PostgreSQL
     # re-checks it on a row another transaction changed meanwhile, so a row is never claimed twice.
-    picked = due.cte("picked")
+    picked = picking.cte("picked")
     stmt = (
         update(Outbox)
         .where(Outbox.id == picked.c.id, claimable)
@@ -117,10 +185,7 @@ def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt
         )
         .returning(Outbox)
     )
-    rows = list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
-    for row in rows:
-        session.expunge(row)
-    return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+    return stmt
 
 
 def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
@@ -128,9 +193,24 @@ def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
         update(Outbox)
         .where(Outbox.id == row_id, Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)
         .values(**values)
+        .returning(Outbox.event_key)
     )
-    done = session.execute(stmt, execution_options={"synchronize_session": False}).rowcount  # type: ignore[attr-defined]
-    return bool(done)
+    keys = list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    if values["state"] in FINAL:
+        tally(session, keys, values["state"])
+    return bool(keys)
+
+
+def tally(session: Session, event_keys: list[str], state: str, sign: int = 1) -> None:
+    """Rows of broadcasts that reached ``state`` (or, with ``sign`` -1, left it): their broadcasts' counts."""
+    found = Counter(k.removeprefix(COUNTED) for k in event_keys if k.startswith(COUNTED))
+    column = getattr(Broadcast, state)
+    for broadcast_id, n in found.items():
+        if broadcast_id.isdigit():
+            session.execute(
+                update(Broadcast).where(col(Broadcast.id) == int(broadcast_id)).values({column: column + sign * n}),
+                execution_options={"synchronize_session": False},
+            )
 
 
 def mark_sent(session: Session, row_id: int, worker: str, now: dt.datetime, task_id: str | None = None) -> bool:
@@ -167,8 +247,11 @@ def mark_sent_many(session: Session, row_ids: list[int], worker: str, now: dt.da
         update(Outbox)
         .where(Outbox.id.in_(row_ids), Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)  # type: ignore[attr-defined]
         .values(state=OutboxState.SENT.value, sent_at=now, lease_until=None, task_id=task_id)
+        .returning(Outbox.event_key)
     )
-    return int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
+    keys = list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    tally(session, keys, OutboxState.SENT.value)
+    return len(keys)
 
 
 def unchecked_tasks(session: Session, channel: str, sent_before: dt.datetime, limit: int = 20) -> list[str]:
@@ -190,10 +273,14 @@ def record_delivery(session: Session, task_id: str, failed: dict[str, str], now:
     for chat_id, reason in failed.items():
         stmt = (
             update(Outbox)
-            .where(Outbox.task_id == task_id, Outbox.chat_id == chat_id)
+            .where(Outbox.task_id == task_id, Outbox.chat_id == chat_id, Outbox.state == OutboxState.SENT.value)
             .values(state=OutboxState.FAILED.value, last_error=f"not delivered: {reason}"[:2000])
+            .returning(Outbox.event_key)
         )
-        n += int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
+        keys = list(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+        tally(session, keys, OutboxState.SENT.value, -1)
+        tally(session, keys, OutboxState.FAILED.value)
+        n += len(keys)
         recipient = select(Outbox.recipient_user_id).where(Outbox.task_id == task_id, Outbox.chat_id == chat_id)
         session.execute(
             update(User).where(User.id.in_(recipient)).values(is_friend=False, inactive_reason=reason[:200])  # type: ignore[attr-defined]
@@ -225,9 +312,25 @@ def deactivate(session: Session, user_id: int, now: dt.datetime) -> None:
     session.execute(update(User).where(User.id == user_id).values(active=False, updated_at=now))  # type: ignore[arg-type]
 
 
-def counts(session: Session, event_prefix: str | None = None) -> dict[str, int]:
-    from sqlalchemy import func
+def prune(session: Session, before: dt.datetime, keep: list[str], limit: int = 1000) -> int:
+    """Deletes up to ``limit`` rows sent, failed or stopped that were due and made before ``before``;
+    returns how many. ``keep``: prefixes of event keys that may still be planned. A row is what keeps its
+    event from being planned twice (one row per recipient and event), so an event that could come again
+    keeps its rows whatever their age."""
+    old = [
+        and_state(OutboxState(state), (col(Outbox.due_at) < before) & (col(Outbox.created_at) < before))
+        for state in FINAL
+    ]
+    stmt = select(Outbox.id).where(or_(*old)).limit(limit)
+    for prefix in keep:
+        stmt = stmt.where(~col(Outbox.event_key).startswith(prefix, autoescape=True))
+    ids = list(session.execute(stmt).scalars())
+    if ids:
+        session.execute(delete(Outbox).where(col(Outbox.id).in_(ids)), execution_options={"synchronize_session": False})
+    return len(ids)
 
+
+def counts(session: Session, event_prefix: str | None = None) -> dict[str, int]:
     stmt = select(Outbox.state, func.count()).group_by(Outbox.state)
     if event_prefix is not None:
         stmt = stmt.where(Outbox.event_key.startswith(event_prefix))  # type: ignore[attr-defined]
@@ -236,8 +339,6 @@ def counts(session: Session, event_prefix: str | None = None) -> dict[str, int]:
 
 def next_due(session: Session) -> dt.datetime | None:
     """When the earliest pending row falls due (or a lease runs out)."""
-    from sqlalchemy import func
-
     pending = session.execute(
         select(func.min(Outbox.due_at)).where(Outbox.state == OutboxState.PENDING.value)
     ).scalar_one_or_none()
@@ -252,7 +353,5 @@ def next_due(session: Session) -> dt.datetime | None:
 
 def counts_for(session: Session, event_key: str) -> dict[str, int]:
     """Rows of one event (a broadcast) by state."""
-    from sqlalchemy import func
-
     stmt = select(Outbox.state, func.count()).where(Outbox.event_key == event_key).group_by(Outbox.state)
     return {state: n for state, n in session.execute(stmt).all()}

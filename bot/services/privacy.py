@@ -30,7 +30,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import accounts, audit
+from bot.services import accounts, audit, outbox
 from bot.settings import Settings
 
 # A person's own data in a company's profile; the rest (name, number, size, address) is the company's.
@@ -97,7 +97,11 @@ def withdraw(session: Session, user: User, settings: Settings, now: dt.datetime)
     # Pending messages are not sent; the sent ones keep no address.
     mine = col(Outbox.recipient_user_id).in_(ids)
     pending = col(Outbox.state) == OutboxState.PENDING.value
-    session.execute(update(Outbox).where(mine, pending).values(state=OutboxState.CANCELLED.value))
+    stopped = session.execute(
+        update(Outbox).where(mine, pending).values(state=OutboxState.CANCELLED.value).returning(Outbox.event_key),
+        execution_options={"synchronize_session": False},
+    )
+    outbox.tally(session, list(stopped.scalars()), OutboxState.CANCELLED.value)
     session.execute(update(Outbox).where(mine, col(Outbox.state) != OutboxState.SENDING.value).values(chat_id=""))
     for account in session.exec(select(User).where(col(User.id).in_(ids))).all():
         account.external_id = f"erased-{account.id}"

@@ -112,18 +112,21 @@ class FilePages:
         self.incoming.mkdir(parents=True, exist_ok=True)
         path = self.incoming / f"{uuid.uuid4().hex}.part"
         size = 0
-        with open(path, "wb") as out:
-            while chunk := await part.read_chunk(CHUNK):  # type: ignore[union-attr]
-                size += len(chunk)
-                if size > limit:
-                    out.close()
-                    path.unlink(missing_ok=True)
-                    raise ValueError("upload_too_large")
-                out.write(chunk)
-        head = path.read_bytes()[:5] if size else b""
-        if not name.lower().endswith(".pdf") or head != b"%PDF-":
+        head = b""
+        try:
+            with open(path, "wb") as out:
+                while chunk := await part.read_chunk(CHUNK):  # type: ignore[union-attr]
+                    size += len(chunk)
+                    if size > limit:
+                        raise ValueError("upload_too_large")
+                    if len(head) < 5:
+                        head += chunk[: 5 - len(head)]
+                    out.write(chunk)
+            if not name.lower().endswith(".pdf") or head != b"%PDF-":
+                raise ValueError("upload_not_pdf")
+        except BaseException:
             path.unlink(missing_ok=True)
-            raise ValueError("upload_not_pdf")
+            raise
         return path, name, mime, size
 
     # ---- pages ---------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ class Progress:
                     return
                 lang = users.language_of(owner)
                 text = self.ctx.texts.render(lang, "broadcast/progress", b=row, p=progress)
-                live = progress.status == "sending"
+                live = progress.status in (broadcasts.PLANNING, broadcasts.SENDING)
                 if text != shown:
                     stop = Action("broadcast", "stop", (str(row.id),), entry=True)
                     label = self.ctx.texts.label(lang, "broadcast_buttons.stop")

@@ -8,7 +8,9 @@ the status and the body, ``TimedOut`` on timeouts and ``NetworkError`` on connec
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,9 +20,11 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
+from bot.errors import FileTooLarge
 from handlers.telegram.flood import ReplyGate
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+CHUNK = 1 << 16
 
 
 class AiohttpRequest(BaseRequest):
@@ -103,6 +107,34 @@ class AiohttpRequest(BaseRequest):
             return await call()
         chat = request_data.parameters.get("chat_id") if request_data is not None else None
         return await self._gate.send(url.rsplit("/", 1)[-1], None if chat is None else str(chat), call)
+
+    async def download(self, url: str, path: Path, limit: int) -> int:
+        """Streams a file of the Bot API's into ``path`` in chunks, never holding it whole; returns its size.
+        Raises :class:`FileTooLarge` as soon as more than ``limit`` bytes came (the file is then left part-way:
+        the caller deletes it)."""
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect, sock_read=self._media_read)
+        size = 0
+        try:
+            async with session.get(url, timeout=timeout) as response:
+                if response.status != 200:
+                    raise NetworkError(f"file download answered {response.status}")
+                declared = response.content_length
+                if declared is not None and declared > limit:
+                    raise FileTooLarge(declared)
+                with open(path, "wb") as out:
+                    async for chunk in response.content.iter_chunked(CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            raise FileTooLarge(size)
+                        await asyncio.to_thread(out.write, chunk)
+        except TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+        return size
 
     @staticmethod
     async def _send(

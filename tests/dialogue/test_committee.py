@@ -12,7 +12,7 @@ from bot.clock import ManualClock
 from bot.database import Database
 from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
 from bot.models import Application, AuditLog, Broadcast, Outbox, PurchaseDecision, Review, Role
-from bot.services import decisions, review, selection
+from bot.services import broadcasts, decisions, review, selection
 from bot.settings import Settings
 from tests.dialogue.driver import BOTH, Person, World, at, build_engine
 from tests.handlers.committee import ORGANIZER, seed_applications, seed_selected
@@ -128,8 +128,13 @@ async def test_an_organizer_broadcasts_after_a_preview(caps: Capabilities, perso
     assert "공지 #1" in progress.text and "남음: 3" in progress.text
     assert progress.live == ("broadcast", 1) and p.labels(progress) == ["⏹ 나머지 발송 중지"]
     [sent] = world.all(Broadcast)
-    assert (sent.audience, sent.kind, sent.recipients) == ("companies", "text", 3)
-    assert len(world.all(Outbox)) == 3
+    assert (sent.audience, sent.kind, sent.recipients, sent.status) == ("companies", "text", 3, "planning")
+    assert world.all(Outbox) == []  # the turn only records it: the dispatcher plans it
+    while True:
+        with world.session() as session:
+            if broadcasts.plan_batch(session, world.clock.now()) is None:
+                break
+    assert len(world.all(Outbox)) == 3 and world.all(Broadcast)[0].status == "sending"
 
     # The stop button stays valid on the progress message, whatever was said since.
     await p.send("도움말" if caps is PLAIN else "/help")

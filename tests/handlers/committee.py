@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import bindparam, text
 from sqlmodel import select
 
+from bot.database import Database, UTCDateTime
 from bot.models import Application, Company, Review, Role
 from bot.sandbox.users import SimUser
 from bot.services import pledge, users
@@ -133,3 +135,22 @@ async def write_reasons(organizer: SimUser, reasons: dict[str, str], month: str 
         await organizer.press(entry)
         await organizer.press("피드백")
         await organizer.send(reason, expect=2)
+
+
+def add_subscribers(db: Database, now: dt.datetime, count: int, first: int) -> None:
+    """``count`` Telegram users (ids from ``first``) who subscribed to news, in two statements whatever their
+    number (no parameter per person)."""
+    at = bindparam("now", now, type_=UTCDateTime())
+    people = text(
+        "WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < :last) "
+        "INSERT INTO users (channel, external_id, display_name, active, news_opt_out, created_at, updated_at) "
+        "SELECT 'telegram', CAST(:first + n AS VARCHAR(20)), 'bulk', true, false, :now, :now FROM seq"
+    ).bindparams(at, last=count - 1, first=first)
+    subscriptions = text(
+        "INSERT INTO subscriptions (user_id, topic, created_at) "
+        "SELECT id, 'news', :now FROM users WHERE display_name = 'bulk' AND id NOT IN "
+        "(SELECT user_id FROM subscriptions WHERE topic = 'news')"
+    ).bindparams(at)
+    with db.session() as session:
+        session.execute(people)
+        session.execute(subscriptions)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from bot.sandbox.users import SimUser
 
 SAMPLE_PDF = (Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "sample_deck.pdf").read_bytes()
+
+
+def big_pdf(size: int) -> bytes:
+    """The sample deck padded to ``size`` bytes with a PDF comment (readers skip it), random so no layer
+    on the way can compress it."""
+    padding = size - len(SAMPLE_PDF) - 2
+    return SAMPLE_PDF + b"\n%" + random.Random(size).randbytes(padding).replace(b"\n", b" ").replace(b"\r", b" ")
+
+
 VALID_BRN = "220-81-62517"
 OTHER_BRN = "104-81-12340"
 
@@ -32,8 +42,8 @@ async def register_profile(user: SimUser, brn: str = VALID_BRN, name: str = "한
     assert "제품·서비스명 (1/8)" in first.text
 
 
-async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 HR-1", deck: bool = True) -> None:
-    """From the first application question to the review page."""
+async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 HR-1", deck: bool | None = True) -> None:
+    """From the first application question to the review page (``deck=None``: to the deck's question)."""
     await user.send(product)
     await user.press("로봇", expect=0)
     await user.press("인공지능", expect=0)
@@ -44,6 +54,8 @@ async def fill_application(user: SimUser, product: str = "자율 순찰 로봇 H
     await user.send("서울교통공사, 푸른도시여가국")
     await user.press("선택 완료")
     await user.send("대당 4,800만 원")
+    if deck is None:
+        return
     if deck:
         [review] = await user.send_document(SAMPLE_PDF, "deck.pdf")
     else:

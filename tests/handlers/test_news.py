@@ -40,11 +40,11 @@ async def test_subscribe_and_unsubscribe(harness: Harness) -> None:
     assert "중단했습니다" in stopped.text and "결과 안내는 계속" in stopped.text
     [none] = await company.send("/unsubscribe")
     assert "받고 계시지 않습니다" in none.text
-    from bot.services import broadcasts
+    from bot.services import audience
 
     with harness.session() as session:
-        assert {u.external_id for u in broadcasts.audience(session, "subscribers", None)} == {"9501"}
-        assert {u.external_id for u in broadcasts.audience(session, "companies", None)} == {"8001"}
+        assert {u.external_id for u in audience.members(session, "subscribers", None)} == {"9501"}
+        assert {u.external_id for u in audience.members(session, "companies", None)} == {"8001"}
 
 
 async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harness) -> None:
@@ -107,7 +107,7 @@ async def broadcast(harness: Harness, text: str) -> int:
     assert text.replace("&", "&") in preview.text and "테스트베드 서울 안내" in preview.text
     assert "명에게 보냅니다" in confirm.text
     [progress] = await organizer.press("보내기")
-    assert "발송 중" in progress.text
+    assert "발송 준비 중" in progress.text  # planned by the dispatcher, not in the turn
     return progress.message_id
 
 

@@ -4,13 +4,12 @@ after an accepted appeal, the company can be moved into the selection before the
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register
-from bot.dialogue.model import Action, Attachment, Choice, Expect, L, T
+from bot.dialogue.model import Action, Attachment, Choice, Expect, L, T, stored_pdf
 from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
@@ -88,11 +87,7 @@ FLOW = AppealsFlow()
 
 
 def _evidence(appeal: Appeal) -> list[Attachment]:
-    path = Path(appeal.file_path) if appeal.file_path and Path(appeal.file_path).exists() else None
-    if path is None and not appeal.file_id:
-        return []
-    return [Attachment(appeal.file_name or "evidence.pdf", path=path, channel_id=appeal.file_id,
-                       mime="application/pdf")]  # fmt: skip
+    return stored_pdf(appeal.file_name or "evidence.pdf", appeal.file_path, appeal.file_id)
 
 
 def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:

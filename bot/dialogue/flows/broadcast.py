@@ -17,7 +17,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import BROADCAST, MAX_BROADCAST_TEXT
 from bot.models import Application, Broadcast, FormDraft
-from bot.services import broadcasts, expo, policies
+from bot.services import audience, broadcasts, expo, policies
 
 
 class BroadcastFlow(Flow):
@@ -61,15 +61,15 @@ def _preview(t: Turn, draft: FormDraft, error: UserError | None) -> None:
     month = draft.ref.get("month")
     try:
         template, data = broadcasts.message(t.session, str(draft.data.get("kind")), draft.data.get("text"))
-        people = broadcasts.audience(t.session, str(draft.data.get("audience")), month)
+        count = audience.count(t.session, str(draft.data.get("audience")), month)
     except Refused as err:
         t.end()
         t.session.delete(draft)
         t.refuse(err)
         return
     t.show(template, data, error=error)
-    audience = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
-    confirm = {"count": len(people), "audience": audience}
+    label = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
+    confirm = {"count": count, "audience": label}
     past = broadcasts.past_expo(t.session, str(draft.data.get("kind")), t.settings, t.now)
     # Sending stays possible, but only with a button that says what it does, under the expo's dates.
     send = "broadcast_buttons.send_past" if past is not None else "broadcast_buttons.send"

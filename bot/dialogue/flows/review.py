@@ -12,7 +12,7 @@ from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register
-from bot.dialogue.model import Action, Attachment, Choice, Expect, L, T
+from bot.dialogue.model import Action, Attachment, Choice, Expect, L, T, stored_pdf
 from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.display import review_rows
@@ -157,15 +157,7 @@ FLOW = ReviewFlow()
 
 
 def _deck(app: Application) -> list[Attachment]:
-    if not (app.deck_path or app.deck_file_id):
-        return []
-    from pathlib import Path
-
-    path = Path(app.deck_path) if app.deck_path and Path(app.deck_path).exists() else None
-    if path is None and not app.deck_file_id:
-        return []
-    return [Attachment(app.deck_file_name or "deck.pdf", path=path, channel_id=app.deck_file_id,
-                       mime="application/pdf")]  # fmt: skip
+    return stored_pdf(app.deck_file_name or "deck.pdf", app.deck_path, app.deck_file_id)
 
 
 def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:

@@ -22,8 +22,11 @@ async def upload(url: str, content: bytes, name: str) -> tuple[int, str]:
         return answer.status, await answer.text()
 
 
-async def apply_in_kakaotalk(user: KakaoUser, brn: str = VALID_BRN, name: str = "한빛로보틱스") -> str:
-    """A company's whole registration and application, typed in KakaoTalk, the deck skipped; the receipt."""
+async def apply_in_kakaotalk(
+    user: KakaoUser, brn: str = VALID_BRN, name: str = "한빛로보틱스", to_deck: bool = False
+) -> str:
+    """A company's whole registration and application, typed in KakaoTalk, the deck skipped; the receipt
+    (``to_deck``: up to the deck's question, and that question's text)."""
     await user.say("신청")
     await user.tap("동의합니다")
     for answer in (name, brn, "김민준", "중소기업", "서울 마포구 월드컵북로 400", "최담당", "010-2345-6789",
@@ -31,10 +34,12 @@ async def apply_in_kakaotalk(user: KakaoUser, brn: str = VALID_BRN, name: str = 
         await user.say(answer)
     await user.tap("저장하기")
     answers = ("자율 순찰 로봇 HR-1", "로봇, 인공지능", "7", "공원과 지하철 역사를 야간에 자율 순찰하는 로봇입니다.",
-               "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "선택 완료", "대당 4,800만 원",
-               "건너뛰기")  # fmt: skip
+               "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "선택 완료", "대당 4,800만 원")  # fmt: skip
     for answer in answers:
-        await user.say(answer)
+        question = await user.say(answer)
+    if to_deck:
+        return question.text
+    await user.say("건너뛰기")
     receipt = await user.say("제출하기")
     return receipt.text.split("접수번호: ")[1].split()[0]
 
