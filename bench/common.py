@@ -136,3 +136,18 @@ def spread(values: list[float], fmt: str = "{:.2f}") -> str:
         return "-"
     med = statistics.median(values)
     return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def load_departments(url: str) -> None:
+    """The database migrated and the department list loaded, as organizers do before a window opens."""
+    import datetime as dt
+
+    from bot.database import Database
+    from bot.services import departments
+    from bot.settings import load_settings
+
+    db = Database(load_settings(database_url=url).database_url)
+    db.upgrade()
+    with db.session() as session:
+        departments.load_path(session, departments.SAMPLE, dt.datetime.now(dt.UTC))
+    db.dispose()

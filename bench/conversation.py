@@ -33,6 +33,7 @@ from bench.common import (
     cpu_seconds,
     cpu_used,
     database_name,
+    load_departments,
     own_cpu_seconds,
     pdf_deck,
     peak_rss_mb,
@@ -91,6 +92,7 @@ async def bot_rate(companies: int, workdir: Path, database: str | None = None, d
     server = BotApiServer()
     await server.start()
     env = bot_env(server, database or f"sqlite:///{workdir / 'bench.db'}", workdir, PITCHBOT_SEND_RATE="1000")
+    load_departments(env["PITCHBOT_DATABASE_URL"])
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
     proc = await start_process([*profile, "-m", "bot.cli", "run"], env, workdir / "bot.log")
     try:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.common import add_database_option, database_name, reset_postgres
+from bench.common import add_database_option, database_name, load_departments, reset_postgres
 from bench.conversation import UPDATES_PER_COMPANY
 from bot.clock import ManualClock
 from bot.database import Database
@@ -77,7 +77,7 @@ def populate(db: Database, companies: int, rows: int) -> None:
         "trl": 7,
         "summary": "s",
         "city_use": "c",
-        "departments": "d",
+        "department_ids": [1],
         "submitted_at": now,
         "updated_at": now,
     }
@@ -114,6 +114,7 @@ async def main(companies: int, rows: int, users: int, database: str | None) -> N
                              files_dir=workdir / "files", run_scheduler=False, send_rate=1000)  # fmt: skip
     db = Database(settings.database_url)
     db.upgrade()
+    load_departments(settings.database_url)
     server = BotApiServer()
     await server.start()
     bot = SandboxBot(settings, ManualClock(dt.datetime(2026, 12, 3, 10, 0, tzinfo=KST)), db, server)

@@ -35,7 +35,15 @@ from typing import Any
 import aiohttp
 from sqlmodel import func, select
 
-from bench.common import add_database_option, cpu_seconds, peak_rss_mb, reset_postgres, start_process, stop_process
+from bench.common import (
+    add_database_option,
+    cpu_seconds,
+    load_departments,
+    peak_rss_mb,
+    reset_postgres,
+    start_process,
+    stop_process,
+)
 from bench.conversation import bot_rate
 from bot.database import Database
 from bot.models import Broadcast, Outbox
@@ -181,6 +189,7 @@ async def apply(walk: Walk, i: int) -> None:
     await walk.say("공원과 지하철 역사를 야간에 자율 순찰하며 이상 상황을 알리는 로봇입니다.")
     await walk.say("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
     await walk.say("서울교통공사, 푸른도시여가국")
+    await walk.say("선택 완료")
     await walk.say("대당 4,800만 원", "발표자료(PDF) (8/8)")
     await walk.tap("건너뛰기", "신청서 확인")
     await walk.tap("제출하기", "접수번호")
@@ -190,6 +199,7 @@ async def kakao_turns(companies: int, workdir: Path, database: str | None, think
     if database:
         reset_postgres(database)
     url = database or f"sqlite:///{workdir / f'kakao-{think:g}.db'}"
+    load_departments(url)
     platform = KakaoPlatform(timeout=60.0, strict=False)
     await platform.start()
     proc = await start_bot(platform, url, workdir)

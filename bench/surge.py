@@ -23,6 +23,7 @@ from bench.common import (
     add_database_option,
     bot_env,
     cpu_seconds,
+    load_departments,
     peak_rss_mb,
     reset_postgres,
     start_process,
@@ -61,6 +62,7 @@ async def main(companies: int, minutes: float, speedup: float, database: str | N
     if database:
         reset_postgres(database)
     url = database or f"sqlite:///{workdir / 'surge.db'}"
+    load_departments(url)
     server = BotApiServer()
     await server.start()
     proc = await start_process(["-m", "bot.cli", "run"], bot_env(server, url, workdir), workdir / "bot.log")

@@ -129,31 +129,49 @@ def _role_and_person(role: str, user_id: str):  # type: ignore[no-untyped-def]
         _fail(f"unknown role {role!r}; choose organizer, reviewer or official")
 
 
-def _department(value: str | None) -> str | None:
-    if value is not None and not value.strip():
-        _fail("--department is blank; give the buying department's name")
-    return value.strip() if value is not None else None
+def _department(session, value: str | None):  # type: ignore[no-untyped-def]
+    """The entry of the department list a --department names (its name or its number), or one line and exit 2."""
+    from bot.services import departments
+
+    if value is None:
+        return None
+    if not value.strip():
+        _fail("--department is blank; give a buying department of the list (pitchbot departments list)")
+    found = departments.find(session, value)
+    if found is not None:
+        return found
+    near = [d.name for d in departments.search(session, value, active_only=False)][:5]
+    hint = f"; did you mean {', '.join(near)}?" if near else "; `pitchbot departments list` shows the list"
+    _fail(f"no department {value.strip()!r} in the list{hint}")
 
 
 @app.command()
 def grant(
     role: Annotated[str, typer.Argument(help="organizer, reviewer or official")],
     user_id: Annotated[str, typer.Argument(help="a Telegram user id, or kakao:<botUserKey>")],
-    department: Annotated[str | None, typer.Option(help="the buying department (officials)")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="officials: the buying department, by its name or number in the list")
+    ] = None,
 ) -> None:
     """Give a person a role, on Telegram (a user id) or KakaoTalk (kakao:<botUserKey>)."""
     from bot.models import Role
     from bot.services import users
 
     chosen, channel, external_id = _role_and_person(role, user_id)
-    department = _department(department)
-    if chosen is Role.OFFICIAL and not department:
-        _fail("an official needs --department NAME")
+    if department is not None and not department.strip():
+        _fail("--department is blank; give a buying department of the list (pitchbot departments list)")
+    if chosen is Role.OFFICIAL and department is None:
+        _fail("an official needs --department NAME (an entry of `pitchbot departments list`)")
     settings = _settings()
     ctx = _context(settings)
     with ctx.db.session() as session:
-        users.grant_role(session, channel, external_id, chosen, ctx.clock.now(), department=department)
-    typer.echo(f"granted {chosen.value} to {channel} user {external_id}" + (f" ({department})" if department else ""))
+        entry = _department(session, department) if chosen is Role.OFFICIAL else None
+        if entry is not None and not entry.active:
+            _fail(f"the department {entry.name!r} is inactive; make it active in the list first")
+        users.grant_role(session, channel, external_id, chosen, ctx.clock.now(),
+                         department_id=entry.id if entry is not None else None)  # fmt: skip
+        note = f" ({entry.name})" if entry is not None else ""
+    typer.echo(f"granted {chosen.value} to {channel} user {external_id}{note}")
 
 
 @app.command()
@@ -165,21 +183,23 @@ def revoke(
     ] = None,
 ) -> None:
     """Take back a role given with `grant` (PITCHBOT_ORGANIZER_IDS are the settings', not granted)."""
+    from bot.models import Department
     from bot.services import users
 
     chosen, channel, external_id = _role_and_person(role, user_id)
-    department = _department(department)
     settings = _settings()
     ctx = _context(settings)
     with ctx.db.session() as session:
+        entry = _department(session, department)
         granted = users.find_grant(session, channel, external_id, chosen)
         if granted is None:
             _fail(f"{channel} user {external_id} has no {chosen.value} role granted")
-        if department is not None and granted.department != department:
-            _fail(f"{channel} user {external_id} is {chosen.value} for {granted.department or 'no department'}, "
-                  f"not {department}")  # fmt: skip
+        had = session.get(Department, granted.department_id) if granted.department_id else None
+        if entry is not None and granted.department_id != entry.id:
+            _fail(f"{channel} user {external_id} is {chosen.value} for {had.name if had else 'no department'}, "
+                  f"not {entry.name}")  # fmt: skip
         users.revoke_role(session, channel, external_id, chosen, ctx.clock.now())
-    note = f" ({granted.department})" if granted.department else ""
+        note = f" ({had.name})" if had else ""
     typer.echo(f"revoked {chosen.value} from {channel} user {external_id}{note}")
 
 
@@ -376,6 +396,63 @@ expo_app = typer.Typer(help="The Testbed Expo", no_args_is_help=True)
 app.add_typer(expo_app, name="expo")
 
 
+def _read_text(path: str) -> str:
+    """A file organizers wrote, as UTF-8 text, or one line saying why not and exit 2."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as err:
+        _fail(f"cannot read {path}: {err.strerror}")
+    except UnicodeDecodeError as err:
+        _fail(f"{path} is not UTF-8 text (byte {err.start + 1}); save it as UTF-8 and load it again")
+
+
+departments_app = typer.Typer(help="The list of buying departments (수요처 목록)", no_args_is_help=True)
+app.add_typer(departments_app, name="departments")
+
+
+@departments_app.command("load")
+def departments_load(
+    path: Annotated[str, typer.Argument(help="a CSV (name,kind,active) or YAML file, e.g. samples/departments.csv")],
+) -> None:
+    """Add the file's departments to the list and bring the kind and active flag of those already there into
+    line with it; loading the same file twice changes nothing. A file with a bad row loads nothing."""
+    from bot.services import departments
+
+    settings = _settings()
+    text = _read_text(path)
+    try:
+        rows = departments.parse(text, path)
+    except departments.FileError as err:
+        for problem in err.problems:
+            typer.echo(f"pitchbot: {path}: {problem}", err=True)
+        raise typer.Exit(2) from None
+    ctx = _context(settings)
+    with ctx.db.session() as session:
+        loaded = departments.load(session, rows, ctx.clock.now())
+    typer.echo(f"departments: {len(loaded.added)} added, {len(loaded.changed)} changed, {loaded.unchanged} unchanged; "
+               f"{loaded.total} in the list")  # fmt: skip
+
+
+@departments_app.command("list")
+def departments_list(
+    all_entries: Annotated[bool, typer.Option("--all", help="inactive departments too")] = False,
+) -> None:
+    """The list: number, kind, name, officials in the bot, and whether it is active."""
+    from bot.services import departments
+
+    settings = _settings()
+    ctx = _context(settings)
+    with ctx.db.session() as session:
+        staffed = departments.with_officials(session)
+        rows = departments.listing(session, active_only=not all_entries)
+        for d in rows:
+            flag = "" if d.active else "  (inactive)"
+            typer.echo(f"{d.id:>4}  {d.kind:<9}  {d.name}  [officials: {staffed.get(d.id or 0, 0)}]{flag}")
+        if not rows:
+            typer.echo("no departments; load a list with `pitchbot departments load FILE`")
+
+
 @expo_app.command("load")
 def expo_load(path: Annotated[str, typer.Argument(help="a YAML file, e.g. samples/expo-2019.yaml")]) -> None:
     """Load (or replace) the expo's details and programme from a YAML file."""
@@ -384,13 +461,7 @@ def expo_load(path: Annotated[str, typer.Argument(help="a YAML file, e.g. sample
     from bot.services import expo
 
     settings = _settings()
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as err:
-        _fail(f"cannot read {path}: {err.strerror}")
-    except UnicodeDecodeError as err:
-        _fail(f"{path} is not UTF-8 text (byte {err.start + 1}); save it as UTF-8 and load it again")
+    text = _read_text(path)
     ctx = AppContext.create(settings)
     _upgraded(ctx.db)
     with ctx.db.session() as session:

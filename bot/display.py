@@ -10,11 +10,22 @@ from bot.texts import Texts
 
 
 def display_value(
-    texts: Texts, lang: str, form: Form, field: str, value: Any, params: dict[str, Any] | None = None
+    texts: Texts,
+    lang: str,
+    form: Form,
+    field: str,
+    value: Any,
+    params: dict[str, Any] | None = None,
+    sources: dict[str, dict[str, str]] | None = None,
 ) -> str:
+    """``sources``: the names of the entries of questions whose choices are a list in the database."""
     if value is None or value == "" or value == []:
         return texts.label(lang, "values.empty")
     q = form.question(field)
+    if q.source is not None:
+        names = (sources or {}).get(field, {})
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(names.get(str(v), str(v)) for v in values)
     if q.kind in (InputKind.CHOICE, InputKind.CONSENT) and q.choices:
         return texts.label(lang, q.choice_label(str(value)), **(params or {}))
     if q.kind is InputKind.MULTI_CHOICE:
@@ -31,14 +42,19 @@ def display_value(
 
 
 def review_rows(
-    texts: Texts, lang: str, form: Form, data: dict[str, Any], params: dict[str, Any] | None = None
+    texts: Texts,
+    lang: str,
+    form: Form,
+    data: dict[str, Any],
+    params: dict[str, Any] | None = None,
+    sources: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, str]]:
     rows = []
     for q in form.asked(data):
         if q.kind is InputKind.CONSENT:
             continue
         value = (
-            display_value(texts, lang, form, q.field, data[q.field], params)
+            display_value(texts, lang, form, q.field, data[q.field], params, sources)
             if q.field in data
             else texts.label(lang, "values.missing")
         )

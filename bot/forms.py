@@ -43,6 +43,9 @@ class Question:
     labels: str | None = None  # catalog prefix of the choice labels; default choices.<field>
     prompt: str | None = None  # template of the question; default ask/<form>_<field>
     wrong_kind: str | None = None  # the error for an answer of the wrong kind (default by input kind)
+    # The choices are a list kept in the database ("departments"), not fixed: shown as their names,
+    # found by typing part of a name.
+    source: str | None = None
 
     def applies(self, data: dict[str, Any]) -> bool:
         return self.when is None or self.when(data)
@@ -89,6 +92,10 @@ SELECTION_DEPARTMENTS = "selection_departments"
 SELECTION_WITHDRAW = "selection_withdraw"
 EXPO = "expo"
 AFFILIATION = "affiliation"
+INVITE_OFFICIAL = "invite_official"
+DEPARTMENT_ADD = "department_add"
+DEPARTMENT_NAME = "department_name"
+DEPARTMENTS_MAX = 10  # buying departments one company may name
 PLEDGE = "pledge"
 APPEAL = "appeal"
 APPEAL_DECISION = "appeal_decision"
@@ -131,7 +138,7 @@ def _application_form(summary_max: int, deck_max: int) -> Form:
             ),
             Question("summary", InputKind.TEXT, v.text(summary_max, 20)),
             Question("city_use", InputKind.TEXT, v.text(1000, 10)),
-            Question("departments", InputKind.TEXT, v.line(500, 2)),
+            Question("departments", InputKind.MULTI_CHOICE, v.entries(DEPARTMENTS_MAX), source="departments"),
             Question("price", InputKind.TEXT, v.text(200, 1), optional=True),
             Question("deck", InputKind.FILE, v.pdf(deck_max), optional=True),
         ),
@@ -202,7 +209,13 @@ SELECTION_FEEDBACK_FORM = Form(
 )
 SELECTION_DEPARTMENTS_FORM = Form(
     SELECTION_DEPARTMENTS,
-    (Question("departments", InputKind.TEXT, v.line(500, 2), prompt="selection/departments_ask"),),
+    (Question("responsible_departments", InputKind.MULTI_CHOICE, v.entries(DEPARTMENTS_MAX), source="departments",
+              prompt="selection/departments_ask"),),
+)  # fmt: skip
+# The department an official is invited for, picked from the list.
+INVITE_OFFICIAL_FORM = Form(
+    INVITE_OFFICIAL,
+    (Question("department", InputKind.CHOICE, v.entry, source="departments", prompt="invite/department_ask"),),
 )
 SELECTION_WITHDRAW_FORM = Form(
     SELECTION_WITHDRAW, (Question("reason", InputKind.TEXT, v.text(500, 2), prompt="selection/withdraw_ask"),)
@@ -214,6 +227,20 @@ AFFILIATION_FORM = Form(
     AFFILIATION, (Question("brn", InputKind.TEXT, v.brn, optional=True, prompt="invite/affiliation_ask"),)
 )
 
+# An organizer's edits of the department list.
+DEPARTMENT_KINDS = ("bureau", "office", "agency", "district", "education", "other")
+DEPARTMENT_ADD_FORM = Form(
+    DEPARTMENT_ADD,
+    (
+        Question("department_name", InputKind.TEXT, v.line(200, 2), prompt="departments/name_ask"),
+        Question("department_kind", InputKind.CHOICE, v.one_of(*DEPARTMENT_KINDS), choices=DEPARTMENT_KINDS,
+                 columns=2, labels="department_kinds", prompt="departments/kind_ask"),
+    ),
+)  # fmt: skip
+DEPARTMENT_NAME_FORM = Form(
+    DEPARTMENT_NAME,
+    (Question("department_name", InputKind.TEXT, v.line(200, 2), prompt="departments/rename_ask"),),
+)
 # A reviewer's conflict-of-interest pledge, accepted before any application is opened.
 PLEDGE_FORM = Form(
     PLEDGE,
@@ -261,5 +288,7 @@ def form_by_key(key: str, settings: Settings) -> Form:
         SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, SELECTION_WITHDRAW: SELECTION_WITHDRAW_FORM,
         EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM, PLEDGE: PLEDGE_FORM,
         APPEAL: appeal_form(settings), APPEAL_DECISION: APPEAL_DECISION_FORM,
+        INVITE_OFFICIAL: INVITE_OFFICIAL_FORM, DEPARTMENT_ADD: DEPARTMENT_ADD_FORM,
+        DEPARTMENT_NAME: DEPARTMENT_NAME_FORM,
     }  # fmt: skip
     return forms.get(key) or application_form(settings)

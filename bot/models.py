@@ -78,6 +78,36 @@ class User(SQLModel, table=True):
     updated_at: dt.datetime = _time()
 
 
+class DepartmentKind(enum.StrEnum):
+    """What a buying department (수요처) is, as the city groups them."""
+
+    BUREAU = "bureau"  # 본청 실·본부·국
+    OFFICE = "office"  # 사업소
+    AGENCY = "agency"  # 투자출연기관
+    DISTRICT = "district"  # 자치구
+    EDUCATION = "education"  # 교육청
+    OTHER = "other"
+
+
+class Department(SQLModel, table=True):
+    """A buying department (수요처) from the list organizers keep. Companies pick from it, officials belong to
+    one entry, and decisions are matched by its id. A department that stops buying is made inactive, not
+    deleted: the records of past months still name it."""
+
+    __tablename__ = "departments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    kind: str = Field(default=DepartmentKind.OTHER.value, max_length=16)
+    active: bool = True
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+def _department_id() -> Any:
+    return Field(default=None, sa_column=Column(Integer, ForeignKey("departments.id"), nullable=True, index=True))
+
+
 class RoleGrant(SQLModel, table=True):
     __tablename__ = "role_grants"
     __table_args__ = (UniqueConstraint("user_id", "role"),)
@@ -85,7 +115,7 @@ class RoleGrant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, index=True))
     role: str = Field(max_length=16)
-    department: str | None = Field(default=None, max_length=200)
+    department_id: int | None = _department_id()  # an official's department
     # The registration number of the company a reviewer works for: never assigned its applications.
     affiliation_brn: str | None = Field(default=None, max_length=10)
     # A reviewer's conflict-of-interest pledge (이해충돌 방지 서약): the text's version and when accepted.
@@ -131,7 +161,8 @@ class Application(SQLModel, table=True):
     trl: int
     summary: str
     city_use: str
-    departments: str = Field(max_length=500)
+    # The buying departments the company wishes, ids of the department list.
+    department_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     price: str | None = Field(default=None, max_length=200)
     deck_file_id: str | None = Field(default=None, max_length=200)
     deck_file_name: str | None = Field(default=None, max_length=255)
@@ -140,7 +171,8 @@ class Application(SQLModel, table=True):
     # The organizer's hand in the selection: "in" or "out" overrides the ranking; None follows it.
     placement: str | None = Field(default=None, max_length=8)
     feedback: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    responsible_departments: str | None = Field(default=None, max_length=500)
+    # The departments that judge the company at the pitch (the organizers'; None: the company's wish).
+    responsible_department_ids: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     submitted_at: dt.datetime = _time()
     withdrawn_at: dt.datetime | None = _time(nullable=True)
     updated_at: dt.datetime = _time()
@@ -282,7 +314,7 @@ class Invitation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
     role: str = Field(max_length=16)
-    department: str | None = Field(default=None, max_length=200)
+    department_id: int | None = _department_id()
     created_by: int | None = None
     created_at: dt.datetime = _time()
     expires_at: dt.datetime = _time()
@@ -381,11 +413,15 @@ class PurchaseDecision(SQLModel, table=True):
     """A responsible buying department's decision on a selected company, due 15 days after the pitch."""
 
     __tablename__ = "purchase_decisions"
-    __table_args__ = (UniqueConstraint("application_id", "department"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "department"),
+        Index("ux_purchase_decisions_application_department", "application_id", "department_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(sa_column=Column(Integer, ForeignKey("applications.id"), nullable=False, index=True))
-    department: str = Field(max_length=200)
+    department_id: int = Field(sa_column=Column(Integer, ForeignKey("departments.id"), nullable=False, index=True))
+    department: str = Field(max_length=200)  # the department's name, as shown (a rename updates it)
     status: str = Field(default=DecisionStatus.OPEN, max_length=16)
     amount: str | None = Field(default=None, max_length=200)
     timing: str | None = Field(default=None, max_length=200)

@@ -207,6 +207,27 @@ def tech_fields(choices: list[str]) -> list[str]:
     return picked
 
 
+def entries(most: int) -> Any:
+    """Entries of a list kept in the database (buying departments), by id: at least one, at most ``most``.
+    Whether each still exists is the form's to check, where the list is."""
+
+    def check(choices: list[str]) -> list[str]:
+        picked = list(dict.fromkeys(str(c) for c in choices if str(c).isdecimal()))
+        if not picked:
+            raise Invalid("department_pick")
+        if len(picked) > most:
+            raise Invalid("department_too_many", most=most)
+        return picked
+
+    return check
+
+
+def entry(choice: str) -> str:
+    if not str(choice).isdecimal():
+        raise Invalid("department_pick")
+    return str(choice)
+
+
 def trl(raw: str) -> int:
     digits = re.sub(r"(?i)^\s*trl\s*", "", ascii_digits(clean(str(raw)))).strip()
     if not re.fullmatch(r"[0-9]{1,2}", digits) or not 1 <= int(digits) <= 9:

@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer
 from bot.settings import Settings, load_settings
-from tests.harness import KST, Harness, running
+from tests.harness import KST, Harness, running, seed_departments
 
 # PITCHBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL.
 PG_URL = os.environ.get("PITCHBOT_TEST_DATABASE_URL", "")
@@ -52,9 +52,10 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
+def db(settings: Settings, clock: ManualClock) -> Iterator[Database]:
     database = Database(settings.database_url)
     database.upgrade()
+    seed_departments(database, clock.now())
     yield database
     database.dispose()
 

@@ -35,10 +35,19 @@ class Harness:
         return self.db.session()
 
 
+def seed_departments(db: Database, now: dt.datetime) -> None:
+    """The city's department list as organizers load it (``samples/departments.csv``)."""
+    from bot.services import departments
+
+    with db.session() as session:
+        departments.load_path(session, departments.SAMPLE, now)
+
+
 @asynccontextmanager
 async def running(settings: Settings, clock: ManualClock) -> AsyncIterator[Harness]:
     db = Database(settings.database_url)
     db.upgrade()
+    seed_departments(db, clock.now())
     harness = Harness(settings, clock, db)
     await harness.server.start()
     try:

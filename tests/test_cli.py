@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
@@ -14,10 +15,11 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from bot.database import Database
-from bot.models import Application, AuditLog, Expo, RoleGrant, User
+from bot.models import Application, AuditLog, Department, Expo, RoleGrant, User
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.users import SimUser
 from tests.handlers.flows import fill_application, register_profile, submit
+from tests.harness import seed_departments
 
 runner = CliRunner()
 
@@ -55,15 +57,27 @@ def test_cycle_set_stores_an_override(env: str) -> None:
     assert "--closes 2026-12-10 23:59 is not before --selection 2026-12-09 10:00" in one_line(bad)
 
 
+SAMPLE_DEPARTMENTS = str(Path(__file__).resolve().parents[1] / "samples" / "departments.csv")
+
+
+def load_departments() -> None:
+    result = runner.invoke(app, ["departments", "load", SAMPLE_DEPARTMENTS])
+    assert result.exit_code == 0, result.output
+
+
 def test_grant(env: str) -> None:
+    load_departments()
     assert runner.invoke(app, ["grant", "reviewer", "4242"]).exit_code == 0
+    unknown = runner.invoke(app, ["grant", "official", "4343", "--department", "교통"])
+    assert "no department '교통' in the list; did you mean 도시교통실, 서울교통공사?" in one_line(unknown)
     assert runner.invoke(app, ["grant", "official", "4343"]).exit_code == 2  # needs a department
     ok = runner.invoke(app, ["grant", "official", "4343", "--department", "서울교통공사"])
     assert ok.exit_code == 0
     assert runner.invoke(app, ["grant", "king", "1"]).exit_code == 2
     db = Database(env)
     with db.session() as session:
-        grants = {(session.get(User, g.user_id).external_id, g.role, g.department)  # type: ignore[union-attr]
+        names = {d.id: d.name for d in session.exec(select(Department))}
+        grants = {(session.get(User, g.user_id).external_id, g.role, names.get(g.department_id))  # type: ignore[union-attr]
                   for g in session.exec(select(RoleGrant)).all()}  # fmt: skip
     db.dispose()
     assert grants == {("4242", "reviewer", None), ("4343", "official", "서울교통공사")}
@@ -116,6 +130,16 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     # Pitching Day and the purchase decisions.
     assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
     assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out
+    # The department list: loaded, searched, picked from by typing, officials invited to its entries.
+    assert "departments: 80 added, 0 changed, 0 unchanged; 80 in the list" in out
+    assert "「교통」이(가) 들어간 수요처 2곳입니다" in out and "선택하신 수요처: 서울교통공사, 푸른도시여가국" in out
+    assert "수요처 담당자 초대를 만들었습니다 (120다산콜재단)" in out
+    assert "⚠ 담당자가 없는 수요처: 푸른도시여가국, 시민소통기획관" in out  # at confirmation
+    assert "담당 수요처: 서울교통공사, 서울시설공단" in out  # changed after the confirmation
+    assert "⚠ 담당자가 없는 수요처: 서울시설공단, 시민소통기획관" in out  # at publication
+    # Officials are told the day: the line-up with its date and an .ics, the week before and the eve.
+    assert "• 일시: 2026년 12월 24일(목) 14:00–14:40" in out
+    assert out.count("• 귀 부서 담당 기업: 한빛로보틱스(자율 순찰 로봇 HR-1)") == 2
     assert "피칭데이가 일주일 남았습니다" in out and "오늘은 피칭데이입니다" in out
     assert "• 결정: 구매" in out
     assert "결정되지 않은 건이 3건" in out and "결정 1 · 미결정 0 · 기한 초과 3" in out
@@ -124,7 +148,7 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "number 1 on the waitlist, now presents" in out and "참가를 포기하여" in out
     assert "• Your slot: Thu 24 December 2026 14:00–14:20 (presentation no. 1)" in out
     assert "did not arrive by the deadline" in out and "구매결정이 기한(2027년 1월 8일(금))까지 도착하지" in out
-    assert "푸른도시여가국: 미결정 — 기한이 지나" in out
+    assert "서울시설공단: 미결정 — 기한이 지나" in out
     assert "📎 pitchday-2026-12.xlsx" in out
     # The expo, loaded in the bot and broadcast with live progress.
     assert "박람회 정보를 저장했습니다" in out and "소식 구독자 전체 7명에게 보냅니다" in out
@@ -146,6 +170,10 @@ async def test_pitchbot_run_against_a_bot_api_server(tmp_path: Path, database_ur
         "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
         "PITCHBOT_POLL_TIMEOUT": "1",
     }
+    db = Database(database_url)
+    db.upgrade()
+    seed_departments(db, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))  # organizers load the list first
+    db.dispose()
     log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log)
     try:
@@ -245,6 +273,7 @@ def test_grant_refuses_id_0_and_a_blank_department(env: str) -> None:
 
 
 def test_revoke_takes_back_what_grant_gave(env: str) -> None:
+    load_departments()
     assert runner.invoke(app, ["grant", "reviewer", "4242"]).exit_code == 0
     assert runner.invoke(app, ["grant", "official", "kakao:Ab9", "--department", "서울교통공사"]).exit_code == 0
     assert "has no organizer role granted" in one_line(runner.invoke(app, ["revoke", "organizer", "4242"]))
@@ -261,11 +290,62 @@ def test_revoke_takes_back_what_grant_gave(env: str) -> None:
     with db.session() as session:
         assert session.exec(select(RoleGrant)).all() == []
         log = session.exec(select(AuditLog).where(AuditLog.action == "revoke_role").order_by(col(AuditLog.id))).all()
+        metro = session.exec(select(Department).where(Department.name == "서울교통공사")).one().id
     db.dispose()
     assert [(e.entity, e.data) for e in log] == [
-        ("user", {"role": "official", "department": "서울교통공사"}),
-        ("user", {"role": "reviewer", "department": None}),
+        ("user", {"role": "official", "department_id": metro, "department": "서울교통공사"}),
+        ("user", {"role": "reviewer", "department_id": None, "department": None}),
     ]
+
+
+def test_departments_load_is_idempotent_and_list_shows_the_entries(env: str, tmp_path: Path) -> None:
+    first = runner.invoke(app, ["departments", "load", SAMPLE_DEPARTMENTS])
+    assert first.exit_code == 0 and "departments: 80 added, 0 changed, 0 unchanged; 80 in the list" in first.output
+    again = runner.invoke(app, ["departments", "load", SAMPLE_DEPARTMENTS])
+    assert again.exit_code == 0 and "0 added, 0 changed, 80 unchanged; 80 in the list" in again.output
+    # A YAML file: a name alone, or with its kind (in Korean words too) and whether it is active.
+    yaml_file = tmp_path / "more.yaml"
+    yaml_file.write_text(
+        "departments:\n  - 서울교통공사\n  - {name: 120다산콜재단, kind: 투자출연기관, active: no}\n"
+        "  - {name: 서울 시 립 과학관, kind: 사업소}\n",
+        encoding="utf-8",
+    )
+    loaded = runner.invoke(app, ["departments", "load", str(yaml_file)])
+    assert "1 added, 1 changed, 1 unchanged; 81 in the list" in loaded.output, loaded.output
+    listed = runner.invoke(app, ["departments", "list"])
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    assert any("agency" in line and "서울교통공사" in line for line in lines)  # no kind given: kept
+    assert any("office" in line and "서울 시 립 과학관" in line for line in lines)
+    assert not any("120다산콜재단" in line for line in lines)  # inactive: listed with --all only
+    everything = runner.invoke(app, ["departments", "list", "--all"]).output
+    assert "120다산콜재단  [officials: 0]  (inactive)" in everything
+    db = Database(env)
+    with db.session() as session:
+        assert len(session.exec(select(Department)).all()) == 81
+    db.dispose()
+
+
+def test_departments_load_refuses_a_bad_file_with_one_line_per_row(env: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,kind,active\n서울교통공사,agency,yes\n,agency,yes\n기후환경본부,ministry,yes\n"
+                   "서울 교통공사,agency,maybe\n", encoding="utf-8")  # fmt: skip
+    result = runner.invoke(app, ["departments", "load", str(bad)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        f"pitchbot: {bad}: line 3: no name",
+        f"pitchbot: {bad}: line 4: unknown kind 'ministry' (use one of bureau, office, agency, district, education, "
+        "other, or 본청 실·국, 사업소, 투자출연기관, 자치구, 교육청, 기타)",
+        f"pitchbot: {bad}: line 5: active must be yes or no, not 'maybe'",
+        f"pitchbot: {bad}: line 5: '서울 교통공사' is already on line 2",
+    ]
+    listed = runner.invoke(app, ["departments", "list"])
+    assert "no departments" in listed.output  # nothing of a bad file is loaded
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("departments: [서울교통공사\n", encoding="utf-8")
+    assert "not YAML" in one_line(runner.invoke(app, ["departments", "load", str(broken)]))
+    assert "cannot read" in one_line(runner.invoke(app, ["departments", "load", str(tmp_path / "none.csv")]))
 
 
 def test_export_refuses_an_unknown_language_and_a_bad_out(env: str, tmp_path: Path) -> None:

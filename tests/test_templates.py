@@ -65,6 +65,8 @@ def context_for(key: str) -> dict[str, object]:
         _reviewers_context(ctx)
     if key.startswith(("privacy/", "apply/consent_refused")):
         _privacy_context(ctx)
+    if key.startswith(("departments/", "errors/department", "form/question", "reminders/pitch_official")):
+        _departments_context(ctx)
     if key.startswith(("appeal/", "errors/appeal", "errors/selection_reasons")):
         _appeal_context(key, ctx)
     if key.startswith(("reminders/", "results/", "review/assigned", "review/missing", "programme/lineup")):
@@ -153,10 +155,21 @@ def _privacy_context(ctx: dict[str, object]) -> None:
     })  # fmt: skip
 
 
+def _departments_context(ctx: dict[str, object]) -> None:
+    department = SimpleNamespace(name=HOSTILE, kind="agency", active=False, id=3)
+    ctx.update(
+        department=department, officials=0, searching=HOSTILE, matches=3, source="departments", total=2, most=10,
+        rows=[{"name": HOSTILE, "kind": "district", "active": True, "officials": 2},
+              {"name": "서울교통공사", "kind": "agency", "active": False, "officials": 0}],
+        venue=HOSTILE, starts_at=dt.datetime(2026, 12, 24, 5, 0, tzinfo=dt.UTC),
+        companies=[{"company": HOSTILE, "product_name": HOSTILE}, {"company": "기업2", "product_name": "제품2"}],
+    )  # fmt: skip
+
+
 def _committee_context(key: str, ctx: dict[str, object]) -> None:
     when = dt.datetime(2026, 12, 14, 14, 59, 59, tzinfo=dt.UTC)
-    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, placement="in", departments=HOSTILE,
-                          responsible_departments=None, feedback=HOSTILE, submitted_at=when, id=1)  # fmt: skip
+    app = SimpleNamespace(receipt_no="PD-202612-0001", product_name=HOSTILE, placement="in", department_ids=[1],
+                          responsible_department_ids=None, feedback=HOSTILE, submitted_at=when, id=1)  # fmt: skip
     company = SimpleNamespace(name=HOSTILE)
     means = {"innovation": 2.5, "safety": 4.0, "applicability": 4.25, "economy": 3.0}
     ranked = SimpleNamespace(application=app, company=company, mean=4.25, reviews=5, assigned=5, spread=1.5, counted=3,
@@ -168,7 +181,8 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
         done=1, total=2, deadline=when, confirmed=None, released=False, count=2, result="selected", held=True,
         release_at=when, sent=3, selected=6, waitlisted=3, not_selected=2, selected_count=6, waitlist_count=3,
         comment=HOSTILE, criteria=[{"key": "innovation", "value": 4}, {"key": "safety", "value": None}],
-        app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE, version="2026-12", needed=True,
+        app=app, company=company, position=1, feedback=HOSTILE, departments=HOSTILE, wished=HOSTILE,
+        responsible=HOSTILE, unstaffed=[HOSTILE, "서울교통공사"], version="2026-12", needed=True,
         ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
                                     "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
         comments=[HOSTILE, "좋습니다"],
@@ -191,6 +205,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         starts_at=start, ends_at=start, slot_minutes=20, slots=[slot], sent=4, decided=1, open=1, overdue=1,
         departments=HOSTILE, status="no_buy", amount=HOSTILE, timing=HOSTILE, reason=HOSTILE, corrected=True,
         department=HOSTILE, company=HOSTILE, product_name=HOSTILE, position=1, changed=True, mine=[1],
+        unstaffed=[HOSTILE],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
         early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,

@@ -6,6 +6,7 @@ turn is applied twice, each update gets its one reply."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import sys
 from collections import Counter
@@ -20,6 +21,7 @@ from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
 from tests.handlers.flows import fill_application, register_profile, submit
+from tests.harness import seed_departments
 from tests.test_crash import bot_env, stop
 
 PEOPLE = 50
@@ -56,6 +58,7 @@ async def company(server: BotApiServer, n: int) -> str:
 async def test_two_webhook_workers_share_the_people(tmp_path: Path, database_url: str) -> None:
     db = Database(database_url)
     db.upgrade()
+    seed_departments(db, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     db.dispose()
     server = BotApiServer()
     await server.start()

@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("reviewers", "reviewers", policies.organizer),
     Command("programme", "programme", policies.organizer),
     Command("invite", "invite", policies.organizer),
+    Command("departments", "departments", policies.organizer),
     Command("broadcast", "broadcast", policies.organizer),
     Command("broadcasts", "news", policies.organizer),
     Command("expo_edit", "news", policies.organizer),

@@ -17,7 +17,7 @@ from bot.sandbox.botapi import BotApiServer, Event
 from bot.sandbox.kakao import KakaoPlatform, KakaoUser, SkillAnswer
 from bot.sandbox.runner import SandboxBot
 from bot.sandbox.users import SimUser
-from bot.services import cycles
+from bot.services import cycles, departments
 from bot.settings import Settings
 from bot.texts import to_plain
 
@@ -245,13 +245,20 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.note("    … 김교수 accepts the conflict-of-interest pledge at once; 정연구원 will at the first /review …")
         await professor.press("서약합니다", 2)
         await professor.press("건너뛰기")
+        t.heading("The organizer loads the list of buying departments (수요처 목록) and looks through it")
+        with db.session() as session:
+            loaded = departments.load_path(session, departments.SAMPLE, clock.now())
+        t.note(f"    $ pitchbot departments load samples/departments.csv\n    departments: {len(loaded.added)} added, "
+               f"{len(loaded.changed)} changed, {loaded.unchanged} unchanged; {loaded.total} in the list")  # fmt: skip
+        await organizer.say("/departments 교통")
         metro = Actor(SimUser(server, 700201, "이과장 (서울교통공사)"), t)
         dasan = KakaoActor(KakaoUser(kakao), "한팀장 (120다산콜재단)", t)
         officials: list[Actor | KakaoActor] = [metro, dasan]
-        t.heading("… and officials of two buying departments (in KakaoTalk, the invitation is typed as a code)")
-        [made] = await organizer.say("/invite official 서울교통공사")
+        t.heading("… and invites officials to two entries of it (in KakaoTalk, the invitation is typed as a code)")
+        [made] = await organizer.say("/invite official 교통공사")  # one entry holds the words: at once
         await metro.say(f"/start {made.text.split('start=')[1].split()[0]}")
-        [made] = await organizer.say("/invite official 120다산콜재단")
+        await organizer.say("/invite official")  # picked from the list, found by typing
+        [made] = await organizer.say("다산")
         await dasan.say(f"시작 {made.text.split('시작 ')[1].split('」')[0]}")
 
         clock.set(calendar.local_at(cycle.window_opens_at.astimezone(tz).date(), settings.window_open_notice_time, tz))
@@ -287,7 +294,10 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await hanbit.say(
             "공원녹지사업소와 서울교통공사 역사의 야간 순찰에 투입해 인력 부담과 사고 대응 시간을 줄입니다."
         )
-        await hanbit.say("서울교통공사, 푸른도시여가국")
+        await hanbit.say("교통")  # part of a name: the entries holding it are offered
+        await hanbit.user.press("서울교통공사", 0)
+        await hanbit.say("푸른도시")  # one entry holds it: added at once
+        await hanbit.press("선택 완료")
         await hanbit.say("대당 4,800만 원")
         await hanbit.upload(b"PK\x03\x04 not a pdf", "HR-1 소개.pptx", "application/vnd.ms-powerpoint")
         await hanbit.upload(SAMPLE_DECK.read_bytes(), "HR-1 소개.pdf", "application/pdf")
@@ -313,7 +323,9 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
             "Ground sensors that detect e-scooters parked on footpaths and alert the operator in real time."
         )
         await green.say("District offices can enforce parking rules without patrols; citizens report fewer hazards.")
-        await green.say("Seoul Transportation Bureau, Seongdong-gu Office")
+        await green.say("Seoul Transportation Bureau")  # not a name on the list
+        await green.say("도시교통실, 성동구")
+        await green.press("Done")
         await green.press("Skip")
         await green.press("Skip")
         await green.press("Submit")
@@ -343,6 +355,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         )
         await daon.say("다산콜재단과 자치구 민원실의 야간·주말 상담에 적용해 대기 시간을 줄입니다.")
         await daon.say("120다산콜재단")
+        await daon.press("선택 완료")
         await daon.say("연 구독료 3,600만 원")
         await daon.press("건너뛰기")
         await daon.press("제출하기")
@@ -350,7 +363,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await daon.say("/status")
         await daon.press("수정")
         await daon.press("희망 수요처")
-        await daon.say("120다산콜재단, 시민소통기획관")
+        await daon.say("시민소통")
+        await daon.press("선택 완료")
         await daon.press("수정 내용 제출")
 
         t.heading("A large company is told, politely, that Pitching Day is for SMEs")
@@ -389,7 +403,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await mirae.press("TRL 6")
         await mirae.say("교량 하부에 부착해 미세 균열과 진동을 측정하고 이상 징후를 관리자에게 알리는 IoT 센서입니다.")
         await mirae.say("도시기반시설본부 교량 안전점검에 적용해 점검 주기 사이의 위험을 조기에 발견합니다.")
-        await mirae.say("도시기반시설본부")
+        await mirae.say("도시기반")  # part of a name, typed in KakaoTalk
+        await mirae.say("선택 완료")
         await mirae.press("건너뛰기")
         await mirae.press("건너뛰기")
         await mirae.press("제출하기")
@@ -462,6 +477,14 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.deliveries(everyone, f"tick: {report.planned} result message(s) planned and sent")
 
         clock.advance(dt.timedelta(hours=2))
+        t.heading("Until the programme is published, the organizer still changes a company's responsible departments")
+        await organizer.say("/selection")
+        await organizer.press("PD-202612-0001")
+        await organizer.press("담당 수요처")
+        organizer.t.user(organizer.user, "takes 푸른도시여가국 off")
+        await organizer.user.press("✅ 푸른도시여가국", 0)
+        await organizer.say("시설공단")
+        await organizer.press("선택 완료", 2)
         t.heading("A company not selected appeals (이의신청); an organizer who did not review it decides")
         await mirae.say("이의신청")
         await mirae.press("명백한 오인")
@@ -506,9 +529,14 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
 
         clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() - dt.timedelta(days=7),
                                     settings.pitch_week_time, tz))  # fmt: skip
-        t.heading("A week before Pitching Day: each company's own slot and the venue")
+        t.heading("A week before Pitching Day: each company's own slot and the venue; the officials who judge them")
         report = await bot.tick()
-        t.deliveries(everyone, f"tick: {report.planned} reminder(s)")
+        t.deliveries(everyone + officials, f"tick: {report.planned} reminder(s)")
+        clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date() - dt.timedelta(days=1),
+                                    settings.pitch_eve_time, tz))  # fmt: skip
+        t.heading("The eve of Pitching Day")
+        report = await bot.tick()
+        t.deliveries(everyone + officials, f"tick: {report.planned} reminder(s)")
         clock.set(calendar.local_at(cycle.pitch_at.astimezone(tz).date(), settings.pitch_morning_time, tz))
         t.heading("The morning of Pitching Day")
         report = await bot.tick()

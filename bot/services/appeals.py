@@ -14,7 +14,18 @@ from sqlmodel import Session, col, select
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
 from bot.models import Appeal, AppealStatus, Application, ApplicationStatus, Company, Selection, User
-from bot.services import audit, companies, cycles, decisions, outbox, policies, programme, results, selection
+from bot.services import (
+    audit,
+    companies,
+    cycles,
+    decisions,
+    departments,
+    outbox,
+    policies,
+    programme,
+    results,
+    selection,
+)
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -186,7 +197,7 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     decided["selected"] = [*decided.get("selected", []), app.id]
     chosen.decided = decided
     old, app.status = app.status, ApplicationStatus.SELECTED.value
-    app.responsible_departments = app.responsible_departments or app.departments
+    app.responsible_department_ids = decisions.responsible(app)  # as at confirmation: the company's wish stands
     found.appeal.promoted_at = now
     session.add_all([chosen, app, found.appeal])
     audit.record(session, now, organizer.id, "appeal_promoted", "application", app.id, appeal=appeal_id, old=old)
@@ -197,6 +208,7 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
         cycle = cycle_data(cycles.get_cycle(session, Month.parse(month), settings))
         explained = results.explain(session, month, settings).get(app.id or 0)
         venue = programme.venue_of(session, month, settings)
-        data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained, venue)
+        named = departments.names(session, decisions.responsible(app))
+        data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained, venue, named)
         outbox.plan(session, [Planned(owner, "results/selected", data, f"{month}:appeal_selected:{app.id}", now)], now)
     return app

@@ -18,7 +18,7 @@ from bot.calendar import Cycle, Month
 from bot.errors import Refused
 from bot.forms import APPLICATION, application_form
 from bot.models import Application, ApplicationStatus, Company, FormDraft, User
-from bot.services import audit, companies, cycles, drafts
+from bot.services import audit, companies, cycles, departments, drafts
 from bot.settings import Settings
 from bot.validators import FileInput
 
@@ -43,8 +43,14 @@ def _app_for(session: Session, company: Company, month: str) -> Application | No
     ).first()
 
 
+def answers(app: Application) -> dict[str, Any]:
+    """The application as the form's answers (its departments as the list's ids, as the form keeps them)."""
+    return _data_of(app)
+
+
 def _data_of(app: Application) -> dict[str, Any]:
-    data: dict[str, Any] = {f: getattr(app, f) for f in APP_FIELDS if f != "deck"}
+    data: dict[str, Any] = {f: getattr(app, f) for f in APP_FIELDS if f not in ("deck", "departments")}
+    data["departments"] = [str(i) for i in app.department_ids]
     data["deck"] = (
         {
             "file_id": app.deck_file_id,
@@ -152,7 +158,12 @@ def submit(
         raise Refused("already_applied", receipt_no=app.receipt_no)
     is_new = app is None or app.status != ApplicationStatus.SUBMITTED
     deck = draft.data.get("deck") or {}
-    values: dict[str, Any] = {f: draft.data.get(f) for f in APP_FIELDS if f != "deck"}
+    values: dict[str, Any] = {f: draft.data.get(f) for f in APP_FIELDS if f not in ("deck", "departments")}
+    # The wished departments must still be on the list: one deactivated while the form was open is dropped.
+    wished = departments.by_ids(session, [int(i) for i in draft.data.get("departments") or []])
+    values["department_ids"] = [d.id for d in wished if d.active]
+    if not values["department_ids"]:
+        raise Refused("form_incomplete")
     values.update(
         deck_file_id=deck.get("file_id"),
         deck_file_name=deck.get("file_name"),

@@ -8,7 +8,6 @@ second is shown the first's decision to confirm a change on purpose (``DecisionC
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_
@@ -26,25 +25,17 @@ from bot.models import (
     RoleGrant,
     User,
 )
-from bot.services import audit, cycles, outbox, policies
+from bot.services import audit, cycles, departments, outbox, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
 CHOICES = (DecisionStatus.BUY, DecisionStatus.NO_BUY, DecisionStatus.REVIEW)
 
 
-def split_departments(text: str | None) -> list[str]:
-    parts = re.split(r"[,、;/\n]+", text or "")
-    seen, out = set(), []
-    for part in (p.strip() for p in parts):
-        if part and normalize(part) not in seen:
-            seen.add(normalize(part))
-            out.append(part)
-    return out
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"\s+", "", name).casefold()
+def responsible(app: Application) -> list[int]:
+    """The departments that judge the company: the organizers' choice, else the company's own wish."""
+    chosen = app.responsible_department_ids
+    return [int(i) for i in (chosen if chosen is not None else app.department_ids) or []]
 
 
 def ensure_rows(session: Session, month: str, now: dt.datetime) -> int:
@@ -52,30 +43,43 @@ def ensure_rows(session: Session, month: str, now: dt.datetime) -> int:
     apps = session.exec(
         select(Application).where(Application.month == month, Application.status == ApplicationStatus.SELECTED.value)
     ).all()
-    existing = session.exec(select(PurchaseDecision).join(Application).where(Application.month == month)).all()
-    have = {(d.application_id, normalize(d.department)) for d in existing}
+    return sum(sync_rows(session, app, now) for app in apps)
+
+
+def sync_rows(session: Session, app: Application, now: dt.datetime) -> int:
+    """The application's open decisions follow its responsible departments: one per department, and an
+    open one of a department no longer responsible goes. Returns how many were added."""
+    wanted = responsible(app)
+    existing = session.exec(select(PurchaseDecision).where(PurchaseDecision.application_id == app.id)).all()
+    have = {d.department_id for d in existing}
+    for decision in existing:
+        if decision.department_id not in wanted and decision.status == DecisionStatus.OPEN:
+            session.delete(decision)
     added = 0
-    for app in apps:
-        for department in split_departments(app.responsible_departments):
-            if (app.id, normalize(department)) not in have:
-                session.add(PurchaseDecision(application_id=app.id or 0, department=department, updated_at=now))
-                have.add((app.id or 0, normalize(department)))
-                added += 1
-    if added:
-        session.flush()
+    for department in departments.by_ids(session, wanted):
+        if department.id not in have:
+            session.add(PurchaseDecision(application_id=app.id or 0, department_id=department.id or 0,
+                                         department=department.name, updated_at=now))  # fmt: skip
+            added += 1
+    session.flush()
     return added
 
 
-def official_departments(session: Session, user: User) -> set[str]:
+def official_departments(session: Session, user: User) -> set[int]:
     grants = session.exec(
         select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == Role.OFFICIAL.value)
     ).all()
-    return {normalize(g.department) for g in grants if g.department}
+    return {g.department_id for g in grants if g.department_id is not None}
 
 
-def officials_of(session: Session, department: str) -> list[User]:
-    grants = session.exec(select(RoleGrant).where(RoleGrant.role == Role.OFFICIAL.value)).all()
-    ids = {g.user_id for g in grants if g.department and normalize(g.department) == normalize(department)}
+def officials_of(session: Session, department_id: int) -> list[User]:
+    ids = set(
+        session.exec(
+            select(RoleGrant.user_id).where(
+                RoleGrant.role == Role.OFFICIAL.value, RoleGrant.department_id == department_id
+            )
+        ).all()
+    )
     if not ids:
         return []
     found = session.exec(select(User).where(col(User.id).in_(ids), User.active == True)).all()  # noqa: E712
@@ -123,7 +127,7 @@ def for_official(session: Session, user: User, settings: Settings, now: dt.datet
     """The decisions of the official's department(s): open first, then the decided ones."""
     policies.require(session, user, policies.official, settings)
     mine = official_departments(session, user)
-    rows = [r for r in _rows(session, _base(), settings, now) if normalize(r.decision.department) in mine]
+    rows = [r for r in _rows(session, _base(), settings, now) if r.decision.department_id in mine]
     return sorted(rows, key=lambda r: (r.decision.status != DecisionStatus.OPEN, r.cycle.pitch_at, r.decision.id))
 
 
@@ -140,7 +144,7 @@ def board(session: Session, month: str, settings: Settings, now: dt.datetime) ->
 def _may_decide(session: Session, user: User, decision: PurchaseDecision, settings: Settings) -> bool:
     if policies.has(session, user, Role.ORGANIZER, settings):
         return True
-    return normalize(decision.department) in official_departments(session, user)
+    return decision.department_id in official_departments(session, user)
 
 
 def get_for(session: Session, user: User, decision_id: int, settings: Settings) -> PurchaseDecision:
@@ -241,7 +245,7 @@ def pending_by_official(session: Session, month: str) -> dict[int, tuple[User, l
     stmt = _base().where(Application.month == month, PurchaseDecision.status == DecisionStatus.OPEN.value)  # type: ignore[attr-defined]
     out: dict[int, tuple[User, list[dict[str, str]]]] = {}
     for decision, app, company in session.exec(stmt).all():
-        for official in officials_of(session, decision.department):
+        for official in officials_of(session, decision.department_id):
             item = {"company": company.name, "product_name": app.product_name, "department": decision.department}
             out.setdefault(official.id or 0, (official, []))[1].append(item)
     return out
@@ -261,15 +265,16 @@ def of_application(session: Session, app_id: int) -> list[PurchaseDecision]:
     return list(session.exec(stmt).all())
 
 
-def drop_open(session: Session, app_id: int) -> list[str]:
+def drop_open(session: Session, app_id: int) -> dict[int, str]:
     """A withdrawn company's open decisions go: no department is asked, reminded or escalated about it.
-    Returns the departments concerned. Does not commit."""
+    Returns the departments concerned (id: name). Does not commit."""
     gone = [d for d in of_application(session, app_id) if d.status == DecisionStatus.OPEN]
+    concerned = {d.department_id: d.department for d in gone}
     for decision in gone:
         session.delete(decision)
     if gone:
         session.flush()
-    return [d.department for d in gone]
+    return concerned
 
 
 def open_by_application(session: Session, month: str) -> list[tuple[Application, Company, list[str]]]:

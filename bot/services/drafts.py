@@ -190,25 +190,33 @@ def edit(session: Session, form: Form, draft: FormDraft, field: str, now: dt.dat
     return current_step(form, draft)
 
 
-def toggle(session: Session, form: Form, draft: FormDraft, choice: str, now: dt.datetime) -> list[str]:
-    """Flips one choice of a multi-choice question; the selection is kept until confirmed."""
+def toggle(
+    session: Session, form: Form, draft: FormDraft, choice: str, now: dt.datetime, choices: list[str] | None = None
+) -> list[str]:
+    """Flips one choice of a multi-choice question; the selection is kept until confirmed. ``choices``: the
+    question's choices now, where they come from a list in the database (kept in the order picked)."""
     if draft.current is None:
         return []
     q = form.question(draft.current)
-    if q.kind is not InputKind.MULTI_CHOICE or choice not in q.choices:
+    allowed = q.choices if choices is None else choices
+    if q.kind is not InputKind.MULTI_CHOICE or choice not in allowed:
         return selection(draft, q)
-    picked = set(selection(draft, q))
-    picked ^= {choice}
-    draft.pending = {**draft.pending, q.field: [c for c in q.choices if c in picked]}
+    picked = selection(draft, q)
+    if choices is not None:
+        flipped = [c for c in picked if c != choice] + ([] if choice in picked else [choice])
+    else:
+        flipped = [c for c in q.choices if c in set(picked) ^ {choice}]
+    draft.pending = {**draft.pending, q.field: flipped}
     _save(session, draft, now)
     return draft.pending[q.field]
 
 
 def selection(draft: FormDraft, q: Question) -> list[str]:
-    """The current multi-choice selection: in progress, else the saved answer."""
+    """The current multi-choice selection: in progress, else the saved answer. A copy: the draft's own list
+    changed in place would not be saved (the JSON column sees no new value)."""
     pending = draft.pending.get(q.field)
     if isinstance(pending, list):
-        return pending
+        return list(pending)
     saved = draft.data.get(q.field)
     return list(saved) if isinstance(saved, list) else []
 

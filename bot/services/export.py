@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot import validators
 from bot.models import Application, Company, Programme, Review, Selection, User
-from bot.services import decisions, export_results, policies, programme, review, selection, sheets
+from bot.services import decisions, departments, export_results, policies, programme, review, selection, sheets
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -72,7 +72,7 @@ def workbook(
                 a.trl,
                 a.summary,
                 a.city_use,
-                a.departments,
+                departments.names(session, a.department_ids),
                 a.price or "",
                 a.deck_file_name or "",
                 local(a.submitted_at),
@@ -123,7 +123,7 @@ def workbook(
                 result.get(r.application.id, ""),
                 r.application.placement or "",
                 r.application.feedback or "",
-                r.application.responsible_departments or "",
+                departments.names(session, r.application.responsible_department_ids),
                 local(confirmed.confirmed_at) if confirmed else "",
                 local(confirmed.released_at) if confirmed else "",
             ]

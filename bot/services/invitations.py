@@ -8,9 +8,8 @@ import secrets
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import validators
 from bot.errors import Refused
-from bot.models import Invitation, Role, RoleGrant, User
+from bot.models import Department, Invitation, Role, RoleGrant, User
 from bot.services import audit, policies, users
 from bot.settings import Settings
 
@@ -18,19 +17,24 @@ PREFIX = "inv_"
 
 
 def create(
-    session: Session, organizer: User, role: Role, settings: Settings, now: dt.datetime, department: str | None = None
+    session: Session,
+    organizer: User,
+    role: Role,
+    settings: Settings,
+    now: dt.datetime,
+    department_id: int | None = None,
 ) -> Invitation:
+    """An invitation; an official's names an active entry of the department list."""
     policies.require(session, organizer, policies.organizer, settings)
-    if role is Role.OFFICIAL and not department:
+    department = session.get(Department, department_id) if department_id is not None else None
+    if role is Role.OFFICIAL and (department is None or not department.active):
         raise Refused("department_needed")
-    if department is not None:
-        department = validators.line(200, 1)(department)
     if role is Role.ORGANIZER:
         raise Refused("not_allowed")
     invitation = Invitation(
         token=secrets.token_urlsafe(18),
         role=role.value,
-        department=department,
+        department_id=department.id if department is not None and role is Role.OFFICIAL else None,
         created_by=organizer.id,
         created_at=now,
         expires_at=now + dt.timedelta(days=settings.invitation_days),
@@ -38,7 +42,7 @@ def create(
     session.add(invitation)
     session.flush()
     audit.record(session, now, organizer.id, "invitation_created", "invitation", invitation.id, role=role.value,
-                 department=department)  # fmt: skip
+                 department_id=invitation.department_id)  # fmt: skip
     return invitation
 
 
@@ -96,7 +100,7 @@ def accept(session: Session, user: User, start_payload: str, now: dt.datetime, s
     if not taken:
         raise Refused("invitation_used")
     users.grant_role(  # the taking and the role land in the same transaction
-        session, user.channel, user.external_id, Role(invitation.role), now, department=invitation.department,
+        session, user.channel, user.external_id, Role(invitation.role), now, department_id=invitation.department_id,
         granted_by=invitation.created_by,
     )  # fmt: skip
     return invitation

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from bot import ics
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
-from bot.services import audit, cycles, decisions, outbox, policies
+from bot.models import Application, ApplicationStatus, Company, Department, Programme, Selection, User
+from bot.services import audit, cycles, decisions, departments, outbox, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
 
@@ -158,7 +158,7 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
             "product_name": s.application.product_name,
             "summary": s.application.summary,
             "starts_at": s.starts_at,
-            "departments": s.application.responsible_departments,
+            "departments": departments.names(session, decisions.responsible(s.application)),
         }
         for s in current
     ]
@@ -183,13 +183,16 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
             f"{month}:slot:v{version}:{s.application.id}", now,
             {"filename": f"pitchday-{month}.ics", "content": calendar_file},
         ))  # fmt: skip
-    if before != snapshot:
+    if before != snapshot and current:
+        ends_at = current[-1].ends_at
         for person, mine in _officials(session, current):
             planned.append(Planned(
                 person, "programme/lineup",
                 {"cycle": data, "venue": programme.venue, "lineup": lineup, "changed": bool(before),
-                 "mine": [s.position for s in mine]},
+                 "mine": [s.position for s in mine], "starts_at": programme.starts_at, "ends_at": ends_at},
                 f"{month}:lineup:v{version}", now,
+                {"filename": f"pitchday-{month}.ics", "content": _official_ics(programme, mine, ends_at, person, now,
+                                                                                version, settings.tz)},
             ))  # fmt: skip
             for s in mine:
                 if s.application.deck_file_id or s.application.deck_path:
@@ -211,18 +214,57 @@ def _officials(session: Session, current: list[Slot]) -> list[tuple[User, list[S
     """Each official of a responsible department, with the companies their department(s) will judge."""
     people: dict[int, User] = {}
     for s in current:
-        for department in decisions.split_departments(s.application.responsible_departments):
-            people |= {p.id or 0: p for p in decisions.officials_of(session, department)}
+        for department_id in decisions.responsible(s.application):
+            people |= {p.id or 0: p for p in decisions.officials_of(session, department_id)}
     out = []
     for person in sorted(people.values(), key=lambda p: p.id or 0):
         theirs = decisions.official_departments(session, person)
-        mine = [s for s in current if theirs & _departments(s.application)]
+        mine = [s for s in current if theirs & set(decisions.responsible(s.application))]
         out.append((person, mine))
     return out
 
 
-def _departments(app: Application) -> set[str]:
-    return {decisions.normalize(d) for d in decisions.split_departments(app.responsible_departments)}
+# The calendar file speaks its reader's language: it is read in a calendar app, outside the chat.
+_ICS_WORDS = {
+    "ko": ("혁신제품 피칭데이 {month}", "담당 기업 발표", "{position}번째 {start} {company} — {product}"),
+    "en": (
+        "Innovation Product Pitching Day {month}",
+        "Your department's companies",
+        "No. {position} at {start}: {company} — {product}",
+    ),
+}
+
+
+def _official_ics(
+    programme: Programme,
+    mine: list[Slot],
+    ends_at: dt.datetime,
+    person: User,
+    now: dt.datetime,
+    version: int,
+    tz: dt.tzinfo,
+) -> str:
+    """The whole Pitching Day as one event for an official, with their department's companies noted."""
+    from bot.services.users import language_of
+
+    title, heading, line = _ICS_WORDS.get(language_of(person), _ICS_WORDS["ko"])
+    lines = [
+        line.format(position=s.position, start=s.starts_at.astimezone(tz).strftime("%H:%M"), company=s.company.name,
+                    product=s.application.product_name)
+        for s in mine
+    ]  # fmt: skip
+    return ics.event(
+        uid=f"pitchday-{programme.month}-officials@testbed.seoul", start=programme.starts_at, end=ends_at,
+        summary=title.format(month=programme.month), location=programme.venue,
+        description="\n".join([heading, *lines]) if lines else title.format(month=programme.month),
+        stamp=now, sequence=version,
+    )  # fmt: skip
+
+
+def unstaffed(session: Session, month: str) -> list[Department]:
+    """The selected companies' responsible departments that have no official to receive the line-up."""
+    wanted = list(dict.fromkeys(d for app in _selected(session, month) for d in decisions.responsible(app)))
+    return departments.without_official(session, wanted)
 
 
 def month_with_selection(session: Session, now: dt.datetime) -> str | None:

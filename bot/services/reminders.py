@@ -121,7 +121,6 @@ def applicant_recipients(session: Session, cycle: Cycle, settings: Settings) -> 
 
 
 def selected_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
-    # Officials expected at the pitch join these once departments exist (the Pitching Day issue).
     return _applications(session, cycle, ApplicationStatus.SELECTED)
 
 
@@ -140,6 +139,35 @@ def pitch_recipients(session: Session, cycle: Cycle, settings: Settings) -> list
             slot = {"position": told.position, "starts_at": told.starts_at, "ends_at": told.ends_at}
         out.append((user, suffix, {**data, "slot": slot, "venue": told.venue if told else venue}))
     return out
+
+
+def pitch_official_recipients(
+    session: Session, cycle: Cycle, settings: Settings
+) -> list[tuple[User, str, dict[str, Any]]]:
+    """The officials of the selected companies' responsible departments, with the day, the venue and the
+    companies their department judges."""
+    from bot.models import Programme
+    from bot.services import decisions, programme
+
+    shown = session.get(Programme, str(cycle.month))
+    venue = programme.venue_of(session, str(cycle.month), settings)
+    starts_at = shown.starts_at if shown is not None else cycle.pitch_at
+    rows = session.exec(
+        select(Application, Company)
+        .join(Company)
+        .where(Application.month == str(cycle.month), Application.status == ApplicationStatus.SELECTED.value)
+        .order_by(col(Application.id))
+    ).all()
+    theirs: dict[int, tuple[User, list[dict[str, Any]]]] = {}
+    for app, company in rows:
+        for department_id in decisions.responsible(app):
+            for official in decisions.officials_of(session, department_id):
+                item = {"company": company.name, "product_name": app.product_name}
+                entry = theirs.setdefault(official.id or 0, (official, []))
+                if item not in entry[1]:
+                    entry[1].append(item)
+    return [(user, "", {"venue": venue, "starts_at": starts_at, "companies": items})
+            for _, (user, items) in sorted(theirs.items())]  # fmt: skip
 
 
 def _pitch_d7(cycle: Cycle, settings: Settings) -> dt.datetime:
@@ -233,6 +261,11 @@ REMINDERS: tuple[Reminder, ...] = (
              _selected_by(_pitch_d7)),
     Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c: c.pitch_at - dt.timedelta(hours=8),
              _selected_by(_pitch_d1)),
+    # The officials who judge are told the day too: the week before and the eve, at the companies' times.
+    Reminder("pitch_d7_official", "reminders/pitch_official", _pitch_d7, lambda c: c.pitch_at - dt.timedelta(days=2),
+             pitch_official_recipients),
+    Reminder("pitch_d1_official", "reminders/pitch_official", _pitch_d1,
+             lambda c: c.pitch_at - dt.timedelta(hours=8), pitch_official_recipients),
     Reminder("pitch_day", "reminders/pitch", _pitch_d0, lambda c: c.pitch_at, _selected_by(_pitch_d0)),
     Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),
              lambda c: c.decision_deadline_at, official_recipients),

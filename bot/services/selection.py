@@ -4,14 +4,15 @@ departments, confirmation, and the release of results (held until selection day)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
-from bot.services import audit, cycles, decisions, outbox, policies, programme, results, review
+from bot.models import Application, ApplicationStatus, Company, Department, Programme, Selection, User
+from bot.services import audit, cycles, decisions, departments, outbox, policies, programme, results, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -95,15 +96,55 @@ def set_feedback(
     return app
 
 
-def set_departments(
-    session: Session, organizer: User, app_id: int, text: str, settings: Settings, now: dt.datetime
-) -> Application:
-    app = _open_app(session, organizer, app_id, settings)
-    app.responsible_departments = text.strip()[:500] or None
-    session.add(app)
-    audit.record(session, now, organizer.id, "responsible_departments", "application", app.id,
-                 departments=app.responsible_departments)  # fmt: skip
+def departments_open(session: Session, app: Application) -> bool:
+    """Responsible departments change until the programme is published: before the selection is confirmed,
+    and after it for a selected company."""
+    confirmed = session.get(Selection, app.month)
+    if confirmed is None:
+        return app.status != ApplicationStatus.WITHDRAWN.value
+    shown = session.get(Programme, app.month)
+    published = shown is not None and shown.version > 0
+    return not published and app.id in (confirmed.decided.get("selected") or [])
+
+
+def application_for_departments(session: Session, organizer: User, app_id: int, settings: Settings) -> Application:
+    _organizer(session, organizer, settings)
+    app = session.get(Application, app_id)
+    if app is None or app.status == ApplicationStatus.WITHDRAWN.value:
+        raise Refused("not_found")
+    if not departments_open(session, app):
+        raise Refused("departments_locked")
     return app
+
+
+def set_departments(
+    session: Session, organizer: User, app_id: int, ids: list[int], settings: Settings, now: dt.datetime
+) -> Application:
+    """The company's responsible departments, from the list; decisions already opened follow them."""
+    app = application_for_departments(session, organizer, app_id, settings)
+    chosen = [d.id or 0 for d in departments.by_ids(session, ids) if d.active]
+    if not chosen:
+        raise Refused("department_none")
+    app.responsible_department_ids = chosen
+    session.add(app)
+    if app.status == ApplicationStatus.SELECTED.value:
+        decisions.sync_rows(session, app, now)
+    audit.record(session, now, organizer.id, "responsible_departments", "application", app.id,
+                 departments=chosen)  # fmt: skip
+    return app
+
+
+def unstaffed(session: Session, month: str) -> list[Department]:
+    """Responsible departments of the month's selected companies that no official could decide for."""
+    confirmed = session.get(Selection, month)
+    ids = (confirmed.decided.get("selected") or []) if confirmed else []
+    apps = [a for a in (session.get(Application, i) for i in ids) if a is not None]
+    return without_official(session, apps)
+
+
+def without_official(session: Session, apps: list[Application]) -> list[Department]:
+    wanted = list(dict.fromkeys(d for a in apps for d in decisions.responsible(a)))
+    return departments.without_official(session, wanted)
 
 
 def missing_reasons(prop: Proposal) -> list[Application]:
@@ -132,9 +173,9 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
         raise Refused("selection_empty")
     require_reasons(prop)
     for r in prop.selected:
-        if not r.application.responsible_departments:
+        if r.application.responsible_department_ids is None:
             # The company's own wish stands unless the organizer recorded otherwise.
-            r.application.responsible_departments = r.application.departments
+            r.application.responsible_department_ids = list(r.application.department_ids)
             session.add(r.application)
     decided = {
         "selected": [r.application.id for r in prop.selected],
@@ -183,10 +224,11 @@ def result_data(
     position: int,
     explained: results.Explained | None,
     venue: str,
+    named: str,
 ) -> dict[str, object]:
     """What one company's result message says: its result, its total and criteria, the committee's opinion."""
     return {"cycle": cycle, "company": company.name, "product_name": app.product_name, "receipt_no": app.receipt_no,
-            "feedback": app.feedback, "position": position, "departments": app.responsible_departments,
+            "feedback": app.feedback, "position": position, "departments": named,
             "venue": venue,
             **(explained.data() if explained is not None else {})}  # fmt: skip
 
@@ -215,7 +257,8 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
             session.add(app)
             if owner is None or company is None:
                 continue
-            message = result_data(app, company, data, position, explained.get(app_id), venue)
+            named = departments.names(session, decisions.responsible(app))
+            message = result_data(app, company, data, position, explained.get(app_id), venue, named)
             if key != "selected":
                 message |= {"appeal_deadline": appeal_until, results.BUTTONS: [results.appeal_button(app_id)]}
             planned.append(Planned(owner, template, message, f"{month}:result:{app.id}", now))
@@ -329,7 +372,7 @@ def withdraw_selected(
     session.add(app)
     dropped = decisions.drop_open(session, app_id)
     audit.record(session, now, organizer.id, "selection_withdrawn", "application", app_id, reason=reason,
-                 departments=dropped)  # fmt: skip
+                 departments=list(dropped.values()))  # fmt: skip
     cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
     _tell_owner(session, app, "results/withdrawn", "withdrawn", now, cycle=cycle_data(cycle), reason=reason)
     _tell_officials(session, app, dropped, cycle_data(cycle), now)
@@ -337,11 +380,11 @@ def withdraw_selected(
 
 
 def _tell_officials(
-    session: Session, app: Application, departments: list[str], data: dict[str, object], now: dt.datetime
+    session: Session, app: Application, department_ids: Iterable[int], data: dict[str, object], now: dt.datetime
 ) -> None:
     """The departments that were to judge a company that gave up its place: no line-up of theirs keeps it."""
     company = session.get(Company, app.company_id)
-    people = {p.id: p for d in departments for p in decisions.officials_of(session, d)}
+    people = {p.id: p for d in department_ids for p in decisions.officials_of(session, d)}
     outbox.plan(session, [
         Planned(person, "programme/withdrawn", {"cycle": data, "company": company.name if company else "",
                                                 "product_name": app.product_name},
@@ -366,8 +409,7 @@ def promote_first(
     selection.decided = {**selection.decided, "promoted": [*selection.decided.get("promoted", []), app.id]}
     session.add(selection)
     app.status, app.updated_at = ApplicationStatus.SELECTED.value, now
-    if not app.responsible_departments:
-        app.responsible_departments = app.departments  # as at confirmation: the company's own wish stands
+    app.responsible_department_ids = decisions.responsible(app)  # as at confirmation: the company's wish stands
     session.add(app)
     session.flush()
     decisions.ensure_rows(session, month, now)
@@ -375,8 +417,9 @@ def promote_first(
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     shown = session.get(Programme, month)  # not programme.get(): that would put it last in the running order
     published = shown is not None and shown.version > 0
+    named = departments.names(session, decisions.responsible(app))
     _tell_owner(session, app, "results/promoted", "promoted", now, cycle=cycle_data(cycle), position=position,
-                departments=app.responsible_departments, venue=programme.venue_of(session, month, settings),
+                departments=named, venue=programme.venue_of(session, month, settings),
                 published=published)  # fmt: skip
     return app
 

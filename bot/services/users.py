@@ -137,19 +137,28 @@ def grant_role(
     external_id: str,
     role: Role,
     now: dt.datetime,
-    department: str | None = None,
+    department_id: int | None = None,
     granted_by: int | None = None,
 ) -> RoleGrant:
     user = ensure_user(session, channel, external_id, now)
     grant = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.role == role.value)).first()
     if grant is None:
         grant = RoleGrant(user_id=user.id, role=role.value, granted_at=now, granted_by=granted_by)
-    grant.department = department
+    grant.department_id = department_id
     session.add(grant)
-    audit.record(session, now, granted_by, "grant_role", "user", user.id, role=role.value, department=department)
+    audit.record(session, now, granted_by, "grant_role", "user", user.id, role=role.value,
+                 **_department_note(session, department_id))  # fmt: skip
     forget_menu(session, user)
     session.flush()
     return grant
+
+
+def _department_note(session: Session, department_id: int | None) -> dict[str, object]:
+    """An official's department in the audit log: its id, and its name as it was then, for the reader."""
+    from bot.models import Department
+
+    department = session.get(Department, department_id) if department_id is not None else None
+    return {"department_id": department_id, "department": department.name if department else None}
 
 
 def find_grant(session: Session, channel: str, external_id: str, role: Role) -> RoleGrant | None:
@@ -174,7 +183,7 @@ def revoke_role(
         return None
     session.delete(grant)
     audit.record(session, now, revoked_by, "revoke_role", "user", grant.user_id, role=role.value,
-                 department=grant.department)  # fmt: skip
+                 **_department_note(session, grant.department_id))  # fmt: skip
     user = session.get(User, grant.user_id)
     assert user is not None
     forget_menu(session, user)

@@ -104,7 +104,7 @@ def populate(db: Database, seed: int, people: int = 240) -> None:
                     if rnd.random() < 0.6:
                         session.add(Application(
                             company_id=company.id or 0, month=month, status=rnd.choice(list(ApplicationStatus)).value,
-                            product_name="p", trl=7, summary="s", city_use="c", departments="d", submitted_at=NOW,
+                            product_name="p", trl=7, summary="s", city_use="c", department_ids=[], submitted_at=NOW,
                             updated_at=NOW,
                         ))  # fmt: skip
             if rnd.random() < 0.5:  # when they last wrote decides where news reach people on two channels

@@ -45,6 +45,7 @@ from bot.models import (
     User,
 )
 from bot.services import pledge, users
+from bot.services.departments import ensure as ensure_department
 from bot.settings import Settings
 from bot.texts import to_plain
 from tests.handlers.committee import brn_for
@@ -203,9 +204,12 @@ class World:
     def grant(
         self, channel: str, external_id: str, role: Role, department: str | None = None, pledged: bool = False
     ) -> None:
-        """The role; ``pledged``: a reviewer who has accepted the conflict-of-interest pledge."""
+        """The role; ``department``: a name of the department list (made an entry when not there yet);
+        ``pledged``: a reviewer who has accepted the conflict-of-interest pledge."""
         with self.session() as session:
-            users.grant_role(session, channel, external_id, role, self.clock.now(), department=department)
+            entry = ensure_department(session, department, self.clock.now()) if department else None
+            users.grant_role(session, channel, external_id, role, self.clock.now(),
+                             department_id=entry.id if entry else None)  # fmt: skip
             if pledged:
                 pledge.accept(session, users.ensure_user(session, channel, external_id, self.clock.now()),
                               self.clock.now())  # fmt: skip
@@ -228,7 +232,8 @@ class World:
                 session.flush()
                 app = Application(company_id=company.id or 0, month=month, status="submitted", product_name=f"제품{n}",
                                   tech_fields=["ai"], trl=7, summary="요약 " * 10, city_use="적용 방안",
-                                  departments=f"수요처{n}", submitted_at=submitted, updated_at=submitted)  # fmt: skip
+                                  department_ids=[ensure_department(session, f"수요처{n}", submitted).id],
+                                  submitted_at=submitted, updated_at=submitted)  # fmt: skip
                 session.add(app)
                 session.flush()
                 app.receipt_no = f"PD-{month.replace('-', '')}-{app.id:04d}"
@@ -265,7 +270,15 @@ class World:
         with self.session() as session:
             return {
                 "applications": sorted(
-                    (a.id, a.status, a.placement, a.feedback, a.responsible_departments, a.product_name, a.trl)
+                    (
+                        a.id,
+                        a.status,
+                        a.placement,
+                        a.feedback,
+                        tuple(a.responsible_department_ids or ()),
+                        a.product_name,
+                        a.trl,
+                    )
                     for a in session.exec(select(Application))
                 ),
                 "reviews": sorted(

@@ -98,7 +98,7 @@ async def test_toggling_on_the_second_page_stays_there(person: Make) -> None:
 async def test_the_deck_question_where_nothing_can_be_uploaded(person: Make) -> None:
     p = await _at_tech_fields(person)
     await p.send("로봇, AI")
-    for answer in ("7", SUMMARY, "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "4,800만 원"):
+    for answer in ("7", SUMMARY, "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "선택 완료", "4,800만 원"):
         await p.send(answer)
     assert "발표자료(PDF) (8/8)" in p.text
     assert "파일로 보내" not in p.text, p.text

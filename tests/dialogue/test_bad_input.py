@@ -93,6 +93,7 @@ async def test_every_refusal_says_why_and_asks_again(caps: Capabilities, person:
     assert "summary" not in pending(world, p, "application")
     await p.send("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
     await p.send("서울교통공사")
+    await choose(p, "선택 완료")
     await choose(p, "건너뛰기")
 
     # Text, or a sticker, where the deck is wanted.

@@ -15,8 +15,8 @@ Make = Callable[..., Person]
 
 EVERYONE = ["start", "apply", "status", "profile", "schedule", "subscribe", "unsubscribe", "expo", "language", "help",
             "link", "mydata", "appeal", "cancel", "back"]  # fmt: skip
-ORGANIZERS = ["decisions", "selection", "reviewers", "programme", "invite", "broadcast", "broadcasts", "expo_edit",
-              "export", "appeals"]  # fmt: skip
+ORGANIZERS = ["decisions", "selection", "reviewers", "programme", "invite", "departments", "broadcast", "broadcasts",
+              "expo_edit", "export", "appeals"]  # fmt: skip
 # How a command is named in help: "/status" where slash commands exist, its first typed word elsewhere.
 TYPED = {"start": "메뉴", "apply": "신청", "status": "현황", "help": "도움말", "cancel": "취소", "review": "심사",
          "selection": "선정", "decisions": "구매결정", "broadcast": "공지", "export": "엑셀"}  # fmt: skip

@@ -82,7 +82,9 @@ async def fill_application(p: Person, product: str = "자율 순찰 로봇 HR-1"
     assert "제품 요약 (4/8)" in p.text
     await p.send(SUMMARY)
     await p.send("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
-    await p.send("서울교통공사, 푸른도시여가국")
+    await p.send("서울교통공사, 푸른도시여가국")  # picked from the department list by their names
+    assert "선택하신 수요처: 서울교통공사, 푸른도시여가국" in p.text
+    await (p.send("선택 완료") if plain(p) else p.press("선택 완료"))
     await p.send("대당 4,800만 원")
     assert "발표자료(PDF) (8/8)" in p.text
     if deck and p.caps.uploads:

@@ -11,6 +11,7 @@ from bot.database import Database, UTCDateTime
 from bot.models import Application, Company, Review, Role
 from bot.sandbox.users import SimUser
 from bot.services import pledge, users
+from bot.services.departments import ensure as ensure_department
 from bot.validators import brn_check_digit_ok
 from tests.harness import KST, Harness
 
@@ -48,7 +49,8 @@ def seed_applications(harness: Harness, count: int, month: str = "2026-12", deck
             session.flush()
             app = Application(company_id=company.id, month=month, status="submitted", product_name=f"제품{i + 1}",
                               tech_fields=["ai"], trl=7, summary="요약 " * 10, city_use="적용 방안",
-                              departments=f"수요처{i + 1}", submitted_at=at + dt.timedelta(minutes=i),
+                              department_ids=[ensure_department(session, f"수요처{i + 1}", at).id],
+                              submitted_at=at + dt.timedelta(minutes=i),
                               updated_at=at, deck_file_id=deck)  # fmt: skip
             session.add(app)
             session.flush()
@@ -108,7 +110,9 @@ def seed_selected(harness: Harness, departments: list[str], month: str = "2026-1
         for app_id, department in zip(ids, departments, strict=True):
             app = session.get(Application, app_id)
             assert app is not None
-            app.status, app.responsible_departments = "selected", department
+            names = [n.strip() for n in department.split(",") if n.strip()]
+            app.status = "selected"
+            app.responsible_department_ids = [ensure_department(session, n, at).id for n in names]
             session.add(app)
         session.add(Selection(month=month, confirmed_at=at, release_at=at, released_at=at,
                               decided={"selected": ids, "waitlisted": [], "not_selected": []}))  # fmt: skip
@@ -117,8 +121,11 @@ def seed_selected(harness: Harness, departments: list[str], month: str = "2026-1
 
 
 def make_official(harness: Harness, tg_id: int, department: str) -> None:
+    """An official of the list's entry of that name (made when not there yet)."""
     with harness.session() as session:
-        users.grant_role(session, "telegram", str(tg_id), Role.OFFICIAL, harness.clock.now(), department=department)
+        entry = ensure_department(session, department, harness.clock.now())
+        users.grant_role(session, "telegram", str(tg_id), Role.OFFICIAL, harness.clock.now(), department_id=entry.id)
+        session.commit()
 
 
 async def write_reasons(organizer: SimUser, reasons: dict[str, str], month: str = "2026-12") -> None:

@@ -54,6 +54,7 @@ async def fill_application(
     await user.send("공원과 지하철 역사를 야간에 자율 순찰하며 이상 상황을 알리는 로봇입니다.")
     await user.send("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
     await user.send("서울교통공사, 푸른도시여가국")
+    await user.press("선택 완료")
     await user.send("대당 4,800만 원")
     if deck is None:
         return

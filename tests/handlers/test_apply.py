@@ -77,6 +77,7 @@ async def test_whole_registration_with_wrong_answers(harness: Harness) -> None:
     await user.send("가" * 1000)
     await user.send("공원녹지사업소 야간 순찰에 투입합니다.")
     await user.send("서울교통공사")
+    await user.press("선택 완료")
     [q] = await user.press("건너뛰기")
     assert "발표자료(PDF) (8/8)" in q.text
     [q] = await user.send("파일은 나중에")

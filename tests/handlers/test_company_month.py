@@ -199,7 +199,8 @@ async def test_withdrawal_is_refused_before_the_results_and_after_the_pitch(harn
     organizer = harness.user(ORGANIZER, "운영자")
     harness.clock.set(dt.datetime(2026, 12, 14, 10, 0, tzinfo=KST))
     [board] = await organizer.send("/selection 2026-12")
-    assert board.buttons == [] and "선정 포기" not in board.text
+    # Its departments can still change (until publication); no withdrawal is offered.
+    assert board.button_texts() == ["1. PD-202612-0001"] and "선정 포기" not in board.text
     [early] = await organizer.press_data(f"e:selection:wd:{a}", 1)
     assert "결과 발송(2026년 12월 15일(화) 10:00) 후에" in early.text
     await tick_and_send(harness, dt.datetime(2026, 12, 15, 10, 0, tzinfo=KST))

@@ -37,6 +37,7 @@ STEPS: list[tuple[str, Step]] = [
     ("summary", lambda u: u.send("공원과 지하철 역사를 야간에 자율 순찰하며 이상 상황을 알리는 로봇입니다.")),
     ("city_use", lambda u: u.send("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")),
     ("departments", lambda u: u.send("서울교통공사, 푸른도시여가국")),
+    ("departments_done", lambda u: u.press("선택 완료")),
     ("price", lambda u: u.send("대당 4,800만 원")),
     ("deck", lambda u: u.send_document(SAMPLE_PDF, "deck.pdf")),
     ("submit", lambda u: u.press("제출하기")),
@@ -53,8 +54,10 @@ def snapshot(harness: Harness) -> dict[str, object]:
             "company": [getattr(company, f) for f in ("name", "brn", "representative", "size", "address",
                                                       "contact_name", "phone", "email")],
             "application": [getattr(app, f) for f in ("product_name", "tech_fields", "trl", "summary", "city_use",
-                                                      "departments", "price", "deck_file_name", "status")],
-            "audit": [(a.action, a.entity) for a in session.exec(select(AuditLog).order_by(AuditLog.id))],
+                                                      "department_ids", "price", "deck_file_name", "status")],
+            # The department list was loaded before the runs.
+            "audit": [(a.action, a.entity) for a in session.exec(select(AuditLog).order_by(AuditLog.id))
+                      if a.entity != "departments"],
             "drafts": len(session.exec(select(FormDraft)).all()),
         }  # fmt: skip
 

@@ -29,13 +29,21 @@ async def test_invitation_links_are_single_use_and_expire(harness: Harness) -> N
     harness.clock.advance(dt.timedelta(days=8))
     [expired] = await harness.user(7103).send(f"/start {late}")
     assert "기한이 지난" in expired.text
-    [usage] = await organizer.send("/invite official")
-    assert "수요처 이름이 필요" in usage.text
+    # Without a name the department is picked from the list; typed words narrow it.
+    [picker] = await organizer.send("/invite official")
+    assert "수요처를 목록에서 골라" in picker.text and "서울교통공사" in picker.button_texts()
+    [unknown] = await organizer.send("없는기관")
+    assert "「없는기관」이(가) 들어간 수요처가 목록에 없습니다" in unknown.text
+    [narrowed] = await organizer.send("교통")
+    assert "「교통」이(가) 들어간 수요처 2곳" in narrowed.text
+    assert narrowed.button_texts()[:2] == ["도시교통실", "서울교통공사"]
+    [made] = await organizer.press("서울교통공사")
+    assert "수요처 담당자 초대를 만들었습니다 (서울교통공사)" in made.text
     [refused] = await harness.user(7104).send("/invite reviewer")
     assert "권한이 없어" in refused.text
     with harness.session() as session:
         grants = session.exec(select(RoleGrant)).all()
-        assert [(g.role, g.department) for g in grants] == [("reviewer", None)]
+        assert [(g.role, g.department_id) for g in grants] == [("reviewer", None)]
 
 
 async def test_the_whole_committee_is_assigned_and_told(harness: Harness) -> None:

@@ -81,7 +81,11 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
     await organizer.send("시정 적용 방안을 구체화해 주십시오.", expect=2)
     await organizer.press("2. PD-202612-0002")
     await organizer.press("담당 수요처")
-    [_, detail] = await organizer.send("서울교통공사, 도시기반시설본부", expect=2)
+    [picked] = await organizer.send("서울교통공사, 도시기반시설본부")  # found in the list by name
+    assert "선택하신 수요처: 수요처2, 서울교통공사, 도시기반시설본부" in picked.text  # the company's wish first
+    await organizer.press("✅ 수요처2", expect=0)  # taken off (the message is edited)
+    [saved, detail] = await organizer.press("선택 완료", expect=2)
+    assert "담당자가 없는 수요처: 서울교통공사, 도시기반시설본부" in saved.text  # nobody was invited yet
     assert "담당 수요처: 서울교통공사, 도시기반시설본부" in detail.text
     # Without reasons for every waitlisted application, nothing can be confirmed: the bot names them.
     await organizer.send("/selection")
@@ -154,8 +158,11 @@ async def test_confirming_after_the_15th_sends_at_once_with_not_selected(harness
     assert "순위 구간: 하위" in lost and "가중 총점: 1.00점" in lost  # the last of three scored
     [again] = await organizer.send("/selection 2026-12")
     assert "확정됨" in again.text
-    # Confirmed and released: only a selected company's withdrawal remains (tests/handlers/test_company_month.py).
-    assert [label for row in again.buttons for label, _ in row] == ["↩ 0001 선정 포기"]
+    # Confirmed and released: the selected company's responsible departments still change (until publication),
+    # and it may give up its place (tests/handlers/test_company_month.py).
+    assert again.button_texts() == ["1. PD-202612-0001", "↩ 0001 선정 포기"]
+    [card] = await organizer.press("1. PD-202612-0001")
+    assert card.button_texts() == ["🏛 담당 수요처", "◀ 선정 목록"]
 
 
 async def test_refusals_of_everyone_without_the_role(harness: Harness) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.models import Application, Outbox, Selection
+from bot.services.departments import ensure as ensure_department
 from tests.dialogue.driver import World
 from tests.harness import KST
 
@@ -30,7 +31,8 @@ def seed_released(
             assert app is not None
             app.status = "selected" if app_id in chosen else "waitlisted"
             if app_id in chosen:
-                app.responsible_departments = departments[chosen.index(app_id)]
+                names = [n.strip() for n in departments[chosen.index(app_id)].split(",") if n.strip()]
+                app.responsible_department_ids = [ensure_department(session, n, released).id or 0 for n in names]
             session.add(app)
         session.add(Selection(month=month, confirmed_at=released, release_at=released, released_at=released,
                               decided={"selected": chosen, "waitlisted": waiting, "not_selected": []}))  # fmt: skip

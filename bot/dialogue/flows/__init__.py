@@ -12,6 +12,7 @@ def load() -> dict[str, Flow]:
         apply,
         broadcast,
         decisions,
+        departments,
         export,
         form,
         invite,
@@ -27,5 +28,5 @@ def load() -> dict[str, Flow]:
     )
 
     modules = (menu, form, apply, status, invite, link, review, reviewers, selection, programme, decisions,
-               broadcast, news, export, privacy, appeal, appeals)  # fmt: skip
+               broadcast, news, export, privacy, appeal, appeals, departments)  # fmt: skip
     return {m.FLOW.name: m.FLOW for m in modules}

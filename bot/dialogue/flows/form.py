@@ -14,17 +14,17 @@ from typing import Any
 from bot import display
 from bot.dialogue.flow import Flow
 from bot.dialogue.interpret import normalize
-from bot.dialogue.model import Action, Choice, Expect, FileRef, L
+from bot.dialogue.model import Action, Choice, Expect, FileRef, L, Label
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import UserError
 from bot.forms import Form, InputKind, Question, form_by_key
 from bot.models import FormDraft
-from bot.services import drafts, files
+from bot.services import departments, drafts, files
 from bot.services.drafts import DbCheck, Step
 from bot.settings import Settings
 from bot.texts import LANGUAGES
-from bot.validators import FileInput, Invalid
+from bot.validators import FileInput, Invalid, line
 
 Hook = Callable[[Turn, FormDraft], None]
 
@@ -77,14 +77,17 @@ class FormFlow(Flow):
         reviewing: bool = False,
         next_step: str | None = None,
         error: UserError | None = None,
+        pending: dict[str, Any] | None = None,
     ) -> FormDraft:
-        """A fresh draft of the form (replacing any), made active and shown."""
+        """A fresh draft of the form (replacing any), made active and shown. ``pending``: a selection to start
+        from, or the words a list question starts narrowed to (see :func:`search_start`)."""
         form = form_by_key(key, t.settings)
         draft = drafts.open_draft(
             t.session, t.user.id or 0, form, t.now, month=month, data=data, application_id=application_id,
             next_step=next_step, reviewing=reviewing,
         )  # fmt: skip
         draft.ref = dict(ref or {})
+        draft.pending = dict(pending or {})
         t.session.add(draft)
         self.continue_draft(t, draft, error)
         return draft
@@ -117,13 +120,18 @@ class FormFlow(Flow):
         elif name == "a":
             self._answer(t, spec, form, draft, str_arg(action, 1) or "")
         elif name == "t":
-            drafts.toggle(t.session, form, draft, str_arg(action, 1) or "", t.now)
+            q = form.question(field)
+            values = [v for v, _ in _options(t, q)] if q.source else None
+            drafts.toggle(t.session, form, draft, str_arg(action, 1) or "", t.now, choices=values)
             t.keep_page()  # a pick on the second page leaves the second page shown
             self.show(t, spec, form, draft, replace=True)
         elif name == "d":
             self._answer(t, spec, form, draft, drafts.selection(draft, form.question(field)))
         elif name == "sk":
             self.show(t, spec, form, draft, step=drafts.skip(t.session, form, draft, t.now))
+        elif name == "all":
+            _set_search(t, draft, field, None)
+            self.show(t, spec, form, draft)
         else:
             t.notice(Invalid("stale_button"))
             self.show(t, spec, form, draft)
@@ -136,6 +144,8 @@ class FormFlow(Flow):
         q = drafts.current_step(form, draft).question
         if q is None:
             self.show(t, spec, form, draft, Invalid("expected_button"))
+        elif q.source is not None:
+            self._search(t, spec, form, draft, q, text)
         elif q.kind is InputKind.TEXT or (q.kind is InputKind.CHOICE and q.typed_choices):
             self._answer(t, spec, form, draft, text)
         elif q.kind is InputKind.MULTI_CHOICE:
@@ -237,18 +247,34 @@ class FormFlow(Flow):
         multi = q.kind is InputKind.MULTI_CHOICE
         picked = drafts.selection(draft, q) if multi else []
         current = None
+        names = dict(_options(t, q)) if q.source else {}
         if q.field in draft.data and not multi:
-            current = display.display_value(t.texts, t.lang, form, q.field, draft.data[q.field], params)
+            current = display.display_value(t.texts, t.lang, form, q.field, draft.data[q.field], params,
+                                            departments.form_sources(t.session, form))  # fmt: skip
         upload_link, upload_expires = self._upload_link(t, form, q)
         data = {
             "field": q.field, "prompt": form.prompt_template(q), "step": n, "total": of, "current": current,
-            "optional": q.optional, "selected": ", ".join(t.label(q.choice_label(c), **params) for c in picked),
+            "optional": q.optional,
+            "selected": ", ".join(names.get(c, "") if q.source else t.label(q.choice_label(c), **params)
+                                  for c in picked),
             "summary_max": t.settings.summary_max_chars, "deck_max_mb": t.settings.deck_max_bytes // 1048576,
             "channel_uploads": t.caps.uploads, "upload_link": upload_link, "upload_expires": upload_expires,
             **(spec.context(t, draft) if spec.context else {}),
         }  # fmt: skip
         choices: list[Choice] = []
-        if q.kind in (InputKind.CHOICE, InputKind.CONSENT):
+        searching = draft.pending.get(_search_field(q.field)) if q.source else None
+        if q.source:
+            # What is picked comes first, so that taking one off is always on the first page.
+            shown = _found(t, q, str(searching)) if searching else (
+                [(c, names[c]) for c in picked if c in names] + [(v, n) for v, n in names.items() if v not in picked]
+            )  # fmt: skip
+            data |= {"searching": searching, "matches": len(shown), "source": q.source}
+            choices = [
+                self.choice(Label(text=name, prefix="✅ " if value in picked else ""), "t" if multi else "a", q.field,
+                            value)
+                for value, name in shown
+            ]  # fmt: skip
+        elif q.kind in (InputKind.CHOICE, InputKind.CONSENT):
             choices = [self.choice(L(q.choice_label(c), **params), "a", q.field, c) for c in q.choices]
         elif multi:
             choices = [
@@ -256,6 +282,8 @@ class FormFlow(Flow):
                 for c in q.choices
             ]
         nav = [self.choice(L("buttons.done"), "d", q.field)] if multi else []
+        if searching:
+            nav.append(self.choice(L("buttons.whole_list"), "all", q.field))
         if n > 1:
             nav.append(self.choice(L("buttons.back"), "bk"))
         if q.field in draft.data and not multi:
@@ -263,7 +291,7 @@ class FormFlow(Flow):
         elif q.optional:
             nav.append(self.choice(L("buttons.skip"), "sk", q.field))
         nav.append(self.choice(L(spec.cancel_label), "x"))
-        columns = q.columns or (3 if len(choices) > 4 else 1)
+        columns = q.columns or (3 if q.source or len(choices) > 4 else 1)
         expects = {InputKind.TEXT: Expect.TEXT, InputKind.FILE: Expect.FILE}.get(q.kind, Expect.CHOICE)
         if q.kind is InputKind.CHOICE and q.typed_choices:
             expects = Expect.CHOICE
@@ -284,7 +312,7 @@ class FormFlow(Flow):
             spec.show_review(t, draft, error)
             return
         params = spec.label_params(t, draft) if spec.label_params else {}
-        rows = display.review_rows(t.texts, t.lang, form, draft.data, params)
+        rows = display.review_rows(t.texts, t.lang, form, draft.data, params, departments.form_sources(t.session, form))
         data = {"form": form.key, "rows": rows, "editing": draft.application_id is not None,
                 **(spec.context(t, draft) if spec.context else {}),
                 **(spec.review_context(t, draft) if spec.review_context else {})}  # fmt: skip
@@ -311,6 +339,12 @@ class FormFlow(Flow):
         return spec, form_by_key(key, t.settings), draft
 
     def _answer(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, raw: Any) -> None:
+        q = form.question(draft.current) if draft.current else None
+        if q is not None and q.source is not None:
+            # Only entries still on the list count (one may have been deactivated since it was picked).
+            values = {v for v, _ in _options(t, q)}
+            raw = [v for v in raw if v in values] if isinstance(raw, list) else raw if raw in values else ""
+            _set_search(t, draft, q.field, None)
         store = spec.store_file(t.settings) if spec.store_file else None
         step = drafts.answer(t.session, form, draft, raw, t.now, db_check=spec.db_check, store_file=store)
         self.show(t, spec, form, draft, step=step)
@@ -325,6 +359,38 @@ class FormFlow(Flow):
             if draft.current is None and not spec.review:
                 drafts.back(t.session, form, draft, t.now)  # the last question again, with the reason
             self.show(t, spec, form, draft, err)
+
+    def _search(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, q: Question, text: str) -> None:
+        """Typed words find entries of the list: a name that finds one entry (a whole name, or the only one
+        holding the words) picks it (one answer) or adds it to the selection (several, finished with "done",
+        as a pressed choice is); a name that finds several shows those to choose from; one that finds none
+        is said so. Several names may come at once ("서울교통공사, 기후")."""
+        try:
+            text = line(200, 1)(text)  # what is typed is shown again: the same checks as a name
+        except Invalid as err:
+            self.show(t, spec, form, draft, err)
+            return
+        whole = _found(t, q, text)
+        parts = [text] if len(whole) == 1 else [p for p in _LIST_SEPARATORS.split(text) if p.strip()]
+        found = {p: (whole if p == text else _found(t, q, p)) for p in parts}
+        missing = [p.strip() for p, hits in found.items() if not hits]
+        unique = [hits[0][0] for hits in found.values() if len(hits) == 1]
+        several = next((p.strip() for p, hits in found.items() if len(hits) > 1), None)
+        multi = q.kind is InputKind.MULTI_CHOICE
+        picked = drafts.selection(draft, q) if multi else []
+        picked += [v for v in unique if v not in picked]
+        if not multi and not missing and several is None and len(unique) == 1:
+            self._answer(t, spec, form, draft, unique[0])
+            return
+        if multi:
+            draft.pending = {**draft.pending, q.field: picked}
+        _set_search(t, draft, q.field, several if several and not missing else None)
+        if missing and len(missing) == len(parts):
+            missing = [text.strip()]  # nothing of it was found: named as typed
+        error = Invalid("department_unknown", text=", ".join(missing)) if missing else None
+        if not multi and not several and not missing:
+            error = Invalid("department_pick")  # several names where one is asked for
+        self.show(t, spec, form, draft, error)
 
     @staticmethod
     def _typed_selection(t: Turn, q: Question, draft: FormDraft, text: str) -> list[str] | None:
@@ -346,6 +412,36 @@ class FormFlow(Flow):
 
 
 _WANTED = {InputKind.TEXT: "expected_text", InputKind.FILE: "expected_file"}
+_LIST_SEPARATORS = re.compile(r"[,、;\n]+")
+
+
+def _options(t: Turn, q: Question) -> list[tuple[str, str]]:
+    """A sourced question's choices now: (value, name) of each active entry of the list."""
+    return [(str(d.id), d.name) for d in departments.listing(t.session, active_only=True)]
+
+
+def _found(t: Turn, q: Question, text: str) -> list[tuple[str, str]]:
+    return [(str(d.id), d.name) for d in departments.search(t.session, text)]
+
+
+def search_start(field: str, text: str) -> dict[str, Any]:
+    """A list question opened narrowed to what was typed with the command (「초대 official 교통」)."""
+    return {_search_field(field): text} if text.strip() else {}
+
+
+def _search_field(field: str) -> str:
+    return f"{field}?"
+
+
+def _set_search(t: Turn, draft: FormDraft, field: str, text: str | None) -> None:
+    """What was typed to narrow a list question, kept with the draft until it is answered."""
+    pending = {k: v for k, v in draft.pending.items() if k != _search_field(field)}
+    if text:
+        pending[_search_field(field)] = text
+    draft.pending = pending
+    t.session.add(draft)
+
+
 _BRACKET = re.compile(r"\(([^)]*)\)")
 _SEPARATORS = re.compile(r"[,、/;·]")
 

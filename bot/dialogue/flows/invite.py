@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
-from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.flows.form import FormSpec, register, search_start
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
-from bot.forms import AFFILIATION, PLEDGE
-from bot.models import FormDraft, Role
-from bot.services import invitations, pledge, policies
-from bot.validators import format_brn
+from bot.forms import AFFILIATION, INVITE_OFFICIAL, PLEDGE
+from bot.models import Department, FormDraft, Role
+from bot.services import departments, invitations, pledge, policies
+from bot.validators import Invalid, format_brn, line
 
 
 class InviteFlow(Flow):
@@ -23,16 +23,38 @@ class InviteFlow(Flow):
         if role is None:
             t.say("invite/usage")
             return
-        department = " ".join(args[1:]).strip() or None
+        words = " ".join(args[1:]).strip()
+        if role is Role.OFFICIAL:
+            if not policies.organizer(policies.roles_of(t.session, t.user, t.settings)):
+                t.refuse("not_allowed")
+                return
+            try:
+                words = line(200, 1)(words) if words else ""  # what is typed is shown again: the same checks
+            except Invalid as err:
+                t.refuse(err)
+                return
+            found = departments.search(t.session, words) if words else []
+            if len(found) == 1:
+                self.create(t, role, found[0].id)
+            elif found:  # several: picked from those
+                FORM.open(t, INVITE_OFFICIAL, pending=search_start("department", words))
+            else:  # picked from the whole list
+                FORM.open(t, INVITE_OFFICIAL, error=Invalid("department_unknown", text=words) if words else None)
+            return
+        self.create(t, role, None)
+
+    def create(self, t: Turn, role: Role, department_id: int | None) -> None:
         try:
-            inv = invitations.create(t.session, t.user, role, t.settings, t.now, department)
+            inv = invitations.create(t.session, t.user, role, t.settings, t.now, department_id)
         except UserError as err:
             t.refuse(err)
             return
+        department = t.session.get(Department, inv.department_id) if inv.department_id else None
         # Telegram opens an invitation from a link; elsewhere it is typed, as a code.
         telegram = t.engine.links.get("telegram")
         link = telegram(invitations.payload(inv)) if telegram is not None else None
-        t.say("invite/created", role=inv.role, department=inv.department, expires_at=inv.expires_at, link=link,
+        t.say("invite/created", role=inv.role, department=department.name if department else None,
+              expires_at=inv.expires_at, link=link,
               code=invitations.payload(inv))  # fmt: skip
 
     def accept(self, t: Turn, payload: str) -> None:
@@ -42,7 +64,8 @@ class InviteFlow(Flow):
             t.refuse(err)
             return
         t.end()
-        t.say("invite/accepted", role=inv.role, department=inv.department)
+        department = t.session.get(Department, inv.department_id) if inv.department_id else None
+        t.say("invite/accepted", role=inv.role, department=department.name if department else None)
         if inv.role != Role.REVIEWER.value:
             return
         if pledge.accepted(t.session, t.user):  # whom they work for, so that company is never theirs to review
@@ -61,4 +84,11 @@ def _affiliation(t: Turn, draft: FormDraft) -> None:
     t.say("invite/affiliation_saved", brn=format_brn(brn) if brn else None)
 
 
+def _invite_official(t: Turn, draft: FormDraft) -> None:
+    t.session.delete(draft)
+    t.end()
+    FLOW.create(t, Role.OFFICIAL, int(draft.data.get("department") or 0))
+
+
 register(FormSpec(AFFILIATION, _affiliation, review=False, cancelled=_affiliation))
+register(FormSpec(INVITE_OFFICIAL, _invite_official, review=False))

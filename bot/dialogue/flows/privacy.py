@@ -10,7 +10,7 @@ from bot.dialogue.flow import Flow
 from bot.dialogue.model import Action, Attachment, Choice, Expect, L
 from bot.dialogue.turn import Turn
 from bot.forms import InputKind, Question, form_by_key
-from bot.services import pledge, privacy, users
+from bot.services import departments, pledge, privacy, users
 from bot.services.companies import PROFILE_FIELDS
 
 TEXT = "text/plain; charset=utf-8"
@@ -95,7 +95,8 @@ def _years(t: Turn) -> int:
 
 
 def _values(row: object, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: getattr(row, f) for f in fields}
+    # An application keeps its departments as ids of the list, under another name than the form's.
+    return {f: getattr(row, "department_ids" if f == "departments" else f) for f in fields}
 
 
 def _rows(t: Turn, form_key: str, fields: tuple[str, ...], data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -122,6 +123,8 @@ def _readable(t: Turn, q: Question | None, value: Any) -> str:
         return _FORMATTED[q.field](str(value))
     if isinstance(value, dict):  # a file: its name
         return str(value.get("name") or t.label("buttons.file"))
+    if q is not None and q.source is not None:
+        return departments.names(t.session, [int(v) for v in (value if isinstance(value, list) else [value])])
     if q is not None and q.kind in (InputKind.CHOICE, InputKind.MULTI_CHOICE):
         values = value if isinstance(value, list) else [value]
         return ", ".join(t.label(q.choice_label(str(v))) for v in values)

@@ -62,7 +62,8 @@ class ProgrammeFlow(Flow):
                 sent = programme.publish(t.session, t.user, month, t.settings, t.now)
                 version = programme.get(t.session, month, t.settings, t.now).version
                 t.end()
-                t.say("programme/published", version=version, sent=sent)
+                missing = [d.name for d in programme.unstaffed(t.session, month)]
+                t.say("programme/published", version=version, sent=sent, unstaffed=missing)
             else:
                 t.engine.stale(t)
         except Refused as err:

@@ -19,7 +19,7 @@ from bot.display import review_rows
 from bot.errors import Refused
 from bot.forms import AFFILIATION, CRITERIA, PLEDGE, REVIEW, application_form
 from bot.models import Application, FormDraft, Review
-from bot.services import cycles, pledge, policies, review
+from bot.services import applications, cycles, departments, pledge, policies, review
 
 
 class ReviewFlow(Flow):
@@ -69,8 +69,9 @@ class ReviewFlow(Flow):
             return
         confirmed = review.confirmed(t.session, app.month)
         form = application_form(t.settings)
-        answers = {f: getattr(app, f) for f in form.fields() if f != "deck"}
-        rows = [r for r in review_rows(t.texts, t.lang, form, answers) if r["field"] != "deck"]
+        answers = {f: v for f, v in applications.answers(app).items() if f != "deck"}
+        sources = departments.form_sources(t.session, form)
+        rows = [r for r in review_rows(t.texts, t.lang, form, answers, None, sources) if r["field"] != "deck"]
         criteria = [{"key": c, "value": getattr(rv, c)} for c in CRITERIA]
         choices: list[Choice] = []
         if not confirmed:

@@ -13,8 +13,8 @@ from bot.dialogue.tokens import int_arg, str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK, SELECTION_WITHDRAW
-from bot.models import Application, Company, FormDraft, Programme
-from bot.services import cycles, policies, results, selection
+from bot.models import Application, Company, FormDraft, Programme, Selection
+from bot.services import cycles, decisions, departments, policies, results, selection
 from bot.services.review import CRITERIA, Ranked
 
 
@@ -65,17 +65,20 @@ class SelectionFlow(Flow):
         choices: list[Choice] = []
         nav: list[Choice] = []
         replaceable = prop.confirmed is not None and selection.replaceable(t.session, month, t.settings, t.now)
-        if prop.confirmed is None:
+        # Before confirmation every application can change; after it, until the programme is published,
+        # the selected companies' responsible departments still can.
+        open_apps = [r for r in ranked if selection.departments_open(t.session, r.application)]
+        if prop.confirmed is None or open_apps:
             choices = [
                 Choice(T(f"{i}. {r.application.receipt_no}"), self.act("app", r.application.id, entry=True))
-                for i, r in enumerate(ranked, 1)
-            ]
-            if ranked:
-                nav = [Choice(L("selection_buttons.confirm"), self.act("ok", month, entry=True))]
-        elif replaceable:
+                for i, r in enumerate(ranked, 1) if r in open_apps or prop.confirmed is None
+            ]  # fmt: skip
+        if prop.confirmed is None and ranked:
+            nav = [Choice(L("selection_buttons.confirm"), self.act("ok", month, entry=True))]
+        if replaceable:
             # After the results, before the pitch: a selected company may give up its place. The receipt's
             # serial alone keeps the label within KakaoTalk's 14 characters.
-            choices = [
+            choices += [
                 Choice(L("selection_buttons.withdraw", receipt=(r.application.receipt_no or "").rsplit("-", 1)[-1]),
                        self.act("wd", r.application.id, entry=True))
                 for r in ranked if placed[r.application.id or 0] == "selected"
@@ -110,17 +113,21 @@ class SelectionFlow(Flow):
         ranked = next((r for r in prop.selected + prop.waitlisted + prop.not_selected if r.application.id == app_id),
                       None)  # fmt: skip
         b = "selection_buttons"
-        choices = [
+        confirmed = t.session.get(Selection, app.month) is not None
+        choices = [] if confirmed else [
             Choice(L(f"{b}.in"), self.act("place", app_id, "in", entry=True)),
             Choice(L(f"{b}.out"), self.act("place", app_id, "out", entry=True)),
             Choice(L(f"{b}.auto"), self.act("place", app_id, "auto", entry=True)),
             Choice(L(f"{b}.feedback"), self.act("feedback", app_id, entry=True)),
-            Choice(L(f"{b}.departments"), self.act("departments", app_id, entry=True)),
-        ]
+        ]  # fmt: skip
+        if selection.departments_open(t.session, app):
+            choices.append(Choice(L(f"{b}.departments"), self.act("departments", app_id, entry=True)))
         back = [Choice(L(f"{b}.board"), self.act("board", app.month, entry=True))]
         t.go(self.name, "app", app=app_id)
-        t.show("selection/app", {"app": app, "company": company, "result": result, "ranked": ranked,
-                                 "aggregation": _aggregation(t)}, choices=choices, nav=back, columns=3)  # fmt: skip
+        data = {"app": app, "company": company, "result": result, "confirmed": confirmed, "ranked": ranked,
+                "aggregation": _aggregation(t), "wished": departments.names(t.session, app.department_ids),
+                "responsible": departments.names(t.session, decisions.responsible(app))}  # fmt: skip
+        t.show("selection/app", data, choices=choices, nav=back, columns=3)
 
     def on_action(self, t: Turn, action: Action) -> None:
         app_id = int_arg(action, 0) or 0
@@ -134,10 +141,13 @@ class SelectionFlow(Flow):
                 app = selection.place(t.session, t.user, app_id, None if placement == "auto" else placement,
                                       t.settings, t.now)  # fmt: skip
                 self.board(t, app.month)
-            elif action.name in ("feedback", "departments"):
+            elif action.name == "feedback":
                 app = selection.open_application(t.session, t.user, app_id, t.settings)
-                key = SELECTION_FEEDBACK if action.name == "feedback" else SELECTION_DEPARTMENTS
-                FORM.open(t, key, ref={"app": app.id})
+                FORM.open(t, SELECTION_FEEDBACK, ref={"app": app.id})
+            elif action.name == "departments":
+                app = selection.application_for_departments(t.session, t.user, app_id, t.settings)
+                now = [str(i) for i in decisions.responsible(app)]
+                FORM.open(t, SELECTION_DEPARTMENTS, ref={"app": app.id}, pending={"responsible_departments": now})
             elif action.name == "wd":
                 app = selection.withdrawable(t.session, t.user, app_id, t.settings, t.now)
                 FORM.open(t, SELECTION_WITHDRAW, ref={"app": app.id})
@@ -166,9 +176,10 @@ class SelectionFlow(Flow):
         t.go(self.name, "confirm", month=month)
         yes = Choice(L("selection_buttons.confirm_yes"), self.act("y"))
         no = Choice(L("buttons.withdraw_no"), self.act("board", month, entry=True))
+        missing = selection.without_official(t.session, [r.application for r in prop.selected])
         data = {"month": month, "selected": len(prop.selected), "waitlisted": len(prop.waitlisted),
-                "not_selected": len(prop.not_selected), "held": release_at > t.now,
-                "release_at": release_at}  # fmt: skip
+                "not_selected": len(prop.not_selected), "held": release_at > t.now, "release_at": release_at,
+                "unstaffed": [d.name for d in missing]}  # fmt: skip
         t.show("selection/confirm_ask", data, choices=[yes, no], columns=2, expects=Expect.CHOICE)
 
     def _confirm(self, t: Turn, month: str) -> None:
@@ -176,7 +187,8 @@ class SelectionFlow(Flow):
         t.end()
         sent = sum(len(confirmed.decided.get(k, [])) for k in ("selected", "waitlisted", "not_selected"))
         t.say("selection/confirmed", month=month, held=confirmed.release_at > t.now,
-              release_at=confirmed.release_at, sent=sent)  # fmt: skip
+              release_at=confirmed.release_at, sent=sent,
+              unstaffed=[d.name for d in selection.unstaffed(t.session, month)])  # fmt: skip
 
 
 FLOW = SelectionFlow()
@@ -185,10 +197,16 @@ FLOW = SelectionFlow()
 def _save(what: str):  # type: ignore[no-untyped-def]
     def save(t: Turn, draft: FormDraft) -> None:
         app_id = int(draft.ref.get("app", 0))
-        change = selection.set_feedback if what == "feedback" else selection.set_departments
-        change(t.session, t.user, app_id, str(draft.data.get(what, "")), t.settings, t.now)
-        t.session.delete(draft)
-        t.say("selection/saved")
+        if what == "feedback":
+            selection.set_feedback(t.session, t.user, app_id, str(draft.data.get(what, "")), t.settings, t.now)
+            t.session.delete(draft)
+            t.say("selection/saved")
+        else:
+            ids = [int(i) for i in draft.data.get(what) or []]
+            app = selection.set_departments(t.session, t.user, app_id, ids, t.settings, t.now)
+            t.session.delete(draft)
+            missing = departments.without_official(t.session, decisions.responsible(app))
+            t.say("selection/saved", unstaffed=[d.name for d in missing])
         FLOW.application(t, app_id)
 
     return save
@@ -208,7 +226,11 @@ def _context(t: Turn, draft: FormDraft) -> dict[str, object]:
 
 
 register(FormSpec(SELECTION_FEEDBACK, _save("feedback"), review=False, cancelled=_cancelled, context=_context))
-register(FormSpec(SELECTION_DEPARTMENTS, _save("departments"), review=False, cancelled=_cancelled, context=_context))
+register(
+    FormSpec(
+        SELECTION_DEPARTMENTS, _save("responsible_departments"), review=False, cancelled=_cancelled, context=_context
+    )
+)
 
 
 def _withdraw(t: Turn, draft: FormDraft) -> None:

@@ -2,7 +2,7 @@
 an index on joined accounts
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06 15:00:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

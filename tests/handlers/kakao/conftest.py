@@ -14,6 +14,7 @@ from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.kakao import KakaoPlatform, KakaoUser
 from bot.sandbox.runner import SandboxBot
 from bot.settings import Settings
+from tests.harness import seed_departments
 
 
 @dataclass
@@ -39,6 +40,7 @@ class KakaoWorld:
 async def running(settings: Settings, clock: ManualClock, *, telegram: bool = False, **platform: Any):  # type: ignore[no-untyped-def]
     db = Database(settings.database_url)
     db.upgrade()
+    seed_departments(db, clock.now())
     kakao = KakaoPlatform(**platform)
     await kakao.start()
     server = BotApiServer() if telegram else None

@@ -34,7 +34,7 @@ async def apply_in_kakaotalk(
         await user.say(answer)
     await user.tap("저장하기")
     answers = ("자율 순찰 로봇 HR-1", "로봇, 인공지능", "7", "공원과 지하철 역사를 야간에 자율 순찰하는 로봇입니다.",
-               "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "대당 4,800만 원")  # fmt: skip
+               "공원녹지사업소 야간 순찰에 투입합니다.", "서울교통공사", "선택 완료", "대당 4,800만 원")  # fmt: skip
     for answer in answers:
         question = await user.say(answer)
     if to_deck:
@@ -71,6 +71,7 @@ async def test_a_company_registers_and_applies_in_kakaotalk(kakao: KakaoWorld) -
     await user.say("공원과 지하철 역사를 야간에 자율 순찰하며 이상 상황을 알리는 로봇입니다.")
     await user.say("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
     await user.say("서울교통공사, 푸른도시여가국")
+    await user.say("선택 완료")
     deck = await user.say("대당 4,800만 원")
     assert "발표자료(PDF) (8/8)" in deck.text and "파일로 보내" not in deck.text
     link = re.search(r"http://\S+/files/upload/\S+", deck.text)

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.models import Application, PurchaseDecision, Review, Role, User
 from bot.services import review, users
+from bot.services.departments import ensure as ensure_department
 from tests.handlers.committee import seed_applications
 from tests.handlers.kakao.conftest import KakaoWorld
 from tests.handlers.kakao.test_company import apply_in_kakaotalk
@@ -20,7 +21,8 @@ from tests.harness import KST
 
 def grant(world: KakaoWorld, key: str, role: Role, department: str | None = None) -> None:
     with world.session() as session:
-        users.grant_role(session, "kakao", key, role, world.clock.now(), department=department)
+        entry = ensure_department(session, department, world.clock.now()) if department else None
+        users.grant_role(session, "kakao", key, role, world.clock.now(), department_id=entry.id if entry else None)
 
 
 async def tick_at(world: KakaoWorld, when: dt.datetime) -> None:
