@@ -49,7 +49,7 @@ from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
 from tests.handlers.flows import fill_application, register_profile, submit
 
-UPDATES_PER_COMPANY = 22  # the walk below: 11 to register, 10 to apply (the deck one of them), 1 to submit
+UPDATES_PER_COMPANY = 23  # the walk below: 11 to register, 11 to apply (the deck one, 「선택 완료」 one), 1 to submit
 
 
 @dataclass(frozen=True)
