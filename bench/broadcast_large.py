@@ -123,9 +123,12 @@ async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool,
         print(f"{recipients} news subscribers (seeded in {seeded:.1f} s), {chatters} people chatting; {kind}")
         print(f"confirmation answered in {replied - pressed:.2f} s; first message out after {first - pressed:.2f} s; "
               f"audience planned ({row.planned} rows) after {planned - pressed:.2f} s")  # fmt: skip
-        print(f"reply latency while planning: median {statistics.median(during) * 1000:.0f} ms, p99 "
-              f"{percentile(during, 0.99) * 1000:.0f} ms, max {max(during) * 1000:.0f} ms ({len(during)} replies); "
-              f"before: median {statistics.median(before) * 1000:.0f} ms")  # fmt: skip
+        if during and before:
+            print(f"reply latency while planning: median {statistics.median(during) * 1000:.0f} ms, p99 "
+                  f"{percentile(during, 0.99) * 1000:.0f} ms, max {max(during) * 1000:.0f} ms ({len(during)} "
+                  f"replies); before: median {statistics.median(before) * 1000:.0f} ms")  # fmt: skip
+        else:  # a small audience is planned before anyone chatting gets a reply in
+            print(f"reply latency while planning: no reply fell within it ({len(before)} before)")
         if send_all:
             await _send_all(db, server, proc.pid, recipients, pressed, rss_before)
         assert "공지 #1" in progress.text
