@@ -10,10 +10,10 @@ import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
 Listener = Callable[[set[str]], None]
@@ -111,6 +112,30 @@ def _ping_when_idle(engine: Engine) -> None:
 def notify(session: Session, event: str) -> None:
     """Announces ``event`` to the database's listeners once this session's transaction has committed."""
     session.info.setdefault("events", set()).add(event)
+
+
+def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """What ``load`` reads, read once in this unit of work: rows a turn looks at again and again and hardly
+    ever changes (the department list, the month's calendar overrides). A service that writes them calls
+    :func:`forget`; a rollback (of a savepoint too) forgets everything."""
+    found = session.info.setdefault("cache", {})
+    if key not in found:
+        found[key] = load()
+    return found[key]  # type: ignore[no-any-return]
+
+
+def peek(session: Session, key: Hashable) -> Any:
+    """What :func:`cached` keeps under ``key`` in this unit of work, or None when nothing was read yet."""
+    return session.info.get("cache", {}).get(key)
+
+
+def forget(session: Session) -> None:
+    session.info.pop("cache", None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous: Any) -> None:
+    forget(session)
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:

@@ -235,6 +235,7 @@ class Engine:
     def _finish(self, t: Turn, entry: bool) -> Reply:
         if not t.caps.files:
             self._files_as_links(t)
+        t.settle()
         conversation = t.conversation
         version = conversation.version + 1
         outputs, kept = [], {}

@@ -48,6 +48,10 @@ class Turn:
         self._notice: UserError | None = None
         self.draft: FormDraft | None = None  # the active form's draft, loaded with the conversation
         self.account = user  # this channel's account (``user`` is the one it acts as, when joined)
+        # Where the conversation goes (flow, step, ref), kept here and written to the row when the turn ends
+        # (:meth:`settle`): set on the row at once, a query later in the turn would flush it on its own, one
+        # more UPDATE of the same row.
+        self._place: tuple[str | None, str | None, dict[str, Any]] | None = None
 
     # ---- what the turn knows -------------------------------------------------------------------
     @property
@@ -73,15 +77,15 @@ class Turn:
 
     @property
     def flow(self) -> str | None:
-        return self.conversation.flow
+        return self._place[0] if self._place is not None else self.conversation.flow
 
     @property
     def step(self) -> str | None:
-        return self.conversation.step
+        return self._place[1] if self._place is not None else self.conversation.step
 
     @property
     def ref(self) -> dict[str, Any]:
-        return dict(self.conversation.ref)
+        return dict(self._place[2] if self._place is not None else self.conversation.ref)
 
     def label(self, key: str, **params: Any) -> str:
         return self.texts.label(self.lang, key, **params)
@@ -89,11 +93,17 @@ class Turn:
     # ---- where the conversation goes -----------------------------------------------------------
     def go(self, flow: str, step: str | None = None, **ref: Any) -> None:
         """Makes ``flow`` the active one: typed text and its step buttons now answer it."""
-        self.conversation.flow, self.conversation.step, self.conversation.ref = flow, step, ref
+        self._place = (flow, step, ref)
 
     def end(self) -> None:
         """No active flow: typed text is read as a command word or gets the menu."""
-        self.conversation.flow, self.conversation.step, self.conversation.ref = None, None, {}
+        self._place = (None, None, {})
+
+    def settle(self) -> None:
+        """Writes where the conversation went to its row (the engine, once the flow is done)."""
+        if self._place is not None:
+            self.conversation.flow, self.conversation.step, self.conversation.ref = self._place
+            self._place = None
 
     def set_language(self, lang: str) -> None:
         users.set_language(self.session, self.user, lang, self.now)

@@ -74,7 +74,7 @@ def start(session: Session, user: User, settings: Settings, now: dt.datetime, co
     if company is None:
         company = companies.company_of(session, user)
     if company is None or not companies.usable(company):
-        return Start("profile", cycle, companies.start_profile(session, user, now, next_step="apply"))
+        return Start("profile", cycle, companies.start_profile(session, user, now, next_step="apply", found=company))
     form = application_form(settings)
     existing = _app_for(session, company, str(cycle.month))
     draft = drafts.get_draft(session, user.id, APPLICATION)

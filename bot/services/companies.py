@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, or_, select
 
@@ -29,9 +29,12 @@ def brn_check(session: Session, draft: FormDraft, field: str, value: Any) -> Non
         raise Invalid("brn_taken")
 
 
-def start_profile(session: Session, user: User, now: dt.datetime, next_step: str) -> FormDraft:
-    """A new profile, or the existing one on its review page for editing."""
-    company = company_of(session, user)
+def start_profile(
+    session: Session, user: User, now: dt.datetime, next_step: str, found: Company | Literal["look"] | None = "look"
+) -> FormDraft:
+    """A new profile, or the existing one on its review page for editing (``found``: the caller looked the
+    user's company up already)."""
+    company = company_of(session, user) if isinstance(found, str) else found
     if company is None:
         existing = drafts.get_draft(session, user.id, profile_form().key)
         if existing is not None and existing.application_id is None:

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from bot import calendar
 from bot.calendar import Cycle, Month
+from bot.database import cached, forget
 from bot.errors import Refused
 from bot.models import CycleOverride
 from bot.services import audit
@@ -14,7 +15,9 @@ from bot.settings import Settings
 
 
 def get_cycle(session: Session, month: Month, settings: Settings) -> Cycle:
-    return _with_override(month, session.get(CycleOverride, str(month)), settings)
+    # Kept for the unit of work: a month without an override would be asked again on each look.
+    override = cached(session, ("cycle_override", str(month)), lambda: session.get(CycleOverride, str(month)))
+    return _with_override(month, override, settings)
 
 
 def _with_override(month: Month, override: CycleOverride | None, settings: Settings) -> Cycle:
@@ -33,10 +36,12 @@ class WindowStatus:
 def window_status(session: Session, now: dt.datetime, settings: Settings) -> WindowStatus:
     this_month = Month.of(now, settings.tz)
     # Every override from last month on, in one query (there are a handful); /apply asks on each start.
-    overrides = {
-        row.month: row
-        for row in session.exec(select(CycleOverride).where(CycleOverride.month >= str(this_month.previous())))
-    }
+    since = str(this_month.previous())
+    overrides = cached(
+        session,
+        ("cycle_overrides_since", since),
+        lambda: {row.month: row for row in session.exec(select(CycleOverride).where(CycleOverride.month >= since))},
+    )
 
     def cycle_of(month: Month) -> Cycle:
         return _with_override(month, overrides.get(str(month)), settings)
@@ -82,6 +87,7 @@ def set_override(
     broken = calendar.validate_order(cycle)
     if broken:  # checked before anything is changed: a caller that goes on commits nothing odd
         raise Refused("cycle_order", names=", ".join(broken))
+    forget(session)
     for name, value in wanted.items():
         setattr(override, name, value)
     override.updated_at = now

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session, col, select
 
+from bot.database import cached, forget, peek
 from bot.errors import Refused
 from bot.models import Department, DepartmentKind, PurchaseDecision, Role, RoleGrant, User
 from bot.services import audit, policies
@@ -48,12 +49,15 @@ def _search_key(text: str) -> str:
     return "".join(c for c in folded if c.isalnum())
 
 
+def _every(session: Session) -> list[Department]:
+    """Every entry, read once in the unit of work (a turn that searches the list looks at it several
+    times); the functions below that add entries forget it."""
+    return cached(session, "departments", lambda: list(session.exec(select(Department)).all()))
+
+
 def listing(session: Session, active_only: bool = False) -> list[Department]:
     """The list in the order people read it: by kind, then by name."""
-    stmt = select(Department)
-    if active_only:
-        stmt = stmt.where(Department.active == True)  # noqa: E712
-    rows = session.exec(stmt).all()
+    rows = [d for d in _every(session) if d.active or not active_only]
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(rows, key=lambda d: (order.get(d.kind, len(order)), d.name))
 
@@ -63,7 +67,10 @@ def by_ids(session: Session, ids: Iterable[int] | None) -> list[Department]:
     wanted = [int(i) for i in ids or []]
     if not wanted:
         return []
-    found = {d.id: d for d in session.exec(select(Department).where(col(Department.id).in_(wanted))).all()}
+    every = peek(session, "departments")  # a turn that asks for two or three need not read the whole list
+    if every is None:
+        every = session.exec(select(Department).where(col(Department.id).in_(wanted))).all()
+    found = {d.id: d for d in every}
     return [found[i] for i in dict.fromkeys(wanted) if i in found]
 
 
@@ -84,7 +91,7 @@ def find(session: Session, name: str) -> Department | None:
 
 def by_name(session: Session, name: str) -> Department | None:
     wanted = key(name)
-    return next((d for d in session.exec(select(Department)).all() if key(d.name) == wanted), None)
+    return next((d for d in _every(session) if key(d.name) == wanted), None)
 
 
 def search(session: Session, text: str, active_only: bool = True) -> list[Department]:
@@ -106,6 +113,7 @@ def ensure(session: Session, name: str, now: dt.datetime, kind: str = Department
     department = Department(name=name.strip(), kind=kind, active=True, created_at=now, updated_at=now)
     session.add(department)
     session.flush()
+    forget(session)
     return department
 
 
@@ -115,7 +123,7 @@ def form_sources(session: Session, form: Any) -> dict[str, dict[str, str]]:
     fields = [q.field for q in form.questions if q.source == "departments"]
     if not fields:
         return {}
-    names = {str(d.id): d.name for d in session.exec(select(Department)).all()}
+    names = {str(d.id): d.name for d in _every(session)}
     return {field: names for field in fields}
 
 
@@ -298,6 +306,7 @@ def load(session: Session, rows: Sequence[Row], now: dt.datetime, actor: int | N
             session.add(found)
             changed.append(found.name)
     session.flush()
+    forget(session)
     if added or changed:
         audit.record(session, now, actor, "departments_loaded", "departments", "list", added=added, changed=changed)
     return Loaded(added, changed, len(rows) - len(added) - len(changed), len(existing))
@@ -321,6 +330,7 @@ def add(session: Session, organizer: User, name: str, kind: str, settings: Setti
     department = Department(name=name, kind=kind, active=True, created_at=now, updated_at=now)
     session.add(department)
     session.flush()
+    forget(session)
     audit.record(session, now, organizer.id, "department_added", "department", department.id, name=name, kind=kind)
     return department
 

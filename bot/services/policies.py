@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, exists, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
@@ -15,15 +15,25 @@ from bot.settings import Settings
 Roles = frozenset[Role]
 Policy = Callable[[Roles], bool]
 
+_JOINED = "+joined"  # no role's name: a row saying other accounts are joined to this one
+# A person's own grants and whether any account is joined to them, in one query (nearly every person has no
+# joined account, and then the grants are all there is to read).
+_OWN_ROLES = union_all(
+    select(RoleGrant.role).where(col(RoleGrant.user_id) == bindparam("user_id")),
+    select(literal(_JOINED)).where(exists().where(col(User.linked_to) == bindparam("user_id"))),
+)
+
 
 def roles_of(session: Session, user: User, settings: Settings) -> Roles:
     """Every role the person holds, on any of their channels: granted in the database, or an organizer
     named in the settings."""
-    if user.linked_to is None and not _has_joined(session, user):
-        found = {Role(r) for r in session.exec(select(RoleGrant.role).where(RoleGrant.user_id == user.id)).all()}
-        if is_configured_organizer(user, settings):
-            found.add(Role.ORGANIZER)
-        return frozenset(found)
+    if user.linked_to is None:
+        own = set(session.execute(_OWN_ROLES, {"user_id": user.id}).scalars())
+        if _JOINED not in own:
+            found = {Role(r) for r in own}
+            if is_configured_organizer(user, settings):
+                found.add(Role.ORGANIZER)
+            return frozenset(found)
     from bot.services import accounts
 
     everyone = accounts.accounts_of(session, user)
@@ -31,10 +41,6 @@ def roles_of(session: Session, user: User, settings: Settings) -> Roles:
     if any(is_configured_organizer(a, settings) for a in everyone):
         found.add(Role.ORGANIZER)
     return frozenset(found)
-
-
-def _has_joined(session: Session, user: User) -> bool:
-    return session.exec(select(User.id).where(User.linked_to == user.id)).first() is not None
 
 
 def is_configured_organizer(user: User, settings: Settings) -> bool:
