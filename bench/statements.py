@@ -23,6 +23,7 @@ import re
 import statistics
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -174,12 +175,16 @@ async def cpu_per_turn(engine: Engine, companies: int, database: str | None) -> 
             turns += 1
             return await super().handle(incoming, fetch)
 
-    server, own = postgres_cpu(database), own_cpu_seconds()
+    server, own, started = postgres_cpu(database), own_cpu_seconds(), time.monotonic()
     for i in range(companies):
         await walk(Tally(engine, TELEGRAM, str(700000 + i)), i)
+    elapsed = time.monotonic() - started
     own, server = own_cpu_seconds() - own, cpu_used(server, postgres_cpu(database))
-    print(f"database: {database_name(database)}; {companies} companies, {turns} turns through the engine")
-    print(f"CPU per turn: this process {own / turns * 1000:.2f} ms; database server {server / turns * 1000:.2f} ms")
+    print(f"database: {database_name(database)}; {companies} companies, {turns} turns, one at a time")
+    print(
+        f"CPU per turn: this process {own / turns * 1000:.2f} ms; database server {server / turns * 1000:.2f} ms; "
+        f"wall time per turn {elapsed / turns * 1000:.2f} ms"
+    )
 
 
 if __name__ == "__main__":
