@@ -117,7 +117,8 @@ def notify(session: Session, event: str) -> None:
 def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     """What ``load`` reads, read once in this unit of work: rows a turn looks at again and again and hardly
     ever changes (the department list, the month's calendar overrides). A service that writes them calls
-    :func:`forget`; a rollback (of a savepoint too) forgets everything."""
+    :func:`forget`; a commit or a rollback (of a savepoint too) forgets everything, so a unit of work that
+    commits on the way (the tick) reads them afresh after each commit."""
     found = session.info.setdefault("cache", {})
     if key not in found:
         found[key] = load()
@@ -136,6 +137,12 @@ def forget(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, _previous: Any) -> None:
     forget(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint released
+        forget(session)
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:

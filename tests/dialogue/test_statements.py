@@ -107,3 +107,25 @@ async def test_a_department_added_in_the_turn_is_found_in_the_same_turn(world: W
         entry = departments.ensure(session, "새로운 수요처", world.clock.now())
         assert entry in departments.listing(session) and len(departments.listing(session)) == before + 1
         assert departments.by_ids(session, [entry.id or 0]) == [entry]
+
+
+async def test_what_a_unit_of_work_keeps_is_read_again_after_a_commit_or_a_rollback(world: World) -> None:
+    from bot.database import peek
+    from bot.services import departments
+
+    with world.session() as session:
+        departments.listing(session)
+        assert peek(session, "departments") is not None
+        session.commit()  # a unit of work that commits on the way (the tick) reads the list afresh
+        assert peek(session, "departments") is None
+        with session.begin_nested():
+            departments.listing(session)
+        assert peek(session, "departments") is not None  # a savepoint released is no commit
+        try:
+            with session.begin_nested():
+                departments.ensure(session, "잠깐 있던 수요처", world.clock.now())
+                assert "잠깐 있던 수요처" in [d.name for d in departments.listing(session)]
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        assert "잠깐 있던 수요처" not in [d.name for d in departments.listing(session)]
