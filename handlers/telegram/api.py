@@ -26,6 +26,7 @@ from bot.errors import FileTooLarge
 from handlers.telegram.flood import ReplyGate
 
 CHUNK = 1 << 16
+WRITE_AT = 1 << 20
 USER_AGENT = "pitchbot (aiohttp)"
 _JSON = {"Content-Type": "application/json"}
 
@@ -203,11 +204,17 @@ class BotApi:
                 if declared is not None and declared > limit:
                     raise FileTooLarge(declared)
                 with open(path, "wb") as out:
+                    held = bytearray()  # written a megabyte at a time: one thread hop each, not one a chunk
                     async for chunk in response.content.iter_chunked(CHUNK):
                         size += len(chunk)
                         if size > limit:
                             raise FileTooLarge(size)
-                        await asyncio.to_thread(out.write, chunk)
+                        held += chunk
+                        if len(held) >= WRITE_AT:
+                            await asyncio.to_thread(out.write, held)
+                            held = bytearray()
+                    if held:
+                        await asyncio.to_thread(out.write, held)
         except TimeoutError as err:
             raise TimedOut("Timed out") from err
         except aiohttp.ClientError as err:
