@@ -111,7 +111,6 @@ class BotApi:
         self._proxy = proxy
         self._connect = connect_timeout
         self._pool = pool_timeout
-        self._media = media_timeout
         self._timeout = self.timeout(read_timeout)
         self._media_timeout = self.timeout(media_timeout)
         self._session: aiohttp.ClientSession | None = None
