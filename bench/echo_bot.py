@@ -24,8 +24,7 @@ def main() -> None:
     if os.environ.get("ECHO_TRANSPORT") == "aiohttp":
         # The like-for-like yardstick: the bot's HTTP client and the bot's concurrency (32 updates at once,
         # each person's in order), so the ratio shows the bot's own work and nothing else.
-        from handlers.telegram.processor import PerUserUpdateProcessor
-        from handlers.telegram.transport import on_aiohttp
+        from bench.ptb_aiohttp import PerUserUpdateProcessor, on_aiohttp
 
         builder = on_aiohttp(builder, 8).concurrent_updates(PerUserUpdateProcessor(32))
     app = builder.build()

@@ -362,8 +362,7 @@ def dispatch(
 async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
     import signal
 
-    from telegram import Bot
-
+    from handlers.telegram.api import BotApi
     from handlers.telegram.connect import reach
     from handlers.telegram.sender import TelegramSender
     from scheduler.dispatcher import Dispatcher
@@ -371,13 +370,13 @@ async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
     settings = ctx.settings
     assert settings.telegram_token is not None
     api = settings.telegram_api_url
-    tg = Bot(settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    tg = BotApi(settings.telegram_token.get_secret_value(), api, settings.connection_pool_size, settings.telegram_proxy)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        if not await reach(tg, api, settings, stop):
+        if not await reach(tg, settings, stop):
             return
         if once:  # Ctrl-C interrupts a single run as any command's
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -388,7 +387,7 @@ async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
         else:
             await dispatcher.run(stop)
     finally:
-        await tg.shutdown()
+        await tg.close()
     typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
 
 

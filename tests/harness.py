@@ -1,4 +1,4 @@
-"""Drives the real python-telegram-bot Application over HTTP against the stand-in Bot API server."""
+"""Drives the real bot over HTTP against the stand-in Bot API server."""
 
 from __future__ import annotations
 

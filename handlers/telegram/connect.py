@@ -9,10 +9,8 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
-
 from bot.settings import Settings
+from handlers.telegram.api import BotApi, RetryAfter, TelegramError, Transient, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -21,24 +19,28 @@ class BotApiRefused(Exception):
     """The Bot API answered and will not serve this bot; the message is one line for the operator."""
 
 
-async def reach(bot: Bot, api_url: str, settings: Settings, stop: asyncio.Event) -> bool:
-    """Initializes ``bot`` (its getMe); False when ``stop`` was set before the Bot API could be reached."""
+async def reach(api: BotApi, settings: Settings, stop: asyncio.Event) -> bool:
+    """Starts ``api`` and asks getMe (the bot's username is kept for t.me links); False when ``stop`` was set
+    before the Bot API could be reached."""
+    api_url = api.api_url
     delay = settings.telegram_retry_seconds
     attempt = 1
     while not stop.is_set():
         try:
-            await bot.initialize()
+            await api.start()
+            me = await api.call("getMe")
+            api.username = str(me.get("username") or "") if isinstance(me, dict) else ""
             if attempt > 1:
                 log.info("Bot API at %s reached on attempt %d", api_url, attempt)
             return True
-        except InvalidToken:
+        except Unauthorized:
             raise BotApiRefused(
                 f"the Bot API at {api_url} refused PITCHBOT_TELEGRAM_TOKEN (unauthorized); "
                 "check the token @BotFather gave"
             ) from None
         except RetryAfter as err:
-            wait, reason = max(delay, _seconds(err.retry_after)), "asked to wait"
-        except NetworkError as err:  # TimedOut too
+            wait, reason = max(delay, err.retry_after), "asked to wait"
+        except Transient as err:  # TimedOut too
             wait, reason = delay, str(err) or type(err).__name__
         except TelegramError as err:
             raise BotApiRefused(f"the Bot API at {api_url} answered getMe with: {err}") from None
@@ -50,9 +52,3 @@ async def reach(bot: Bot, api_url: str, settings: Settings, stop: asyncio.Event)
         delay = min(delay * 2, settings.telegram_retry_max_seconds)
         attempt += 1
     return False
-
-
-def _seconds(value: object) -> float:
-    # python-telegram-bot gives retry_after as an int, or as a timedelta when PTB_TIMEDELTA is set.
-    total = getattr(value, "total_seconds", None)
-    return float(total() if callable(total) else value)  # type: ignore[arg-type]

@@ -1,39 +1,66 @@
-"""A Telegram update as the engine's :class:`~bot.dialogue.model.Incoming`."""
+"""A Telegram update (the Bot API's JSON, a plain dict) as the engine's :class:`~bot.dialogue.model.Incoming`."""
 
 from __future__ import annotations
 
-from telegram import MessageEntity, Update
+from typing import Any
 
 from bot.dialogue.model import FileRef, Incoming, Kind
 
 CHANNEL = "telegram"
 
 
-def to_incoming(update: Update) -> Incoming | None:
+def sender(update: dict[str, Any]) -> dict[str, Any] | None:
+    """Who sent a message or pressed a button; None for other updates (edits, channel posts, members)."""
+    for key in ("message", "callback_query"):
+        part = update.get(key)
+        if isinstance(part, dict):
+            person = part.get("from")
+            return person if isinstance(person, dict) and isinstance(person.get("id"), int) else None
+    return None
+
+
+def chat_of(update: dict[str, Any]) -> int | None:
+    """The chat a message came from, or the chat of the message whose button was pressed."""
+    message = update.get("message")
+    if not isinstance(message, dict):
+        query = update.get("callback_query")
+        message = query.get("message") if isinstance(query, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) else None
+
+
+def to_incoming(update: dict[str, Any]) -> Incoming | None:
     """None for what no person sent (channel posts, service messages without a sender)."""
-    person = update.effective_user
-    if person is None or person.is_bot:
+    person = sender(update)
+    if person is None or person.get("is_bot"):
         return None
+    name = " ".join(str(p) for p in (person.get("first_name"), person.get("last_name")) if p)
     base = {
-        "channel": CHANNEL, "external_id": str(person.id), "display_name": person.full_name,
-        "client_language": person.language_code, "dedupe_key": str(update.update_id),
+        "channel": CHANNEL, "external_id": str(person["id"]), "display_name": name,
+        "client_language": person.get("language_code"), "dedupe_key": str(update.get("update_id")),
     }  # fmt: skip
-    query = update.callback_query
-    if query is not None:
-        data = query.data if isinstance(query.data, str) else ""
-        return Incoming(kind=Kind.CHOICE, token=data, **base)  # type: ignore[arg-type]
-    message = update.message
-    if message is None:
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        data = query.get("data")
+        return Incoming(kind=Kind.CHOICE, token=data if isinstance(data, str) else "", **base)  # type: ignore[arg-type]
+    message = update.get("message")
+    if not isinstance(message, dict):
         return None
-    if message.text is not None:
-        entity = message.entities[0] if message.entities else None
-        if entity is not None and entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
-            name, *args = message.text[1:].split()
+    text = message.get("text")
+    if isinstance(text, str):
+        entities = message.get("entities")
+        entity = entities[0] if isinstance(entities, list) and entities and isinstance(entities[0], dict) else None
+        if entity is not None and entity.get("type") == "bot_command" and entity.get("offset") == 0:
+            name, *args = text[1:].split() or [""]
             command = name.split("@")[0].lower()
-            return Incoming(kind=Kind.COMMAND, command=command, args=tuple(args), text=message.text, **base)  # type: ignore[arg-type]
-        return Incoming(kind=Kind.TEXT, text=message.text, **base)  # type: ignore[arg-type]
-    document = message.document
-    if document is not None:
-        file = FileRef(document.file_name or "", document.mime_type, document.file_size, document.file_id)
+            return Incoming(kind=Kind.COMMAND, command=command, args=tuple(args), text=text, **base)  # type: ignore[arg-type]
+        return Incoming(kind=Kind.TEXT, text=text, **base)  # type: ignore[arg-type]
+    document = message.get("document")
+    if isinstance(document, dict):
+        file = FileRef(
+            str(document.get("file_name") or ""), document.get("mime_type"), document.get("file_size"),
+            str(document.get("file_id") or ""),
+        )  # fmt: skip
         return Incoming(kind=Kind.FILE, file=file, **base)  # type: ignore[arg-type]
     return Incoming(kind=Kind.OTHER, **base)  # type: ignore[arg-type]

@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
-
 from bot.context import AppContext
 from bot.dialogue import tokens
 from bot.dialogue.model import Action
 from bot.models import Broadcast, User
 from bot.services import broadcasts, users
+from handlers.telegram.api import BadRequest, BotApi, TelegramError
 from handlers.telegram.output import keyboard
 
 log = logging.getLogger(__name__)
@@ -23,9 +20,9 @@ log = logging.getLogger(__name__)
 class Progress:
     """Follows each broadcast in progress and edits its message until the broadcast ends."""
 
-    def __init__(self, ctx: AppContext, bot: Bot, interval: float = 1.0) -> None:
+    def __init__(self, ctx: AppContext, api: BotApi, interval: float = 1.0) -> None:
         self.ctx = ctx
-        self.bot = bot
+        self.api = api
         self.interval = interval
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
@@ -84,10 +81,10 @@ class Progress:
                     stop = Action("broadcast", "stop", (str(row.id),), entry=True)
                     label = self.ctx.texts.label(lang, "broadcast_buttons.stop")
                     markup = keyboard([[(label, tokens.encode(stop, 0))]]) if live else None
-                    await self.bot.edit_message_text(
-                        text, chat_id=int(row.progress_chat_id or 0), message_id=row.progress_message_id,
-                        parse_mode=ParseMode.HTML, reply_markup=markup,
-                    )  # fmt: skip
+                    await self.api.call("editMessageText", {
+                        "chat_id": int(row.progress_chat_id or 0), "message_id": row.progress_message_id,
+                        "text": text, "parse_mode": "HTML", "reply_markup": markup,
+                    })  # fmt: skip
                     shown = text
                 if not live:
                     return

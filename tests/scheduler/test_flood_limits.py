@@ -8,7 +8,6 @@ import time
 from collections import Counter
 
 from sqlmodel import select
-from telegram import Bot
 
 from bot.clock import ManualClock, SystemClock
 from bot.context import AppContext
@@ -18,6 +17,7 @@ from bot.sandbox.botapi import BotApiServer
 from bot.services import outbox, users
 from bot.services.outbox import Planned
 from bot.settings import Settings
+from handlers.telegram.api import BotApi
 from handlers.telegram.sender import TelegramSender
 from scheduler.dispatcher import Dispatcher
 from tests.harness import running
@@ -63,9 +63,8 @@ async def test_two_dispatchers_together_stay_within_one_budget(settings: Setting
     with db.session() as session:
         people = [users.ensure_user(session, "telegram", str(800000 + i), now) for i in range(150)]
         outbox.plan(session, [Planned(p, "outbox/text", {"text": "안내"}, "two", now) for p in people], now)
-    api = server.url
     try:
-        async with Bot(server.token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot") as tg:
+        async with BotApi(server.token, server.url) as tg:
             # Two processes: each its own context, so only the database row is shared between them.
             pair = [
                 Dispatcher(AppContext.create(s, clock=SystemClock(), db=Database(s.database_url)),
@@ -94,9 +93,8 @@ async def test_a_slow_bot_api_never_makes_two_dispatchers_send_the_same_row(sett
     await server.start()
     now = SystemClock().now()
     plan_to(db, [810000 + i for i in range(5)], now)
-    api = server.url
     try:
-        async with Bot(server.token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot") as tg:
+        async with BotApi(server.token, server.url) as tg:
             first, second = (
                 Dispatcher(AppContext.create(s, clock=SystemClock(), db=Database(s.database_url)),
                            {"telegram": TelegramSender(tg, s.send_timeout)}, name)

@@ -1,30 +1,28 @@
-"""The bot's HTTP client for the Bot API: aiohttp instead of python-telegram-bot's default httpx.
+"""The yardstick of the conversation benchmark: python-telegram-bot on aiohttp with the bot's concurrency.
 
-Why: the bot makes two to three Bot API calls per update, and at load most of its CPU went to httpx,
-httpcore and anyio per request (httpcore also rescans its whole connection pool, quadratically, on every
-request). aiohttp (already a dependency) parses HTTP in C and keeps its pool in a dict; the same
-conversation benchmark costs far less CPU per call. Behaviour seen by python-telegram-bot is the same:
-the status and the body, ``TimedOut`` on timeouts and ``NetworkError`` on connection failures."""
+This was the bot's own HTTP client and update processor while the bot ran on python-telegram-bot (until
+the bot moved to its own thin client, handlers/telegram/api.py); the aiohttp echo bot (bench/echo_bot.py,
+``ECHO_TRANSPORT=aiohttp``) keeps them unchanged so its figures stay comparable with the earlier ones.
+aiohttp instead of python-telegram-bot's default httpx; ``TimedOut`` on timeouts and ``NetworkError`` on
+connection failures; different people's updates concurrently, each person's in order."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from telegram import Update
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
-from telegram.ext import ApplicationBuilder
+from telegram.ext import ApplicationBuilder, BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
-from bot.errors import FileTooLarge
 from handlers.telegram.flood import ReplyGate
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-CHUNK = 1 << 16
 
 
 class AiohttpRequest(BaseRequest):
@@ -108,34 +106,6 @@ class AiohttpRequest(BaseRequest):
         chat = request_data.parameters.get("chat_id") if request_data is not None else None
         return await self._gate.send(url.rsplit("/", 1)[-1], None if chat is None else str(chat), call)
 
-    async def download(self, url: str, path: Path, limit: int) -> int:
-        """Streams a file of the Bot API's into ``path`` in chunks, never holding it whole; returns its size.
-        Raises :class:`FileTooLarge` as soon as more than ``limit`` bytes came (the file is then left part-way:
-        the caller deletes it)."""
-        session = self._session
-        if session is None or session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect, sock_read=self._media_read)
-        size = 0
-        try:
-            async with session.get(url, timeout=timeout) as response:
-                if response.status != 200:
-                    raise NetworkError(f"file download answered {response.status}")
-                declared = response.content_length
-                if declared is not None and declared > limit:
-                    raise FileTooLarge(declared)
-                with open(path, "wb") as out:
-                    async for chunk in response.content.iter_chunked(CHUNK):
-                        size += len(chunk)
-                        if size > limit:
-                            raise FileTooLarge(size)
-                        await asyncio.to_thread(out.write, chunk)
-        except TimeoutError as err:
-            raise TimedOut from err
-        except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
-        return size
-
     @staticmethod
     async def _send(
         session: aiohttp.ClientSession, method: str, url: str, body: Any, headers: dict[str, str] | None,
@@ -176,3 +146,31 @@ def _multipart(request_data: RequestData) -> aiohttp.FormData:
         file_name, content, *rest = part
         form.add_field(name, content, filename=file_name, content_type=rest[0] if rest else None)
     return form
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    def __init__(self, max_concurrent_updates: int = 32) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[object, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key: object = None
+        if isinstance(update, Update):
+            user, chat = update.effective_user, update.effective_chat
+            key = user.id if user is not None else (chat.id if chat is not None else None)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
