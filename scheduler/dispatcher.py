@@ -1,7 +1,9 @@
 """Sends due outbox rows within the channel's flood limits; one failing message never stops the others.
 
-A row is marked sent in its own transaction right after the channel accepted it, so a crash can
-duplicate at most the message in flight. One person's messages leave in the order they were planned:
+A row is marked sent right after the channel accepted it, together with the rows accepted while the
+marking before ran (one statement and one commit for them all, not one per message); a send keeps its
+place among the ``send_concurrency`` until its row is marked, so a crash can duplicate at most that many
+messages, the ones in flight. One person's messages leave in the order they were planned:
 a message waits for the one before it, and goes back to the outbox with it when that one is put off."""
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Dispatcher:
         self._chat_next: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._plan_wake = asyncio.Event()
+        self._marks = _Marks(self)
         self.sent = 0
         self.failed = 0
 
@@ -309,7 +312,7 @@ class Dispatcher:
                     await asyncio.sleep(gap)
                 piece = pieces[min(row.parts_sent, len(pieces) - 1)]
                 try:
-                    async with self._slots:
+                    async with self._slots:  # held until the row is marked: a crash duplicates no more
                         await self._turn(row.channel, row.chat_id)
                         if not await lease.keep(row.id):  # it outlived its lease and another dispatcher has it
                             return self.ctx.clock.now()
@@ -319,6 +322,14 @@ class Dispatcher:
                             task = await sender.send(row.chat_id, piece.html, piece.plain, buttons=piece.buttons)
                         else:
                             task = await sender.send(row.chat_id, piece.html, piece.plain)
+                        self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
+                        if row.parts_sent + 1 < len(pieces):  # more of a long text to send
+                            row.parts_sent += 1
+                            await self._db(outbox.mark_parts, [row.id], self.worker, row.parts_sent)
+                            continue
+                        await self._marks.sent(row.id, task if isinstance(task, str) else None)
+                        self.sent += 1
+                        return None
                 except delivery.RetryAfter as err:
                     # This chat waits; the others go on unless the whole channel is over its limit.
                     self._chat_next[row.chat_id] = time.monotonic() + err.seconds
@@ -337,16 +348,6 @@ class Dispatcher:
                     if attempt >= self.max_attempts:
                         await self._fail(row, f"gave up after {attempt} attempts: {reason}")
                         return None
-                else:
-                    self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
-                    if row.parts_sent + 1 < len(pieces):  # more of a long text to send
-                        row.parts_sent += 1
-                        await self._db(outbox.mark_parts, [row.id], self.worker, row.parts_sent)
-                        continue
-                    task_id = task if isinstance(task, str) else None
-                    await self._db(outbox.mark_sent, row.id, self.worker, self.ctx.clock.now(), task_id)
-                    self.sent += 1
-                    return None
             if waited + delay > budget:
                 due = self.ctx.clock.now() + dt.timedelta(seconds=delay)
                 await self._db(outbox.retry_later, row.id, self.worker, due, reason, counted)
@@ -363,6 +364,43 @@ class Dispatcher:
     def _deactivate(self, person: User) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id or 0, self.ctx.clock.now())
+
+
+class _Marks:
+    """Rows sent one by one are marked sent together: while one marking runs (a thread, a statement, a
+    commit that waits for the disk), the rows sent meanwhile gather and go in the next, so a broadcast costs
+    a commit for every few dozen messages rather than one each, and no row waits longer than one marking
+    before its own starts. Each send waits until its row is marked (or the marking failed, which the round
+    reports): nothing counts as sent before the database says so."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._waiting: dict[int, tuple[str | None, asyncio.Future[bool]]] = {}
+        self._marking: asyncio.Task[None] | None = None
+
+    async def sent(self, row_id: int, task_id: str | None) -> bool:
+        """Returns once the row is marked; False when another dispatcher had taken it meanwhile."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting[row_id] = (task_id, done)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark(), name="outbox-marks")
+        return await done
+
+    async def _mark(self) -> None:
+        d = self.dispatcher
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            sent = {row_id: task_id for row_id, (task_id, _) in batch.items()}
+            try:
+                marked = await d._db(outbox.mark_sent_together, sent, d.worker, d.ctx.clock.now())
+            except Exception as err:  # each send raises it: the round fails, the lease brings the rows back
+                for _, done in batch.values():
+                    if not done.done():
+                        done.set_exception(err)
+                continue
+            for row_id, (_, done) in batch.items():
+                if not done.done():
+                    done.set_result(row_id in marked)
 
 
 class _Lease:
