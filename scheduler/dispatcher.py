@@ -26,6 +26,7 @@ from bot.context import AppContext
 from bot.models import Outbox, User
 from bot.services import broadcasts, outbox, users
 from bot.services.results import BUTTONS
+from bot.texts import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._plan_wake = asyncio.Event()
         self._marks = _Marks(self)
+        self._rendered: dict[tuple[str, ...], tuple[str, str]] = {}
         self.sent = 0
         self.failed = 0
 
@@ -131,7 +133,7 @@ class Dispatcher:
         async def send(unit: list[Outbox], batched: bool) -> None:
             due: dt.datetime | None = self.ctx.clock.now() + self.lease
             try:
-                befores = await asyncio.gather(*(_after(outcome.get(previous.get(r.id or 0, -1))) for r in unit))
+                befores = [await _after(outcome.get(previous.get(r.id or 0, -1))) for r in unit]  # no task each
                 held = [(r, d) for r, d in zip(unit, befores, strict=True) if d is not None]
                 if held:  # the one before was put off: this one goes back with it, to follow it again
                     await asyncio.gather(
@@ -157,6 +159,7 @@ class Dispatcher:
     def _forget_chats(self) -> None:
         """The round is over: its chats' locks are free and go, and so do pauses that have passed; what a
         dispatcher keeps per chat stays as small as one round, however many people a broadcast reaches."""
+        self._rendered.clear()
         for chat in [c for c, lock in self._chat_locks.items() if not lock.locked()]:
             del self._chat_locks[chat]
         now = time.monotonic()
@@ -197,9 +200,7 @@ class Dispatcher:
         sender = self.senders[first.channel]
         lang = users.language_of(person) if person else "ko"
         try:
-            data = outbox.decode(first.data)
-            html = self.ctx.texts.render(lang, first.template, channel=first.channel, **data)
-            plain = self.ctx.texts.render_plain(lang, first.template, channel=first.channel, **data)
+            html, plain = self._render(first, lang)
         except Exception as err:
             for row in rows:
                 await self._fail(row, f"template {first.template}: {err}")
@@ -247,6 +248,18 @@ class Dispatcher:
                 self.sent += len(rows)
         return None
 
+    def _render(self, row: Outbox, lang: str) -> tuple[str, str]:
+        """The row's text as HTML and plain text. A broadcast's rows share one text: it is rendered once a
+        round for each language, not once a recipient (the round's end forgets it)."""
+        key = (lang, row.template, row.channel, json.dumps(row.data, sort_keys=True))
+        found = self._rendered.get(key)
+        if found is None:
+            data = outbox.decode(row.data)
+            data.pop(BUTTONS, None)
+            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **data)
+            found = self._rendered[key] = (html, to_plain(html))
+        return found
+
     async def drain(self, timeout: float = 60.0) -> None:
         """Sends until nothing is due (tests, the CLI's --once)."""
         deadline = time.monotonic() + timeout
@@ -280,13 +293,11 @@ class Dispatcher:
             return None
         try:
             lang = users.language_of(person)
-            data = outbox.decode(row.data)
-            buttons = [(self.ctx.texts.label(lang, key), token) for key, token in data.pop(BUTTONS, None) or []]
-            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **data)
+            buttons = [(self.ctx.texts.label(lang, key), token) for key, token in (row.data or {}).get(BUTTONS) or []]
+            html, plain = self._render(row, lang)
         except Exception as err:  # a template that cannot render will not render on a retry either
             await self._fail(row, f"template {row.template}: {err}")
             return None
-        plain = self.ctx.texts.render_plain(lang, row.template, channel=row.channel, **data)
         pieces = (
             sender.pieces(html, plain, row.document)  # type: ignore[attr-defined]
             if hasattr(sender, "pieces")
