@@ -58,7 +58,11 @@ class Dispatcher:
         self.lease = lease or dt.timedelta(seconds=s.outbox_lease_seconds)
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._slots = asyncio.Semaphore(concurrency or s.send_concurrency)
+        self.concurrency = concurrency or s.send_concurrency
+        self._slots = asyncio.Semaphore(self.concurrency)
+        # Each person's latest row still on its way, across rounds: a row claimed by the next round waits
+        # for it, as a row waits for the one before it within a round.
+        self._last: dict[int, asyncio.Future[dt.datetime | None]] = {}
         self._chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._chat_next: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -77,15 +81,27 @@ class Dispatcher:
         await self.ctx.budget(channel).acquire(OUTBOX, chat)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Rounds one after another; the next is claimed as soon as the last rows of the one before are
+        on their way (no more of them left than sends at once), so the sends never run dry between
+        rounds and no slot of the budget passes unused while a claim runs. Two rounds at most at once."""
         planner = asyncio.create_task(self._planner(stop, idle), name="broadcast-planner")
+        earlier: asyncio.Task[int] | None = None
         while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("dispatcher round failed; trying again")
-                handled = 0
-            if handled == 0:
-                await _idle(stop, self._wake, idle)
+            self._wake.clear()  # a wake from now on is for rows this round's claim may come too early for
+            nearly = asyncio.Event()
+            current = asyncio.create_task(self.run_once(nearly), name="dispatcher-round")
+            almost = asyncio.ensure_future(nearly.wait())
+            await asyncio.wait([current, almost], return_when=asyncio.FIRST_COMPLETED)
+            almost.cancel()
+            if earlier is not None:
+                await _finished(earlier)
+                earlier = None
+            if not current.done():
+                earlier = current  # its last rows are on their way: the next round is claimed meanwhile
+            elif await _finished(current) == 0:
+                await _idle(stop, self._wake, idle, clear=False)
+        if earlier is not None:
+            await _finished(earlier)
         await planner
 
     async def _planner(self, stop: asyncio.Event, idle: float) -> None:
@@ -114,7 +130,9 @@ class Dispatcher:
         with self.ctx.db.session(writer=True) as session:
             return broadcasts.plan_batch(session, self.ctx.clock.now()) is not None
 
-    async def run_once(self) -> int:
+    async def run_once(self, nearly: asyncio.Event | None = None) -> int:
+        """One round: claims due rows and sends them. ``nearly`` is set once no more of its rows are left
+        than sends at once (:meth:`run`)."""
         started = time.monotonic()
         rows, people = await asyncio.to_thread(self._claim)
         if not rows:
@@ -125,15 +143,25 @@ class Dispatcher:
         outcome: dict[int, asyncio.Future[dt.datetime | None]] = {row.id or 0: loop.create_future() for row in rows}
         previous: dict[int, int] = {}
         last: dict[int, int] = {}
+        earlier: dict[int, asyncio.Future[dt.datetime | None]] = {}  # rows whose person's row before is elsewhere
         for row in rows:  # claimed in planning order
             if row.recipient_user_id in last:
                 previous[row.id or 0] = last[row.recipient_user_id]
+            elif (before := self._last.get(row.recipient_user_id)) is not None and not before.done():
+                earlier[row.id or 0] = before  # in the round before, still on its way
             last[row.recipient_user_id] = row.id or 0
+            self._last[row.recipient_user_id] = outcome[row.id or 0]
+        left = len(rows)
+        if nearly is not None and left <= self.concurrency:
+            nearly.set()
 
         async def send(unit: list[Outbox], batched: bool) -> None:
+            nonlocal left
             due: dt.datetime | None = self.ctx.clock.now() + self.lease
+            size = len(unit)
             try:
-                befores = [await _after(outcome.get(previous.get(r.id or 0, -1))) for r in unit]  # no task each
+                befores = [await _after(outcome.get(previous.get(r.id or 0, -1)) or earlier.get(r.id or 0))
+                           for r in unit]  # fmt: skip
                 held = [(r, d) for r, d in zip(unit, befores, strict=True) if d is not None]
                 if held:  # the one before was put off: this one goes back with it, to follow it again
                     await asyncio.gather(
@@ -150,9 +178,17 @@ class Dispatcher:
                 for r in unit:
                     if not outcome[r.id or 0].done():
                         outcome[r.id or 0].set_result(due)
+                left -= size
+                if nearly is not None and left <= self.concurrency:
+                    nearly.set()
 
         singles, batches = self._units(rows, people, previous)
-        await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
+        try:
+            await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
+        finally:
+            for row in rows:
+                if self._last.get(row.recipient_user_id) is outcome[row.id or 0]:
+                    del self._last[row.recipient_user_id]
         self._forget_chats()
         return len(rows)
 
@@ -439,13 +475,23 @@ class _Lease:
         return row_id in self.kept
 
 
-async def _idle(stop: asyncio.Event, wake: asyncio.Event, idle: float) -> None:
+async def _idle(stop: asyncio.Event, wake: asyncio.Event, idle: float, clear: bool = True) -> None:
     """Waits for a wake-up, the stop, or ``idle`` seconds."""
-    wake.clear()
+    if clear:
+        wake.clear()
     waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
     await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
     for w in waiters:
         w.cancel()
+
+
+async def _finished(round_: asyncio.Task[int]) -> int:
+    """The rows a round handled; 0 when it failed (logged: the lease brings its rows back)."""
+    try:
+        return await round_
+    except Exception:
+        log.exception("dispatcher round failed; trying again")
+        return 0
 
 
 async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.datetime | None:
