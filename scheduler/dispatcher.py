@@ -86,22 +86,28 @@ class Dispatcher:
         rounds and no slot of the budget passes unused while a claim runs. Two rounds at most at once."""
         planner = asyncio.create_task(self._planner(stop, idle), name="broadcast-planner")
         earlier: asyncio.Task[int] | None = None
-        while not stop.is_set():
-            self._wake.clear()  # a wake from now on is for rows this round's claim may come too early for
-            nearly = asyncio.Event()
-            current = asyncio.create_task(self.run_once(nearly), name="dispatcher-round")
-            almost = asyncio.ensure_future(nearly.wait())
-            await asyncio.wait([current, almost], return_when=asyncio.FIRST_COMPLETED)
-            almost.cancel()
+        current: asyncio.Task[int] | None = None
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # a wake from now on may be for rows this round's claim comes too early for
+                nearly = asyncio.Event()
+                current = asyncio.create_task(self.run_once(nearly), name="dispatcher-round")
+                almost = asyncio.ensure_future(nearly.wait())
+                await asyncio.wait([current, almost], return_when=asyncio.FIRST_COMPLETED)
+                almost.cancel()
+                if earlier is not None:
+                    await _finished(earlier)
+                    earlier = None
+                if not current.done():
+                    earlier = current  # its last rows are on their way: the next round is claimed meanwhile
+                elif await _finished(current) == 0:
+                    await _idle(stop, self._wake, idle, clear=False)
             if earlier is not None:
                 await _finished(earlier)
-                earlier = None
-            if not current.done():
-                earlier = current  # its last rows are on their way: the next round is claimed meanwhile
-            elif await _finished(current) == 0:
-                await _idle(stop, self._wake, idle, clear=False)
-        if earlier is not None:
-            await _finished(earlier)
+        finally:  # cancelled (a stop that took too long): the rounds go with it, as they did inside it
+            for round_ in (earlier, current):
+                if round_ is not None and not round_.done():
+                    round_.cancel()
         await planner
 
     async def _planner(self, stop: asyncio.Event, idle: float) -> None:
