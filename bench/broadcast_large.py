@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import random
 import statistics
 import tempfile
@@ -27,7 +28,17 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select, text
 from sqlmodel import Session, col
 
-from bench.common import bot_env, peak_rss_mb, reset_postgres, start_process, stop_process
+from bench.common import (
+    bot_env,
+    cpu_seconds,
+    cpu_used,
+    own_cpu_seconds,
+    peak_rss_mb,
+    postgres_cpu,
+    reset_postgres,
+    start_process,
+    stop_process,
+)
 from bot.database import Database
 from bot.models import Broadcast, Outbox, OutboxState, User
 from bot.sandbox.botapi import BotApiServer
@@ -94,7 +105,8 @@ async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool,
     await server.start()
     env = bot_env(server, url, workdir, PITCHBOT_ORGANIZER_IDS=str(ORGANIZER), PITCHBOT_SEND_RATE=str(rate),
                   PITCHBOT_SEND_PER_CHAT_INTERVAL="0", PITCHBOT_SEND_CONCURRENCY="32")  # fmt: skip
-    proc = await start_process(["-m", "bot.cli", "run"], env, workdir / "bot.log")
+    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    proc = await start_process([*profile, "-m", "bot.cli", "run"], env, workdir / "bot.log")
     stop = asyncio.Event()
     talk: list[asyncio.Task[None]] = []
     try:
@@ -130,7 +142,7 @@ async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool,
         else:  # a small audience is planned before anyone chatting gets a reply in
             print(f"reply latency while planning: no reply fell within it ({len(before)} before)")
         if send_all:
-            await _send_all(db, server, proc.pid, recipients, pressed, rss_before)
+            await _send_all(db, server, proc.pid, recipients, pressed, rss_before, database)
         assert "공지 #1" in progress.text
     finally:
         stop.set()
@@ -141,13 +153,17 @@ async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool,
 
 
 async def _send_all(db: Database, server: BotApiServer, pid: int, recipients: int, pressed: float,
-                    rss_before: float) -> None:  # fmt: skip
-    """Until every message is out: the bot's memory as they go, and what arrived."""
+                    rss_before: float, database: str | None) -> None:  # fmt: skip
+    """Until every message is out: the bot's memory as they go, what arrived, and where the CPU went (the
+    bot, this process: the stand-in and the people chatting, PostgreSQL's processes serving the bot)."""
     samples: list[tuple[int, float]] = []
+    cpu = (cpu_seconds(pid), own_cpu_seconds(), postgres_cpu(database), _commits(db))
     while (row := broadcast_row(db)) is not None and row.status != "done":
         samples.append((row.sent + row.failed, rss_mb(pid)))
         await asyncio.sleep(2)
     done = time.monotonic() - pressed
+    used = (cpu_seconds(pid) - cpu[0], own_cpu_seconds() - cpu[1], cpu_used(cpu[2], postgres_cpu(database)),
+            _commits(db) - cpu[3])  # fmt: skip
     delivered = [len(server.events.get(FIRST + i, [])) for i in range(recipients)]
     lost = sum(1 for n in delivered if n == 0)
     duplicated = sum(n - 1 for n in delivered if n > 1)
@@ -156,6 +172,20 @@ async def _send_all(db: Database, server: BotApiServer, pid: int, recipients: in
     print(f"bot resident memory before {rss_before:.0f} MB; as messages went out: "
           + ", ".join(f"{n} sent: {mb:.0f} MB" for n, mb in marks)
           + f"; peak {peak_rss_mb(pid):.0f} MB")  # fmt: skip
+    per = 1000 / recipients
+    print(f"CPU per message sent: bot {used[0] * per:.2f} ms, stand-in and chatting {used[1] * per:.2f} ms"
+          + (f", PostgreSQL {used[2] * per:.2f} ms; transactions committed per message {used[3] / recipients:.2f}"
+             if database else "")
+          + f" (of {done:.0f} s on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+
+
+def _commits(db: Database) -> int:
+    """Transactions committed in this database so far (PostgreSQL; 0 on SQLite)."""
+    if db.dialect != "postgresql":
+        return 0
+    with db.session() as session:
+        found = session.execute(text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"))
+        return int(found.scalar_one())
 
 
 # ---- claims --------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Sends due outbox rows within the channel's flood limits; one failing message never stops the others.
 
-A row is marked sent in its own transaction right after the channel accepted it, so a crash can
-duplicate at most the message in flight. One person's messages leave in the order they were planned:
+A row is marked sent right after the channel accepted it, together with the rows accepted while the
+marking before ran (one statement and one commit for them all, not one per message); a send keeps its
+place among the ``send_concurrency`` until its row is marked, so a crash can duplicate at most that many
+messages, the ones in flight. One person's messages leave in the order they were planned:
 a message waits for the one before it, and goes back to the outbox with it when that one is put off."""
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.context import AppContext
 from bot.models import Outbox, User
 from bot.services import broadcasts, outbox, users
 from bot.services.results import BUTTONS
+from bot.texts import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +58,17 @@ class Dispatcher:
         self.lease = lease or dt.timedelta(seconds=s.outbox_lease_seconds)
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._slots = asyncio.Semaphore(concurrency or s.send_concurrency)
+        self.concurrency = concurrency or s.send_concurrency
+        self._slots = asyncio.Semaphore(self.concurrency)
+        # Each person's latest row still on its way, across rounds: a row claimed by the next round waits
+        # for it, as a row waits for the one before it within a round.
+        self._last: dict[int, asyncio.Future[dt.datetime | None]] = {}
         self._chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._chat_next: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._plan_wake = asyncio.Event()
+        self._marks = _Marks(self)
+        self._rendered: dict[tuple[str, ...], tuple[str, str]] = {}
         self.sent = 0
         self.failed = 0
 
@@ -72,15 +81,33 @@ class Dispatcher:
         await self.ctx.budget(channel).acquire(OUTBOX, chat)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Rounds one after another; the next is claimed as soon as the last rows of the one before are
+        on their way (no more of them left than sends at once), so the sends never run dry between
+        rounds and no slot of the budget passes unused while a claim runs. Two rounds at most at once."""
         planner = asyncio.create_task(self._planner(stop, idle), name="broadcast-planner")
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("dispatcher round failed; trying again")
-                handled = 0
-            if handled == 0:
-                await _idle(stop, self._wake, idle)
+        earlier: asyncio.Task[int] | None = None
+        current: asyncio.Task[int] | None = None
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # a wake from now on may be for rows this round's claim comes too early for
+                nearly = asyncio.Event()
+                current = asyncio.create_task(self.run_once(nearly), name="dispatcher-round")
+                almost = asyncio.ensure_future(nearly.wait())
+                await asyncio.wait([current, almost], return_when=asyncio.FIRST_COMPLETED)
+                almost.cancel()
+                if earlier is not None:
+                    await _finished(earlier)
+                    earlier = None
+                if not current.done():
+                    earlier = current  # its last rows are on their way: the next round is claimed meanwhile
+                elif await _finished(current) == 0:
+                    await _idle(stop, self._wake, idle, clear=False)
+            if earlier is not None:
+                await _finished(earlier)
+        finally:  # cancelled (a stop that took too long): the rounds go with it, as they did inside it
+            for round_ in (earlier, current):
+                if round_ is not None and not round_.done():
+                    round_.cancel()
         await planner
 
     async def _planner(self, stop: asyncio.Event, idle: float) -> None:
@@ -109,7 +136,9 @@ class Dispatcher:
         with self.ctx.db.session(writer=True) as session:
             return broadcasts.plan_batch(session, self.ctx.clock.now()) is not None
 
-    async def run_once(self) -> int:
+    async def run_once(self, nearly: asyncio.Event | None = None) -> int:
+        """One round: claims due rows and sends them. ``nearly`` is set once no more of its rows are left
+        than sends at once (:meth:`run`)."""
         started = time.monotonic()
         rows, people = await asyncio.to_thread(self._claim)
         if not rows:
@@ -120,15 +149,25 @@ class Dispatcher:
         outcome: dict[int, asyncio.Future[dt.datetime | None]] = {row.id or 0: loop.create_future() for row in rows}
         previous: dict[int, int] = {}
         last: dict[int, int] = {}
+        earlier: dict[int, asyncio.Future[dt.datetime | None]] = {}  # rows whose person's row before is elsewhere
         for row in rows:  # claimed in planning order
             if row.recipient_user_id in last:
                 previous[row.id or 0] = last[row.recipient_user_id]
+            elif (before := self._last.get(row.recipient_user_id)) is not None and not before.done():
+                earlier[row.id or 0] = before  # in the round before, still on its way
             last[row.recipient_user_id] = row.id or 0
+            self._last[row.recipient_user_id] = outcome[row.id or 0]
+        left = len(rows)
+        if nearly is not None and left <= self.concurrency:
+            nearly.set()
 
         async def send(unit: list[Outbox], batched: bool) -> None:
+            nonlocal left
             due: dt.datetime | None = self.ctx.clock.now() + self.lease
+            size = len(unit)
             try:
-                befores = await asyncio.gather(*(_after(outcome.get(previous.get(r.id or 0, -1))) for r in unit))
+                befores = [await _after(outcome.get(previous.get(r.id or 0, -1)) or earlier.get(r.id or 0))
+                           for r in unit]  # fmt: skip
                 held = [(r, d) for r, d in zip(unit, befores, strict=True) if d is not None]
                 if held:  # the one before was put off: this one goes back with it, to follow it again
                     await asyncio.gather(
@@ -145,15 +184,24 @@ class Dispatcher:
                 for r in unit:
                     if not outcome[r.id or 0].done():
                         outcome[r.id or 0].set_result(due)
+                left -= size
+                if nearly is not None and left <= self.concurrency:
+                    nearly.set()
 
         singles, batches = self._units(rows, people, previous)
-        await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
+        try:
+            await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
+        finally:
+            for row in rows:
+                if self._last.get(row.recipient_user_id) is outcome[row.id or 0]:
+                    del self._last[row.recipient_user_id]
         self._forget_chats()
         return len(rows)
 
     def _forget_chats(self) -> None:
         """The round is over: its chats' locks are free and go, and so do pauses that have passed; what a
         dispatcher keeps per chat stays as small as one round, however many people a broadcast reaches."""
+        self._rendered.clear()
         for chat in [c for c, lock in self._chat_locks.items() if not lock.locked()]:
             del self._chat_locks[chat]
         now = time.monotonic()
@@ -194,9 +242,7 @@ class Dispatcher:
         sender = self.senders[first.channel]
         lang = users.language_of(person) if person else "ko"
         try:
-            data = outbox.decode(first.data)
-            html = self.ctx.texts.render(lang, first.template, channel=first.channel, **data)
-            plain = self.ctx.texts.render_plain(lang, first.template, channel=first.channel, **data)
+            html, plain = self._render(first, lang)
         except Exception as err:
             for row in rows:
                 await self._fail(row, f"template {first.template}: {err}")
@@ -244,6 +290,18 @@ class Dispatcher:
                 self.sent += len(rows)
         return None
 
+    def _render(self, row: Outbox, lang: str) -> tuple[str, str]:
+        """The row's text as HTML and plain text. A broadcast's rows share one text: it is rendered once a
+        round for each language, not once a recipient (the round's end forgets it)."""
+        key = (lang, row.template, row.channel, json.dumps(row.data, sort_keys=True))
+        found = self._rendered.get(key)
+        if found is None:
+            data = outbox.decode(row.data)
+            data.pop(BUTTONS, None)
+            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **data)
+            found = self._rendered[key] = (html, to_plain(html))
+        return found
+
     async def drain(self, timeout: float = 60.0) -> None:
         """Sends until nothing is due (tests, the CLI's --once)."""
         deadline = time.monotonic() + timeout
@@ -277,13 +335,11 @@ class Dispatcher:
             return None
         try:
             lang = users.language_of(person)
-            data = outbox.decode(row.data)
-            buttons = [(self.ctx.texts.label(lang, key), token) for key, token in data.pop(BUTTONS, None) or []]
-            html = self.ctx.texts.render(lang, row.template, channel=row.channel, **data)
+            buttons = [(self.ctx.texts.label(lang, key), token) for key, token in (row.data or {}).get(BUTTONS) or []]
+            html, plain = self._render(row, lang)
         except Exception as err:  # a template that cannot render will not render on a retry either
             await self._fail(row, f"template {row.template}: {err}")
             return None
-        plain = self.ctx.texts.render_plain(lang, row.template, channel=row.channel, **data)
         pieces = (
             sender.pieces(html, plain, row.document)  # type: ignore[attr-defined]
             if hasattr(sender, "pieces")
@@ -309,7 +365,7 @@ class Dispatcher:
                     await asyncio.sleep(gap)
                 piece = pieces[min(row.parts_sent, len(pieces) - 1)]
                 try:
-                    async with self._slots:
+                    async with self._slots:  # held until the row is marked: a crash duplicates no more
                         await self._turn(row.channel, row.chat_id)
                         if not await lease.keep(row.id):  # it outlived its lease and another dispatcher has it
                             return self.ctx.clock.now()
@@ -319,6 +375,14 @@ class Dispatcher:
                             task = await sender.send(row.chat_id, piece.html, piece.plain, buttons=piece.buttons)
                         else:
                             task = await sender.send(row.chat_id, piece.html, piece.plain)
+                        self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
+                        if row.parts_sent + 1 < len(pieces):  # more of a long text to send
+                            row.parts_sent += 1
+                            await self._db(outbox.mark_parts, [row.id], self.worker, row.parts_sent)
+                            continue
+                        await self._marks.sent(row.id, task if isinstance(task, str) else None)
+                        self.sent += 1
+                        return None
                 except delivery.RetryAfter as err:
                     # This chat waits; the others go on unless the whole channel is over its limit.
                     self._chat_next[row.chat_id] = time.monotonic() + err.seconds
@@ -337,16 +401,6 @@ class Dispatcher:
                     if attempt >= self.max_attempts:
                         await self._fail(row, f"gave up after {attempt} attempts: {reason}")
                         return None
-                else:
-                    self._chat_next[row.chat_id] = time.monotonic() + self.per_chat
-                    if row.parts_sent + 1 < len(pieces):  # more of a long text to send
-                        row.parts_sent += 1
-                        await self._db(outbox.mark_parts, [row.id], self.worker, row.parts_sent)
-                        continue
-                    task_id = task if isinstance(task, str) else None
-                    await self._db(outbox.mark_sent, row.id, self.worker, self.ctx.clock.now(), task_id)
-                    self.sent += 1
-                    return None
             if waited + delay > budget:
                 due = self.ctx.clock.now() + dt.timedelta(seconds=delay)
                 await self._db(outbox.retry_later, row.id, self.worker, due, reason, counted)
@@ -363,6 +417,43 @@ class Dispatcher:
     def _deactivate(self, person: User) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id or 0, self.ctx.clock.now())
+
+
+class _Marks:
+    """Rows sent one by one are marked sent together: while one marking runs (a thread, a statement, a
+    commit that waits for the disk), the rows sent meanwhile gather and go in the next, so a broadcast costs
+    a commit for every few dozen messages rather than one each, and no row waits longer than one marking
+    before its own starts. Each send waits until its row is marked (or the marking failed, which the round
+    reports): nothing counts as sent before the database says so."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._waiting: dict[int, tuple[str | None, asyncio.Future[bool]]] = {}
+        self._marking: asyncio.Task[None] | None = None
+
+    async def sent(self, row_id: int, task_id: str | None) -> bool:
+        """Returns once the row is marked; False when another dispatcher had taken it meanwhile."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting[row_id] = (task_id, done)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark(), name="outbox-marks")
+        return await done
+
+    async def _mark(self) -> None:
+        d = self.dispatcher
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            sent = {row_id: task_id for row_id, (task_id, _) in batch.items()}
+            try:
+                marked = await d._db(outbox.mark_sent_together, sent, d.worker, d.ctx.clock.now())
+            except Exception as err:  # each send raises it: the round fails, the lease brings the rows back
+                for _, done in batch.values():
+                    if not done.done():
+                        done.set_exception(err)
+                continue
+            for row_id, (_, done) in batch.items():
+                if not done.done():
+                    done.set_result(row_id in marked)
 
 
 class _Lease:
@@ -390,13 +481,23 @@ class _Lease:
         return row_id in self.kept
 
 
-async def _idle(stop: asyncio.Event, wake: asyncio.Event, idle: float) -> None:
+async def _idle(stop: asyncio.Event, wake: asyncio.Event, idle: float, clear: bool = True) -> None:
     """Waits for a wake-up, the stop, or ``idle`` seconds."""
-    wake.clear()
+    if clear:
+        wake.clear()
     waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
     await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
     for w in waiters:
         w.cancel()
+
+
+async def _finished(round_: asyncio.Task[int]) -> int:
+    """The rows a round handled; 0 when it failed (logged: the lease brings its rows back)."""
+    try:
+        return await round_
+    except Exception:
+        log.exception("dispatcher round failed; trying again")
+        return 0
 
 
 async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.datetime | None:

@@ -241,6 +241,29 @@ def mark_parts(session: Session, row_ids: list[int], worker: str, parts_sent: in
     return int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
 
 
+def mark_sent_together(session: Session, sent: dict[int, str | None], worker: str, now: dt.datetime) -> set[int]:
+    """Rows sent one by one (row id → the channel's task id, if any) marked in one transaction: one statement
+    for each task id (Telegram gives none, so one in all) and one count per broadcast, however many rows.
+    Returns the rows marked; a row missing was taken meanwhile by another dispatcher (its lease ran out)."""
+    by_task: dict[str | None, list[int]] = {}
+    for row_id, task_id in sent.items():
+        by_task.setdefault(task_id, []).append(row_id)
+    marked: set[int] = set()
+    keys: list[str] = []
+    for task_id, row_ids in by_task.items():
+        stmt = (
+            update(Outbox)
+            .where(col(Outbox.id).in_(row_ids), Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)
+            .values(state=OutboxState.SENT.value, sent_at=now, lease_until=None, task_id=task_id)
+            .returning(Outbox.id, Outbox.event_key)
+        )
+        for row_id, key in session.execute(stmt, execution_options={"synchronize_session": False}):
+            marked.add(row_id)
+            keys.append(key)
+    tally(session, keys, OutboxState.SENT.value)
+    return marked
+
+
 def mark_sent_many(session: Session, row_ids: list[int], worker: str, now: dt.datetime, task_id: str | None) -> int:
     """Rows sent in one call (one message to many): all marked in one statement, with the call's task."""
     stmt = (

@@ -104,3 +104,40 @@ async def test_a_reservation_slower_than_a_slot_still_gives_its_slots() -> None:
     # Runs are asked to start when the answer will be back, so next to nothing is thrown away unused
     # (the first run, asked before the delay was known, and what is left at the end).
     assert row.reserved / budget.interval <= 2 * 10
+
+
+class CountingRow(Row):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def reserve(self, span: float, at: float) -> float:
+        self.calls += 1
+        return await super().reserve(span, at)
+
+
+async def test_a_slot_refused_for_its_chat_goes_to_the_next_in_line() -> None:
+    row = CountingRow()
+    budget = Budget(2.0, row.reserve, row.hold)  # a slot every half second, reserved one at a time
+    await budget.acquire(REPLY, "1")
+    await budget.acquire(REPLY, "1")  # a second message to the chat within the second
+    assert not await budget.refused("1", 1)  # Telegram refused it: that chat's own limit
+    calls = row.calls
+    started = time.monotonic()
+    await budget.acquire(OUTBOX, "2")
+    assert row.calls == calls  # the refused call's slot, not a new one
+    assert time.monotonic() - started < 0.4  # rather than the next slot, half a second on
+
+
+async def test_a_refusal_for_the_whole_bot_gives_nothing_back() -> None:
+    row = CountingRow()
+    budget = Budget(2.0, row.reserve, row.hold)
+    for chat in ("1", "2", "3"):  # one message each, refused: the bot is over its limit
+        await budget.acquire(REPLY, chat)
+    for chat in ("1", "2"):
+        assert not await budget.refused(chat, 1)
+    assert await budget.refused("3", 1)
+    calls = row.calls
+    started = time.monotonic()
+    await budget.acquire(OUTBOX, "4")
+    assert row.calls > calls and time.monotonic() - started >= 0.9  # after the hold, from a new reservation

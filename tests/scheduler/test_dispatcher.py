@@ -155,6 +155,89 @@ async def test_sigkill_mid_batch_loses_nothing(tmp_path: Path, db: Database, set
     assert max(counts.values()) <= 2
 
 
+def sent_chats(db: Database) -> set[int]:
+    with db.session() as session:
+        return {int(r.chat_id) for r in session.exec(select(Outbox).where(Outbox.state == "sent")).all()}
+
+
+async def test_sigkill_while_rows_are_marked_together_resends_none_marked(
+    tmp_path: Path, db: Database, settings: Settings
+) -> None:
+    """Eight sends at once: rows sent meanwhile are marked in one statement. A kill in the middle loses
+    nothing, sends none of the rows marked sent again, and duplicates at most the eight in flight."""
+    server = BotApiServer()
+    await server.start()
+    chats = list(range(5201, 5401))
+    plan_to(db, chats, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    env = dispatch_process(server, settings.database_url, tmp_path, "a", PITCHBOT_SEND_RATE="60",
+                           PITCHBOT_SEND_CONCURRENCY="8", PITCHBOT_SEND_PER_CHAT_INTERVAL="0",
+                           PITCHBOT_OUTBOX_LEASE_SECONDS="2")  # fmt: skip
+    cmd = [sys.executable, "-m", "bot.cli", "dispatch"]
+    log = open(tmp_path / "dispatch.log", "wb")  # noqa: SIM115
+    first = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
+    try:
+        await wait_for(lambda: sum(chat_counts(server).values()) >= 60, 30)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        marked = sent_chats(db)
+        at_kill = chat_counts(server)
+        assert len(at_kill) < len(chats), "the broadcast finished before the kill; nothing was tested"
+        assert marked and all(at_kill[c] == 1 for c in marked)
+        second = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
+        try:
+            await wait_for(lambda: states(db).get("sent", 0) == len(chats), 60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 20)
+    finally:
+        log.close()
+        await server.stop()
+    counts = chat_counts(server)
+    assert set(counts) == set(chats)  # every message arrived
+    assert all(counts[c] == 1 for c in marked)  # none marked sent went again
+    duplicated = [c for c, n in counts.items() if n > 1]
+    assert len(duplicated) <= 8, duplicated  # at most the sends in flight at the kill
+    with db.session() as session:
+        marks = Counter(r.sent_at for r in session.exec(select(Outbox)).all())
+    assert max(marks.values()) > 1  # rows were marked together, not one by one
+
+
+async def test_a_persons_message_in_the_next_round_waits_for_the_one_before(settings: Settings, db: Database) -> None:
+    """Rounds overlap (the next is claimed while the last rows of the one before are out), yet a person's
+    messages keep their order: the second waits while the first is held back by a 429."""
+    from telegram import Bot
+
+    from bot.clock import SystemClock
+    from bot.context import AppContext
+    from handlers.telegram.sender import TelegramSender
+    from scheduler.dispatcher import Dispatcher
+
+    s = settings.model_copy(update={"send_per_chat_interval": 0.0, "send_concurrency": 4})
+    server = BotApiServer()
+    await server.start()
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    with db.session() as session:
+        person = users.ensure_user(session, "telegram", "840000", now)
+        items = [Planned(person, "outbox/text", {"text": f"message {i}"}, f"order:{i}", now) for i in range(3)]
+        outbox.plan(session, items, now)
+    server.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=840000)
+    api = server.url
+    try:
+        async with Bot(server.token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot") as tg:
+            ctx = AppContext.create(s, clock=SystemClock(), db=Database(s.database_url))
+            dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, s.send_timeout)}, "w", batch=1)
+            stop = asyncio.Event()
+            running = asyncio.create_task(dispatcher.run(stop, idle=0.1))
+            await wait_for(lambda: len(server.events.get(840000, [])) >= 3, 20)
+            stop.set()
+            await running
+            ctx.db.dispose()
+    finally:
+        await server.stop()
+    assert [e.text for e in server.events[840000]] == ["message 0", "message 1", "message 2"]
+    assert server.calls["sendMessage"] == 4  # the first refused once, sent again a second on
+
+
 async def test_two_dispatchers_share_the_work_without_duplicates(
     tmp_path: Path, db: Database, settings: Settings
 ) -> None:
