@@ -124,14 +124,14 @@ def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
         slot={"position": 2, "starts_at": start, "ends_at": start}, departments=[HOSTILE, "서울교통공사"],
     )  # fmt: skip
     if key.startswith("results/"):
-        ctx["departments"] = HOSTILE
+        ctx.update(departments=HOSTILE, previous=2, cause="appeal" if key.endswith("moved") else None)
     if key == "programme/withdrawn":  # an outbox row's data: the cycle is a dict
         from bot.calendar import cycle_data
         from bot.services.outbox import decode, encode
 
         ctx.update(decode(encode({"cycle": cycle_data(cycle), "company": HOSTILE, "product_name": HOSTILE})))
     if key.startswith("selection/withdraw"):
-        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE)}
+        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE), "others": 2}
         ctx["promoted"] = app if key == "selection/withdrawn" else waiting
     if key.startswith("status/"):
         selected = SimpleNamespace(receipt_no="PD-1", product_name=HOSTILE, submitted_at=start, month="2026-12",

@@ -193,6 +193,7 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     app, month = found.application, found.application.month
     chosen = session.get(Selection, month)
     assert chosen is not None
+    before = selection.positions(session, month)
     decided = {k: [i for i in v if i != app.id] for k, v in chosen.decided.items()}
     decided["selected"] = [*decided.get("selected", []), app.id]
     chosen.decided = decided
@@ -211,4 +212,5 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
         named = departments.names(session, decisions.responsible(app))
         data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained, venue, named)
         outbox.plan(session, [Planned(owner, "results/selected", data, f"{month}:appeal_selected:{app.id}", now)], now)
+    selection.tell_moved_up(session, month, before, "appeal", settings, now)  # those behind it, if it was waiting
     return app

@@ -16,8 +16,8 @@ from tests.harness import KST
 
 
 async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
-    seed_released(kakao, ["서울교통공사", "서울교통공사"], 1, channel="kakao", first=5001)
-    first, second, waiting = (kakao.user(user_id=str(n)) for n in (5001, 5002, 5003))
+    seed_released(kakao, ["서울교통공사", "서울교통공사"], 2, channel="kakao", first=5001)
+    first, second, waiting, behind = (kakao.user(user_id=str(n)) for n in (5001, 5002, 5003, 5004))
     organizer = kakao.user()
     await organizer.say("메뉴")
     grant(kakao, organizer.user_id, Role.ORGANIZER)
@@ -34,6 +34,7 @@ async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
     assert "포기를 요청한 사유" in ask.text
     confirm = await organizer.say("시제품 결함으로 발표를 미루겠다고 알려 왔습니다.")
     assert "예비 1순위 PD-202612-0003 기업5003" in confirm.text and "다시 게시되어" in confirm.text
+    assert "남은 예비 기업 1곳에도 바뀐 예비 순위를 알립니다" in confirm.text
     done = await organizer.tap("예, 처리합니다")
     assert "PD-202612-0002의 선정 포기를 처리" in done.text
     await kakao.bot.outbox_settled()
@@ -49,6 +50,10 @@ async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
     status, ics, _ = await fetch(link.group(0))
     assert status == 200 and b"DTSTART:20261224T052000Z" in ics and b"SEQUENCE:2" in ics
     assert len(kakao.events(first)) == told_first  # its slot did not change
+    [moved] = kakao.events(behind)[-1:]  # the one behind it moved up: told once, with the day
+    assert "예비 1순위입니다(이전 예비 2순위)" in moved and "2026년 12월 24일(목) 14:00" in moved
+    assert "이 대화로 바로 연락드리겠습니다" in moved and "<b>" not in moved
+    assert len([t for t in kakao.events(behind) if "예비 1순위입니다" in t]) == 1
 
     # The promoted company's department never decides: after the deadline it hears what happens next.
     await tick_at(kakao, dt.datetime(2027, 1, 9, 10, 0, tzinfo=KST))
