@@ -110,7 +110,8 @@ def _appeal_context(key: str, ctx: dict[str, object]) -> None:
         ctx["rows"] = [c]
     ctx.update(app=app, appeal=appeal, c=c, open=1, verdict="accept", reason=HOSTILE, ground="misreading",
                deadline=when, filed_at=when, decided_at=when, company=HOSTILE, product_name=HOSTILE,
-               receipts="PD-1, PD-2", count=2, form="appeal")  # fmt: skip
+               receipts="PD-1, PD-2", count=2, form="appeal", published=key.endswith("ask"),
+               slot=SimpleNamespace(position=3, starts_at=when, ends_at=when))  # fmt: skip
 
 
 def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
