@@ -83,6 +83,10 @@ def context_for(key: str) -> dict[str, object]:
             tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
             "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    if key in ("form/source_empty", "apply/departments_ready"):
+        from bot.calendar import cycle_data
+
+        ctx.update(closes_at=ctx["closed_at"], cycle=cycle_data(default_cycle(Month(2026, 12), SEOUL)))
     company_facts = ("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/", "programme/withd")
     if key.startswith(company_facts):
         _company_facts_context(key, ctx)

@@ -3,12 +3,18 @@ buttons and on a plain channel of ten quick replies alike; organizers edit the l
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
-from bot.dialogue.model import Capabilities
-from bot.models import Application, Department, Role
-from tests.dialogue.driver import BOTH, Person, World
+from sqlmodel import delete, select
+
+from bot.dialogue.model import TELEGRAM, Capabilities
+from bot.models import Application, Department, Outbox, Role
+from bot.services import departments
+from scheduler.tick import tick
+from tests.dialogue.driver import BOTH, Person, World, at
 from tests.dialogue.walks import SUMMARY, pick_tech_fields, plain, register_profile, submit
+from tests.harness import KST
 
 Make = Callable[..., Person]
 
@@ -141,3 +147,90 @@ async def test_an_official_is_invited_to_an_entry_of_the_list(caps: Capabilities
 
         grant = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id)).one()
         assert (grant.role, grant.department_id) == (Role.OFFICIAL.value, ids(world, "서울교통공사")[0])
+
+
+def empty_list(world: World) -> None:
+    """No list loaded yet (the suite loads the sample one)."""
+    with world.session() as session:
+        session.exec(delete(Department))  # type: ignore[call-overload]
+
+
+def tick_at(world: World, when: dt.datetime) -> None:
+    world.clock.set(when)
+    with world.session() as session:
+        tick(session, when, world.settings)
+        session.commit()
+
+
+@BOTH
+async def test_a_company_at_the_departments_question_with_no_list_is_told_and_called_back(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """Nobody is stuck: the company is told plainly that the list is being prepared, its answers are kept,
+    and it is told (once) when the list is there, then goes on from that question."""
+    empty_list(world)
+    p = person(caps, "5103")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    await pick_tech_fields(p)
+    await (p.send("7") if plain(p) else p.press("TRL 7"))
+    await p.send(SUMMARY)
+    await p.send("공원녹지사업소 야간 순찰에 투입합니다.")
+    assert "희망 수요처 (6/8)" in p.text and "수요처 목록을 운영기관이 준비하고 있습니다" in p.text
+    assert "답변은 저장되어 있습니다" in p.text and "목록이 준비되면 이 대화로 바로 알려 드리겠습니다" in p.text
+    assert "신청 마감은 2026년 12월 10일(목) 23:59입니다" in p.text
+    assert p.labels() == ["◀ 이전", "✖ 중단"]  # no list to pick from, no 「선택 완료」 that cannot pass
+    await p.send("교통")  # typing a name: the same plain word, never a dead end
+    assert "준비하고 있습니다" in p.text and "들어간 수요처가 목록에 없습니다" not in p.text
+    await (p.send("중단") if plain(p) else p.press("✖ 중단"))
+    assert "저장되어 있으니" in p.text
+    draft = world.draft(caps.channel, "5103", "application")
+    assert draft is not None and draft.current == "departments" and draft.data["product_name"] == "자율 순찰 로봇 HR-1"
+
+    # The tick finds no list: nothing to tell yet. Once the list is loaded, the next tick tells the company.
+    tick_at(world, at(3, 11))
+    assert [o for o in world.all(Outbox) if o.template == "apply/departments_ready"] == []
+    with world.session() as session:
+        departments.load_path(session, departments.SAMPLE, world.clock.now())
+    tick_at(world, at(3, 12))
+    tick_at(world, at(3, 13))  # once only
+    [ready] = [o for o in world.all(Outbox) if o.template == "apply/departments_ready"]
+    assert ready.chat_id == "5103" and ready.event_key == f"2026-12:departments_ready:{draft.user_id}"
+    await p.send("신청" if plain(p) else "/apply")
+    assert "희망 수요처 (6/8)" in p.text and "이름의 일부를 입력" in p.text  # where it stopped, with the list
+    await p.send("기후")
+    assert "선택하신 수요처: 기후환경본부" in p.text
+
+
+async def test_organizers_are_warned_before_and_when_the_window_opens_while_the_list_is_empty(
+    person: Make, world: World
+) -> None:
+    empty_list(world)
+    world.grant("telegram", "org-9", Role.ORGANIZER)
+
+    def warnings() -> list[tuple[str, str]]:
+        rows = [o for o in world.all(Outbox) if o.template == "reminders/departments_empty"]
+        return sorted((o.data["kind"], o.event_key) for o in rows if o.chat_id == "org-9")
+
+    tick_at(world, at(27, 10, month=11))
+    assert warnings() == []  # four days before: not yet
+    # An organizer inviting an official meets the empty list too: told how to fill it.
+    organizer = person(TELEGRAM, "org-9")
+    await organizer.send("/invite official")
+    assert "수요처 목록이 비어 있어" in organizer.text and "pitchbot departments load" in organizer.text
+    assert "/departments" in organizer.text and "✖ 중단" in organizer.labels()
+    tick_at(world, at(28, 9, month=11))
+    tick_at(world, at(28, 12, month=11))
+    assert warnings() == [("departments_empty_soon", "2026-12:departments_empty_soon")]
+    tick_at(world, at(1, 9))
+    tick_at(world, at(2, 9))
+    assert [k for k, _ in warnings()] == ["departments_empty_open", "departments_empty_soon"]
+    with world.session() as session:
+        [row] = [o for o in session.exec(select(Outbox)) if o.data.get("kind") == "departments_empty_open"]
+        assert row.due_at.astimezone(KST) == at(1, 9)
+    # With a list, January's warnings never come.
+    with world.session() as session:
+        departments.load_path(session, departments.SAMPLE, world.clock.now())
+    tick_at(world, at(29, 9))
+    tick_at(world, at(1, 9, month=1, year=2027))
+    assert len(warnings()) == 2
