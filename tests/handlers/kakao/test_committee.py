@@ -23,8 +23,10 @@ async def test_a_reviewer_pledges_in_kakaotalk(kakao: KakaoWorld) -> None:
     grant(kakao, organizer.user_id, Role.ORGANIZER)
     made = await organizer.say("초대 reviewer")
     code = made.text.split("「시작 ")[1].split("」")[0]
+    said = "이라고" if code[-1].lower() in "0136781lmnr-" else "라고"  # the code's last character, read aloud
+    assert f"「시작 {code}」{said} 입력" in made.text
     joined = await joining.say(f"시작 {code}")
-    assert "심사위원(으)로 등록" in joined.text and "이해충돌 방지 서약" in joined.text
+    assert "심사위원으로 등록" in joined.text and "이해충돌 방지 서약" in joined.text
     assert joined.labels()[:2] == ["서약합니다", "서약하지 않습니다"]
     accepted = await joining.tap("서약합니다")
     assert "서약에 동의하셨습니다" in accepted.text and "재직 중인 회사" in accepted.text

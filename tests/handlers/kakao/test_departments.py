@@ -33,14 +33,14 @@ async def test_departments_picked_by_typing_and_the_official_told_the_day(kakao:
     assert len(question.quick_replies) <= 10 and "목록 1/" in question.text  # 80 entries, paged
 
     found = await company.say("교통")
-    assert "「교통」이(가) 들어간 수요처 2곳입니다" in found.text
+    assert "「교통」이 들어간 수요처 2곳입니다" in found.text
     assert found.labels()[:2] == ["도시교통실", "서울교통공사"] and len(found.quick_replies) <= 10
     picked = await company.say("2")  # its number on the screen
     assert "선택하신 수요처: 서울교통공사" in picked.text
     both = await company.say("다산")  # one entry holds it: added at once
     assert "선택하신 수요처: 서울교통공사, 120다산콜재단" in both.text
     nothing = await company.say("강원도청")
-    assert "「강원도청」이(가) 들어간 수요처가 목록에 없습니다" in nothing.text
+    assert "「강원도청」이 들어간 수요처가 목록에 없습니다" in nothing.text
     price = await company.say("선택 완료")
     assert "가격·단가 (7/8)" in price.text
     await company.say("건너뛰기")
@@ -64,7 +64,7 @@ async def test_departments_picked_by_typing_and_the_official_told_the_day(kakao:
     assert "수요처 담당자 초대를 만들었습니다 (120다산콜재단)" in made.text
     code = made.text.split("「시작 ")[1].split("」")[0]
     joined = await official.say(f"시작 {code}")
-    assert "수요처 담당자(으)로 등록되셨습니다 (120다산콜재단)" in joined.text
+    assert "수요처 담당자로 등록되셨습니다 (120다산콜재단)" in joined.text
 
     # Selection (held until the 15th) and the programme.
     kakao.clock.set(dt.datetime(2026, 12, 12, 14, 0, tzinfo=KST))
