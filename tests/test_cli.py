@@ -89,6 +89,39 @@ def test_run_without_a_token_says_what_to_do(env: str, monkeypatch: pytest.Monke
     assert result.exit_code == 2 and "PITCHBOT_TELEGRAM_TOKEN" in result.output and "simulate" in result.output
 
 
+EXPORT_USAGE = "pitchbot export --month YYYY-MM [--out FILE] [--lang ko|en]"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["grant", "organizer"], "pitchbot: grant needs USER_ID. Usage: pitchbot grant ROLE USER_ID [--department NAME]"),
+     (["export"], f"pitchbot: export needs --month YYYY-MM. Usage: {EXPORT_USAGE}"),
+     (["export", "--mnth", "2026-12"],
+      f"pitchbot: export has no option --mnth; did you mean --month? Usage: {EXPORT_USAGE}"),
+     (["export", "--month"], "pitchbot: --month needs a value: YYYY-MM"),
+     (["dispatch", "--once=3"], "pitchbot: --once is a switch; it takes no value"),
+     (["grnt", "organizer", "1"], "pitchbot: no command 'grnt'; did you mean grant? Usage: pitchbot COMMAND (one of: "),
+     (["cycle", "shw"], "pitchbot: cycle has no command 'shw'; did you mean show? Usage: pitchbot cycle COMMAND"),
+     (["grant", "official", "4343", "서울", "교통공사"],
+      "pitchbot: grant: too many words: '서울 교통공사' (put a value with spaces in quotes)"),
+     (["departments", "load"], "pitchbot: departments load needs FILE. Usage: pitchbot departments load FILE")],
+)  # fmt: skip
+def test_usage_errors_are_one_plain_line_in_the_operators_words(env: str, args: list[str], said: str) -> None:
+    """A wrong option or a missing argument: no box, no markup; what is wrong and the right usage, exit 2."""
+    line = one_line(runner.invoke(app, args))
+    assert line.startswith(said), line
+    assert not set(line) & set("╭╮╰╯│─") and "[bold" not in line and "Try '" not in line
+
+
+def test_a_usage_error_goes_to_stderr_from_the_real_command(env: str) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "export", "--lang", "en"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"pitchbot: export needs --month YYYY-MM. Usage: {EXPORT_USAGE}\n"
+
+
 def test_a_bad_setting_stops_with_one_line(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PITCHBOT_TIMEZONE", "Nowhere/Land")
     result = runner.invoke(app, ["cycle", "show"])
