@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.models import Role
+from bot.models import Appeal, Application, Role
 from tests.handlers.kakao.conftest import KakaoWorld
 from tests.handlers.kakao.test_month import fetch, grant, tick_at
-from tests.handlers.waitlist import messages, seed_released
+from tests.handlers.waitlist import messages, seed_accepted_appeal, seed_released
 from tests.harness import KST
 
 
@@ -60,3 +60,42 @@ async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
     [notice] = [t for t in kakao.events(waiting) if "도착하지 않았습니다" in t]
     assert "수요처5003" in notice and "늦어도 2027년 1월 15일(금)까지" in notice and "「현황」에서" in notice
     assert len(messages(kakao, "reminders/decision_overdue")) == 2  # the first company too; not the one that left
+
+
+async def test_an_appeal_adds_a_company_after_publication_in_kakaotalk(kakao: KakaoWorld) -> None:
+    """The organizer adds, by quick replies, a waitlisted company whose appeal was accepted: the programme is
+    published again at once, the company gets its slot with a link to its .ics (SEQUENCE 2), and the company
+    behind it on the waitlist is told its new position, all through the Event API."""
+    _, [_, appealed, behind_id] = seed_released(kakao, ["서울교통공사"], 3, channel="kakao", first=6001)
+    appeal_id = seed_accepted_appeal(kakao, appealed)
+    company, behind, ahead = (kakao.user(user_id=str(n)) for n in (6003, 6004, 6002))
+    organizer = kakao.user()
+    await organizer.say("메뉴")
+    grant(kakao, organizer.user_id, Role.ORGANIZER)
+    await tick_at(kakao, dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    await organizer.say("프로그램")
+    await organizer.tap("게시하기")
+    await kakao.bot.outbox_settled()
+    told_ahead = len(kakao.events(ahead))
+
+    kakao.clock.set(dt.datetime(2026, 12, 18, 11, 0, tzinfo=KST))
+    await organizer.say("이의신청 처리")
+    await organizer.tap("1. 기업6003")
+    ask = await organizer.tap("선정에 추가")
+    assert "마지막 순서에 넣어 다시 게시하므로" in ask.text
+    done = await organizer.tap("예, 선정에 추가합니다")
+    assert "2번째 순서(14:20–14:40)에 넣어 다시 게시했으며" in done.text, done.text
+    await kakao.bot.outbox_settled()
+
+    [slot] = [t for t in kakao.events(company) if "발표 일정" in t]
+    assert "2번째" in slot and "14:20–14:40" in slot
+    link = re.search(r"http://\S+/files/\S+", slot)
+    assert link is not None, slot
+    status, ics, _ = await fetch(link.group(0))
+    assert status == 200 and b"DTSTART:20261224T052000Z" in ics and b"SEQUENCE:2" in ics
+    [moved] = [t for t in kakao.events(behind) if "예비 2순위입니다(이전 예비 3순위)" in t]
+    assert "이의신청 결과 앞 순위의 예비 기업이 발표 기업에 추가되어" in moved
+    assert len(kakao.events(ahead)) == told_ahead  # first on the waitlist still: nothing changed for it
+    with kakao.session() as session:
+        assert session.get(Appeal, appeal_id).promoted_at is not None  # type: ignore[union-attr]
+        assert session.get(Application, behind_id).status == "waitlisted"  # type: ignore[union-attr]
