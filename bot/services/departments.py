@@ -378,18 +378,14 @@ def tell_waiting(session: Session, settings: Settings, now: dt.datetime) -> int:
     once, that it is there, while their window is open (the tick calls this; a list loaded with ``pitchbot
     departments load`` in another process is seen at the next tick). Returns how many were planned."""
     from bot.calendar import Month, cycle_data
-    from bot.forms import APPLICATION
+    from bot.forms import APPLICATION, form_by_key
     from bot.models import FormDraft
     from bot.services import cycles, drafts, outbox
     from bot.services.outbox import Planned
 
-    marked = [
-        d
-        for d in session.exec(
-            select(FormDraft).where(FormDraft.form == APPLICATION, col(FormDraft.current).is_not(None))
-        )
-        if d.pending.get(drafts.WAITING) and d.pending.get(drafts.WAITING) == d.current
-    ]
+    sourced = [q.field for q in form_by_key(APPLICATION, settings).questions if q.source]
+    at_list = select(FormDraft).where(FormDraft.form == APPLICATION, col(FormDraft.current).in_(sourced))
+    marked = [d for d in session.exec(at_list) if d.pending.get(drafts.WAITING) == d.current]
     if not marked or not any_active(session):
         return 0
     planned = []
