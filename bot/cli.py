@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from bot import calendar
 from bot.calendar import Month
@@ -19,7 +21,111 @@ if TYPE_CHECKING:
     from bot.context import AppContext
     from bot.database import Database
 
-app = typer.Typer(help="Testbed Seoul Pitching Day bot", no_args_is_help=True, add_completion=False)
+
+class _PlainUsageErrors(TyperGroup):
+    """A wrong option, a missing argument, an unknown command: one plain line on stderr starting
+    ``pitchbot:``, in the operator's words, with the right usage, and exit code 2 (no box, no markup)."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, **extra: Any,
+    ) -> Any:  # fmt: skip
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("pitchbot: stopped", err=True)
+            sys.exit(1)
+        except typer.TyperException as err:  # the command line's own errors (exit code 2 for usage errors)
+            if not standalone_mode:
+                raise
+            if type(err).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as before
+                typer.echo(err.format_message(), err=True)
+            else:
+                typer.echo(f"pitchbot: {usage_error(err)}", err=True)
+            sys.exit(err.exit_code)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _named(ctx: Any) -> str:
+    """The command as the operator typed it after ``pitchbot`` (``cycle set``), whatever the program's name."""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+# What an option's value looks like, as the README writes it.
+_VALUES = {"--month": "YYYY-MM", "--lang": "ko|en", "--out": "FILE", "--department": "NAME", "--now": "ISO",
+           "--worker": "NAME", **dict.fromkeys(("--opens", "--closes", "--selection", "--pitch", "--deadline"),
+                                               '"YYYY-MM-DD HH:MM"')}  # fmt: skip
+
+
+def _usage(ctx: Any) -> str:
+    """``pitchbot grant ROLE USER_ID [--department NAME]``: the arguments by name, the options spelled out."""
+    words = [" ".join(["pitchbot", _named(ctx)]).strip()]
+    for param in ctx.command.params:
+        if getattr(param, "hidden", False) or "--help" in getattr(param, "opts", []):
+            continue
+        if param.param_type_name == "argument":
+            words.append(_argument(param))
+            continue
+        option = max(param.opts, key=len)
+        shown = option if param.is_flag else f"{option} {_VALUES.get(option, str(param.name).upper())}"
+        words.append(shown if param.required else f"[{shown}]")
+    commands = getattr(ctx.command, "commands", None)
+    if commands:
+        words.append(f"COMMAND (one of: {', '.join(commands)})")
+    return " ".join(words)
+
+
+def _argument(param: Any) -> str:
+    return {"PATH": "FILE"}.get(str(param.name).upper(), str(param.name).upper())
+
+
+def usage_error(err: Exception) -> str:
+    """A usage error in the operator's words, then the usage of the command they meant."""
+    kind, ctx = type(err).__name__, getattr(err, "ctx", None)
+    command = _named(ctx) or "pitchbot"
+    param = getattr(err, "param", None)
+    name = ""
+    if param is not None:
+        name = _argument(param) if param.param_type_name == "argument" else max(param.opts, key=len)
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    option = str(getattr(err, "option_name", ""))
+    if kind == "MissingParameter" and param is not None:
+        said = f"{command} needs {name}" + (f" {_VALUES[name]}" if name in _VALUES else "")
+    elif kind == "NoSuchOption":
+        near = sorted(getattr(err, "possibilities", None) or [])
+        said = f"{command} has no option {option}" + (f"; did you mean {' or '.join(near)}?" if near else "")
+    elif kind == "BadOptionUsage" and "requires an argument" in message:
+        said = f"{option} needs a value" + (f": {_VALUES[option]}" if option in _VALUES else "")
+    elif kind == "BadOptionUsage" and "does not take a value" in message:
+        said = f"{option} is a switch; it takes no value"
+    elif kind == "BadParameter" and param is not None:
+        said = f"{name}: {getattr(err, 'message', message)}"
+    elif message.startswith("No such command"):
+        typed = message.split("'")[1] if message.count("'") >= 2 else ""
+        near = message.split("Did you mean ")[-1].strip("'?. ") if "Did you mean" in message else ""
+        said = (f"{_named(ctx)} has no command" if _named(ctx) else "no command") + f" {typed!r}"
+        said += f"; did you mean {near}?" if near else ""
+    elif message.startswith("Got unexpected extra argument"):
+        extra = message[message.rfind("(") + 1 : message.rfind(")")]
+        said = f"{command}: too many words: {extra!r} (put a value with spaces in quotes)"
+    else:
+        said = message.rstrip(".")
+    if ctx is None:
+        return said
+    return f"{said}{'' if said.endswith('?') else '.'} Usage: {_usage(ctx)}"
+
+
+app = typer.Typer(
+    help="Testbed Seoul Pitching Day bot", no_args_is_help=True, add_completion=False, cls=_PlainUsageErrors
+)
 db_app = typer.Typer(help="Database commands", no_args_is_help=True)
 cycle_app = typer.Typer(help="The monthly calendar", no_args_is_help=True)
 app.add_typer(db_app, name="db")

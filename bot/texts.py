@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import unicodedata
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class Texts:
         self.env.globals["label"] = self._label_in_template
         self.env.globals["cmd"] = self._command_in_template
         self.env.filters["josa"] = josa
+        self.env.filters["particle"] = particle_for
 
     @cached_property
     def catalog(self) -> dict[str, dict[str, Any]]:
@@ -120,26 +122,54 @@ class Texts:
 _PARTICLES = {
     "을": ("을", "를"), "를": ("을", "를"), "이": ("이", "가"), "가": ("이", "가"), "은": ("은", "는"),
     "는": ("은", "는"), "으로": ("으로", "로"), "로": ("으로", "로"), "과": ("과", "와"), "와": ("과", "와"),
+    "이라고": ("이라고", "라고"), "라고": ("이라고", "라고"),
 }  # fmt: skip
 _RIEUL = 8  # the final ㄹ, after which 으로 is 로
 _CLOSING = re.compile(r"[」”\"')\]>\s]+$")
+# How a digit, a letter read by its name, or a sign ends when read in Korean: (final consonant, it is ㄹ).
+# 영 일 이 삼 사 오 육 칠 팔 구; 엘 엠 엔 알; 하이픈 (언더바 and the other letters end in a vowel).
+_DIGITS = {"0": (True, False), "1": (True, True), "3": (True, False), "6": (True, False), "7": (True, True),
+           "8": (True, True)}  # fmt: skip
+_SPELLED = {"l": (True, True), "m": (True, False), "n": (True, False), "r": (True, True), "-": (True, False)}
+_LETTERS = re.compile(r"[A-Za-z]+$")
 
 
-def josa(word: str, particle: str) -> str:
-    """``word`` with the right form of a Korean particle: 「신청」 → 「신청」으로, /apply → /apply로."""
-    pair = _PARTICLES.get(particle)
-    if pair is None:
-        return f"{word}{particle}"
-    core = _CLOSING.sub("", word)
-    last = core[-1:] if core else ""
+def _ending(core: str, spelled: bool) -> tuple[bool, bool]:
+    """Whether ``core`` read in Korean ends in a final consonant, and whether that is ㄹ."""
+    last = core[-1:]
     if "가" <= last <= "힣":
         final = (ord(last) - 0xAC00) % 28
-        consonant = final != 0 and not (pair[0] == "으로" and final == _RIEUL)
-    else:  # a Latin command name as read in Korean: 프로그램 and 캔슬 end in a consonant, 스테이터스 does not
-        latin = core.lower().removesuffix("e") if core.lower().endswith(("me", "ne")) else core.lower()
-        final_l = latin.endswith("l")
-        consonant = latin.endswith(("m", "n", "l")) and not (pair[0] == "으로" and final_l)
-    return f"{word}{pair[0] if consonant else pair[1]}"
+        return final != 0, final == _RIEUL
+    if last.isdecimal():  # a number's last digit (10, 100, 1000: 십 백 천 end in a consonant too)
+        return _DIGITS.get(unicodedata.normalize("NFKC", last), (False, False))
+    run = _LETTERS.search(core)
+    if spelled or not run or len(run.group()) == 1 or run.group().isupper():  # a code, a sign, an initialism
+        return _SPELLED.get(last.lower(), (False, False))
+    # A Latin word as read in Korean: 프로그램 and 캔슬 end in a consonant, 스테이터스 does not.
+    latin = run.group().lower()
+    latin = latin.removesuffix("e") if latin.endswith(("me", "ne")) else latin
+    return latin.endswith(("m", "n", "l")), latin.endswith("l")
+
+
+def josa(word: str, particle: str, spelled: bool = False) -> str:
+    """``word`` with the right form of a Korean particle: 「신청」 → 「신청」으로, /apply → /apply로,
+    PD-202612-0003 → PD-202612-0003을. ``spelled``: the word is a code read one character at a time
+    (「시작 inv_x7Kr」 → …이라고, as 알 ends in ㄹ)."""
+    return f"{word}{particle_for(word, particle, spelled)}"
+
+
+def particle_for(word: str, particle: str, spelled: bool = False) -> str:
+    """The particle alone, in the form ``word`` takes (for a word set apart by markup: <b>…</b>을)."""
+    pair = _PARTICLES.get(particle)
+    if pair is None:
+        return particle
+    core = _CLOSING.sub("", word)
+    if not core:
+        return pair[1]
+    consonant, rieul = _ending(core, spelled)
+    if pair[0] == "으로" and rieul:
+        consonant = False
+    return pair[0] if consonant else pair[1]
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -12,7 +12,18 @@ from bot import calendar
 from bot.calendar import Cycle, Month
 from bot.database import insert_for
 from bot.models import CyclePhase, Selection
-from bot.services import audit, broadcasts, cycles, decisions, outbox, privacy, reminders, review, selection
+from bot.services import (
+    audit,
+    broadcasts,
+    cycles,
+    decisions,
+    departments,
+    outbox,
+    privacy,
+    reminders,
+    review,
+    selection,
+)
 from bot.settings import Settings
 
 
@@ -52,6 +63,7 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
         if nxt is not None:
             upcoming.append(nxt)
     report.planned += selection.release_due(session, settings, now)
+    report.planned += departments.tell_waiting(session, settings, now)
     # Once a day (by the date in Seoul): erase what the consent's retention period no longer covers.
     report.purged = privacy.purge_expired(session, settings, now)
     session.commit()

@@ -89,6 +89,39 @@ def test_run_without_a_token_says_what_to_do(env: str, monkeypatch: pytest.Monke
     assert result.exit_code == 2 and "PITCHBOT_TELEGRAM_TOKEN" in result.output and "simulate" in result.output
 
 
+EXPORT_USAGE = "pitchbot export --month YYYY-MM [--out FILE] [--lang ko|en]"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["grant", "organizer"], "pitchbot: grant needs USER_ID. Usage: pitchbot grant ROLE USER_ID [--department NAME]"),
+     (["export"], f"pitchbot: export needs --month YYYY-MM. Usage: {EXPORT_USAGE}"),
+     (["export", "--mnth", "2026-12"],
+      f"pitchbot: export has no option --mnth; did you mean --month? Usage: {EXPORT_USAGE}"),
+     (["export", "--month"], "pitchbot: --month needs a value: YYYY-MM"),
+     (["dispatch", "--once=3"], "pitchbot: --once is a switch; it takes no value"),
+     (["grnt", "organizer", "1"], "pitchbot: no command 'grnt'; did you mean grant? Usage: pitchbot COMMAND (one of: "),
+     (["cycle", "shw"], "pitchbot: cycle has no command 'shw'; did you mean show? Usage: pitchbot cycle COMMAND"),
+     (["grant", "official", "4343", "서울", "교통공사"],
+      "pitchbot: grant: too many words: '서울 교통공사' (put a value with spaces in quotes)"),
+     (["departments", "load"], "pitchbot: departments load needs FILE. Usage: pitchbot departments load FILE")],
+)  # fmt: skip
+def test_usage_errors_are_one_plain_line_in_the_operators_words(env: str, args: list[str], said: str) -> None:
+    """A wrong option or a missing argument: no box, no markup; what is wrong and the right usage, exit 2."""
+    line = one_line(runner.invoke(app, args))
+    assert line.startswith(said), line
+    assert not set(line) & set("╭╮╰╯│─") and "[bold" not in line and "Try '" not in line
+
+
+def test_a_usage_error_goes_to_stderr_from_the_real_command(env: str) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "export", "--lang", "en"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"pitchbot: export needs --month YYYY-MM. Usage: {EXPORT_USAGE}\n"
+
+
 def test_a_bad_setting_stops_with_one_line(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PITCHBOT_TIMEZONE", "Nowhere/Land")
     result = runner.invoke(app, ["cycle", "show"])
@@ -114,7 +147,7 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert out.count("접수하신 내용을 알려 드립니다") == 3 and "Here is what we received" in out
     assert "the same tick again: 0 new message(s)" in out
     # The committee at work, the organizer's selection, and the results on selection day.
-    assert "심사위원(으)로 등록되셨습니다" in out and "심사를 요청드립니다" in out
+    assert "심사위원으로 등록되셨습니다" in out and "심사를 요청드립니다" in out
     assert out.count("이해충돌 방지 서약에 동의하셨습니다") == 2 and "심사를 시작하시기 전에" in out
     assert "심사위원 통계 — 2명" in out and "1. 김교수 (심사위원)" in out and "미완료" not in out
     assert "• 혁신성: 5점" in out and "이해충돌 신고를 접수했습니다" in out and "아직 점수를 입력하지 않으신" in out
@@ -128,11 +161,11 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "최미래 (미래센서) 💛: 이의신청" in out and "이의신청을 접수했습니다" in out and "새 이의신청" in out
     assert "이의신청 처리 결과: 기각" in out and "[⚖ Appeal]" in out
     # Pitching Day and the purchase decisions.
-    assert "심사위원(으)로 등록" in out and "수요처 담당자(으)로 등록되셨습니다 (서울교통공사)" in out
+    assert "심사위원으로 등록" in out and "수요처 담당자로 등록되셨습니다 (서울교통공사)" in out
     assert "1차 프로그램을 게시했습니다" in out and "📎 pitchday-2026-12.ics" in out and "📎 HR-1 소개.pdf" in out
     # The department list: loaded, searched, picked from by typing, officials invited to its entries.
     assert "departments: 80 added, 0 changed, 0 unchanged; 80 in the list" in out
-    assert "「교통」이(가) 들어간 수요처 2곳입니다" in out and "선택하신 수요처: 서울교통공사, 푸른도시여가국" in out
+    assert "「교통」이 들어간 수요처 2곳입니다" in out and "선택하신 수요처: 서울교통공사, 푸른도시여가국" in out
     assert "수요처 담당자 초대를 만들었습니다 (120다산콜재단)" in out
     assert "⚠ 담당자가 없는 수요처: 푸른도시여가국, 시민소통기획관" in out  # at confirmation
     assert "담당 수요처: 서울교통공사, 서울시설공단" in out  # changed after the confirmation

@@ -14,7 +14,7 @@ from bot.calendar import Month, default_cycle
 from bot.sandbox.telegram_html import MAX_TEXT, parse_html, utf16_len
 from bot.services.outbox import decode, encode
 from bot.settings import PROJECT_ROOT, Settings
-from bot.texts import LANGUAGES, Texts, to_plain
+from bot.texts import LANGUAGES, Texts, josa, to_plain
 
 SEOUL = ZoneInfo("Asia/Seoul")
 TEXTS = Texts(PROJECT_ROOT / "templates", SEOUL)
@@ -83,6 +83,10 @@ def context_for(key: str) -> dict[str, object]:
             tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
             "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    if key in ("form/source_empty", "apply/departments_ready"):
+        from bot.calendar import cycle_data
+
+        ctx.update(closes_at=ctx["closed_at"], cycle=cycle_data(default_cycle(Month(2026, 12), SEOUL)))
     company_facts = ("errors/replace_", "results/", "reminders/", "selection/withdraw", "status/", "programme/withd")
     if key.startswith(company_facts):
         _company_facts_context(key, ctx)
@@ -110,7 +114,8 @@ def _appeal_context(key: str, ctx: dict[str, object]) -> None:
         ctx["rows"] = [c]
     ctx.update(app=app, appeal=appeal, c=c, open=1, verdict="accept", reason=HOSTILE, ground="misreading",
                deadline=when, filed_at=when, decided_at=when, company=HOSTILE, product_name=HOSTILE,
-               receipts="PD-1, PD-2", count=2, form="appeal")  # fmt: skip
+               receipts="PD-1, PD-2", count=2, form="appeal", published=key.endswith("ask"),
+               slot=SimpleNamespace(position=3, starts_at=when, ends_at=when))  # fmt: skip
 
 
 def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
@@ -124,14 +129,14 @@ def _company_facts_context(key: str, ctx: dict[str, object]) -> None:
         slot={"position": 2, "starts_at": start, "ends_at": start}, departments=[HOSTILE, "서울교통공사"],
     )  # fmt: skip
     if key.startswith("results/"):
-        ctx["departments"] = HOSTILE
+        ctx.update(departments=HOSTILE, previous=2, cause="appeal" if key.endswith("moved") else None)
     if key == "programme/withdrawn":  # an outbox row's data: the cycle is a dict
         from bot.calendar import cycle_data
         from bot.services.outbox import decode, encode
 
         ctx.update(decode(encode({"cycle": cycle_data(cycle), "company": HOSTILE, "product_name": HOSTILE})))
     if key.startswith("selection/withdraw"):
-        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE)}
+        waiting = {"position": 1, "app": app, "company": SimpleNamespace(name=HOSTILE), "others": 2}
         ctx["promoted"] = app if key == "selection/withdrawn" else waiting
     if key.startswith("status/"):
         selected = SimpleNamespace(receipt_no="PD-1", product_name=HOSTILE, submitted_at=start, month="2026-12",
@@ -306,6 +311,29 @@ def test_dates_read_naturally() -> None:
     when = dt.datetime(2026, 12, 24, 5, 0, tzinfo=dt.UTC)
     html = TEXTS.env.from_string("{{ w|datetime('ko') }} / {{ w|datetime('en') }}").render(w=when)
     assert html == "2026년 12월 24일(목) 14:00 / Thu 24 December 2026 14:00"
+
+
+def test_korean_particles_follow_the_sound_before_them() -> None:
+    """「…」을/를, 이/가, 은/는, (으)로, (이)라고 after words, numbers, codes and command names."""
+    cases = [
+        ("「신청」", "으로", "「신청」으로"), ("/apply", "로", "/apply로"), ("/programme", "으로", "/programme으로"),
+        ("/status", "으로", "/status로"), ("심사위원", "으로", "심사위원으로"),
+        ("수요처 담당자", "으로", "수요처 담당자로"),
+        ("PD-202612-0003", "을", "PD-202612-0003을"), ("PD-202612-0002", "을", "PD-202612-0002를"),
+        ("「제품8005」", "은", "「제품8005」는"), ("「HR-10」", "이", "「HR-10」이"), ("「SBA」", "은", "「SBA」는"),
+        ("「🏅 선정에 추가」", "으로", "「🏅 선정에 추가」로"), ("「교통」", "이", "「교통」이"),
+        ("「기후」", "이", "「기후」가"),
+        ("「서울」", "으로", "「서울」로"), ("「취소」", "을", "「취소」를"),
+    ]  # fmt: skip
+    for word, particle, expected in cases:
+        assert josa(word, particle) == expected
+    # A code is read one character at a time: 일(1) 알(r) 엠(m) 하이픈(-) end in a consonant; 이(2), 엑스(x) do not.
+    for code, particle in (("inv_ab1", "이라고"), ("inv_aKr", "이라고"), ("inv_a-m", "이라고"), ("inv_ab2", "라고"),
+                           ("inv_aBx", "라고"), ("inv_a_0", "이라고"), ("inv_a_Z", "라고")):  # fmt: skip
+        assert josa(f"「시작 {code}」", "이라고", spelled=True) == f"「시작 {code}」{particle}", code
+        ctx = {"role": "reviewer", "department": None, "expires_at": dt.datetime(2026, 12, 10, tzinfo=dt.UTC),
+               "link": None, "code": code}  # fmt: skip
+        assert f"「시작 {code}」{particle} 입력" in TEXTS.render_plain("ko", "invite/created", **ctx)
 
 
 def test_to_plain_keeps_text_and_unescapes() -> None:

@@ -114,8 +114,7 @@ class Actor:
         return events
 
     def show_deliveries(self) -> None:
-        new = self.user.events[self.user.cursor :]
-        self.user.cursor = len(self.user.events)
+        new = self.user.take_unread()
         for ev in new:
             self.t.out(f"    📨 to {self.user.first_name} (Telegram):")
             self.t.bot([ev])

@@ -27,6 +27,9 @@ class SimUser:
         self.timeout = timeout
         # What this person has already seen: a new SimUser waits only for what comes next.
         self.cursor = len(server.events[user_id])
+        # Messages that arrived unasked (the outbox) and were passed over when this person spoke next, for
+        # whoever shows deliveries (the simulation's transcript).
+        self.unread: list[Event] = []
 
     @property
     def _from(self) -> dict[str, Any]:
@@ -43,6 +46,19 @@ class SimUser:
             "from": self._from,
             **content,
         }
+
+    def _push(self, update: dict[str, Any]) -> None:
+        """Sends an update. What arrived before it (a reminder, a result, a broadcast from the outbox) cannot be
+        its answer: the cursor moves past it first, so the answer is never a message read earlier."""
+        self.unread += self.events[self.cursor :]
+        self.cursor = len(self.events)
+        self.server.push_update(update)
+
+    def take_unread(self) -> list[Event]:
+        """Every message that arrived unasked and has not been taken yet; the cursor moves past them."""
+        new, self.unread = [*self.unread, *self.events[self.cursor :]], []
+        self.cursor = len(self.events)
+        return new
 
     async def _collect(self, expect: int, callback_id: str | None = None) -> list[Event]:
         events = await self.server.wait_events(self.id, self.cursor, expect, self.timeout, callback_id)
@@ -61,12 +77,12 @@ class SimUser:
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        self.server.push_update({"message": self._message(**content)})
+        self._push({"message": self._message(**content)})
         return await self._collect(expect)
 
     async def send_raw(self, expect: int = 1, **content: Any) -> list[Event]:
         """Any other kind of message: a sticker, a photo, a contact..."""
-        self.server.push_update({"message": self._message(**content)})
+        self._push({"message": self._message(**content)})
         return await self._collect(expect)
 
     async def send_document(
@@ -96,7 +112,7 @@ class SimUser:
         message = self.server.messages.get((self.id, message_id)) or {
             "message_id": message_id, "date": int(time.time()), "chat": {"id": self.id, "type": "private"},
         }  # fmt: skip
-        self.server.push_update(
+        self._push(
             {
                 "callback_query": {
                     "id": query_id,

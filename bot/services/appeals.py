@@ -185,7 +185,9 @@ def decide(
 def promote(session: Session, organizer: User, appeal_id: int, settings: Settings, now: dt.datetime) -> Application:
     """After an accepted appeal, moves the company into the month's selection as one more company (no
     company already told it was selected loses its place) before the Pitching Day: it gets the selected
-    result, its departments' purchase decisions open, and the next programme published includes it."""
+    result, its departments' purchase decisions open, the companies behind it on the waitlist (if it was
+    there) are told their new positions, and a programme already published is published again with it
+    last in the running order (its slot and .ics to the company, the new line-up to the departments)."""
     found = case(session, organizer, appeal_id, settings, now)
     policies.require_appeal_decider(session, organizer, found.application, settings)
     if not found.can_promote:
@@ -193,6 +195,7 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     app, month = found.application, found.application.month
     chosen = session.get(Selection, month)
     assert chosen is not None
+    before = selection.positions(session, month)
     decided = {k: [i for i in v if i != app.id] for k, v in chosen.decided.items()}
     decided["selected"] = [*decided.get("selected", []), app.id]
     chosen.decided = decided
@@ -210,5 +213,8 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
         venue = programme.venue_of(session, month, settings)
         named = departments.names(session, decisions.responsible(app))
         data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained, venue, named)
+        data["published"] = programme.is_published(session, month)
         outbox.plan(session, [Planned(owner, "results/selected", data, f"{month}:appeal_selected:{app.id}", now)], now)
+    selection.tell_moved_up(session, month, before, "appeal", settings, now)  # those behind it, if it was waiting
+    programme.republish(session, organizer, month, settings, now)
     return app

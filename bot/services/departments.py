@@ -62,6 +62,11 @@ def listing(session: Session, active_only: bool = False) -> list[Department]:
     return sorted(rows, key=lambda d: (order.get(d.kind, len(order)), d.name))
 
 
+def any_active(session: Session) -> bool:
+    """Whether the list has an entry to offer."""
+    return session.exec(select(Department.id).where(Department.active == True).limit(1)).first() is not None  # noqa: E712
+
+
 def by_ids(session: Session, ids: Iterable[int] | None) -> list[Department]:
     """The entries of ``ids``, in that order (unknown ids left out)."""
     wanted = [int(i) for i in ids or []]
@@ -375,3 +380,33 @@ def set_active(
     audit.record(session, now, organizer.id, "department_active", "department", department.id, active=active)
     session.flush()
     return department
+
+
+# ---- companies waiting for the list ----------------------------------------------------------------------
+def tell_waiting(session: Session, settings: Settings, now: dt.datetime) -> int:
+    """Companies whose application stopped at the departments question while the list was empty are told,
+    once, that it is there, while their window is open (the tick calls this; a list loaded with ``pitchbot
+    departments load`` in another process is seen at the next tick). Returns how many were planned."""
+    from bot.calendar import Month, cycle_data
+    from bot.forms import APPLICATION, form_by_key
+    from bot.models import FormDraft
+    from bot.services import cycles, drafts, outbox
+    from bot.services.outbox import Planned
+
+    sourced = [q.field for q in form_by_key(APPLICATION, settings).questions if q.source]
+    at_list = select(FormDraft).where(FormDraft.form == APPLICATION, col(FormDraft.current).in_(sourced))
+    marked = [d for d in session.exec(at_list) if d.pending.get(drafts.WAITING) == d.current]
+    if not marked or not any_active(session):
+        return 0
+    planned = []
+    for draft in marked:
+        drafts.wait_for_list(session, draft, None, now)
+        user = session.get(User, draft.user_id)
+        if user is None or not draft.month:
+            continue
+        cycle = cycles.get_cycle(session, Month.parse(draft.month), settings)
+        if now < cycle.window_closes_at:
+            planned.append(Planned(user, "apply/departments_ready", {"cycle": cycle_data(cycle)},
+                                   f"{draft.month}:departments_ready:{draft.user_id}", now))  # fmt: skip
+    session.flush()
+    return outbox.plan(session, planned, now)

@@ -221,6 +221,19 @@ def selection(draft: FormDraft, q: Question) -> list[str]:
     return list(saved) if isinstance(saved, list) else []
 
 
+WAITING = "_waiting_for_list"  # in ``pending``: the question whose list was empty when it was asked
+
+
+def wait_for_list(session: Session, draft: FormDraft, field: str | None, now: dt.datetime) -> None:
+    """Marks (``field``) or unmarks (None) a draft stopped at a question whose list is empty, so that its
+    owner is told once the list is there."""
+    if draft.pending.get(WAITING) == field:
+        return
+    pending = {k: v for k, v in draft.pending.items() if k != WAITING}
+    draft.pending = pending | ({WAITING: field} if field else {})  # a new dict: the JSON column sees it
+    session.add(draft)
+
+
 def hold_input(session: Session, user_id: int, key: str, data: dict[str, Any], now: dt.datetime) -> None:
     """Remembers what a free-text answer will be for (a comment, feedback...), across restarts."""
     draft = get_draft(session, user_id, key) or FormDraft(user_id=user_id, form=key, created_at=now)

@@ -309,6 +309,11 @@ def published_slot(session: Session, month: str, app_id: int) -> Told | None:
     return Told(position, start, start + length, str(programme.published.get("venue", programme.venue)))
 
 
+def is_published(session: Session, month: str) -> bool:
+    programme = session.get(Programme, month)
+    return programme is not None and programme.version > 0
+
+
 def venue_of(session: Session, month: str, settings: Settings) -> str | None:
     """The venue to name to companies: the published one, else the one being prepared, else the default."""
     programme = session.get(Programme, month)
@@ -336,6 +341,15 @@ def replace_in_order(
             order[order.index(old_id)] = new_id
         programme.order, programme.updated_at = order, now
         _save(session, organizer, programme, now, order=order)
+    return republish(session, organizer, month, settings, now)
+
+
+def republish(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> int:
+    """Publishes the programme again if it was published, after the selection changed: a company newly
+    selected is put last in the running order and gets its slot and .ics, the departments the new line-up
+    (an .ics of a higher SEQUENCE); those whose slot did not change hear nothing. Returns how many messages
+    were planned (0 when it was never published, or nobody is left to tell)."""
+    programme = session.get(Programme, month)
     if programme is None or not programme.version:
         return 0
     try:

@@ -234,6 +234,29 @@ def overdue_company_recipients(
     return out
 
 
+def empty_list_recipients(session: Session, cycle: Cycle, settings: Settings) -> list[tuple[User, str, dict[str, Any]]]:
+    """The organizers, while the list of buying departments has no entry to offer: a company applying would
+    stop at the departments question."""
+    from bot.services import decisions, departments
+
+    if departments.any_active(session):
+        return []
+    return [(user, "", {}) for user in decisions.organizers(session, settings)]
+
+
+EMPTY_LIST_WARNING_DAYS = 3  # the first warning, days before the window opens
+
+
+def _before_open(cycle: Cycle, settings: Settings) -> dt.datetime:
+    day = cycle.window_opens_at.astimezone(settings.tz).date() - dt.timedelta(days=EMPTY_LIST_WARNING_DAYS)
+    return calendar.local_at(day, settings.window_open_notice_time, settings.tz)
+
+
+def _at_open(cycle: Cycle, settings: Settings) -> dt.datetime:
+    day = cycle.window_opens_at.astimezone(settings.tz).date()
+    return max(cycle.window_opens_at, calendar.local_at(day, settings.window_open_notice_time, settings.tz))
+
+
 def _morning_after_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:
     # Not at midnight, when the escalation goes to the organizers: at the decision reminders' hour.
     day = cycle.decision_deadline_at.astimezone(settings.tz).date() + dt.timedelta(days=1)
@@ -249,6 +272,11 @@ REMINDERS: tuple[Reminder, ...] = (
     Reminder("window_open", "reminders/window_open",
              lambda c, s: _day(c, calendar.WINDOW_FIRST_DAY, s.window_open_notice_time, s),
              lambda c: c.window_closes_at, window_open_recipients),
+    # No department list loaded: the organizers are warned a few days before the window and when it opens.
+    Reminder("departments_empty_soon", "reminders/departments_empty", _before_open, lambda c: c.window_opens_at,
+             empty_list_recipients),
+    Reminder("departments_empty_open", "reminders/departments_empty", _at_open, lambda c: c.window_closes_at,
+             empty_list_recipients),
     Reminder("draft_8th", "reminders/draft", lambda c, s: _day(c, 8, s.draft_reminder_time, s),
              lambda c: c.window_closes_at, draft_recipients),
     Reminder("draft_last_call", "reminders/draft",

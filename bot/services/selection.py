@@ -301,17 +301,47 @@ def _replaceable(session: Session, month: str, settings: Settings, now: dt.datet
     return selection
 
 
-def next_waitlisted(session: Session, month: str) -> tuple[int, Application] | None:
-    """The first company still on the waitlist, with its position as it was told (those promoted before it
-    were ahead of it: promotion always takes the first)."""
+def waiting(session: Session, month: str) -> list[Application]:
+    """The companies still on the waitlist, first first: the n-th is told it is 예비 n순위 (at the results,
+    and again whenever one ahead of it leaves the waitlist)."""
     selection = session.get(Selection, month)
     decided = selection.decided if selection is not None else {}
-    told = [*decided.get("promoted", []), *decided.get("waitlisted", [])]
-    for position, app_id in enumerate(told, start=1):
-        app = session.get(Application, app_id, populate_existing=True)  # another turn may just have promoted it
-        if app is not None and app.status == ApplicationStatus.WAITLISTED.value:
-            return position, app
-    return None
+    # As they stand now: another turn may just have promoted one.
+    apps = [session.get(Application, i, populate_existing=True) for i in decided.get("waitlisted", []) or []]
+    return [a for a in apps if a is not None and a.status == ApplicationStatus.WAITLISTED.value]
+
+
+def next_waitlisted(session: Session, month: str) -> tuple[int, Application] | None:
+    """The first company still on the waitlist, with its position as it was last told (always the first:
+    each company behind a promoted one is told its new position in the same transaction)."""
+    found = waiting(session, month)
+    return (1, found[0]) if found else None
+
+
+def positions(session: Session, month: str) -> dict[int, int]:
+    """Each waitlisted application's position now (application id → 1, 2, …)."""
+    return {a.id or 0: n for n, a in enumerate(waiting(session, month), start=1)}
+
+
+def tell_moved_up(
+    session: Session, month: str, before: dict[int, int], cause: str, settings: Settings, now: dt.datetime
+) -> int:
+    """Tells each company still waiting whose position changed since ``before`` its new one, the Pitching
+    Day and that it will be called if a place frees up (``cause``: "withdrawal" or "appeal"). Planned once
+    per company and position, in the caller's transaction."""
+    after = positions(session, month)
+    moved = {i: n for i, n in after.items() if before.get(i, n) != n}
+    if not moved:
+        return 0
+    data = cycle_data(cycles.get_cycle(session, Month.parse(month), settings))
+    for app_id, position in moved.items():
+        app = session.get(Application, app_id)
+        assert app is not None
+        _tell_owner(session, app, "results/waitlist_moved", f"waitlist{position}", now, cycle=data,
+                    position=position, previous=before[app_id], cause=cause)  # fmt: skip
+    audit.record(session, now, None, "waitlist_moved", "cycle", month, cause=cause,
+                 positions={str(k): v for k, v in moved.items()})  # fmt: skip
+    return len(moved)
 
 
 def _moved(selection: Selection, app_id: int, source: str, target: str) -> None:
@@ -401,6 +431,7 @@ def promote_first(
     Pitching Day and what to do next. None when nobody is waiting."""
     _organizer(session, organizer, settings)
     selection = _replaceable(session, month, settings, now, lock=True)
+    before = positions(session, month)
     found = next_waitlisted(session, month)
     if found is None:
         return None
@@ -421,6 +452,7 @@ def promote_first(
     _tell_owner(session, app, "results/promoted", "promoted", now, cycle=cycle_data(cycle), position=position,
                 departments=named, venue=programme.venue_of(session, month, settings),
                 published=published)  # fmt: skip
+    tell_moved_up(session, month, before, "withdrawal", settings, now)
     return app
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.dialogue.model import PLAIN, Capabilities
-from bot.models import Appeal, Application, Review, Role, Selection
+from bot.models import Appeal, Application, Outbox, Review, Role, Selection
 from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World, at
+from tests.handlers.waitlist import seed_accepted_appeal, seed_released
 
 Make = Callable[..., Person]
 
@@ -177,3 +178,29 @@ async def test_an_appeal_accepted_after_pitching_day_cannot_add_the_company(
     with world.session() as session:
         app = session.get(Application, lost)
         assert app is not None and app.status == "not_selected"
+
+
+@BOTH
+async def test_a_waitlisted_company_added_after_its_appeal_moves_those_behind_it_up(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """The second on the waitlist is added to the selection after its appeal: the third becomes the second
+    and is told so (with the Pitching Day); the first keeps its place and hears nothing."""
+    [a], [c, d, e] = seed_released(world, ["서울교통공사"], 3, channel=caps.channel)
+    appeal_id = seed_accepted_appeal(world, d)
+    world.grant(caps.channel, "org-1", Role.ORGANIZER)
+    world.clock.set(at(18))
+    organizer = person(caps, "org-1")
+    await organizer.send("이의신청 처리" if caps is PLAIN else "/appeals")
+    await organizer.press("1. 기업8003")
+    await organizer.press("🏅 선정에 추가")
+    await choose(organizer, "예, 선정에 추가합니다")
+    assert "추가하고 선정 안내를 발송했습니다" in organizer.text
+    with world.session() as session:
+        decided = session.get(Selection, "2026-12").decided  # type: ignore[union-attr]
+        assert (decided["selected"], decided["waitlisted"]) == ([a, d], [c, e])
+        assert session.get(Appeal, appeal_id).promoted_at is not None  # type: ignore[union-attr]
+    moved = [o for o in world.all(Outbox) if o.template == "results/waitlist_moved"]
+    assert [(o.chat_id, o.data["position"], o.data["previous"], o.data["cause"]) for o in moved] == [
+        ("8004", 2, 3, "appeal")]  # fmt: skip
+    assert sorted(o.template for o in world.all(Outbox)) == ["results/selected", "results/waitlist_moved"]

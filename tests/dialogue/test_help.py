@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from bot.dialogue import commands
 from bot.dialogue.model import PLAIN, Capabilities
 from bot.models import Role
+from bot.settings import PROJECT_ROOT
+from bot.texts import Texts
 from tests.dialogue.driver import BOTH, STALE, Person, World
 from tests.handlers.committee import ORGANIZER
 
 Make = Callable[..., Person]
+TEXTS = Texts(PROJECT_ROOT / "templates", ZoneInfo("Asia/Seoul"))
 
 EVERYONE = ["start", "apply", "status", "profile", "schedule", "subscribe", "unsubscribe", "expo", "language", "help",
             "link", "mydata", "appeal", "cancel", "back"]  # fmt: skip
@@ -66,12 +70,14 @@ async def test_an_organizers_first_turn_sets_the_organizer_menu(caps: Capabiliti
     for command in ("selection", "decisions", "broadcast", "export", "apply"):
         assert named(caps, command) in p.text, command
     assert not re.search(re.escape(named(caps, "review").strip()) + r"(?!ers)", p.text)  # /reviewers is theirs
-    # Eleven menu items: all on Telegram; a plain channel pages them (eight, then the page turn).
-    assert "🏅 선정 심의" in p.labels(help_)
+    # The organizer's work first: on a plain channel its first page of eight, with help and the page turn.
+    first = ["🏅 선정 심의", "⚖ 이의신청 처리", "📈 심사위원 현황", "🗓 프로그램", "🛒 구매결정", "📣 공지 발송",
+             "📊 엑셀 내보내기", "❓ 도움말"]  # fmt: skip
+    assert p.labels(help_)[:8] == first
     if caps is PLAIN:
-        assert "다음 목록 ▶" in p.labels(help_) and "목록 1/2쪽" in p.text
+        assert p.labels(help_)[8:] == ["다음 목록 ▶"] and "목록 1/3쪽" in p.text
     else:
-        assert "📊 엑셀 내보내기" in p.labels(help_)
+        assert len(p.labels(help_)) == 18 and "🔒 내 개인정보" in p.labels(help_)
     # The menu is sent once; it changes only when the roles do.
     await p.send("도움말" if caps is PLAIN else "/help")
     assert p.reply.menu is None
@@ -98,10 +104,35 @@ async def test_a_reviewers_help_has_review_and_the_menu_follows_a_new_role(
 async def test_an_organizers_menu_turns_its_page_on_a_plain_channel(person: Make, world: World) -> None:
     p = organizer(PLAIN, person, world)
     await p.send("메뉴")
-    assert "목록 1/2쪽" in p.text
+    assert "목록 1/3쪽" in p.text and "⚖ 이의신청 처리" in p.labels()
     await p.press("다음 목록")
     assert STALE not in p.text, p.text
-    assert "목록 2/2쪽" in p.text and "📊 엑셀 내보내기" in p.labels()
+    assert "목록 2/3쪽" in p.text and "🏛 수요처 목록" in p.labels() and "🎪 박람회 수정" in p.labels()
+    await p.press("다음 목록")
+    assert "목록 3/3쪽" in p.text and "🔒 내 개인정보" in p.labels()
+    await p.press("이전 목록")
+    await p.press("✉ 초대 만들기")  # a button of the second page works
+    assert STALE not in p.text and "초대" in p.text
+
+
+@BOTH
+async def test_every_organizer_command_is_in_the_organizers_menu(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """No organizer command is reached only by knowing its word: each is an item of the menu's pages."""
+    p = organizer(caps, person, world)
+    await p.send("메뉴" if caps is PLAIN else "/start")
+    labels = list(p.labels())
+    while "다음 목록 ▶" in p.labels():
+        await p.press("다음 목록")
+        labels += p.labels()
+    own = [
+        c.name for c in commands.COMMANDS if c.policy is not commands.policies.anyone and c.policy((Role.ORGANIZER,))
+    ]
+    for name in own:
+        assert TEXTS.label("ko", f"menu_buttons.{name}") in labels, name
+    items = [label for label in labels if "목록 ▶" not in label and "◀" not in label]
+    assert len(own) == 11 and len(items) == len(set(items)) == 18  # each once
 
 
 def test_the_menus_are_the_command_registry() -> None:

@@ -51,6 +51,7 @@ async def test_withdraw_and_promote_with_a_reason_and_a_confirmation(
     await p.send("해외 전시 일정과 겹쳐 참석할 수 없다고 합니다.")
     assert "선정 포기를 처리하시겠습니까?" in p.text and "예비 1순위 PD-202612-0003 기업8003" in p.text
     assert "다시 게시" not in p.text  # nothing published yet
+    assert "남은 예비 기업 1곳에도 바뀐 예비 순위를 알립니다" in p.text
     stale = p.token("예, 처리합니다")
     await choose(p, "중단")
     assert world.snapshot() == before
@@ -70,12 +71,16 @@ async def test_withdraw_and_promote_with_a_reason_and_a_confirmation(
             "withdrawn", "selected", "waitlisted"]  # fmt: skip
         rows = session.exec(PurchaseDecision.__table__.select()).all()  # type: ignore[attr-defined]
         assert {(r.application_id, r.department) for r in rows} == {(b, "푸른도시여가국"), (c, "수요처8003")}
-    assert sorted(o.template for o in world.all(Outbox)) == ["results/promoted", "results/withdrawn"]
+    assert sorted(o.template for o in world.all(Outbox)) == [
+        "results/promoted", "results/waitlist_moved", "results/withdrawn"]  # fmt: skip
+    [moved] = [o for o in world.all(Outbox) if o.template == "results/waitlist_moved"]
+    assert moved.chat_id == "8004" and (moved.data["position"], moved.data["previous"]) == (1, 2)
 
     # The next withdrawal takes the next on the waitlist; then nobody is left, and the place stays empty.
     await p.press("↩ 0002 선정 포기")
     await p.send("대표자 사정")
-    assert "예비 2순위 PD-202612-0004" in p.text
+    assert "예비 1순위 PD-202612-0004" in p.text  # as it was told when it moved up
+    assert "남은 예비 기업" not in p.text  # nobody behind it
     await choose(p, "예, 처리합니다")
     await p.press("↩ 0003 선정 포기")
     await p.send("제품 인증 지연")
@@ -83,6 +88,7 @@ async def test_withdraw_and_promote_with_a_reason_and_a_confirmation(
     await choose(p, "예, 처리합니다")
     assert "대기 중인 예비 기업이 없습니다" in p.text and withdrawals(p) == ["↩ 0004 선정 포기"]
     assert len([o for o in world.all(Outbox) if o.template == "results/promoted"]) == 2
+    assert len([o for o in world.all(Outbox) if o.template == "results/waitlist_moved"]) == 1
 
 
 @BOTH

@@ -10,10 +10,11 @@ import io
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.models import Appeal, Application, AuditLog, PurchaseDecision, Role, Selection
+from bot.models import Appeal, Application, AuditLog, Programme, PurchaseDecision, Role, Selection
 from bot.services import export, users
 from tests.handlers.committee import (
     ORGANIZER,
+    make_official,
     make_reviewers,
     seed_applications,
     set_scores,
@@ -21,6 +22,7 @@ from tests.handlers.committee import (
     write_reasons,
 )
 from tests.handlers.flows import SAMPLE_PDF
+from tests.handlers.waitlist import seed_accepted_appeal, seed_released
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
 
@@ -171,3 +173,54 @@ async def test_the_appeal_closes_after_the_period_with_its_date(harness: Harness
     with harness.session() as session:
         assert session.exec(select(Appeal)).all() == []
         assert session.exec(select(Application).where(Application.status == "selected")).one().id == selected
+
+
+async def test_a_company_added_after_publication_gets_its_slot_and_the_departments_the_new_lineup(
+    harness: Harness,
+) -> None:
+    """The programme is out when an accepted appeal adds the second on the waitlist: it is published again
+    in the same step, the company last in the running order with its slot and .ics (SEQUENCE 2), every
+    department's official the new line-up; the companies already in it keep their slots and hear nothing."""
+    _, [_, second] = seed_released(harness, ["서울교통공사", "푸른도시여가국"], 2)
+    appeal_id = seed_accepted_appeal(harness, second)  # 기업8004
+    make_official(harness, 9701, "서울교통공사")
+    make_official(harness, 9702, "수요처8004")  # the department 기업8004 wished for
+    harness.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/programme")
+    await organizer.press("게시하기")
+    await harness.bot.outbox_settled()
+    before = {tg: len(harness.server.events[tg]) for tg in (8001, 8002, 8003, 9701, 9702)}
+    assert before[9702] == 0  # not a department of the line-up yet
+
+    harness.clock.set(dt.datetime(2026, 12, 18, 15, 0, tzinfo=KST))
+    await organizer.send("/appeals")
+    await organizer.press("1. 기업8004")
+    [ask] = await organizer.press("🏅 선정에 추가")
+    assert "마지막 순서에 넣어 다시 게시하므로" in ask.text
+    [done] = await organizer.press("예, 선정에 추가합니다")
+    assert "3번째 순서(14:40–15:00)에 넣어 다시 게시했으며" in done.text, done.text
+    await harness.bot.outbox_settled()
+
+    company = harness.server.events[8004]
+    [selected] = [e.text for e in company if "축하드립니다" in e.text]
+    assert "이어지는 메시지(일정 파일 .ics 포함)" in selected and "서울특별시청 본관 다목적홀" in selected
+    [slot] = [e for e in company if e.kind == "document"]
+    assert "3번째" in slot.text and "14:40–15:00" in slot.text and "변경" not in slot.text
+    assert company.index(slot) > [e.text for e in company].index(selected)  # the result first, then the slot
+    calendar_file = harness.server.files[slot.document["file_id"]].content.decode()  # type: ignore[index]
+    assert "DTSTART:20261224T054000Z" in calendar_file and "SEQUENCE:2" in calendar_file
+    for official in (9701, 9702):  # the new line-up, with the whole day's .ics of a higher SEQUENCE
+        [lineup] = [e for e in harness.server.events[official][before[official] :] if "발표 순서" in e.text]
+        assert "3. 14:40 기업8004" in lineup.text and "변경되었습니다" in lineup.text
+        ics_text = harness.server.files[lineup.document["file_id"]].content.decode()  # type: ignore[index]
+        assert "SEQUENCE:2" in ics_text and "DTEND:20261224T060000Z" in ics_text
+    assert "(귀 부서 담당)" in next(e for e in harness.server.events[9702] if "발표 순서" in e.text).text
+    unchanged = (8001, 8002, 8003)  # nobody was behind 8004 on the waitlist
+    assert {tg: len(harness.server.events[tg]) for tg in unchanged} == {tg: before[tg] for tg in unchanged}
+    with harness.session() as session:
+        programme = session.get(Programme, "2026-12")
+        assert programme is not None and programme.version == 2 and programme.order[-1] == second
+        actions = [a.action for a in session.exec(select(AuditLog)).all()]
+        assert actions.count("programme_published") == 2 and "appeal_promoted" in actions
+        assert session.get(Appeal, appeal_id).promoted_at is not None  # type: ignore[union-attr]

@@ -162,8 +162,13 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
     calendar_file = harness.server.files[slot.document["file_id"]].content.decode()  # type: ignore[index]
     assert "DTSTART:20261224T052000Z" in calendar_file and "SEQUENCE:2" in calendar_file
     # The others keep their slots: no message; the officials get the new line-up.
-    assert {tg: len(harness.server.events[tg]) for tg in (8001, 8003, 8005)} == {
-        tg: before[tg] for tg in (8001, 8003, 8005)}  # fmt: skip
+    assert {tg: len(harness.server.events[tg]) for tg in (8001, 8003)} == {tg: before[tg] for tg in (8001, 8003)}
+    # The company still waiting moved up, and is told so once: its new position, the day, the promise.
+    assert len(harness.server.events[8005]) == before[8005] + 1
+    [moved] = texts(harness, 8005, "예비 1순위입니다")
+    assert "(이전 예비 2순위)" in moved and "2026년 12월 24일(목) 14:00" in moved and "PD-202612-0005" in moved
+    assert "자리가 나면 예비 순위에 따라 피칭데이 전에 이 대화로 바로 연락드리겠습니다" in moved
+    assert "선정 기업이 참가를 포기하여" in moved and "「제품8005」는 이제" in moved
     assert len(harness.server.events[9701]) > before[9701]
     assert [ev for ev in harness.server.events[9702] if "발표 순서" in ev.text]
     [left] = texts(harness, 9703, "참가를 포기하여")

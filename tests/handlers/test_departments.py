@@ -67,7 +67,7 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
     await organizer.press("기후환경본부")
     await organizer.press("이름 변경")
     [renamed, _] = await organizer.send("기후환경본부(개편)", expect=2)
-    assert "「기후환경본부(개편)」을(를) 저장했습니다" in renamed.text
+    assert "「기후환경본부(개편)」을 저장했습니다" in renamed.text
     assert decisions_of(harness, second) == [("기후환경본부(개편)", climate)]
 
     # Publishing names the one department still without an official.

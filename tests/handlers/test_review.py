@@ -21,7 +21,7 @@ async def test_invitation_links_are_single_use_and_expire(harness: Harness) -> N
     payload = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
     assert "t.me/pitchday_sandbox_bot" in made.text and "한 번만" in made.text
     [ok] = await harness.user(7101).send(f"/start {payload}")
-    assert "심사위원(으)로 등록" in ok.text
+    assert "심사위원으로 등록" in ok.text
     [used] = await harness.user(7102).send(f"/start {payload}")
     assert "이미 사용된" in used.text
     [made] = await organizer.send("/invite official 서울교통공사")
@@ -33,9 +33,9 @@ async def test_invitation_links_are_single_use_and_expire(harness: Harness) -> N
     [picker] = await organizer.send("/invite official")
     assert "수요처를 목록에서 골라" in picker.text and "서울교통공사" in picker.button_texts()
     [unknown] = await organizer.send("없는기관")
-    assert "「없는기관」이(가) 들어간 수요처가 목록에 없습니다" in unknown.text
+    assert "「없는기관」이 들어간 수요처가 목록에 없습니다" in unknown.text
     [narrowed] = await organizer.send("교통")
-    assert "「교통」이(가) 들어간 수요처 2곳" in narrowed.text
+    assert "「교통」이 들어간 수요처 2곳" in narrowed.text
     assert narrowed.button_texts()[:2] == ["도시교통실", "서울교통공사"]
     [made] = await organizer.press("서울교통공사")
     assert "수요처 담당자 초대를 만들었습니다 (서울교통공사)" in made.text
@@ -176,7 +176,7 @@ async def test_the_conflict_of_interest_pledge_on_joining_and_at_the_next_review
     payload = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
     joining = harness.user(7601, "김교수")
     [ok, ask] = await joining.send(f"/start {payload}", expect=2)
-    assert "심사위원(으)로 등록" in ok.text
+    assert "심사위원으로 등록" in ok.text
     assert "이해충돌 방지 서약" in ask.text and "이해충돌 신고" in ask.text and "심사를 시작하시기 전에" not in ask.text
     assert ask.button_texts()[:2] == ["서약합니다", "서약하지 않습니다"]
     [accepted, affiliation] = await joining.press("서약합니다", expect=2)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.models import Application, Outbox, Selection
+from bot.models import Appeal, Application, Company, Outbox, Selection
 from bot.services.departments import ensure as ensure_department
 from tests.dialogue.driver import World
 from tests.harness import KST
@@ -42,3 +42,20 @@ def seed_released(
 def messages(where: Any, template: str) -> list[Outbox]:
     with where.db.session() as session:
         return list(session.exec(select(Outbox).where(Outbox.template == template)).all())
+
+
+def seed_accepted_appeal(where: Any, app_id: int, organizer_id: int | None = None) -> int:
+    """An appeal of ``app_id``, filed on the 16th and accepted on the 17th (by ``organizer_id``, a user id,
+    or nobody in particular); returns its id. What follows (adding the company) is the test's own."""
+    filed = dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST)
+    with where.db.session() as session:
+        app = session.get(Application, app_id)
+        company = session.get(Company, app.company_id) if app else None
+        assert company is not None
+        appeal = Appeal(application_id=app_id, filed_by=company.owner_user_id, ground="misreading",
+                        details="실증 자료가 평가에 반영되지 않았습니다.", filed_at=filed, status="accepted",
+                        decided_by=organizer_id, decided_at=filed + dt.timedelta(days=1),
+                        reason="제출 자료를 확인하여 인용합니다.")  # fmt: skip
+        session.add(appeal)
+        session.flush()
+        return appeal.id or 0

@@ -15,7 +15,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import APPEAL_DECISION
 from bot.models import Appeal, FormDraft
-from bot.services import appeals, policies
+from bot.services import appeals, policies, programme
 
 
 class AppealsFlow(Flow):
@@ -66,11 +66,12 @@ class AppealsFlow(Flow):
                 t.go(self.name, "promote", appeal=appeal_id)
                 yes = Choice(L("appeal_buttons.promote_yes"), self.act("py"))
                 no = Choice(L("buttons.withdraw_no"), self.act("case", appeal_id, entry=True))
-                t.show("appeal/promote_ask", {"c": c}, choices=[yes, no], columns=2, expects=Expect.CHOICE)
+                ask = {"c": c, "published": programme.is_published(t.session, c.application.month)}
+                t.show("appeal/promote_ask", ask, choices=[yes, no], columns=2, expects=Expect.CHOICE)
             elif action.name == "py" and t.step == "promote":
                 app = appeals.promote(t.session, t.user, int(t.ref.get("appeal", 0)), t.settings, t.now)
                 t.end()
-                t.say("appeal/promoted", app=app)
+                t.say("appeal/promoted", app=app, slot=programme.published_slot(t.session, app.month, app.id or 0))
             else:
                 t.engine.stale(t)
         except Refused as err:

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import display
+from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.interpret import normalize
 from bot.dialogue.model import Action, Choice, Expect, FileRef, L, Label
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import UserError
-from bot.forms import Form, InputKind, Question, form_by_key
+from bot.forms import APPLICATION, Form, InputKind, Question, form_by_key
 from bot.models import FormDraft
-from bot.services import departments, drafts, files
+from bot.services import cycles, departments, drafts, files
 from bot.services.drafts import DbCheck, Step
 from bot.settings import Settings
 from bot.texts import LANGUAGES
@@ -238,12 +239,32 @@ class FormFlow(Flow):
             return
         self.ask(t, spec, form, draft, error, replace=replace)
 
+    def _source_empty(
+        self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, q: Question, n: int, of: int
+    ) -> None:
+        """A question to pick from a list nobody has loaded yet: nobody is left stuck at it. A company is told
+        the list is being prepared, that its answers are kept and that it will be told here once the list is
+        there (the draft is marked; the tick tells it, see ``drafts.tell_list_ready``); an organizer is told
+        how to fill it."""
+        closes_at = None
+        if form.key == APPLICATION and draft.month:
+            drafts.wait_for_list(t.session, draft, q.field, t.now)
+            closes_at = cycles.get_cycle(t.session, Month.parse(draft.month), t.settings).window_closes_at
+        nav = [self.choice(L("buttons.back"), "bk")] if n > 1 else []
+        nav.append(self.choice(L(spec.cancel_label), "x"))
+        data = {"field": q.field, "step": n, "total": of, "form": form.key, "closes_at": closes_at}
+        t.show("form/source_empty", data, nav=nav, columns=2, expects=Expect.CHOICE)
+
     def ask(
         self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, error: UserError | None, replace: bool = False
     ) -> None:
         q = form.question(draft.current or form.questions[0].field)
         params = spec.label_params(t, draft) if spec.label_params else {}
         n, of = drafts.position(form, draft, q.field)
+        if q.source and not _options(t, q):
+            self._source_empty(t, spec, form, draft, q, n, of)
+            return
+        drafts.wait_for_list(t.session, draft, None, t.now)  # the list is there: nothing left to tell
         multi = q.kind is InputKind.MULTI_CHOICE
         picked = drafts.selection(draft, q) if multi else []
         current = None

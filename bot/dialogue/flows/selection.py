@@ -251,7 +251,8 @@ def _withdraw_context(t: Turn, draft: FormDraft) -> dict[str, object]:
     promoted = None
     if waiting is not None:
         position, nxt = waiting
-        promoted = {"position": position, "app": nxt, "company": t.session.get(Company, nxt.company_id)}
+        promoted = {"position": position, "app": nxt, "company": t.session.get(Company, nxt.company_id),
+                    "others": len(selection.waiting(t.session, app.month)) - 1}  # fmt: skip
     shown = t.session.get(Programme, app.month)
     return {"app": app, "company": t.session.get(Company, app.company_id), "promoted": promoted,
             "reason": draft.data.get("reason", ""), "published": bool(shown and shown.version)}  # fmt: skip

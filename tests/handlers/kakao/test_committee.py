@@ -23,8 +23,10 @@ async def test_a_reviewer_pledges_in_kakaotalk(kakao: KakaoWorld) -> None:
     grant(kakao, organizer.user_id, Role.ORGANIZER)
     made = await organizer.say("초대 reviewer")
     code = made.text.split("「시작 ")[1].split("」")[0]
+    said = "이라고" if code[-1].lower() in "0136781lmnr-" else "라고"  # the code's last character, read aloud
+    assert f"「시작 {code}」{said} 입력" in made.text
     joined = await joining.say(f"시작 {code}")
-    assert "심사위원(으)로 등록" in joined.text and "이해충돌 방지 서약" in joined.text
+    assert "심사위원으로 등록" in joined.text and "이해충돌 방지 서약" in joined.text
     assert joined.labels()[:2] == ["서약합니다", "서약하지 않습니다"]
     accepted = await joining.tap("서약합니다")
     assert "서약에 동의하셨습니다" in accepted.text and "재직 중인 회사" in accepted.text
@@ -74,3 +76,25 @@ async def test_reviewer_statistics_fit_kakaotalk(kakao: KakaoWorld) -> None:
     assert "2026-12 심사위원 통계 — 10명" in whole and "<b>" not in whole
     assert all(name in whole for name in names) and whole.count("마감 1일 5시간 전") == 10
     assert kakao.platform.violations == []
+
+
+async def test_every_organizer_command_is_a_quick_reply_away_in_kakaotalk(kakao: KakaoWorld) -> None:
+    """The organizer's menu as KakaoTalk shows it: ten quick replies at most, the daily work first (이의신청
+    처리 and 심사위원 현황 among it), the rest one 「다음 목록」 away, each opening its command."""
+    organizer = kakao.user()
+    await organizer.say("메뉴")
+    grant(kakao, organizer.user_id, Role.ORGANIZER)
+    menu = await organizer.say("메뉴")
+    assert menu.labels() == ["🏅 선정 심의", "⚖ 이의신청 처리", "📈 심사위원 현황", "🗓 프로그램", "🛒 구매결정",
+                             "📣 공지 발송", "📊 엑셀 내보내기", "❓ 도움말", "다음 목록 ▶"]  # fmt: skip
+    appeals = await organizer.tap("⚖ 이의신청 처리")
+    assert appeals.text.startswith("이의신청 — 처리 중 0건"), appeals.text
+    await organizer.say("메뉴")
+    stats = await organizer.tap("📈 심사위원 현황")
+    assert "심사위원 통계 — 0명" in stats.text, stats.text
+    await organizer.say("메뉴")
+    second = await organizer.tap("다음 목록")
+    assert "목록 2/3쪽" in second.text and len(second.labels()) <= 10
+    assert second.labels()[:4] == ["🏛 수요처 목록", "✉ 초대 만들기", "🗂 공지 내역", "🎪 박람회 수정"]
+    listing = await organizer.tap("🏛 수요처 목록")
+    assert listing.text.startswith("수요처 목록 ("), listing.text

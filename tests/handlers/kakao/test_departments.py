@@ -8,11 +8,12 @@ import datetime as dt
 import re
 
 import aiohttp
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from bot.models import Application, Department, Role
-from bot.services import users
+from bot.services import departments, users
 from tests.handlers.kakao.conftest import KakaoWorld
+from tests.handlers.kakao.test_month import tick_at
 from tests.harness import KST
 
 
@@ -32,14 +33,14 @@ async def test_departments_picked_by_typing_and_the_official_told_the_day(kakao:
     assert len(question.quick_replies) <= 10 and "목록 1/" in question.text  # 80 entries, paged
 
     found = await company.say("교통")
-    assert "「교통」이(가) 들어간 수요처 2곳입니다" in found.text
+    assert "「교통」이 들어간 수요처 2곳입니다" in found.text
     assert found.labels()[:2] == ["도시교통실", "서울교통공사"] and len(found.quick_replies) <= 10
     picked = await company.say("2")  # its number on the screen
     assert "선택하신 수요처: 서울교통공사" in picked.text
     both = await company.say("다산")  # one entry holds it: added at once
     assert "선택하신 수요처: 서울교통공사, 120다산콜재단" in both.text
     nothing = await company.say("강원도청")
-    assert "「강원도청」이(가) 들어간 수요처가 목록에 없습니다" in nothing.text
+    assert "「강원도청」이 들어간 수요처가 목록에 없습니다" in nothing.text
     price = await company.say("선택 완료")
     assert "가격·단가 (7/8)" in price.text
     await company.say("건너뛰기")
@@ -63,7 +64,7 @@ async def test_departments_picked_by_typing_and_the_official_told_the_day(kakao:
     assert "수요처 담당자 초대를 만들었습니다 (120다산콜재단)" in made.text
     code = made.text.split("「시작 ")[1].split("」")[0]
     joined = await official.say(f"시작 {code}")
-    assert "수요처 담당자(으)로 등록되셨습니다 (120다산콜재단)" in joined.text
+    assert "수요처 담당자로 등록되셨습니다 (120다산콜재단)" in joined.text
 
     # Selection (held until the 15th) and the programme.
     kakao.clock.set(dt.datetime(2026, 12, 12, 14, 0, tzinfo=KST))
@@ -98,3 +99,51 @@ async def test_departments_picked_by_typing_and_the_official_told_the_day(kakao:
     assert len(reminders) == 2 and all("한빛로보틱스(자율 순찰 로봇 HR-1)" in t for t in reminders)
     assert all("서울특별시청 본관 8층 다목적홀" in t for t in reminders)
     assert kakao.platform.violations == []
+
+
+async def test_no_list_yet_the_organizer_is_warned_and_the_waiting_company_called_back(kakao: KakaoWorld) -> None:
+    """Before anyone loaded the list: the organizer hears it through the Event API when the window opens, a
+    company at the departments question is told the list is being prepared (its answers kept), and the
+    tick after the list is loaded tells it, once, to go on with 「신청」."""
+    with kakao.session() as session:
+        session.exec(delete(Department))  # type: ignore[call-overload]
+        session.commit()
+    organizer, company = kakao.user(), kakao.user()
+    await organizer.say("메뉴")
+    with kakao.session() as session:
+        users.grant_role(session, "kakao", organizer.user_id, Role.ORGANIZER, kakao.clock.now())
+        session.commit()
+    await kakao.bot.tick()  # 3 December: the window is open and the list is empty
+    await kakao.bot.outbox_settled()
+    [warned] = [t for t in kakao.events(organizer) if "수요처 목록이 비어 있습니다" in t]
+    assert "신청 접수가 시작되었지만(마감 2026년 12월 10일(목) 23:59)" in warned
+    assert "pitchbot departments load 파일" in warned and "「수요처 목록」의 「➕ 수요처 추가」" in warned
+
+    await company.say("신청")
+    await company.tap("동의합니다")
+    for answer in ("한빛로보틱스", "220-81-62517", "김민준", "중소기업", "서울 마포구 월드컵북로 400", "최담당",
+                   "010-2345-6789", "choi@hanbit.kr"):  # fmt: skip
+        await company.say(answer)
+    await company.tap("저장하기")
+    for answer in (
+        "자율 순찰 로봇 HR-1",
+        "로봇",
+        "선택 완료",
+        "7",
+        "공원과 지하철 역사를 야간에 자율 순찰하는 로봇입니다.",
+    ):
+        await company.say(answer)
+    waiting = await company.say("공원녹지사업소 야간 순찰에 투입합니다.")
+    assert "희망 수요처 (6/8)" in waiting.text and "수요처 목록을 운영기관이 준비하고 있습니다" in waiting.text
+    assert "「신청」으로 이 질문부터" in waiting.text and waiting.labels() == ["◀ 이전", "✖ 중단"]
+
+    with kakao.session() as session:
+        departments.load_path(session, departments.SAMPLE, kakao.clock.now())
+        session.commit()
+    await tick_at(kakao, dt.datetime(2026, 12, 3, 10, 5, tzinfo=KST))
+    await tick_at(kakao, dt.datetime(2026, 12, 3, 10, 6, tzinfo=KST))
+    await kakao.bot.outbox_settled()
+    [ready] = [t for t in kakao.events(company) if "수요처 목록이 준비되었습니다" in t]
+    assert "「신청」으로 이어 주십시오" in ready and "신청 마감: 2026년 12월 10일(목) 23:59" in ready
+    again = await company.say("신청")
+    assert "희망 수요처 (6/8)" in again.text and "이름의 일부를 입력" in again.text
