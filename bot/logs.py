@@ -30,7 +30,6 @@ class RedactingFormatter(logging.Formatter):
 def setup(level: int = logging.INFO, fmt: str = "%(asctime)s %(levelname)s %(name)s: %(message)s") -> None:
     logging.basicConfig(level=level, format=fmt)
     install(fmt)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def install(fmt: str | None = None) -> None:

@@ -24,14 +24,20 @@ def ids(world: World, *names: str) -> list[int]:
     return [by_name[n] for n in names]
 
 
-async def at_departments(p: Person) -> None:
+async def to_departments(p: Person) -> None:
+    """Registers and answers the application up to its departments question (the sixth of eight)."""
     await register_profile(p)
     await p.send("자율 순찰 로봇 HR-1")
     await pick_tech_fields(p)
     await (p.send("7") if plain(p) else p.press("TRL 7"))
     await p.send(SUMMARY)
     await p.send("공원녹지사업소 야간 순찰에 투입합니다.")
-    assert "희망 수요처 (6/8)" in p.text and "이름의 일부를 입력" in p.text
+    assert "희망 수요처 (6/8)" in p.text
+
+
+async def at_departments(p: Person) -> None:
+    await to_departments(p)
+    assert "이름의 일부를 입력" in p.text
 
 
 @BOTH
@@ -170,13 +176,8 @@ async def test_a_company_at_the_departments_question_with_no_list_is_told_and_ca
     and it is told (once) when the list is there, then goes on from that question."""
     empty_list(world)
     p = person(caps, "5103")
-    await register_profile(p)
-    await p.send("자율 순찰 로봇 HR-1")
-    await pick_tech_fields(p)
-    await (p.send("7") if plain(p) else p.press("TRL 7"))
-    await p.send(SUMMARY)
-    await p.send("공원녹지사업소 야간 순찰에 투입합니다.")
-    assert "희망 수요처 (6/8)" in p.text and "수요처 목록을 운영기관이 준비하고 있습니다" in p.text
+    await to_departments(p)
+    assert "수요처 목록을 운영기관이 준비하고 있습니다" in p.text
     assert "답변은 저장되어 있습니다" in p.text and "목록이 준비되면 이 대화로 바로 알려 드리겠습니다" in p.text
     assert "신청 마감은 2026년 12월 10일(목) 23:59입니다" in p.text
     assert p.labels() == ["◀ 이전", "✖ 중단"]  # no list to pick from, no 「선택 완료」 that cannot pass

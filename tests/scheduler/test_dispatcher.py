@@ -123,6 +123,40 @@ def states(db: Database) -> Counter[str]:
         return Counter(r.state for r in session.exec(select(Outbox)).all())
 
 
+async def kill_then_resume(
+    server: BotApiServer, db: Database, env: dict[str, str], tmp_path: Path, total: int, kill_after: int
+) -> tuple[set[int], Counter[int]]:
+    """A dispatcher process killed (SIGKILL) once ``kill_after`` messages arrived, then a second one run until
+    all ``total`` rows are sent. Returns the chats whose rows were marked sent and the messages received, both
+    as they were at the kill."""
+    cmd = [sys.executable, "-m", "bot.cli", "dispatch"]
+    with open(tmp_path / "dispatch.log", "wb") as log:
+        first = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
+        try:
+            await wait_for(lambda: sum(chat_counts(server).values()) >= kill_after, 30)
+        finally:  # also when the wait failed: a dispatcher left running would send in the next test's database
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        marked, at_kill = sent_chats(db), chat_counts(server)
+        second = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
+        try:
+            await wait_for(lambda: states(db).get("sent", 0) == total, 60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(second.wait(), 20)
+            except TimeoutError:
+                second.kill()
+                await second.wait()
+                raise
+    return marked, at_kill
+
+
+def sent_chats(db: Database) -> set[int]:
+    with db.session() as session:
+        return {int(r.chat_id) for r in session.exec(select(Outbox).where(Outbox.state == "sent")).all()}
+
+
 async def test_sigkill_mid_batch_loses_nothing(tmp_path: Path, db: Database, settings: Settings) -> None:
     server = BotApiServer()
     await server.start()
@@ -130,34 +164,16 @@ async def test_sigkill_mid_batch_loses_nothing(tmp_path: Path, db: Database, set
     plan_to(db, chats, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     env = dispatch_process(server, settings.database_url, tmp_path, "a", PITCHBOT_SEND_RATE="40",
                            PITCHBOT_SEND_CONCURRENCY="1", PITCHBOT_OUTBOX_LEASE_SECONDS="2")  # fmt: skip
-    cmd = [sys.executable, "-m", "bot.cli", "dispatch"]
-    log = open(tmp_path / "dispatch.log", "wb")  # noqa: SIM115
-    first = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
     try:
-        await wait_for(lambda: sum(chat_counts(server).values()) >= 40, 30)
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
-        killed_at = sum(chat_counts(server).values())
-        assert killed_at < len(chats), "the batch finished before the kill; nothing was tested"
-        second = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
-        try:
-            await wait_for(lambda: states(db).get("sent", 0) == len(chats), 60)
-        finally:
-            second.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(second.wait(), 20)
+        _, at_kill = await kill_then_resume(server, db, env, tmp_path, len(chats), kill_after=40)
     finally:
-        log.close()
         await server.stop()
+    assert sum(at_kill.values()) < len(chats), "the batch finished before the kill; nothing was tested"
     counts = chat_counts(server)
     assert set(counts) == set(chats)  # every message arrived
     duplicated = [c for c, n in counts.items() if n > 1]
     assert len(duplicated) <= 1, duplicated  # at most the one in flight (concurrency 1)
     assert max(counts.values()) <= 2
-
-
-def sent_chats(db: Database) -> set[int]:
-    with db.session() as session:
-        return {int(r.chat_id) for r in session.exec(select(Outbox).where(Outbox.state == "sent")).all()}
 
 
 async def test_sigkill_while_rows_are_marked_together_resends_none_marked(
@@ -175,26 +191,12 @@ async def test_sigkill_while_rows_are_marked_together_resends_none_marked(
     env = dispatch_process(server, settings.database_url, tmp_path, "a", PITCHBOT_SEND_RATE="1000",
                            PITCHBOT_SEND_CONCURRENCY="8", PITCHBOT_SEND_PER_CHAT_INTERVAL="0",
                            PITCHBOT_OUTBOX_LEASE_SECONDS="2")  # fmt: skip
-    cmd = [sys.executable, "-m", "bot.cli", "dispatch"]
-    log = open(tmp_path / "dispatch.log", "wb")  # noqa: SIM115
-    first = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
     try:
-        await wait_for(lambda: sum(chat_counts(server).values()) >= 60, 30)
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
-        marked = sent_chats(db)
-        at_kill = chat_counts(server)
-        assert len(at_kill) < len(chats), "the broadcast finished before the kill; nothing was tested"
-        assert marked and all(at_kill[c] == 1 for c in marked)
-        second = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=log, stderr=log)
-        try:
-            await wait_for(lambda: states(db).get("sent", 0) == len(chats), 60)
-        finally:
-            second.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(second.wait(), 20)
+        marked, at_kill = await kill_then_resume(server, db, env, tmp_path, len(chats), kill_after=60)
     finally:
-        log.close()
         await server.stop()
+    assert len(at_kill) < len(chats), "the broadcast finished before the kill; nothing was tested"
+    assert marked and all(at_kill[c] == 1 for c in marked)
     counts = chat_counts(server)
     assert set(counts) == set(chats)  # every message arrived
     assert all(counts[c] == 1 for c in marked)  # none marked sent went again

@@ -9,15 +9,15 @@ import datetime as dt
 import re
 
 from bot.models import Appeal, Application, Role
+from bot.sandbox.kakao import KakaoUser
 from tests.handlers.kakao.conftest import KakaoWorld
 from tests.handlers.kakao.test_month import fetch, grant, tick_at
 from tests.handlers.waitlist import messages, seed_accepted_appeal, seed_released
 from tests.harness import KST
 
 
-async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
-    seed_released(kakao, ["서울교통공사", "서울교통공사"], 2, channel="kakao", first=5001)
-    first, second, waiting, behind = (kakao.user(user_id=str(n)) for n in (5001, 5002, 5003, 5004))
+async def organizer_publishes(kakao: KakaoWorld) -> KakaoUser:
+    """An organizer on KakaoTalk publishes December's programme the day after selection."""
     organizer = kakao.user()
     await organizer.say("메뉴")
     grant(kakao, organizer.user_id, Role.ORGANIZER)
@@ -25,6 +25,23 @@ async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
     await organizer.say("프로그램")
     await organizer.tap("게시하기")
     await kakao.bot.outbox_settled()
+    return organizer
+
+
+async def told_second_slot(kakao: KakaoWorld, company: KakaoUser) -> None:
+    """The company was told it presents second, with a link to the re-published .ics (SEQUENCE 2)."""
+    [slot] = [t for t in kakao.events(company) if "발표 일정" in t]
+    assert "2번째" in slot and "14:20–14:40" in slot
+    link = re.search(r"http://\S+/files/\S+", slot)
+    assert link is not None, slot
+    status, ics, _ = await fetch(link.group(0))
+    assert status == 200 and b"DTSTART:20261224T052000Z" in ics and b"SEQUENCE:2" in ics
+
+
+async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
+    seed_released(kakao, ["서울교통공사", "서울교통공사"], 2, channel="kakao", first=5001)
+    first, second, waiting, behind = (kakao.user(user_id=str(n)) for n in (5001, 5002, 5003, 5004))
+    organizer = await organizer_publishes(kakao)
     told_first = len(kakao.events(first))
 
     kakao.clock.set(dt.datetime(2026, 12, 21, 9, 0, tzinfo=KST))
@@ -43,12 +60,7 @@ async def test_withdraw_and_promote_in_kakaotalk(kakao: KakaoWorld) -> None:
     assert "시제품 결함" in gone
     [promoted] = [t for t in kakao.events(waiting) if "예비 1순위였던" in t]
     assert "서울특별시청 본관 다목적홀" in promoted and "2026년 12월 24일(목) 14:00" in promoted
-    [slot] = [t for t in kakao.events(waiting) if "발표 일정" in t]
-    assert "2번째" in slot and "14:20–14:40" in slot
-    link = re.search(r"http://\S+/files/\S+", slot)
-    assert link is not None, slot
-    status, ics, _ = await fetch(link.group(0))
-    assert status == 200 and b"DTSTART:20261224T052000Z" in ics and b"SEQUENCE:2" in ics
+    await told_second_slot(kakao, waiting)
     assert len(kakao.events(first)) == told_first  # its slot did not change
     [moved] = kakao.events(behind)[-1:]  # the one behind it moved up: told once, with the day
     assert "예비 1순위입니다(이전 예비 2순위)" in moved and "2026년 12월 24일(목) 14:00" in moved
@@ -69,13 +81,7 @@ async def test_an_appeal_adds_a_company_after_publication_in_kakaotalk(kakao: Ka
     _, [_, appealed, behind_id] = seed_released(kakao, ["서울교통공사"], 3, channel="kakao", first=6001)
     appeal_id = seed_accepted_appeal(kakao, appealed)
     company, behind, ahead = (kakao.user(user_id=str(n)) for n in (6003, 6004, 6002))
-    organizer = kakao.user()
-    await organizer.say("메뉴")
-    grant(kakao, organizer.user_id, Role.ORGANIZER)
-    await tick_at(kakao, dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
-    await organizer.say("프로그램")
-    await organizer.tap("게시하기")
-    await kakao.bot.outbox_settled()
+    organizer = await organizer_publishes(kakao)
     told_ahead = len(kakao.events(ahead))
 
     kakao.clock.set(dt.datetime(2026, 12, 18, 11, 0, tzinfo=KST))
@@ -87,12 +93,7 @@ async def test_an_appeal_adds_a_company_after_publication_in_kakaotalk(kakao: Ka
     assert "2번째 순서(14:20–14:40)에 넣어 다시 게시했으며" in done.text, done.text
     await kakao.bot.outbox_settled()
 
-    [slot] = [t for t in kakao.events(company) if "발표 일정" in t]
-    assert "2번째" in slot and "14:20–14:40" in slot
-    link = re.search(r"http://\S+/files/\S+", slot)
-    assert link is not None, slot
-    status, ics, _ = await fetch(link.group(0))
-    assert status == 200 and b"DTSTART:20261224T052000Z" in ics and b"SEQUENCE:2" in ics
+    await told_second_slot(kakao, company)
     [moved] = [t for t in kakao.events(behind) if "예비 2순위입니다(이전 예비 3순위)" in t]
     assert "이의신청 결과 앞 순위의 예비 기업이 발표 기업에 추가되어" in moved
     assert len(kakao.events(ahead)) == told_ahead  # first on the waitlist still: nothing changed for it
