@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,13 @@ _HEADERS = {"name": "name", "이름": "name", "수요처": "name", "수요처명
             "유형": "kind", "active": "active", "사용": "active", "사용여부": "active"}  # fmt: skip
 
 
+@lru_cache(maxsize=4096)  # a search or a name looked up compares with every entry of the list
 def key(name: str) -> str:
     """What makes two names the same entry: spaces, width and case do not count."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
 
 
+@lru_cache(maxsize=4096)
 def _search_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     return "".join(c for c in folded if c.isalnum())
