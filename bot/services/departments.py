@@ -73,17 +73,23 @@ def _entries(rows: Iterable[Any]) -> list[Entry]:
     return [Entry(*row) for row in rows]
 
 
+_KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
+
+
 def _every(session: Session) -> list[Entry]:
-    """Every entry, read once in the unit of work (a turn that searches the list looks at it several
-    times); the functions below that add or change entries forget it."""
-    return cached(session, "departments", lambda: _entries(session.exec(_EVERY)))
+    """Every entry in the order people read it (by kind, then by name), read once in the unit of work (a
+    turn that searches the list looks at it several times); the functions below that add or change entries
+    forget it."""
+    return cached(session, "departments", lambda: sorted(_entries(session.exec(_EVERY)), key=_reading_order))
+
+
+def _reading_order(d: Entry) -> tuple[int, str]:
+    return _KIND_ORDER.get(d.kind, len(_KIND_ORDER)), d.name
 
 
 def listing(session: Session, active_only: bool = False) -> list[Entry]:
     """The list in the order people read it: by kind, then by name."""
-    rows = [d for d in _every(session) if d.active or not active_only]
-    order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(rows, key=lambda d: (order.get(d.kind, len(order)), d.name))
+    return [d for d in _every(session) if d.active or not active_only]
 
 
 def any_active(session: Session) -> bool:
