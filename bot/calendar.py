@@ -166,12 +166,15 @@ def _at(day: dt.date, clock: dt.time, tz: ZoneInfo) -> dt.datetime:
 _END_OF_DAY = dt.time(23, 59, 59)
 
 
+@lru_cache(maxsize=256)
 def default_cycle(
     month: Month,
     tz: ZoneInfo,
     selection_time: dt.time = dt.time(10, 0),
     pitch_time: dt.time = dt.time(14, 0),
 ) -> Cycle:
+    """The month's dates by the rules alone: a pure function of its arguments, kept (a turn asks for two or
+    three months, each a walk through the holiday calendar; the Cycle is frozen)."""
     pitch_day = pitch_date(month)
     cycle = Cycle(
         month=month,

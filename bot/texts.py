@@ -7,7 +7,7 @@ import datetime as dt
 import html
 import re
 import unicodedata
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ class Texts:
         self.env.globals["cmd"] = self._command_in_template
         self.env.filters["josa"] = josa
         self.env.filters["particle"] = particle_for
+        self._labels: dict[tuple[str, str], str] = {}
 
     @cached_property
     def catalog(self) -> dict[str, dict[str, Any]]:
@@ -71,12 +72,15 @@ class Texts:
 
     def label(self, lang: str, path: str, **params: Any) -> str:
         """A short plain-text label (buttons, field names); not HTML."""
-        node: Any = self.catalog[lang if lang in LANGUAGES else "ko"]
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"label {path!r} missing for {lang}")
-            node = node[part]
-        text = str(node)
+        lang = lang if lang in LANGUAGES else "ko"
+        text = self._labels.get((lang, path))
+        if text is None:  # looked up once: a screen's buttons ask for their labels in every language
+            node: Any = self.catalog[lang]
+            for part in path.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    raise KeyError(f"label {path!r} missing for {lang}")
+                node = node[part]
+            text = self._labels[(lang, path)] = str(node)
         return text.format(**params) if params else text
 
     @pass_context
@@ -97,25 +101,43 @@ class Texts:
 
     def _date(self, value: dt.datetime | dt.date, lang: str = "ko") -> str:
         day = self._local(value).date() if isinstance(value, dt.datetime) else value
-        locale = _LOCALES.get(lang, "ko_KR")
-        long = format_date(day, format="long", locale=locale)
-        weekday = format_date(day, format="EEE", locale=locale)
-        return f"{long}({weekday})" if lang == "ko" else f"{weekday} {long}"
+        return _long_date(day, lang)
 
     def _day(self, value: dt.datetime | dt.date, lang: str = "ko") -> str:
         """A day of the month named without its year: 12월 24일(목), Thu 24 December."""
         day = self._local(value).date() if isinstance(value, dt.datetime) else value
-        locale = _LOCALES.get(lang, "ko_KR")
-        weekday = format_date(day, format="EEE", locale=locale)
-        if lang == "ko":
-            return f"{day.month}월 {day.day}일({weekday})"
-        return f"{weekday} {format_date(day, format='d MMMM', locale=locale)}"
+        return _short_date(day, lang)
 
     def _time(self, value: dt.datetime, lang: str = "ko") -> str:
-        return format_time(self._local(value), format="HH:mm", locale=_LOCALES.get(lang, "ko_KR"))
+        local = self._local(value)
+        return _clock(dt.time(local.hour, local.minute), lang)
 
     def _datetime(self, value: dt.datetime, lang: str = "ko") -> str:
         return f"{self._date(value, lang)} {self._time(value, lang)}"
+
+
+# Dates and times as Babel writes them, kept: the same few days (a month's window, its Pitching Day) are
+# written on nearly every screen, and Babel parses the locale and the pattern on each call.
+@lru_cache(maxsize=1024)
+def _long_date(day: dt.date, lang: str) -> str:
+    locale = _LOCALES.get(lang, "ko_KR")
+    long = format_date(day, format="long", locale=locale)
+    weekday = format_date(day, format="EEE", locale=locale)
+    return f"{long}({weekday})" if lang == "ko" else f"{weekday} {long}"
+
+
+@lru_cache(maxsize=1024)
+def _short_date(day: dt.date, lang: str) -> str:
+    locale = _LOCALES.get(lang, "ko_KR")
+    weekday = format_date(day, format="EEE", locale=locale)
+    if lang == "ko":
+        return f"{day.month}월 {day.day}일({weekday})"
+    return f"{weekday} {format_date(day, format='d MMMM', locale=locale)}"
+
+
+@lru_cache(maxsize=4096)
+def _clock(at: dt.time, lang: str) -> str:
+    return format_time(at, format="HH:mm", locale=_LOCALES.get(lang, "ko_KR"))
 
 
 # Korean particles that change with the sound before them: (after a final consonant, after a vowel).

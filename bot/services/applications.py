@@ -110,7 +110,8 @@ def _open_cycle_for(session: Session, month: str, settings: Settings, now: dt.da
 
 def deck_store(settings: Settings) -> Callable[[FileInput], str]:
     """Keeps an uploaded pitch deck on disk under a name derived from its content (read in chunks: a deck is
-    never held in memory whole)."""
+    never held in memory whole). A received file (a temporary one, deleted after the turn) is linked rather
+    than copied: 5 MB less to write per deck."""
 
     def store(file: FileInput) -> str:
         folder = settings.files_dir / "decks"
@@ -130,7 +131,11 @@ def deck_store(settings: Settings) -> Callable[[FileInput], str]:
                 tmp.write_bytes(file.content)
             else:
                 assert file.path is not None
-                shutil.copyfile(file.path, tmp)
+                try:  # the received file is deleted after the turn: the store keeps it under a second name
+                    os.link(file.path, tmp)
+                except OSError:  # another file system (or a link left by a crash): a copy
+                    tmp.unlink(missing_ok=True)
+                    shutil.copyfile(file.path, tmp)
             tmp.replace(path)
         return str(path)
 

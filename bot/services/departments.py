@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,27 +40,56 @@ _HEADERS = {"name": "name", "이름": "name", "수요처": "name", "수요처명
             "유형": "kind", "active": "active", "사용": "active", "사용여부": "active"}  # fmt: skip
 
 
+@lru_cache(maxsize=4096)  # a search or a name looked up compares with every entry of the list
 def key(name: str) -> str:
     """What makes two names the same entry: spaces, width and case do not count."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
 
 
+@lru_cache(maxsize=4096)
 def _search_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     return "".join(c for c in folded if c.isalnum())
 
 
-def _every(session: Session) -> list[Department]:
-    """Every entry, read once in the unit of work (a turn that searches the list looks at it several
-    times); the functions below that add entries forget it."""
-    return cached(session, "departments", lambda: list(session.exec(select(Department)).all()))
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An entry of the list as read for a unit of work: what turns show, search and match by. Reading it as
+    plain values rather than ORM objects costs a tenth (no identity map, no per-row instance state, no
+    timestamps decoded): the list of some 80 entries is read on every turn that offers or names it. A change
+    goes through the entry's row (``session.get(Department, id)``), and the functions below that change rows
+    forget what was read."""
+
+    id: int
+    name: str
+    kind: str
+    active: bool
 
 
-def listing(session: Session, active_only: bool = False) -> list[Department]:
+_EVERY = select(Department.id, Department.name, Department.kind, Department.active)
+
+
+def _entries(rows: Iterable[Any]) -> list[Entry]:
+    return [Entry(*row) for row in rows]
+
+
+_KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
+
+
+def _every(session: Session) -> list[Entry]:
+    """Every entry in the order people read it (by kind, then by name), read once in the unit of work (a
+    turn that searches the list looks at it several times); the functions below that add or change entries
+    forget it."""
+    return cached(session, "departments", lambda: sorted(_entries(session.exec(_EVERY)), key=_reading_order))
+
+
+def _reading_order(d: Entry) -> tuple[int, str]:
+    return _KIND_ORDER.get(d.kind, len(_KIND_ORDER)), d.name
+
+
+def listing(session: Session, active_only: bool = False) -> list[Entry]:
     """The list in the order people read it: by kind, then by name."""
-    rows = [d for d in _every(session) if d.active or not active_only]
-    order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(rows, key=lambda d: (order.get(d.kind, len(order)), d.name))
+    return [d for d in _every(session) if d.active or not active_only]
 
 
 def any_active(session: Session) -> bool:
@@ -67,14 +97,14 @@ def any_active(session: Session) -> bool:
     return session.exec(select(Department.id).where(Department.active == True).limit(1)).first() is not None  # noqa: E712
 
 
-def by_ids(session: Session, ids: Iterable[int] | None) -> list[Department]:
+def by_ids(session: Session, ids: Iterable[int] | None) -> list[Entry]:
     """The entries of ``ids``, in that order (unknown ids left out)."""
     wanted = [int(i) for i in ids or []]
     if not wanted:
         return []
     every = peek(session, "departments")  # a turn that asks for two or three need not read the whole list
     if every is None:
-        every = session.exec(select(Department).where(col(Department.id).in_(wanted))).all()
+        every = _entries(session.exec(_EVERY.where(col(Department.id).in_(wanted))))
     found = {d.id: d for d in every}
     return [found[i] for i in dict.fromkeys(wanted) if i in found]
 
@@ -84,22 +114,22 @@ def names(session: Session, ids: Iterable[int] | None) -> str:
     return ", ".join(d.name for d in by_ids(session, ids))
 
 
-def find(session: Session, name: str) -> Department | None:
+def find(session: Session, name: str) -> Entry | None:
     """The entry of exactly this name (spaces and case aside), or of this id."""
     text = name.strip()
     if text.isdecimal():
-        found = session.get(Department, int(text))
-        if found is not None:
-            return found
+        found = by_ids(session, [int(text)])
+        if found:
+            return found[0]
     return by_name(session, text)
 
 
-def by_name(session: Session, name: str) -> Department | None:
+def by_name(session: Session, name: str) -> Entry | None:
     wanted = key(name)
     return next((d for d in _every(session) if key(d.name) == wanted), None)
 
 
-def search(session: Session, text: str, active_only: bool = True) -> list[Department]:
+def search(session: Session, text: str, active_only: bool = True) -> list[Entry]:
     """Entries whose name holds what was typed ("교통" finds 도시교통실 and 서울교통공사); a whole name
     finds that entry alone."""
     wanted = _search_key(text)
@@ -110,7 +140,7 @@ def search(session: Session, text: str, active_only: bool = True) -> list[Depart
     return exact or [d for d in rows if wanted in _search_key(d.name)]
 
 
-def ensure(session: Session, name: str, now: dt.datetime, kind: str = DepartmentKind.OTHER.value) -> Department:
+def ensure(session: Session, name: str, now: dt.datetime, kind: str = DepartmentKind.OTHER.value) -> Entry:
     """The entry of this name, made when there is none (for seeding and the sandbox)."""
     found = by_name(session, name)
     if found is not None:
@@ -119,7 +149,7 @@ def ensure(session: Session, name: str, now: dt.datetime, kind: str = Department
     session.add(department)
     session.flush()
     forget(session)
-    return department
+    return Entry(department.id or 0, department.name, department.kind, department.active)
 
 
 def form_sources(session: Session, form: Any) -> dict[str, dict[str, str]]:
@@ -146,7 +176,7 @@ def with_officials(session: Session) -> dict[int, int]:
     return out
 
 
-def without_official(session: Session, ids: Iterable[int]) -> list[Department]:
+def without_official(session: Session, ids: Iterable[int]) -> list[Entry]:
     """Of these entries, those nobody could decide for: no active official in the bot."""
     staffed = with_officials(session)
     return [d for d in by_ids(session, ids) if (d.id or 0) not in staffed]
@@ -367,6 +397,7 @@ def rename(
         session.add(decision)
     audit.record(session, now, organizer.id, "department_renamed", "department", department.id, old=old, new=name)
     session.flush()
+    forget(session)
     return department
 
 
@@ -379,6 +410,7 @@ def set_active(
     session.add(department)
     audit.record(session, now, organizer.id, "department_active", "department", department.id, active=active)
     session.flush()
+    forget(session)
     return department
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot import ics
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Department, Programme, Selection, User
+from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies
 from bot.services.outbox import Planned
 from bot.settings import Settings
@@ -261,7 +261,7 @@ def _official_ics(
     )  # fmt: skip
 
 
-def unstaffed(session: Session, month: str) -> list[Department]:
+def unstaffed(session: Session, month: str) -> list[departments.Entry]:
     """The selected companies' responsible departments that have no official to receive the line-up."""
     wanted = list(dict.fromkeys(d for app in _selected(session, month) for d in decisions.responsible(app)))
     return departments.without_official(session, wanted)

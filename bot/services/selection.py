@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Department, Programme, Selection, User
+from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies, programme, results, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
@@ -134,7 +134,7 @@ def set_departments(
     return app
 
 
-def unstaffed(session: Session, month: str) -> list[Department]:
+def unstaffed(session: Session, month: str) -> list[departments.Entry]:
     """Responsible departments of the month's selected companies that no official could decide for."""
     confirmed = session.get(Selection, month)
     ids = (confirmed.decided.get("selected") or []) if confirmed else []
@@ -142,7 +142,7 @@ def unstaffed(session: Session, month: str) -> list[Department]:
     return without_official(session, apps)
 
 
-def without_official(session: Session, apps: list[Application]) -> list[Department]:
+def without_official(session: Session, apps: list[Application]) -> list[departments.Entry]:
     wanted = list(dict.fromkeys(d for a in apps for d in decisions.responsible(a)))
     return departments.without_official(session, wanted)
 
