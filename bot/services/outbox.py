@@ -110,14 +110,19 @@ class Recipient:
 
 
 _RECIPIENT = [_USERS.c[f.name] for f in dataclasses.fields(Recipient)]
+# PostgreSQL takes ids as one array: the same statement text whatever their number, so it is prepared once
+# (``IN`` with a parameter per id is a statement of its own for each number, too long for psycopg to keep).
+_RECIPIENTS = select(*_RECIPIENT).where(_USERS.c.id.in_(bindparam("ids", expanding=True)))
+_RECIPIENTS_PG = select(*_RECIPIENT).where(_USERS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
 
 
 def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient]:
     """The recipients of claimed rows, by id."""
-    ids = set(user_ids)
+    ids = list(set(user_ids))
     if not ids:
         return {}
-    return {row[0]: Recipient(*row) for row in session.execute(select(*_RECIPIENT).where(_USERS.c.id.in_(ids))).all()}
+    stmt = _RECIPIENTS_PG if session.get_bind().dialect.name == "postgresql" else _RECIPIENTS
+    return {row[0]: Recipient(*row) for row in session.execute(stmt, {"ids": ids}).all()}
 
 
 @dataclass(frozen=True)
@@ -203,15 +208,26 @@ def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt
     ran out (their dispatcher died), then pending rows in due order. Each is one statement that reads only
     the rows it takes (the pending ones by a partial index), so a claim costs the same at any queue length."""
     rows: list[Claimed] = []
-    expired = and_state(OutboxState.SENDING, _OUTBOX.c.lease_until < now), _OUTBOX.c.lease_until
-    for claimable, order in (expired, (due(now), _OUTBOX.c.due_at)):
+    dialect = session.get_bind().dialect.name
+    statements = _CLAIMS.get(dialect)
+    if statements is None:  # built once: the statements are the same at every claim, only their values change
+        now_ = bindparam("now", type_=_OUTBOX.c.due_at.type)
+        expired = and_state(OutboxState.SENDING, _OUTBOX.c.lease_until < now_), _OUTBOX.c.lease_until
+        statements = _CLAIMS[dialect] = [
+            _claim_statement(dialect, claimable, order, bindparam("worker"), bindparam("until"), bindparam("limit"))
+            for claimable, order in (expired, (due(now_), _OUTBOX.c.due_at))
+        ]
+    for stmt in statements:
         if len(rows) < limit:
-            stmt = claim_statement(session, worker, now, claimable, order, limit - len(rows), lease)
-            rows += [Claimed(*row) for row in session.execute(stmt).all()]
+            params = {"now": now, "worker": worker, "until": now + lease, "limit": limit - len(rows)}
+            rows += [Claimed(*row) for row in session.execute(stmt, params).all()]
     return sorted(rows, key=lambda r: (r.due_at, r.id))
 
 
-def due(now: dt.datetime) -> ColumnElement[bool]:
+_CLAIMS: dict[str, list[Any]] = {}
+
+
+def due(now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
     return and_state(OutboxState.PENDING, _OUTBOX.c.due_at <= now)
 
 
@@ -232,25 +248,30 @@ def claim_statement(
 ) -> Any:
     """The claim's one statement (apart, so that its query plan can be looked at); it returns the columns
     of :class:`Claimed`."""
+    return _claim_statement(session.get_bind().dialect.name, claimable, order, worker, now + lease, limit)
+
+
+def _claim_statement(
+    dialect: str, claimable: ColumnElement[bool], order: Any, worker: Any, until: Any, limit: Any
+) -> Any:
     picking = select(_OUTBOX.c.id).where(claimable).order_by(order, _OUTBOX.c.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         picking = picking.with_for_update(skip_locked=True)
     # A CTE, not "id IN (subquery)": PostgreSQL may run such a subquery again per row and so ignore
     # its LIMIT (one worker took every row). The condition is repeated outside the CTE: PostgreSQL
     # re-checks it on a row another transaction changed meanwhile, so a row is never claimed twice.
     picked = picking.cte("picked")
-    stmt = (
+    return (
         update(_OUTBOX)
         .where(_OUTBOX.c.id == picked.c.id, claimable)
         .values(
             state=OutboxState.SENDING.value,
-            lease_until=now + lease,
+            lease_until=until,
             claimed_by=worker,
             attempts=_OUTBOX.c.attempts + 1,
         )
         .returning(*_CLAIMED)
     )
-    return stmt
 
 
 def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
@@ -285,8 +306,6 @@ def _sent_together(ids: ColumnElement[bool]) -> Any:
     )
 
 
-# PostgreSQL takes the ids as one array: the same statement text whatever their number, so it is prepared
-# once (``IN`` with a parameter per id is a new statement for each number of rows).
 _SENT_TOGETHER = _sent_together(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 _SENT_TOGETHER_PG = _sent_together(_OUTBOX.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
 
