@@ -18,13 +18,11 @@ import socket
 import time
 from collections import defaultdict
 
-from sqlmodel import select
-
 from bot import delivery
 from bot.budget import OUTBOX
 from bot.context import AppContext
-from bot.models import Outbox, User
 from bot.services import broadcasts, outbox, users
+from bot.services.outbox import Claimed, Recipient
 from bot.services.results import BUTTONS
 from bot.texts import to_plain
 
@@ -161,7 +159,7 @@ class Dispatcher:
         if nearly is not None and left <= self.concurrency:
             nearly.set()
 
-        async def send(unit: list[Outbox], batched: bool) -> None:
+        async def send(unit: list[Claimed], batched: bool) -> None:
             nonlocal left
             due: dt.datetime | None = self.ctx.clock.now() + self.lease
             size = len(unit)
@@ -209,14 +207,14 @@ class Dispatcher:
             del self._chat_next[chat]
 
     def _units(
-        self, rows: list[Outbox], people: dict[int, User], previous: dict[int, int]
-    ) -> tuple[list[Outbox], list[list[Outbox]]]:
+        self, rows: list[Claimed], people: dict[int, Recipient], previous: dict[int, int]
+    ) -> tuple[list[Claimed], list[list[Claimed]]]:
         """The same message to many (a broadcast) goes in one call where a channel takes many recipients at
         once (KakaoTalk: 100); everything else goes row by row. Only rows at the same place in their
         person's queue share a call, so a shared call never overtakes anyone's earlier message and no
         two calls wait for each other."""
-        singles: list[Outbox] = []
-        groups: dict[tuple[object, ...], list[Outbox]] = defaultdict(list)
+        singles: list[Claimed] = []
+        groups: dict[tuple[object, ...], list[Claimed]] = defaultdict(list)
         place: dict[int, int] = {}
         for row in rows:
             row_id = row.id or 0
@@ -236,7 +234,7 @@ class Dispatcher:
             batches += [group[i : i + size] for i in range(0, len(group), size)]
         return singles, batches
 
-    async def _deliver_batch(self, rows: list[Outbox], person: User | None, lease: _Lease) -> dt.datetime | None:
+    async def _deliver_batch(self, rows: list[Claimed], person: Recipient | None, lease: _Lease) -> dt.datetime | None:
         """``person``: the first recipient, whose language the whole batch shares."""
         first = rows[0]
         sender = self.senders[first.channel]
@@ -290,7 +288,7 @@ class Dispatcher:
                 self.sent += len(rows)
         return None
 
-    def _render(self, row: Outbox, lang: str) -> tuple[str, str]:
+    def _render(self, row: Claimed, lang: str) -> tuple[str, str]:
         """The row's text as HTML and plain text. A broadcast's rows share one text: it is rendered once a
         round for each language, not once a recipient (the round's end forgets it)."""
         key = (lang, row.template, row.channel, json.dumps(row.data, sort_keys=True))
@@ -310,12 +308,11 @@ class Dispatcher:
                 raise TimeoutError("outbox not drained in time")
 
     # ---- one round -----------------------------------------------------------------------------
-    def _claim(self) -> tuple[list[Outbox], dict[int, User]]:
+    def _claim(self) -> tuple[list[Claimed], dict[int, Recipient]]:
         with self.ctx.db.session() as session:
             rows = outbox.claim(session, self.worker, self.ctx.clock.now(), self.batch, self.lease)
-            ids = {r.recipient_user_id for r in rows}
-            people = {u.id: u for u in session.exec(select(User).where(User.id.in_(ids)))} if ids else {}  # type: ignore[union-attr]
-        return rows, people  # type: ignore[return-value]
+            people = outbox.recipients(session, (r.recipient_user_id for r in rows))
+        return rows, people
 
     def _db(self, fn: object, *args: object) -> asyncio.Future[bool]:
         def call() -> bool:
@@ -324,7 +321,7 @@ class Dispatcher:
 
         return asyncio.ensure_future(asyncio.to_thread(call))
 
-    async def _deliver(self, row: Outbox, person: User | None, lease: _Lease) -> dt.datetime | None:
+    async def _deliver(self, row: Claimed, person: Recipient | None, lease: _Lease) -> dt.datetime | None:
         assert row.id is not None
         sender = self.senders.get(row.channel)
         if not _reachable(person) or sender is None:
@@ -350,7 +347,7 @@ class Dispatcher:
         return await self._send_with_retries(row, sender, pieces, person, lease)
 
     async def _send_with_retries(
-        self, row: Outbox, sender: delivery.Sender, pieces: list[delivery.Piece], person: User, lease: _Lease
+        self, row: Claimed, sender: delivery.Sender, pieces: list[delivery.Piece], person: Recipient, lease: _Lease
     ) -> dt.datetime | None:
         """None once the row is sent or failed for good; else the time it is due again."""
         assert row.id is not None
@@ -409,12 +406,12 @@ class Dispatcher:
             waited += delay
             await asyncio.sleep(delay)
 
-    async def _fail(self, row: Outbox, reason: str) -> None:
+    async def _fail(self, row: Claimed, reason: str) -> None:
         log.warning("outbox %s to %s failed: %s", row.id, row.chat_id, reason)
         self.failed += 1
         await self._db(outbox.mark_failed, row.id, self.worker, reason)
 
-    def _deactivate(self, person: User) -> None:
+    def _deactivate(self, person: Recipient) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id or 0, self.ctx.clock.now())
 
@@ -504,6 +501,6 @@ async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.dateti
     return None if before is None else await before
 
 
-def _reachable(person: User | None) -> bool:
+def _reachable(person: Recipient | None) -> bool:
     """Someone who blocked the bot, or left the KakaoTalk channel, gets nothing until they come back."""
     return person is not None and person.active and not (person.channel == "kakao" and person.is_friend is False)

@@ -6,13 +6,27 @@ dead process is picked up again when its lease runs out."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, literal, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col
 
 from bot.database import insert_for, notify
@@ -22,6 +36,12 @@ from bot.services import accounts
 # Rows of these events count into their broadcast's row (progress without counting the outbox).
 COUNTED = "broadcast:"
 FINAL = (OutboxState.SENT.value, OutboxState.FAILED.value, OutboxState.CANCELLED.value)
+
+# The dispatcher's statements run on the tables, not the ORM classes: a statement naming an ORM class
+# takes the ORM's execution path, which for a claim or a marking cost more CPU than the round trip.
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_USERS = User.__table__  # type: ignore[attr-defined]
+_BROADCASTS = Broadcast.__table__  # type: ignore[attr-defined]
 
 _DT = "__dt__"
 _DATE = "__date__"
@@ -52,6 +72,57 @@ def decode(value: Any) -> Any:
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
+
+
+@dataclass(slots=True)
+class Claimed:
+    """A claimed row as plain values, what the dispatcher needs of it. Not an ORM object: at 1,000 messages
+    a second, building and tracking an instance for every row (and its recipient) cost more of the bot's
+    CPU than sending the message."""
+
+    id: int
+    recipient_user_id: int
+    channel: str
+    chat_id: str
+    template: str
+    data: dict[str, Any]
+    event_key: str
+    document: dict[str, Any] | None
+    due_at: dt.datetime
+    attempts: int
+    parts_sent: int
+
+
+_CLAIMED = [_OUTBOX.c[f.name] for f in dataclasses.fields(Claimed)]
+
+
+@dataclass(slots=True)
+class Recipient:
+    """Whom a claimed row goes to, as the dispatcher needs them (plain values, as :class:`Claimed`)."""
+
+    id: int
+    channel: str
+    active: bool
+    is_friend: bool | None
+    inactive_reason: str | None
+    language: str | None
+    client_language: str | None
+
+
+_RECIPIENT = [_USERS.c[f.name] for f in dataclasses.fields(Recipient)]
+# PostgreSQL takes ids as one array: the same statement text whatever their number, so it is prepared once
+# (``IN`` with a parameter per id is a statement of its own for each number, too long for psycopg to keep).
+_RECIPIENTS = select(*_RECIPIENT).where(_USERS.c.id.in_(bindparam("ids", expanding=True)))
+_RECIPIENTS_PG = select(*_RECIPIENT).where(_USERS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+
+
+def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient]:
+    """The recipients of claimed rows, by id."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    stmt = _RECIPIENTS_PG if session.get_bind().dialect.name == "postgresql" else _RECIPIENTS
+    return {row[0]: Recipient(*row) for row in session.execute(stmt, {"ids": ids}).all()}
 
 
 @dataclass(frozen=True)
@@ -132,29 +203,38 @@ def plan_audience(
     return new
 
 
-def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Outbox]:
+def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Claimed]:
     """Claims up to ``limit`` due rows for ``worker`` (the caller commits at once): first those whose lease
     ran out (their dispatcher died), then pending rows in due order. Each is one statement that reads only
     the rows it takes (the pending ones by a partial index), so a claim costs the same at any queue length."""
-    rows: list[Outbox] = []
-    expired = and_state(OutboxState.SENDING, col(Outbox.lease_until) < now), col(Outbox.lease_until)
-    for claimable, order in (expired, (due(now), col(Outbox.due_at))):
+    rows: list[Claimed] = []
+    dialect = session.get_bind().dialect.name
+    statements = _CLAIMS.get(dialect)
+    if statements is None:  # built once: the statements are the same at every claim, only their values change
+        now_ = bindparam("now", type_=_OUTBOX.c.due_at.type)
+        expired = and_state(OutboxState.SENDING, _OUTBOX.c.lease_until < now_), _OUTBOX.c.lease_until
+        statements = _CLAIMS[dialect] = [
+            _claim_statement(dialect, claimable, order, bindparam("worker"), bindparam("until"), bindparam("limit"))
+            for claimable, order in (expired, (due(now_), _OUTBOX.c.due_at))
+        ]
+    for stmt in statements:
         if len(rows) < limit:
-            stmt = claim_statement(session, worker, now, claimable, order, limit - len(rows), lease)
-            rows += session.execute(stmt, execution_options={"synchronize_session": False}).scalars()
-    for row in rows:
-        session.expunge(row)
-    return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+            params = {"now": now, "worker": worker, "until": now + lease, "limit": limit - len(rows)}
+            rows += [Claimed(*row) for row in session.execute(stmt, params).all()]
+    return sorted(rows, key=lambda r: (r.due_at, r.id))
 
 
-def due(now: dt.datetime) -> ColumnElement[bool]:
-    return and_state(OutboxState.PENDING, col(Outbox.due_at) <= now)
+_CLAIMS: dict[str, list[Any]] = {}
+
+
+def due(now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
+    return and_state(OutboxState.PENDING, _OUTBOX.c.due_at <= now)
 
 
 def and_state(state: OutboxState, condition: ColumnElement[bool]) -> ColumnElement[bool]:
     # The state as a literal, not a parameter: a prepared statement's generic plan can then still prove
     # the partial index's condition and use it.
-    return (col(Outbox.state) == literal_column(f"'{state.value}'")) & condition
+    return (_OUTBOX.c.state == literal_column(f"'{state.value}'")) & condition
 
 
 def claim_statement(
@@ -166,26 +246,32 @@ def claim_statement(
     limit: int,
     lease: dt.timedelta,
 ) -> Any:
-    """The claim's one statement (apart, so that its query plan can be looked at)."""
-    picking = select(Outbox.id).where(claimable).order_by(order, Outbox.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
+    """The claim's one statement (apart, so that its query plan can be looked at); it returns the columns
+    of :class:`Claimed`."""
+    return _claim_statement(session.get_bind().dialect.name, claimable, order, worker, now + lease, limit)
+
+
+def _claim_statement(
+    dialect: str, claimable: ColumnElement[bool], order: Any, worker: Any, until: Any, limit: Any
+) -> Any:
+    picking = select(_OUTBOX.c.id).where(claimable).order_by(order, _OUTBOX.c.id).limit(limit)
+    if dialect == "postgresql":
         picking = picking.with_for_update(skip_locked=True)
     # A CTE, not "id IN (subquery)": PostgreSQL may run such a subquery again per row and so ignore
     # its LIMIT (one worker took every row). The condition is repeated outside the CTE: PostgreSQL
     # re-checks it on a row another transaction changed meanwhile, so a row is never claimed twice.
     picked = picking.cte("picked")
-    stmt = (
-        update(Outbox)
-        .where(Outbox.id == picked.c.id, claimable)
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == picked.c.id, claimable)
         .values(
             state=OutboxState.SENDING.value,
-            lease_until=now + lease,
+            lease_until=until,
             claimed_by=worker,
-            attempts=Outbox.attempts + 1,
+            attempts=_OUTBOX.c.attempts + 1,
         )
-        .returning(Outbox)
+        .returning(*_CLAIMED)
     )
-    return stmt
 
 
 def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
@@ -201,16 +287,35 @@ def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
     return bool(keys)
 
 
+# Statements the dispatcher runs for every few messages, built once: building one cost about as much CPU
+# as running it.
+_TALLY = {
+    state: update(_BROADCASTS)
+    .where(_BROADCASTS.c.id == bindparam("broadcast"))
+    .values({state: _BROADCASTS.c[state] + bindparam("n")})
+    for state in FINAL
+}
+
+
+def _sent_together(ids: ColumnElement[bool]) -> Any:
+    return (
+        update(_OUTBOX)
+        .where(ids, _OUTBOX.c.claimed_by == bindparam("worker"), _OUTBOX.c.state == OutboxState.SENDING.value)
+        .values(state=OutboxState.SENT.value, sent_at=bindparam("now"), lease_until=None, task_id=bindparam("task_id"))
+        .returning(_OUTBOX.c.id, _OUTBOX.c.event_key)
+    )
+
+
+_SENT_TOGETHER = _sent_together(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+_SENT_TOGETHER_PG = _sent_together(_OUTBOX.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+
+
 def tally(session: Session, event_keys: list[str], state: str, sign: int = 1) -> None:
     """Rows of broadcasts that reached ``state`` (or, with ``sign`` -1, left it): their broadcasts' counts."""
     found = Counter(k.removeprefix(COUNTED) for k in event_keys if k.startswith(COUNTED))
-    column = getattr(Broadcast, state)
     for broadcast_id, n in found.items():
         if broadcast_id.isdigit():
-            session.execute(
-                update(Broadcast).where(col(Broadcast.id) == int(broadcast_id)).values({column: column + sign * n}),
-                execution_options={"synchronize_session": False},
-            )
+            session.execute(_TALLY[state], {"broadcast": int(broadcast_id), "n": sign * n})
 
 
 def mark_sent(session: Session, row_id: int, worker: str, now: dt.datetime, task_id: str | None = None) -> bool:
@@ -250,14 +355,10 @@ def mark_sent_together(session: Session, sent: dict[int, str | None], worker: st
         by_task.setdefault(task_id, []).append(row_id)
     marked: set[int] = set()
     keys: list[str] = []
+    stmt = _SENT_TOGETHER_PG if session.get_bind().dialect.name == "postgresql" else _SENT_TOGETHER
     for task_id, row_ids in by_task.items():
-        stmt = (
-            update(Outbox)
-            .where(col(Outbox.id).in_(row_ids), Outbox.claimed_by == worker, Outbox.state == OutboxState.SENDING.value)
-            .values(state=OutboxState.SENT.value, sent_at=now, lease_until=None, task_id=task_id)
-            .returning(Outbox.id, Outbox.event_key)
-        )
-        for row_id, key in session.execute(stmt, execution_options={"synchronize_session": False}):
+        params = {"ids": row_ids, "worker": worker, "now": now, "task_id": task_id}
+        for row_id, key in session.execute(stmt, params).all():
             marked.add(row_id)
             keys.append(key)
     tally(session, keys, OutboxState.SENT.value)
