@@ -10,13 +10,11 @@ import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
-import psycopg
-from psycopg import Column, pq
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
@@ -58,72 +56,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-class _Description(Sequence[Any]):
-    """``cursor.description`` built only when looked into. SQLAlchemy asks the cursor of every statement
-    for its description but, for a statement whose compiled form it has cached (nearly all of them), only
-    checks that there is one; psycopg builds a ``Column`` for every column of every result (a type look-up
-    and a name decoded each), the largest part of psycopg's own CPU in a turn."""
-
-    __slots__ = ("_columns", "_cursor", "_result")
-
-    def __init__(self, cursor: psycopg.Cursor[Any], result: Any) -> None:
-        self._cursor, self._result = cursor, result
-        self._columns: list[Column] | None = None
-
-    def _built(self) -> list[Column]:
-        if self._columns is None:
-            # Of the result this description was taken of, even if the cursor has moved on since.
-            source = _ColumnSource(self._result, self._cursor._encoding, self._cursor.adapters)
-            self._columns = [Column(source, i) for i in range(self._result.nfields)]  # type: ignore[arg-type]
-        return self._columns
-
-    def __len__(self) -> int:
-        return int(self._result.nfields)
-
-    @overload
-    def __getitem__(self, index: int) -> Column: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Column]: ...
-    def __getitem__(self, index: int | slice) -> Column | list[Column]:
-        return self._built()[index]
-
-    def __iter__(self) -> Iterator[Column]:
-        return iter(self._built())
-
-    def __eq__(self, other: object) -> bool:
-        return self._built() == (other._built() if isinstance(other, _Description) else other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self._built())
-
-
-class _ColumnSource:
-    """What psycopg's ``Column`` reads of a cursor."""
-
-    __slots__ = ("_encoding", "adapters", "pgresult")
-
-    def __init__(self, pgresult: Any, encoding: str, adapters: Any) -> None:
-        self.pgresult, self._encoding, self.adapters = pgresult, encoding, adapters
-
-
-_ROWS = frozenset({pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK})
-
-
-class _Cursor(psycopg.Cursor[Any]):
-    """psycopg's cursor with a description built when looked into (see :class:`_Description`)."""
-
-    __slots__ = ()
-
-    @property
-    def description(self) -> _Description | None:  # type: ignore[override]
-        result = self.pgresult
-        if result and (result.nfields or result.status in _ROWS):
-            return _Description(self, result)
-        return None
-
-
 def insert_for(session: Session) -> Any:
     """The backend's INSERT construct, which knows ON CONFLICT (both SQLite and PostgreSQL have it)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -148,11 +80,12 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, durable: bool = True) -> E
             cur.close()
 
         return engine
+    if parsed.drivername in ("postgresql", "postgres"):
+        # psycopg2, as the settings name it (SQLAlchemy 2.1 would take psycopg 3 for a bare URL; see Settings).
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     # hide_parameters: an error's message never carries the values bound to it (a phone, an e-mail).
-    connect_args: dict[str, Any] = {"cursor_factory": _Cursor} if parsed.get_driver_name() == "psycopg" else {}
-    if not durable:
-        connect_args["options"] = "-c synchronous_commit=off"
-    engine = create_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True, connect_args=connect_args)
+    options = {} if durable else {"connect_args": {"options": "-c synchronous_commit=off"}}
+    engine = create_engine(parsed, pool_size=pool_size, max_overflow=10, hide_parameters=True, **options)
     _ping_when_idle(engine)
     return engine
 
