@@ -106,9 +106,11 @@ def postgres_cpu(url: str | None) -> dict[int, float]:
     them in /proc; the server runs on this machine). Empty on SQLite or when they cannot be read."""
     if not url:
         return {}
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import make_url, text
 
-    engine = create_engine(url)
+    from bot.database import make_engine
+
+    engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as conn:
             me = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import ctypes
 import datetime as dt
 import os
 import re
@@ -73,7 +74,7 @@ class Counter:
             def _trace(dbapi_conn: Any, _record: Any) -> None:
                 path = self.tracedir / f"{id(dbapi_conn)}.trace"
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-                dbapi_conn.pgconn.trace(fd)
+                libpq_trace(dbapi_conn, fd)
                 self.traces[id(dbapi_conn)] = path
 
     def _sent(self) -> int:
@@ -95,6 +96,20 @@ class Counter:
         finally:
             self.active = False
             trips[0] = (self._sent() - before) if self.traces else 0
+
+
+def libpq_trace(dbapi_conn: Any, fd: int) -> None:
+    """libpq's trace of the wire protocol into ``fd``, line by line. psycopg2 has no call for it: libpq's
+    ``PQtrace`` on the connection's own ``PGconn``, from the libpq psycopg2 loaded (its wheel brings one)."""
+    if hasattr(dbapi_conn, "pgconn"):  # psycopg 3
+        dbapi_conn.pgconn.trace(fd)
+        return
+    with open("/proc/self/maps") as maps:
+        path = next(line.split()[-1] for line in maps if "/libpq" in line.split()[-1])
+    libpq, libc = ctypes.CDLL(path), ctypes.CDLL(None)
+    libc.fdopen.restype, libc.fdopen.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_char_p]
+    libpq.PQtrace.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    libpq.PQtrace(dbapi_conn.pgconn_ptr, libc.fdopen(fd, b"a"))  # PQtrace makes the stream line-buffered
 
 
 class Counting(Person):

@@ -80,9 +80,12 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, durable: bool = True) -> E
             cur.close()
 
         return engine
+    if parsed.drivername in ("postgresql", "postgres"):
+        # psycopg2, as the settings name it (SQLAlchemy 2.1 would take psycopg 3 for a bare URL; see Settings).
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     # hide_parameters: an error's message never carries the values bound to it (a phone, an e-mail).
     options = {} if durable else {"connect_args": {"options": "-c synchronous_commit=off"}}
-    engine = create_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True, **options)
+    engine = create_engine(parsed, pool_size=pool_size, max_overflow=10, hide_parameters=True, **options)
     _ping_when_idle(engine)
     return engine
 

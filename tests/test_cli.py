@@ -431,7 +431,7 @@ def test_a_database_that_cannot_be_opened_is_one_line(env: str, monkeypatch: pyt
     monkeypatch.setenv("PITCHBOT_DATABASE_URL", "postgresql://pitch:s3cret@127.0.0.1:1/pitch")
     for command in (["db", "upgrade"], ["cycle", "show"], ["grant", "reviewer", "4242"], ["tick"]):
         line = one_line(runner.invoke(app, command))
-        assert "cannot open the database postgresql+psycopg://pitch:***@127.0.0.1:1/pitch" in line
+        assert "cannot open the database postgresql+psycopg2://pitch:***@127.0.0.1:1/pitch" in line
         assert "s3cret" not in line
 
 

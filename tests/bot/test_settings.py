@@ -14,7 +14,7 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PITCHBOT_TELEGRAM_API_URL", "http://127.0.0.1:8081/")
     s = load_settings()
     assert s.organizer_ids == ("telegram:11", "telegram:22", "telegram:33")
-    assert s.database_url == "postgresql+psycopg://u@h/db"
+    assert s.database_url == "postgresql+psycopg2://u@h/db"
     assert s.fake_now == dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
     assert s.telegram_api_url == "http://127.0.0.1:8081"
     assert s.telegram_token is None and s.timezone == "Asia/Seoul"
