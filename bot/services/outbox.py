@@ -110,8 +110,8 @@ class Recipient:
 
 
 _RECIPIENT = [_USERS.c[f.name] for f in dataclasses.fields(Recipient)]
-# PostgreSQL takes ids as one array: the same statement text whatever their number, so it is prepared once
-# (``IN`` with a parameter per id is a statement of its own for each number, too long for psycopg to keep).
+# PostgreSQL takes ids as one array: one short statement text whatever their number, compiled once (``IN``
+# with a parameter per id is a statement of its own for each number, a hundred parameters long).
 _RECIPIENTS = select(*_RECIPIENT).where(_USERS.c.id.in_(bindparam("ids", expanding=True)))
 _RECIPIENTS_PG = select(*_RECIPIENT).where(_USERS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
 
