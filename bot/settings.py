@@ -238,11 +238,9 @@ class Settings(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-        # psycopg2 is the driver we ship (named, so the URL says which): its statement is one C call, where
-        # psycopg 3's Python layers cost a turn more CPU than the rest of its database work on SQLite.
-        for prefix in ("postgresql://", "postgres://"):
-            if value.startswith(prefix):
-                value = "postgresql+psycopg2://" + value[len(prefix) :]
+        from bot.database import with_driver
+
+        value = with_driver(value)  # named, so the URL says which driver runs
         try:
             backend = make_url(value).get_backend_name()
         except (ArgumentError, NoSuchModuleError, ValueError):

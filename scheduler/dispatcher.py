@@ -141,20 +141,20 @@ class Dispatcher:
         rows, people = await asyncio.to_thread(self._claim)
         if not rows:
             return 0
-        lease = _Lease(self, [row.id or 0 for row in rows], started)
+        lease = _Lease(self, [row.id for row in rows], started)
         loop = asyncio.get_running_loop()
         # Each row's outcome: None once sent or failed for good, else when it is due again.
-        outcome: dict[int, asyncio.Future[dt.datetime | None]] = {row.id or 0: loop.create_future() for row in rows}
+        outcome: dict[int, asyncio.Future[dt.datetime | None]] = {row.id: loop.create_future() for row in rows}
         previous: dict[int, int] = {}
         last: dict[int, int] = {}
         earlier: dict[int, asyncio.Future[dt.datetime | None]] = {}  # rows whose person's row before is elsewhere
         for row in rows:  # claimed in planning order
             if row.recipient_user_id in last:
-                previous[row.id or 0] = last[row.recipient_user_id]
+                previous[row.id] = last[row.recipient_user_id]
             elif (before := self._last.get(row.recipient_user_id)) is not None and not before.done():
-                earlier[row.id or 0] = before  # in the round before, still on its way
-            last[row.recipient_user_id] = row.id or 0
-            self._last[row.recipient_user_id] = outcome[row.id or 0]
+                earlier[row.id] = before  # in the round before, still on its way
+            last[row.recipient_user_id] = row.id
+            self._last[row.recipient_user_id] = outcome[row.id]
         left = len(rows)
         if nearly is not None and left <= self.concurrency:
             nearly.set()
@@ -164,7 +164,7 @@ class Dispatcher:
             due: dt.datetime | None = self.ctx.clock.now() + self.lease
             size = len(unit)
             try:
-                befores = [await _after(outcome.get(previous.get(r.id or 0, -1)) or earlier.get(r.id or 0))
+                befores = [await _after(outcome.get(previous.get(r.id, -1)) or earlier.get(r.id))
                            for r in unit]  # fmt: skip
                 held = [(r, d) for r, d in zip(unit, befores, strict=True) if d is not None]
                 if held:  # the one before was put off: this one goes back with it, to follow it again
@@ -172,16 +172,16 @@ class Dispatcher:
                         *(self._db(outbox.retry_later, r.id, self.worker, d, None, False) for r, d in held)
                     )
                     for r, d in held:
-                        outcome[r.id or 0].set_result(d)
-                    unit = [r for r in unit if not outcome[r.id or 0].done()]
+                        outcome[r.id].set_result(d)
+                    unit = [r for r in unit if not outcome[r.id].done()]
                 if unit and batched:
                     due = await self._deliver_batch(unit, people.get(unit[0].recipient_user_id), lease)
                 elif unit:
                     due = await self._deliver(unit[0], people.get(unit[0].recipient_user_id), lease)
             finally:  # a unit that broke leaves its rows to the lease; what follows them waits as long
                 for r in unit:
-                    if not outcome[r.id or 0].done():
-                        outcome[r.id or 0].set_result(due)
+                    if not outcome[r.id].done():
+                        outcome[r.id].set_result(due)
                 left -= size
                 if nearly is not None and left <= self.concurrency:
                     nearly.set()
@@ -191,7 +191,7 @@ class Dispatcher:
             await asyncio.gather(*(send([row], False) for row in singles), *(send(b, True) for b in batches))
         finally:
             for row in rows:
-                if self._last.get(row.recipient_user_id) is outcome[row.id or 0]:
+                if self._last.get(row.recipient_user_id) is outcome[row.id]:
                     del self._last[row.recipient_user_id]
         self._forget_chats()
         return len(rows)
@@ -217,7 +217,7 @@ class Dispatcher:
         groups: dict[tuple[object, ...], list[Claimed]] = defaultdict(list)
         place: dict[int, int] = {}
         for row in rows:
-            row_id = row.id or 0
+            row_id = row.id
             place[row_id] = place[previous[row_id]] + 1 if row_id in previous else 0
             sender = self.senders.get(row.channel)
             person = people.get(row.recipient_user_id)
@@ -247,11 +247,11 @@ class Dispatcher:
             return None
         async with self._slots:
             await self._turn(first.channel)
-            rows = [row for row in rows if await lease.keep(row.id or 0)]
+            rows = [row for row in rows if await lease.keep(row.id)]
             if not rows:  # they outlived their lease and another dispatcher has them
                 return self.ctx.clock.now()
             first = rows[0]  # its attempts and parts speak for the batch
-            ids = [row.id or 0 for row in rows]
+            ids = [row.id for row in rows]
             pieces = (
                 sender.pieces(html, plain, None)  # type: ignore[attr-defined]
                 if hasattr(sender, "pieces")
@@ -322,7 +322,6 @@ class Dispatcher:
         return asyncio.ensure_future(asyncio.to_thread(call))
 
     async def _deliver(self, row: Claimed, person: Recipient | None, lease: _Lease) -> dt.datetime | None:
-        assert row.id is not None
         sender = self.senders.get(row.channel)
         if not _reachable(person) or sender is None:
             reason = "recipient unknown"
@@ -350,7 +349,6 @@ class Dispatcher:
         self, row: Claimed, sender: delivery.Sender, pieces: list[delivery.Piece], person: Recipient, lease: _Lease
     ) -> dt.datetime | None:
         """None once the row is sent or failed for good; else the time it is due again."""
-        assert row.id is not None
         attempt = row.attempts
         waited = 0.0
         budget = self.lease.total_seconds() / 2  # retries in place must end well inside the lease
@@ -413,7 +411,7 @@ class Dispatcher:
 
     def _deactivate(self, person: Recipient) -> None:
         with self.ctx.db.session() as session:
-            outbox.deactivate(session, person.id or 0, self.ctx.clock.now())
+            outbox.deactivate(session, person.id, self.ctx.clock.now())
 
 
 class _Marks:

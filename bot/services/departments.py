@@ -179,7 +179,7 @@ def with_officials(session: Session) -> dict[int, int]:
 def without_official(session: Session, ids: Iterable[int]) -> list[Entry]:
     """Of these entries, those nobody could decide for: no active official in the bot."""
     staffed = with_officials(session)
-    return [d for d in by_ids(session, ids) if (d.id or 0) not in staffed]
+    return [d for d in by_ids(session, ids) if d.id not in staffed]
 
 
 # ---- the file ------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,11 +109,21 @@ class Recipient:
     client_language: str | None
 
 
-_RECIPIENT = [_USERS.c[f.name] for f in dataclasses.fields(Recipient)]
-# PostgreSQL takes ids as one array: one short statement text whatever their number, compiled once (``IN``
-# with a parameter per id is a statement of its own for each number, a hundred parameters long).
-_RECIPIENTS = select(*_RECIPIENT).where(_USERS.c.id.in_(bindparam("ids", expanding=True)))
-_RECIPIENTS_PG = select(*_RECIPIENT).where(_USERS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+def _by_ids(build: Callable[[ColumnElement[bool]], Any], column: Any) -> dict[str, Any]:
+    """``build``'s statement for "``column`` is one of the parameter ``ids``", by dialect. PostgreSQL takes the
+    ids as one array: one short statement text whatever their number, compiled once (``IN`` with a parameter
+    per id is a statement of its own for each number, a hundred parameters long)."""
+    return {
+        "postgresql": build(column == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))),
+        "sqlite": build(column.in_(bindparam("ids", expanding=True))),
+    }
+
+
+def _for(session: Session, statements: dict[str, Any]) -> Any:
+    return statements[session.get_bind().dialect.name]
+
+
+_RECIPIENTS = _by_ids(select(*[_USERS.c[f.name] for f in dataclasses.fields(Recipient)]).where, _USERS.c.id)
 
 
 def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient]:
@@ -121,8 +131,7 @@ def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient
     ids = list(set(user_ids))
     if not ids:
         return {}
-    stmt = _RECIPIENTS_PG if session.get_bind().dialect.name == "postgresql" else _RECIPIENTS
-    return {row[0]: Recipient(*row) for row in session.execute(stmt, {"ids": ids}).all()}
+    return {row[0]: Recipient(*row) for row in session.execute(_for(session, _RECIPIENTS), {"ids": ids}).all()}
 
 
 @dataclass(frozen=True)
@@ -306,8 +315,7 @@ def _sent_together(ids: ColumnElement[bool]) -> Any:
     )
 
 
-_SENT_TOGETHER = _sent_together(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-_SENT_TOGETHER_PG = _sent_together(_OUTBOX.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+_SENT_TOGETHER = _by_ids(_sent_together, _OUTBOX.c.id)
 
 
 def tally(session: Session, event_keys: list[str], state: str, sign: int = 1) -> None:
@@ -355,7 +363,7 @@ def mark_sent_together(session: Session, sent: dict[int, str | None], worker: st
         by_task.setdefault(task_id, []).append(row_id)
     marked: set[int] = set()
     keys: list[str] = []
-    stmt = _SENT_TOGETHER_PG if session.get_bind().dialect.name == "postgresql" else _SENT_TOGETHER
+    stmt = _for(session, _SENT_TOGETHER)
     for task_id, row_ids in by_task.items():
         params = {"ids": row_ids, "worker": worker, "now": now, "task_id": task_id}
         for row_id, key in session.execute(stmt, params).all():
