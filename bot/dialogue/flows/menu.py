@@ -82,8 +82,8 @@ class MenuFlow(Flow):
         return t.show(template, data, choices=self.choices(t), columns=2, max_choices=MENU_PAGE)
 
     def _rest(self, t: Turn, step: str) -> None:
-        """The menu's screens belong to the menu flow, so their page buttons turn (a role's menu is long on a
-        channel of ten quick replies); typed text there is read as at rest."""
+        """The menu's screens belong to the menu flow, so their page buttons turn (a role's menu has pages);
+        typed text there is read as at rest."""
         if t.flow in (None, self.name):
             t.go(self.name, step)
 
