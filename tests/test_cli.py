@@ -146,6 +146,9 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert "남은 항목: 기술 분야, 기술성숙도(TRL), 제품 요약" in out and "오늘 23:59에" in out
     assert out.count("접수하신 내용을 알려 드립니다") == 3 and "Here is what we received" in out
     assert "the same tick again: 0 new message(s)" in out
+    # The organizer's menu: its daily work on the first page, the rest a page turn away, edited in place.
+    assert "[❓ 도움말] [다음 목록 ▶]" in out and "목록 2/3쪽" in out
+    assert "🤖 (edited) 경제정책과님, 안녕하십니까" in out
     # The committee at work, the organizer's selection, and the results on selection day.
     assert "심사위원으로 등록되셨습니다" in out and "심사를 요청드립니다" in out
     assert out.count("이해충돌 방지 서약에 동의하셨습니다") == 2 and "심사를 시작하시기 전에" in out

@@ -125,6 +125,9 @@ class Screen:
     toast_only: bool = False  # where a channel has toasts, the toast is the whole answer
     replace: bool = False  # edit the message the pressed button was on, where a channel can
     live: tuple[str, int] | None = None  # a message the channel keeps up to date (a broadcast's progress)
+    # At most this many choices a page on every channel, however many the channel could show (the menu pages
+    # alike everywhere: its first page is a role's daily work). None: as many as the channel holds.
+    max_choices: int | None = None
     # A list in ``data`` that is paged with the choices (the same items, in the same order) or, without
     # choices, on its own: its page goes to the template as that key, and ``offset`` says where it starts.
     paged: str | None = None

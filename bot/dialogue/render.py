@@ -64,7 +64,7 @@ def _page(screen: Screen, caps: Capabilities, page: int) -> _Page:
     options, nav = list(screen.choices), list(screen.nav)
     rows = screen.data.get(screen.paged) if screen.paged else None
     count = len(options) if options or rows is None else len(rows)
-    room = caps.max_choices - len(nav)
+    room = min(caps.max_choices, screen.max_choices or caps.max_choices) - len(nav)
     if count <= room:
         return _Page(options, nav)
     per_page = max(1, room - 2)

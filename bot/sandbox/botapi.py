@@ -1,11 +1,11 @@
 """A local stand-in for Telegram's Bot API server (aiohttp), for the tests, ``simulate`` and benchmarks.
 
 It speaks the subset of the Bot API the bot uses, refuses what Telegram refuses (text over 4,096
-characters, bad HTML, callback data over 64 bytes, unchanged edits) and can inject faults. Simulated
-users push updates into it and read what the bot sent back. Updates go out by long polling, or, once the
-bot set a webhook and a test named the processes behind it (``deliver_to``, a round-robin load balancer),
-by POST with Telegram's secret-token header, retried until a process answers 200, as Telegram does.
-``redeliver`` sends an update again, as Telegram does after a crash."""
+characters, bad HTML, callback data over 64 bytes, unchanged edits), can inject faults and hold a call until
+a test lets it go. Simulated users push updates into it and read what the bot sent back. Updates go out by
+long polling, or, once the bot set a webhook and a test named the processes behind it (``deliver_to``, a
+round-robin load balancer), by POST with Telegram's secret-token header, retried until a process answers
+200, as Telegram does. ``redeliver`` sends an update again, as Telegram does after a crash."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import itertools
 import json
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,10 @@ from bot.sandbox import faults
 from bot.sandbox.telegram_html import MAX_TEXT, EntityError, parse_html, utf16_len
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "PitchBot", "username": "pitchday_sandbox_bot"}
+# Nothing in a Bot API call says which update a message answers, if any: a reminder sent while a person waits
+# for an answer looks like the answer. The sandbox marks the calls the bot makes on its own (the outbox's, see
+# bot.sandbox.runner) with this parameter, which only the stand-in reads; Telegram itself never sees it.
+UNASKED = "sandbox_unasked"
 
 
 class ApiError(Exception):
@@ -47,6 +52,20 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """A call held at the stand-in until the test releases it, so that a test can order what the bot sends
+    (an outbox message forced between a person's update and its answer)."""
+
+    method: str
+    chat_id: int
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class Event:
     """Something a user sees: a new message, a document, or an edit of an earlier message."""
 
@@ -57,6 +76,7 @@ class Event:
     text: str
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    unasked: bool = False  # sent on the bot's own initiative (marked with UNASKED): no update's answer
 
     def button_texts(self) -> list[str]:
         return [b[0] for row in self.buttons for b in row]
@@ -86,6 +106,7 @@ class BotApiServer:
         self._file_ids = itertools.count(1)
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self.calls: dict[str, int] = defaultdict(int)
         self.refusals: list[tuple[str, str]] = []
         # Flood limits as Telegram enforces them, when switched on: (messages a second, seconds per chat).
@@ -123,6 +144,8 @@ class BotApiServer:
 
     async def stop(self) -> None:
         self._new_update.set()
+        for hold in self.holds:  # a test that failed half-way leaves no call hanging
+            hold.release()
         for task in list(self._posting):
             task.cancel()
         if self._client is not None:
@@ -139,6 +162,19 @@ class BotApiServer:
     def _take_fault(self, method: str, chat_id: int | None) -> Fault | None:
         return faults.take(self.faults, lambda fault: fault.method == method and fault.chat_id in (None, chat_id))
 
+    def hold_next(self, method: str, chat_id: int) -> Hold:
+        """The next call of ``method`` to ``chat_id`` waits, once it has reached the stand-in, until released."""
+        hold = Hold(method, chat_id)
+        self.holds.append(hold)
+        return hold
+
+    async def _held(self, method: str, chat_id: int | None) -> None:
+        for hold in self.holds:
+            if hold.method == method and hold.chat_id == chat_id and not hold.reached.is_set():
+                hold.reached.set()
+                await hold.released.wait()
+                return
+
     # ---- HTTP ----------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -149,6 +185,7 @@ class BotApiServer:
         chat_id = _int(params.get("chat_id"))
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
+        await self._held(method, chat_id)
         fault = self._take_fault(method, chat_id)
         if fault is not None:
             if fault.delay:
@@ -279,7 +316,10 @@ class BotApiServer:
         html_text, plain = _check_text(params.get("text"), params.get("parse_mode"))
         markup = _check_markup(params.get("reply_markup"))
         msg = self._new_bot_message(chat_id, text=plain, reply_markup=markup)
-        await self._add_event(Event("message", chat_id, msg["message_id"], html_text, plain, _buttons(markup)))
+        unasked = _bool(params.get(UNASKED))
+        await self._add_event(
+            Event("message", chat_id, msg["message_id"], html_text, plain, _buttons(markup), None, unasked)
+        )
         return msg
 
     async def api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -298,8 +338,9 @@ class BotApiServer:
         document = self._document_dict(file_id)
         markup = _check_markup(params.get("reply_markup"))
         msg = self._new_bot_message(chat_id, document=document, caption=caption, reply_markup=markup)
+        unasked = _bool(params.get(UNASKED))
         await self._add_event(
-            Event("document", chat_id, msg["message_id"], caption_html, caption, _buttons(markup), document)
+            Event("document", chat_id, msg["message_id"], caption_html, caption, _buttons(markup), document, unasked)
         )
         del stored
         return msg
@@ -457,13 +498,24 @@ class BotApiServer:
         self.callback_answers[query_id] = {}
 
     async def wait_events(
-        self, chat_id: int, start: int, count: int, timeout: float = 10.0, callback_id: str | None = None
+        self,
+        chat_id: int,
+        start: int,
+        count: int,
+        timeout: float = 10.0,
+        callback_id: str | None = None,
+        counts: Callable[[Event], bool] | None = None,
     ) -> list[Event]:
-        """Waits until ``count`` events after index ``start`` (and the callback answer, if any) arrived."""
+        """Waits until ``count`` events after index ``start`` (only those ``counts`` accepts, when given) and
+        the callback answer, if any, arrived; returns every event after ``start``."""
 
         def ready() -> bool:
-            answered = callback_id is None or bool(self.callback_answers.get(callback_id))
-            return answered and len(self.events[chat_id]) - start >= count
+            if callback_id is not None and not self.callback_answers.get(callback_id):
+                return False
+            got = self.events[chat_id]
+            if counts is None:
+                return len(got) - start >= count
+            return sum(1 for event in got[start:] if counts(event)) >= count
 
         waits = self._chat_waits.setdefault(chat_id, asyncio.Condition())
         async with waits:

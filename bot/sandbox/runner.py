@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Any, cast
 
 from pydantic import SecretStr
 from sqlmodel import col, select
@@ -14,10 +15,11 @@ from bot.clock import Clock
 from bot.database import Database
 from bot.models import Outbox, OutboxState
 from bot.runtime import Runtime
-from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.botapi import UNASKED, BotApiServer
 from bot.sandbox.kakao import KakaoPlatform
 from bot.services import broadcasts
 from bot.settings import Settings
+from handlers.telegram.api import BotApi
 from scheduler.tick import TickReport
 
 KAKAO_SECRET = "sandbox-skill-secret"
@@ -27,6 +29,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class Unasked:
+    """The outbox's Bot API client in the sandbox: each call carries ``UNASKED``, so that the stand-in tells a
+    reminder from the answer a simulated person waits for (see :mod:`bot.sandbox.users`)."""
+
+    def __init__(self, api: BotApi) -> None:
+        self._api = api
+
+    async def call(self, method: str, params: dict[str, Any] | None = None, **options: Any) -> Any:
+        return await self._api.call(method, {**(params or {}), UNASKED: True}, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
 
 
 class SandboxBot:
@@ -67,6 +83,9 @@ class SandboxBot:
         settings = self._settings()
         self.runtime = Runtime(settings, clock=self.clock, db=self.db,
                                telegram_api=self.server.url if self.server else None)  # fmt: skip
+        if self.runtime.telegram is not None:  # before the start, which hands the sender to the dispatcher
+            sender = self.runtime.telegram.sender
+            sender.api = cast(BotApi, Unasked(sender.api))
         await self.runtime.start()
         if self.kakao is not None:
             self.kakao.connect_skill(f"{self.url}/kakao/skill", settings.kakao_skill_header, KAKAO_SECRET)

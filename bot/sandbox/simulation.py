@@ -236,6 +236,9 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.heading(f"Before {month}: a company asks to be told when applications open")
         await mirae.say("신청")
         await mirae.press("알림 받기")
+        t.heading("The organizer's menu: the daily work first, the rest a page turn away (edited in place)")
+        await organizer.say("/start")
+        await organizer.press("다음 목록")
         t.heading("The organizer invites the expert committee with single-use links")
         for reviewer in committee:
             [made] = await organizer.say("/invite reviewer")

@@ -1,4 +1,10 @@
-"""Simulated Telegram users: they send updates to the stand-in server and read the bot's answers."""
+"""Simulated Telegram users: they send updates to the stand-in server and read the bot's answers.
+
+What answers an update: the messages the bot sends after it, except those the sandbox marked as the bot's
+own (the outbox: reminders, results, broadcasts; see ``UNASKED`` in :mod:`bot.sandbox.botapi`), and of the
+edits only that of the pressed message (an answer to a message never edits; an edit of another message is
+the bot keeping one up to date, as a broadcast's progress). Those arrive unasked: they are kept for whoever
+shows deliveries, never taken for the answer, however they interleave with it."""
 
 from __future__ import annotations
 
@@ -60,10 +66,17 @@ class SimUser:
         self.cursor = len(self.events)
         return new
 
-    async def _collect(self, expect: int, callback_id: str | None = None) -> list[Event]:
-        events = await self.server.wait_events(self.id, self.cursor, expect, self.timeout, callback_id)
+    async def _collect(self, expect: int, callback_id: str | None = None, pressed: int | None = None) -> list[Event]:
+        """Waits for ``expect`` messages answering the update just sent (``pressed``: the message whose button
+        was pressed); what arrived unasked meanwhile goes to :attr:`unread`."""
+
+        def answers(event: Event) -> bool:
+            return not event.unasked and (event.kind != "edit" or event.message_id == pressed)
+
+        events = await self.server.wait_events(self.id, self.cursor, expect, self.timeout, callback_id, answers)
         self.cursor += len(events)
-        return events
+        self.unread += [event for event in events if not answers(event)]
+        return [event for event in events if answers(event)]
 
     @property
     def events(self) -> list[Event]:
@@ -123,4 +136,4 @@ class SimUser:
                 }
             }
         )
-        return await self._collect(expect, callback_id=query_id)
+        return await self._collect(expect, callback_id=query_id, pressed=message_id)

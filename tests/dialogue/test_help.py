@@ -70,14 +70,10 @@ async def test_an_organizers_first_turn_sets_the_organizer_menu(caps: Capabiliti
     for command in ("selection", "decisions", "broadcast", "export", "apply"):
         assert named(caps, command) in p.text, command
     assert not re.search(re.escape(named(caps, "review").strip()) + r"(?!ers)", p.text)  # /reviewers is theirs
-    # The organizer's work first: on a plain channel its first page of eight, with help and the page turn.
+    # The organizer's work first, on every channel: a first page of eight, with help and the page turn.
     first = ["🏅 선정 심의", "⚖ 이의신청 처리", "📈 심사위원 현황", "🗓 프로그램", "🛒 구매결정", "📣 공지 발송",
              "📊 엑셀 내보내기", "❓ 도움말"]  # fmt: skip
-    assert p.labels(help_)[:8] == first
-    if caps is PLAIN:
-        assert p.labels(help_)[8:] == ["다음 목록 ▶"] and "목록 1/3쪽" in p.text
-    else:
-        assert len(p.labels(help_)) == 18 and "🔒 내 개인정보" in p.labels(help_)
+    assert p.labels(help_) == [*first, "다음 목록 ▶"] and "목록 1/3쪽" in p.text
     # The menu is sent once; it changes only when the roles do.
     await p.send("도움말" if caps is PLAIN else "/help")
     assert p.reply.menu is None
@@ -101,18 +97,54 @@ async def test_a_reviewers_help_has_review_and_the_menu_follows_a_new_role(
     assert "🏅 선정 심의" not in p.labels(help_)
 
 
-async def test_an_organizers_menu_turns_its_page_on_a_plain_channel(person: Make, world: World) -> None:
-    p = organizer(PLAIN, person, world)
-    await p.send("메뉴")
-    assert "목록 1/3쪽" in p.text and "⚖ 이의신청 처리" in p.labels()
-    await p.press("다음 목록")
+@BOTH
+async def test_an_organizers_menu_turns_its_page(caps: Capabilities, person: Make, world: World) -> None:
+    """The same pages on every channel; where a channel edits (Telegram), a page takes the turned one's place."""
+    p = organizer(caps, person, world)
+    [menu] = await p.send("메뉴" if caps is PLAIN else "/start")
+    assert "목록 1/3쪽" in p.text and "⚖ 이의신청 처리" in p.labels() and not menu.replace
+    [second] = await p.press("다음 목록")
     assert STALE not in p.text, p.text
-    assert "목록 2/3쪽" in p.text and "🏛 수요처 목록" in p.labels() and "🎪 박람회 수정" in p.labels()
+    assert "목록 2/3쪽" in p.text and "안녕하십니까" in p.text and second.replace
+    assert p.labels() == ["🏛 수요처 목록", "✉ 초대 만들기", "🗂 공지 내역", "🎪 박람회 수정", "📝 피칭데이 신청",
+                          "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보",
+                          "◀ 이전 목록", "다음 목록 ▶"]  # fmt: skip
     await p.press("다음 목록")
-    assert "목록 3/3쪽" in p.text and "🔒 내 개인정보" in p.labels()
-    await p.press("이전 목록")
+    assert "목록 3/3쪽" in p.text and p.labels() == ["🌐 Language / 언어", "🔒 내 개인정보", "◀ 이전 목록"]
+    [back] = await p.press("이전 목록")
+    assert "목록 2/3쪽" in p.text and back.replace
     await p.press("✉ 초대 만들기")  # a button of the second page works
-    assert STALE not in p.text and "초대" in p.text
+    assert STALE not in p.text and ("초대" in p.text or "/invite reviewer" in p.text), p.text
+    # A page turn of an older menu is stale: said above the menu, in a new message, not an edit.
+    [stale] = await p.press_token(dict(p.buttons(menu))["다음 목록 ▶"])
+    assert STALE in p.text and "목록 1/3쪽" in p.text and not stale.replace
+
+
+@BOTH
+async def test_the_organizers_other_menu_screens_page_too(caps: Capabilities, person: Make, world: World) -> None:
+    """Help, "not understood", "nothing to cancel" and the language's confirmation carry the menu, paged the
+    same way, and their page turn shows the same screen's next page."""
+    p = organizer(caps, person, world)
+    for ask, says in (("도움말" if caps is PLAIN else "/help", "도움말"), ("아무 말", "이해하지 못했습니다"),
+                      ("취소" if caps is PLAIN else "/cancel", "진행 중인 작업이 없습니다")):  # fmt: skip
+        await p.send(ask)
+        assert says in p.text and "목록 1/3쪽" in p.text and len(p.labels()) == 9, ask
+        await p.press("다음 목록")
+        assert says in p.text and "목록 2/3쪽" in p.text and "✉ 초대 만들기" in p.labels(), ask
+    await p.send("언어" if caps is PLAIN else "/language")
+    await p.press("English")
+    assert "목록" not in p.text and "Page 1/3" in p.text and len(p.labels()) == 9, p.text
+    await p.press("Next")
+    assert "Page 2/3" in p.text and STALE not in p.text and "✉ Invite" in " ".join(p.labels()), p.labels()
+
+
+@BOTH
+async def test_a_companys_menu_is_one_page(caps: Capabilities, person: Make) -> None:
+    p = person(caps, "7203")
+    [menu] = await p.send("메뉴" if caps is PLAIN else "/start")
+    assert p.labels(menu) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
+                              "🌐 Language / 언어", "🔒 내 개인정보"]  # fmt: skip
+    assert "목록" not in p.text and "다음 목록 ▶" not in p.labels(menu)
 
 
 @BOTH

@@ -6,20 +6,23 @@ from __future__ import annotations
 from bot.calendar import Month
 from bot.dialogue import commands
 from bot.dialogue.flow import Flow
-from bot.dialogue.model import Action, Choice, Expect, L
+from bot.dialogue.model import PLAIN, Action, Choice, Expect, L, Screen
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.models import Role
 from bot.services import cycles, invitations, users
 
-# The menu's buttons. A person with a role gets the role's items first, most used first (a channel of ten
-# quick replies shows eight a page, with the page turn: the first page is their daily work, ❓ 도움말 naming
-# every command among it), then everyone's. An organizer's list holds every organizer command, so that none is
-# reached only by knowing its typed word; a test checks it against the command registry.
+# The menu's buttons. A person with a role gets the role's items first, most used first, then everyone's. The
+# menu pages alike on every channel, as KakaoTalk's ten quick replies must: eight items a page with the page
+# turn, so the first page is a role's daily work (❓ 도움말 naming every command among it) and the rest is one
+# 「다음 목록 ▶」 away; a company's seven items fit one page. On Telegram a page turn edits the menu in place.
+# An organizer's list holds every organizer command, so that none is reached only by knowing its typed word; a
+# test checks it against the command registry.
 _EVERYONE = ("apply", "status", "schedule", "profile", "help", "language", "mydata")
 _BY_ROLE = ((Role.ORGANIZER, ("selection", "appeals", "reviewers", "programme", "decisions", "broadcast", "export",
                               "help", "departments", "invite", "broadcasts", "expo_edit")),
             (Role.REVIEWER, ("review",)), (Role.OFFICIAL, ("decisions",)))  # fmt: skip
+MENU_PAGE = PLAIN.max_choices  # choices on one page of a menu screen, page turns included
 
 
 class MenuFlow(Flow):
@@ -40,7 +43,7 @@ class MenuFlow(Flow):
             t.engine.command(t, str_arg(action, 0) or "start", ())
         elif action.name == "lang" and str_arg(action, 0) in users.LANGUAGES:
             t.set_language(str_arg(action, 0) or "ko")
-            t.show("menu/language_set", choices=self.choices(t), columns=2)
+            self.language_set(t)
         else:
             t.refuse("language")
 
@@ -58,35 +61,50 @@ class MenuFlow(Flow):
         status = cycles.window_status(t.session, t.now, t.settings)
         cycle = status.open_cycle or cycles.get_cycle(t.session, Month.of(t.now, t.settings.tz), t.settings)
         data = {"name": name, "cycle": cycle, "open": status.open_cycle is not None, "next_cycle": status.next_cycle}
-        self._rest(t, "home")
-        t.show("start/welcome", data, choices=self.choices(t), columns=2)
+        self._menu(t, "home", "start/welcome", data)
 
     def unknown(self, t: Turn) -> None:
-        self._rest(t, "unknown")
-        t.show("menu/unknown", choices=self.choices(t), columns=2)
+        self._menu(t, "unknown", "menu/unknown")
 
     def nothing_to(self, t: Turn, name: str) -> None:
         """/cancel or /back with nothing in progress."""
         if name == "cancel":
-            self._rest(t, "unknown")
-            t.show("menu/nothing_to_cancel", choices=self.choices(t), columns=2)
+            self._menu(t, "nothing_to_cancel", "menu/nothing_to_cancel")
         else:
             self.unknown(t)
 
+    def language_set(self, t: Turn) -> None:
+        self._menu(t, "language_set", "menu/language_set")
+
+    def _menu(self, t: Turn, step: str, template: str, data: dict[str, object] | None = None) -> Screen:
+        """A screen with the menu under it, paged as every channel pages the menu."""
+        self._rest(t, step)
+        return t.show(template, data, choices=self.choices(t), columns=2, max_choices=MENU_PAGE)
+
     def _rest(self, t: Turn, step: str) -> None:
-        """The menu's screens belong to the menu flow, so their page buttons turn (a role's menu is long on a
-        channel of ten quick replies); typed text there is read as at rest."""
+        """The menu's screens belong to the menu flow, so their page buttons turn (a role's menu has pages);
+        typed text there is read as at rest."""
         if t.flow in (None, self.name):
             t.go(self.name, step)
 
     # ---- the menu as the active flow -----------------------------------------------------------
     def resume(self, t: Turn) -> None:
+        """The menu's screen again: after a stale button (under its notice), or at the page turned to, in place
+        of the page turned where the channel edits."""
+        shown = len(t.screens)
         if t.step == "help":
             self.help(t)
         elif t.step == "unknown":
             self.unknown(t)
+        elif t.step == "nothing_to_cancel":
+            self.nothing_to(t, "cancel")
+        elif t.step == "language_set":
+            self.language_set(t)
         else:
-            self.home(t)
+            self.home(t, _first_name(t))
+        screen = t.screens[shown] if len(t.screens) > shown else None
+        if screen is not None and screen.error is None:  # no stale button's notice: a page turn
+            screen.replace = True
 
     def on_text(self, t: Turn, text: str) -> None:
         t.end()
@@ -109,17 +127,16 @@ class MenuFlow(Flow):
             t.engine.flows["invite"].accept(t, payload)  # type: ignore[attr-defined]
             return
         t.end()
-        self.home(t, t.incoming.display_name.split(" ")[0] if t.incoming.display_name else "")
+        self.home(t, _first_name(t))
 
     def help(self, t: Turn) -> None:
         status = cycles.window_status(t.session, t.now, t.settings)
         cycle = status.open_cycle or cycles.get_cycle(t.session, Month.of(t.now, t.settings.tz), t.settings)
         allowed = [(c.name, t.label(f"commands.{c.name}")) for c in commands.allowed(t.roles)]
-        self._rest(t, "help")
         data = {"commands": allowed, "cycle": cycle, "open": status.open_cycle is not None,
                 "next_cycle": status.next_cycle, "roles": sorted(r.value for r in t.roles),
                 "selected_count": t.settings.selected_count}  # fmt: skip
-        t.show("menu/help", data, choices=self.choices(t), columns=2)
+        self._menu(t, "help", "menu/help", data)
 
     def schedule(self, t: Turn) -> None:
         status = cycles.window_status(t.session, t.now, t.settings)
@@ -130,6 +147,10 @@ class MenuFlow(Flow):
         return [
             Choice(L(f"buttons.{code}"), Action(self.name, "lang", (code,), entry=True)) for code in users.LANGUAGES
         ]
+
+
+def _first_name(t: Turn) -> str:
+    return t.incoming.display_name.split(" ")[0] if t.incoming.display_name else ""
 
 
 FLOW = MenuFlow()
