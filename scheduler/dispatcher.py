@@ -9,6 +9,7 @@ a message waits for the one before it, and goes back to the outbox with it when 
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import json
@@ -57,7 +58,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.concurrency = concurrency or s.send_concurrency
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self._slots = _Slots(self.concurrency)
         # Each person's latest row still on its way, across rounds: a row claimed by the next round waits
         # for it, as a row waits for the one before it within a round.
         self._last: dict[int, asyncio.Future[dt.datetime | None]] = {}
@@ -449,6 +450,42 @@ class _Marks:
             for row_id, (_, done) in batch.items():
                 if not done.done():
                     done.set_result(row_id in marked)
+
+
+class _Slots:
+    """The sends at once: a semaphore, first come first served, whose every step costs the same however many
+    wait. asyncio's own looks at all its waiters on each acquire (``locked()``): with a round's rows queued
+    for 32 slots, 17 µs a send at 1,000 a second."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed the slot as it was cancelled: it goes on
+                self._release()
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiters:  # straight to the next in line: nobody arriving meanwhile overtakes it
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
 
 
 class _Lease:
