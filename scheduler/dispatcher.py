@@ -410,6 +410,10 @@ class Dispatcher:
         self.failed += 1
         await self._db(outbox.mark_failed, row.id, self.worker, reason)
 
+    def _mark_sent(self, sent: dict[int, str | None], now: dt.datetime) -> set[int]:
+        with self.ctx.db.statements() as connection:
+            return outbox.mark_sent_together(connection, sent, self.worker, now)
+
     def _deactivate(self, person: Recipient) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id, self.ctx.clock.now())
@@ -441,7 +445,7 @@ class _Marks:
             batch, self._waiting = self._waiting, {}
             sent = {row_id: task_id for row_id, (task_id, _) in batch.items()}
             try:
-                marked = await d._db(outbox.mark_sent_together, sent, d.worker, d.ctx.clock.now())
+                marked = await asyncio.to_thread(d._mark_sent, sent, d.ctx.clock.now())
             except Exception as err:  # each send raises it: the round fails, the lease brings the rows back
                 for _, done in batch.values():
                     if not done.done():

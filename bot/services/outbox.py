@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.database import Prepared, insert_for, notify
@@ -119,6 +120,10 @@ def _by_ids(build: Callable[[ColumnElement[bool]], Any], column: Any) -> dict[st
         "postgresql": build(column == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))),
         "sqlite": build(column.in_(bindparam("ids", expanding=True))),
     }
+
+
+def _dialect(session: Session | Connection) -> str:
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
 
 
 def _prepared(name: str, statements: dict[str, Any]) -> Prepared:
@@ -353,7 +358,7 @@ def _sent_and_counted() -> Any:
 _SENT_AND_COUNTED = Prepared("outbox_mark_sent", _sent_and_counted(), _SENT_TOGETHER["sqlite"])
 
 
-def tally(session: Session, event_keys: list[str], state: str, sign: int = 1) -> None:
+def tally(session: Session | Connection, event_keys: list[str], state: str, sign: int = 1) -> None:
     """Rows of broadcasts that reached ``state`` (or, with ``sign`` -1, left it): their broadcasts' counts."""
     found = Counter(k.removeprefix(COUNTED) for k in event_keys if k.startswith(COUNTED))
     for broadcast_id, n in found.items():
@@ -389,16 +394,20 @@ def mark_parts(session: Session, row_ids: list[int], worker: str, parts_sent: in
     return int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
 
 
-def mark_sent_together(session: Session, sent: dict[int, str | None], worker: str, now: dt.datetime) -> set[int]:
-    """Rows sent one by one (row id → the channel's task id, if any) marked in one transaction: one statement
-    for each task id (Telegram gives none, so one in all) and one count per broadcast, however many rows.
-    Returns the rows marked; a row missing was taken meanwhile by another dispatcher (its lease ran out)."""
+def mark_sent_together(
+    session: Session | Connection, sent: dict[int, str | None], worker: str, now: dt.datetime
+) -> set[int]:
+    """Rows sent one by one (row id → the channel's task id, if any) marked: one statement for each task id
+    (Telegram gives none, so one in all) and one count per broadcast, however many rows. On PostgreSQL a
+    statement counts its own rows (a statement complete on its own, see ``Database.statements``); elsewhere
+    the counts follow in the same transaction. Returns the rows marked; a row missing was taken meanwhile
+    by another dispatcher (its lease ran out)."""
     by_task: dict[str | None, list[int]] = {}
     for row_id, task_id in sent.items():
         by_task.setdefault(task_id, []).append(row_id)
     marked: set[int] = set()
     keys: list[str] = []
-    counted = session.get_bind().dialect.name == "postgresql"
+    counted = _dialect(session) == "postgresql"
     for task_id, row_ids in by_task.items():
         params = {"ids": row_ids, "worker": worker, "now": now, "task_id": task_id}
         for row in _SENT_AND_COUNTED.run(session, params):
