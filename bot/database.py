@@ -192,7 +192,8 @@ class Prepared:
         self._execute = f"EXECUTE {name}({', '.join(['%s'] * len(self._order))})" if self._order else f"EXECUTE {name}"
         self._binds = [compiled.binds[key].type for key in self._order]
         self._columns = [column.type for column in getattr(statement, "exported_columns", ())]
-        self._processors: tuple[list[Any], list[tuple[int, Any]]] | None = None
+        # The types' conversions, as the dialect last used would make them (one engine's in a bot process).
+        self._processors: tuple[Any, tuple[list[Any], list[tuple[int, Any]]]] | None = None
 
     def run(self, session: Session | Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         """The statement's rows (none for a statement that returns none), its values converted by the
@@ -202,7 +203,8 @@ class Prepared:
         if dialect.name != "postgresql":
             result = connection.execute(self.others, dict(params))
             return list(result.all()) if result.returns_rows else []
-        binds, columns = self._processors or self._processors_for(dialect)
+        found = self._processors
+        binds, columns = found[1] if found is not None and found[0] is dialect else self._processors_for(dialect)
         values = {**self._defaults, **params}
         args = tuple(
             value if bind is None else bind(value)
@@ -218,7 +220,7 @@ class Prepared:
                 known[1].add(self.name)
             result = connection.exec_driver_sql(self._execute, args)
         except DBAPIError as err:
-            code = getattr(err.orig, "pgcode", None)
+            code = getattr(err.orig, "pgcode", None) or getattr(err.orig, "sqlstate", None)  # psycopg2, psycopg 3
             if code == "26000":  # gone (DEALLOCATE or DISCARD ALL): this transaction fails, the next prepares again
                 known[1].clear()
             elif code == "42P05":  # already there, though not known to be: the next transaction uses it
@@ -238,12 +240,14 @@ class Prepared:
         return converted
 
     def _processors_for(self, dialect: Any) -> tuple[list[Any], list[tuple[int, Any]]]:
+        """Each parameter's conversion on the way in and each column's on the way out (None: as it is)."""
         binds = [kind.dialect_impl(dialect).bind_processor(dialect) for kind in self._binds]
         columns = [
             (i, kind.dialect_impl(dialect).result_processor(dialect, None)) for i, kind in enumerate(self._columns)
         ]
-        self._processors = (binds, [(i, p) for i, p in columns if p is not None])
-        return self._processors
+        found = (binds, [(i, p) for i, p in columns if p is not None])
+        self._processors = (dialect, found)
+        return found
 
 
 class Database:
