@@ -10,15 +10,15 @@ import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -161,6 +161,95 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault("after", []).append(action)
 
 
+# Prepared statements of a PostgreSQL connection, kept in its pool record's info: (the DBAPI connection they
+# were prepared on, their names). The pool clears the info when it replaces the connection; the connection
+# is compared too, so that one opened by any other path never counts as prepared.
+_PREPARED_ON = "prepared_statements"
+_PREPARED_NAMES: set[str] = set()
+_NUMBERED = postgresql.psycopg2.dialect(paramstyle="numeric_dollar")  # $1, $2 …, as PREPARE takes them
+
+
+class Prepared:
+    """A statement kept prepared on each PostgreSQL connection that runs it: the server parses and plans it
+    once per connection, not at every run. psycopg2 sends plain statements, which the server parses each
+    time; for the dispatcher's few statements, run for every few messages of a broadcast, that was most of
+    the server's CPU per message. psycopg2 has no call for it, so each connection gets an explicit
+    ``PREPARE`` the first time and ``EXECUTE`` after; a prepared statement outlives a rollback and dies with
+    its connection, which the pool's replacing a connection forgets (see ``_PREPARED_ON``). Elsewhere
+    (SQLite) the statement runs as it is: ``others``, when given, is the statement for other dialects."""
+
+    def __init__(self, name: str, statement: Any, others: Any = None) -> None:
+        if name in _PREPARED_NAMES:  # one name on a connection is one statement
+            raise ValueError(f"prepared statement {name!r} defined twice")
+        _PREPARED_NAMES.add(name)
+        self.name = name
+        self.statement = statement
+        self.others = statement if others is None else others
+        compiled = statement.compile(dialect=_NUMBERED)
+        self._prepare = f"PREPARE {name} AS {compiled.string}"
+        self._order: Sequence[str] = compiled.positiontup or ()
+        self._defaults = compiled.params  # values the statement carries itself (e.g. a state it sets)
+        self._execute = f"EXECUTE {name}({', '.join(['%s'] * len(self._order))})" if self._order else f"EXECUTE {name}"
+        self._binds = [compiled.binds[key].type for key in self._order]
+        self._columns = [column.type for column in getattr(statement, "exported_columns", ())]
+        # The types' conversions, as the dialect last used would make them (one engine's in a bot process).
+        self._processors: tuple[Any, tuple[list[Any], list[tuple[int, Any]]]] | None = None
+
+    def run(self, session: Session | Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """The statement's rows (none for a statement that returns none), its values converted by the
+        columns' types as a plain run converts them; in the session's transaction, or the connection's."""
+        connection = session if isinstance(session, Connection) else session.connection()
+        dialect = connection.dialect
+        if dialect.name != "postgresql":
+            result = connection.execute(self.others, dict(params))
+            return list(result.all()) if result.returns_rows else []
+        found = self._processors
+        binds, columns = found[1] if found is not None and found[0] is dialect else self._processors_for(dialect)
+        values = {**self._defaults, **params}
+        args = tuple(
+            value if bind is None else bind(value)
+            for bind, value in zip(binds, (values[key] for key in self._order), strict=True)
+        )
+        pool = connection.connection
+        known = pool.info.get(_PREPARED_ON)
+        if known is None or known[0] is not pool.dbapi_connection:
+            known = pool.info[_PREPARED_ON] = (pool.dbapi_connection, set())
+        try:
+            if self.name not in known[1]:
+                connection.exec_driver_sql(self._prepare)
+                known[1].add(self.name)
+            result = connection.exec_driver_sql(self._execute, args)
+        except DBAPIError as err:
+            code = getattr(err.orig, "pgcode", None) or getattr(err.orig, "sqlstate", None)  # psycopg2, psycopg 3
+            if code == "26000":  # gone (DEALLOCATE or DISCARD ALL): this transaction fails, the next prepares again
+                known[1].clear()
+            elif code == "42P05":  # already there, though not known to be: the next transaction uses it
+                known[1].add(self.name)
+            raise
+        if not result.returns_rows:
+            return []
+        rows = result.all()
+        if not columns:
+            return list(rows)
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, process in columns:
+                row[i] = process(row[i])
+            converted.append(row)
+        return converted
+
+    def _processors_for(self, dialect: Any) -> tuple[list[Any], list[tuple[int, Any]]]:
+        """Each parameter's conversion on the way in and each column's on the way out (None: as it is)."""
+        binds = [kind.dialect_impl(dialect).bind_processor(dialect) for kind in self._binds]
+        columns = [
+            (i, kind.dialect_impl(dialect).result_processor(dialect, None)) for i, kind in enumerate(self._columns)
+        ]
+        found = (binds, [(i, p) for i, p in columns if p is not None])
+        self._processors = (dialect, found)
+        return found
+
+
 class Database:
     """Hands out sessions; the only place that knows the engine."""
 
@@ -204,6 +293,20 @@ class Database:
                     listener(events)
                 except Exception:  # a listener must never undo what was committed
                     log.exception("after-commit listener failed")
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A connection for statements each complete on its own, without a session's unit of work (no
+        listeners told, nothing cached): for the dispatcher's markings, a statement run for every few
+        messages of a broadcast, where setting up a session cost about as much CPU as the statement. On
+        PostgreSQL each statement commits by itself (no BEGIN and COMMIT, two round trips fewer); elsewhere
+        the block's statements share one transaction, committed when it ends."""
+        if self.dialect != "postgresql":
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def _engine_for(self, durable: bool) -> Engine:
         if durable or self.dialect != "postgresql":

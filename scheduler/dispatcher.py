@@ -9,6 +9,7 @@ a message waits for the one before it, and goes back to the outbox with it when 
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import json
@@ -57,7 +58,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.concurrency = concurrency or s.send_concurrency
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self._slots = _Slots(self.concurrency)
         # Each person's latest row still on its way, across rounds: a row claimed by the next round waits
         # for it, as a row waits for the one before it within a round.
         self._last: dict[int, asyncio.Future[dt.datetime | None]] = {}
@@ -409,6 +410,10 @@ class Dispatcher:
         self.failed += 1
         await self._db(outbox.mark_failed, row.id, self.worker, reason)
 
+    def _mark_sent(self, sent: dict[int, str | None], now: dt.datetime) -> set[int]:
+        with self.ctx.db.statements() as connection:
+            return outbox.mark_sent_together(connection, sent, self.worker, now)
+
     def _deactivate(self, person: Recipient) -> None:
         with self.ctx.db.session() as session:
             outbox.deactivate(session, person.id, self.ctx.clock.now())
@@ -440,7 +445,7 @@ class _Marks:
             batch, self._waiting = self._waiting, {}
             sent = {row_id: task_id for row_id, (task_id, _) in batch.items()}
             try:
-                marked = await d._db(outbox.mark_sent_together, sent, d.worker, d.ctx.clock.now())
+                marked = await asyncio.to_thread(d._mark_sent, sent, d.ctx.clock.now())
             except Exception as err:  # each send raises it: the round fails, the lease brings the rows back
                 for _, done in batch.values():
                     if not done.done():
@@ -449,6 +454,42 @@ class _Marks:
             for row_id, (_, done) in batch.items():
                 if not done.done():
                     done.set_result(row_id in marked)
+
+
+class _Slots:
+    """The sends at once: a semaphore, first come first served, whose every step costs the same however many
+    wait. asyncio's own looks at all its waiters on each acquire (``locked()``): with a round's rows queued
+    for 32 slots, 17 µs a send at 1,000 a second."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed the slot as it was cancelled: it goes on
+                self._release()
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiters:  # straight to the next in line: nobody arriving meanwhile overtakes it
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
 
 
 class _Lease:

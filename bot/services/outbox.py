@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     any_,
     bindparam,
+    cast,
     delete,
     func,
     literal,
@@ -27,9 +29,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from bot.database import insert_for, notify
+from bot.database import Prepared, insert_for, notify
 from bot.models import Broadcast, Outbox, OutboxState, User
 from bot.services import accounts
 
@@ -119,11 +122,17 @@ def _by_ids(build: Callable[[ColumnElement[bool]], Any], column: Any) -> dict[st
     }
 
 
-def _for(session: Session, statements: dict[str, Any]) -> Any:
-    return statements[session.get_bind().dialect.name]
+def _dialect(session: Session | Connection) -> str:
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
 
 
-_RECIPIENTS = _by_ids(select(*[_USERS.c[f.name] for f in dataclasses.fields(Recipient)]).where, _USERS.c.id)
+def _prepared(name: str, statements: dict[str, Any]) -> Prepared:
+    return Prepared(name, statements["postgresql"], statements["sqlite"])
+
+
+_RECIPIENTS = _prepared(
+    "outbox_recipients", _by_ids(select(*[_USERS.c[f.name] for f in dataclasses.fields(Recipient)]).where, _USERS.c.id)
+)
 
 
 def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient]:
@@ -131,7 +140,7 @@ def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient
     ids = list(set(user_ids))
     if not ids:
         return {}
-    return {row[0]: Recipient(*row) for row in session.execute(_for(session, _RECIPIENTS), {"ids": ids}).all()}
+    return {row[0]: Recipient(*row) for row in _RECIPIENTS.run(session, {"ids": ids})}
 
 
 @dataclass(frozen=True)
@@ -217,23 +226,11 @@ def claim(session: Session, worker: str, now: dt.datetime, limit: int, lease: dt
     ran out (their dispatcher died), then pending rows in due order. Each is one statement that reads only
     the rows it takes (the pending ones by a partial index), so a claim costs the same at any queue length."""
     rows: list[Claimed] = []
-    dialect = session.get_bind().dialect.name
-    statements = _CLAIMS.get(dialect)
-    if statements is None:  # built once: the statements are the same at every claim, only their values change
-        now_ = bindparam("now", type_=_OUTBOX.c.due_at.type)
-        expired = and_state(OutboxState.SENDING, _OUTBOX.c.lease_until < now_), _OUTBOX.c.lease_until
-        statements = _CLAIMS[dialect] = [
-            _claim_statement(dialect, claimable, order, bindparam("worker"), bindparam("until"), bindparam("limit"))
-            for claimable, order in (expired, (due(now_), _OUTBOX.c.due_at))
-        ]
-    for stmt in statements:
+    for stmt in _CLAIMS:
         if len(rows) < limit:
             params = {"now": now, "worker": worker, "until": now + lease, "limit": limit - len(rows)}
-            rows += [Claimed(*row) for row in session.execute(stmt, params).all()]
+            rows += [Claimed(*row) for row in stmt.run(session, params)]
     return sorted(rows, key=lambda r: (r.due_at, r.id))
-
-
-_CLAIMS: dict[str, list[Any]] = {}
 
 
 def due(now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
@@ -283,6 +280,25 @@ def _claim_statement(
     )
 
 
+def _claims() -> list[Prepared]:
+    """The claim's two statements (expired leases, then pending rows), built once: they are the same at every
+    claim, only their values change."""
+    now = bindparam("now", type_=_OUTBOX.c.due_at.type)
+    expired = and_state(OutboxState.SENDING, _OUTBOX.c.lease_until < now), _OUTBOX.c.lease_until
+    worker, until, limit = bindparam("worker"), bindparam("until"), bindparam("limit")
+    return [
+        Prepared(
+            f"outbox_claim_{which}",
+            _claim_statement("postgresql", claimable, order, worker, until, limit),
+            _claim_statement("sqlite", claimable, order, worker, until, limit),
+        )
+        for which, (claimable, order) in (("expired", expired), ("due", (due(now), _OUTBOX.c.due_at)))
+    ]
+
+
+_CLAIMS = _claims()
+
+
 def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
     stmt = (
         update(Outbox)
@@ -318,7 +334,31 @@ def _sent_together(ids: ColumnElement[bool]) -> Any:
 _SENT_TOGETHER = _by_ids(_sent_together, _OUTBOX.c.id)
 
 
-def tally(session: Session, event_keys: list[str], state: str, sign: int = 1) -> None:
+def _sent_and_counted() -> Any:
+    """PostgreSQL: the marking and its broadcasts' counts in one statement (a data-modifying CTE), which
+    SQLite lacks. The count's broadcast is the number after the event key's prefix, as :func:`tally` reads it."""
+    marked = _SENT_TOGETHER["postgresql"].cte("marked")
+    broadcast = cast(func.substr(marked.c.event_key, len(COUNTED) + 1), BigInteger)
+    counted = (
+        select(broadcast.label("id"), func.count().label("n"))
+        .where(marked.c.event_key.regexp_match(literal_column(f"'^{COUNTED}[0-9]+$'")))
+        .group_by(broadcast)
+        .subquery("counted")
+    )
+    sent = OutboxState.SENT.value
+    tallied = (
+        update(_BROADCASTS)
+        .where(_BROADCASTS.c.id == counted.c.id)
+        .values({sent: _BROADCASTS.c[sent] + counted.c.n})
+        .cte("tallied")
+    )
+    return select(marked.c.id).add_cte(tallied)
+
+
+_SENT_AND_COUNTED = Prepared("outbox_mark_sent", _sent_and_counted(), _SENT_TOGETHER["sqlite"])
+
+
+def tally(session: Session | Connection, event_keys: list[str], state: str, sign: int = 1) -> None:
     """Rows of broadcasts that reached ``state`` (or, with ``sign`` -1, left it): their broadcasts' counts."""
     found = Counter(k.removeprefix(COUNTED) for k in event_keys if k.startswith(COUNTED))
     for broadcast_id, n in found.items():
@@ -354,21 +394,26 @@ def mark_parts(session: Session, row_ids: list[int], worker: str, parts_sent: in
     return int(session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
 
 
-def mark_sent_together(session: Session, sent: dict[int, str | None], worker: str, now: dt.datetime) -> set[int]:
-    """Rows sent one by one (row id → the channel's task id, if any) marked in one transaction: one statement
-    for each task id (Telegram gives none, so one in all) and one count per broadcast, however many rows.
-    Returns the rows marked; a row missing was taken meanwhile by another dispatcher (its lease ran out)."""
+def mark_sent_together(
+    session: Session | Connection, sent: dict[int, str | None], worker: str, now: dt.datetime
+) -> set[int]:
+    """Rows sent one by one (row id → the channel's task id, if any) marked: one statement for each task id
+    (Telegram gives none, so one in all) and one count per broadcast, however many rows. On PostgreSQL a
+    statement counts its own rows (a statement complete on its own, see ``Database.statements``); elsewhere
+    the counts follow in the same transaction. Returns the rows marked; a row missing was taken meanwhile
+    by another dispatcher (its lease ran out)."""
     by_task: dict[str | None, list[int]] = {}
     for row_id, task_id in sent.items():
         by_task.setdefault(task_id, []).append(row_id)
     marked: set[int] = set()
     keys: list[str] = []
-    stmt = _for(session, _SENT_TOGETHER)
+    counted = _dialect(session) == "postgresql"
     for task_id, row_ids in by_task.items():
         params = {"ids": row_ids, "worker": worker, "now": now, "task_id": task_id}
-        for row_id, key in session.execute(stmt, params).all():
-            marked.add(row_id)
-            keys.append(key)
+        for row in _SENT_AND_COUNTED.run(session, params):
+            marked.add(row[0])
+            if not counted:
+                keys.append(row[1])
     tally(session, keys, OutboxState.SENT.value)
     return marked
 
