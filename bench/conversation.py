@@ -8,10 +8,13 @@ both echo bots one after the other (the bot first in even rounds, last in odd on
 shared machine weighs on both sides; every figure is the median of the rounds with the lowest and highest.
 Targets: the bot's CPU per update at most 2.5 times the aiohttp echo's; peak resident memory under 250 MB.
 
-    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 5] [--deck-mb 5] [--database URL]
+    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 5] [--deck-mb 5] [--database URL] [--workers N]
 
 ``--database`` runs the bot on PostgreSQL (its public schema is dropped and recreated before each round);
 the CPU of the database server's processes serving the bot is then reported beside the bot's.
+``--workers N`` runs the bot as N webhook workers on the one database, the stand-in posting each update to
+the next of them (README's "Running several workers"); their CPU is summed, and every round is checked for
+updates lost or doubled. Without it the bot is one long-polling process, as the echo bots always are.
 ``PITCHBOT_SEND_RATE`` is 1,000 (Telegram's ceiling for paid broadcasts) so the flood-limit budget, which
 still runs, does not cap the figure; the stand-in enforces no limit here.
 """
