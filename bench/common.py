@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import statistics
 import sys
 import time
@@ -90,6 +91,30 @@ async def wait_polling(server: BotApiServer, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the bot never polled")
         await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(port: int, timeout: float = 60) -> None:
+    """Returns once a webhook worker on ``port`` answers ``/healthz``: it has set the webhook and listens."""
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as client:
+        while True:
+            try:
+                async with client.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the worker on port {port} never started")
+            await asyncio.sleep(0.1)
 
 
 def pdf_deck(megabytes: float) -> bytes:

@@ -8,10 +8,13 @@ both echo bots one after the other (the bot first in even rounds, last in odd on
 shared machine weighs on both sides; every figure is the median of the rounds with the lowest and highest.
 Targets: the bot's CPU per update at most 2.5 times the aiohttp echo's; peak resident memory under 250 MB.
 
-    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 5] [--deck-mb 5] [--database URL]
+    .venv/bin/python -m bench.conversation [--companies 200] [--rounds 5] [--deck-mb 5] [--database URL] [--workers N]
 
 ``--database`` runs the bot on PostgreSQL (its public schema is dropped and recreated before each round);
 the CPU of the database server's processes serving the bot is then reported beside the bot's.
+``--workers N`` runs the bot as N webhook workers on the one database, the stand-in posting each update to
+the next of them (README's "Running several workers"); their CPU is summed, and every round is checked for
+updates lost or doubled. Without it the bot is one long-polling process, as the echo bots always are.
 ``PITCHBOT_SEND_RATE`` is 1,000 (Telegram's ceiling for paid broadcasts) so the flood-limit budget, which
 still runs, does not cap the figure; the stand-in enforces no limit here.
 """
@@ -24,6 +27,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from bench.common import (
     cpu_seconds,
     cpu_used,
     database_name,
+    free_port,
     load_departments,
     own_cpu_seconds,
     pdf_deck,
@@ -42,6 +47,7 @@ from bench.common import (
     spread,
     start_process,
     stop_process,
+    wait_healthy,
     wait_polling,
 )
 from bot.sandbox.botapi import BotApiServer
@@ -49,6 +55,7 @@ from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
 from tests.handlers.flows import fill_application, register_profile, submit
 
+WEBHOOK_SECRET = "bench-webhook-secret"
 UPDATES_PER_COMPANY = 23  # the walk below: 11 to register, 11 to apply (the deck one, 「선택 완료」 one), 1 to submit
 
 
@@ -56,10 +63,11 @@ UPDATES_PER_COMPANY = 23  # the walk below: 11 to register, 11 to apply (the dec
 class Run:
     rate: float  # updates per second
     updates: int
-    cpu_per_update: float  # seconds of the bot process's CPU
+    cpu_per_update: float  # seconds of the bot processes' CPU (every worker's)
     load_cpu: float  # share of a core the load generator and stand-in server used
     rss_mb: float = float("nan")
     db_cpu_per_update: float = 0.0  # seconds of the database server's CPU (PostgreSQL)
+    problems: tuple[str, ...] = ()  # what several workers got wrong (lost, doubled), checked with --workers
 
 
 async def echo_rate(companies: int, per_user: int, workdir: Path, transport: str = "") -> Run:
@@ -86,56 +94,124 @@ async def echo_rate(companies: int, per_user: int, workdir: Path, transport: str
         await server.stop()
 
 
-async def bot_rate(companies: int, workdir: Path, database: str | None = None, deck: bytes | None = None) -> Run:
+async def start_bots(server: BotApiServer, env: dict[str, str], workdir: Path, workers: int,
+                     procs: list[asyncio.subprocess.Process]) -> None:  # fmt: skip
+    """One long-polling bot (``workers`` 0), or that many webhook workers behind the stand-in's round-robin
+    load balancer, as README's "Running several workers" deploys them; ``procs`` gets each as it starts."""
+    profile = os.environ.get("BENCH_PROFILE")
+    if not workers:
+        args = ["-m", "cProfile", "-o", profile] if profile else []
+        procs.append(await start_process([*args, "-m", "bot.cli", "run"], env, workdir / "bot.log"))
+        await wait_polling(server)
+        return
+    ports = [free_port() for _ in range(workers)]
+    hooks = [f"http://127.0.0.1:{port}/telegram/webhook" for port in ports]
+    for i, (port, hook) in enumerate(zip(ports, hooks, strict=True)):
+        args = ["-m", "cProfile", "-o", f"{profile}.{i}"] if profile else []
+        own = {"PITCHBOT_HTTP_HOST": "127.0.0.1", "PITCHBOT_HTTP_PORT": str(port),
+               "PITCHBOT_TELEGRAM_WEBHOOK_URL": hook, "PITCHBOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}  # fmt: skip
+        procs.append(await start_process([*args, "-m", "bot.cli", "run", "--webhook"], {**env, **own},
+                                         workdir / f"bot{i}.log"))  # fmt: skip
+    await asyncio.gather(*(wait_healthy(port) for port in ports))
+    server.deliver_to = hooks
+
+
+def delivery_problems(server: BotApiServer, url: str, receipts: list[str], workdir: Path) -> list[str]:
+    """What the workers got wrong, if anything: an update posted twice or refused, one not applied (each
+    person's conversation remembers the keys of its last 32 updates, more than the walk's 23), a reply
+    lost or sent twice (everyone walks the same path, so everyone gets as many messages), a receipt
+    missing or given twice, a traceback in a worker's log."""
+    from sqlmodel import select
+
+    from bot.database import Database
+    from bot.models import Conversation, User
+    from bot.settings import load_settings
+
+    found = []
+    if server.webhook_posts != len(server.pushed) or server.webhook_failures or server.refusals:
+        found.append(f"{server.webhook_posts} posts for {len(server.pushed)} updates, {len(server.webhook_failures)} "
+                     f"failed, {len(server.refusals)} Bot API calls refused")  # fmt: skip
+    pushed = Counter(update.get("message", update.get("callback_query", {})).get("from", {}).get("id")
+                     for update in server.pushed.values())  # fmt: skip
+    db = Database(load_settings(database_url=url).database_url)
+    try:
+        with db.session() as session:
+            people = select(User, Conversation).join(Conversation, Conversation.user_id == User.id)
+            applied = {int(u.external_id): len(set(c.recent)) for u, c in session.exec(people)}
+    finally:
+        db.dispose()
+    unapplied = sum(max(n - applied.get(tg, 0), 0) for tg, n in pushed.items())
+    if unapplied:
+        found.append(f"{unapplied} updates not applied")
+    replies = Counter(len(server.events[tg]) for tg in pushed)
+    if len(replies) > 1:
+        found.append(f"people got different numbers of messages (count: people): {dict(replies)}")
+    if len(set(receipts)) != len(receipts):
+        found.append(f"{len(receipts) - len(set(receipts))} receipts given twice")
+    for log in sorted(workdir.glob("bot*.log")):
+        if "Traceback" in log.read_text(errors="replace"):
+            found.append(f"a traceback in {log.name}")
+    return found
+
+
+async def bot_rate(companies: int, workdir: Path, database: str | None = None, deck: bytes | None = None,
+                   workers: int = 0) -> Run:  # fmt: skip
     if database:
         reset_postgres(database)
     server = BotApiServer()
     await server.start()
     env = bot_env(server, database or f"sqlite:///{workdir / 'bench.db'}", workdir, PITCHBOT_SEND_RATE="1000")
     load_departments(env["PITCHBOT_DATABASE_URL"])
-    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
-    proc = await start_process([*profile, "-m", "bot.cli", "run"], env, workdir / "bot.log")
+    procs: list[asyncio.subprocess.Process] = []
     try:
-        await wait_polling(server)
+        await start_bots(server, env, workdir, workers, procs)
         first = next(server._update_ids)
 
-        async def one(i: int) -> None:
+        async def one(i: int) -> str:
             user = SimUser(server, 600000 + i, f"기업{i}", timeout=180)
             await register_profile(user, brn=brn_for(i), name=f"벤치기업{i}")
             if deck is None:
                 await fill_application(user, product=f"제품 {i}")
             else:
                 await fill_application(user, product=f"제품 {i}", deck_content=deck)
-            await submit(user)
+            return await submit(user)
+
+        def bots_cpu() -> float:
+            return sum(cpu_seconds(proc.pid) for proc in procs)
 
         db_before = postgres_cpu(database)
-        started, cpu, own = time.monotonic(), cpu_seconds(proc.pid), own_cpu_seconds()
-        await asyncio.gather(*(one(i) for i in range(companies)))
+        started, cpu, own = time.monotonic(), bots_cpu(), own_cpu_seconds()
+        receipts = await asyncio.gather(*(one(i) for i in range(companies)))
         elapsed = time.monotonic() - started
-        bot_cpu, own_cpu = cpu_seconds(proc.pid) - cpu, own_cpu_seconds() - own
+        bot_cpu, own_cpu = bots_cpu() - cpu, own_cpu_seconds() - own
         db_cpu = cpu_used(db_before, postgres_cpu(database))
         updates = next(server._update_ids) - first - 1
-        return Run(updates / elapsed, updates, bot_cpu / updates, own_cpu / elapsed, peak_rss_mb(proc.pid),
-                   db_cpu / updates)  # fmt: skip
+        rss = max(peak_rss_mb(proc.pid) for proc in procs)
+        problems = delivery_problems(server, env["PITCHBOT_DATABASE_URL"], receipts, workdir) if workers else []
+        return Run(updates / elapsed, updates, bot_cpu / updates, own_cpu / elapsed, rss, db_cpu / updates,
+                   tuple(problems))  # fmt: skip
     finally:
-        await stop_process(proc)
+        await asyncio.gather(*(stop_process(proc) for proc in procs))
         await server.stop()
 
 
-async def paired_round(n: int, companies: int, database: str | None, deck: bytes | None) -> tuple[Run, Run, Run]:
+async def paired_round(n: int, companies: int, database: str | None, deck: bytes | None,
+                       workers: int = 0) -> tuple[Run, Run, Run]:  # fmt: skip
     """The bot and both echo bots once; the bot goes first in even rounds and last in odd ones."""
     workdir = Path(tempfile.mkdtemp(prefix=f"pitchbot-bench-{n}-"))
     try:
         if n % 2 == 0:
-            bot = await bot_rate(companies, workdir, database, deck)
+            bot = await bot_rate(companies, workdir, database, deck, workers)
         same = await echo_rate(companies, UPDATES_PER_COMPANY, workdir, transport="aiohttp")
         bare = await echo_rate(companies, UPDATES_PER_COMPANY, workdir)
         if n % 2 == 1:
-            bot = await bot_rate(companies, workdir, database, deck)
+            bot = await bot_rate(companies, workdir, database, deck, workers)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if bot.updates != companies * UPDATES_PER_COMPANY:
         print(f"  note: the bot got {bot.updates} updates, the echo bots {companies * UPDATES_PER_COMPANY}")
+    for problem in bot.problems:
+        print(f"  note: {problem}")
     return bot, same, bare
 
 
@@ -143,11 +219,12 @@ def ms(values: list[float]) -> str:
     return spread([v * 1000 for v in values])
 
 
-async def main(companies: int, rounds: int, database: str | None = None, deck_mb: float = 5.0) -> None:
+async def main(companies: int, rounds: int, database: str | None = None, deck_mb: float = 5.0,
+               workers: int = 0) -> None:  # fmt: skip
     deck = pdf_deck(deck_mb) if deck_mb > 0 else None
     runs: list[tuple[Run, Run, Run]] = []
     for n in range(rounds):
-        bot, same, bare = await paired_round(n, companies, database, deck)
+        bot, same, bare = await paired_round(n, companies, database, deck, workers)
         runs.append((bot, same, bare))
         print(f"round {n + 1}: updates/s bot {bot.rate:.0f}, aiohttp echo {same.rate:.0f}, bare echo {bare.rate:.0f};"
               f" CPU per update bot {bot.cpu_per_update * 1000:.2f} ms (+ database {bot.db_cpu_per_update * 1000:.2f})"
@@ -155,8 +232,9 @@ async def main(companies: int, rounds: int, database: str | None = None, deck_mb
               flush=True)  # fmt: skip
     bots, sames, bares = ([r[i] for r in runs] for i in range(3))
     decks = f"a {deck_mb:g} MB deck each" if deck else "the sample deck"
-    print(f"database: {database_name(database)}; {companies} companies, {UPDATES_PER_COMPANY} updates each "
-          f"({decks}); {rounds} paired rounds; median (lowest–highest round)")  # fmt: skip
+    bots_are = f"; the bot as {workers} webhook worker{'s' if workers > 1 else ''}" if workers else ""
+    print(f"database: {database_name(database)}{bots_are}; {companies} companies, {UPDATES_PER_COMPANY} updates "
+          f"each ({decks}); {rounds} paired rounds; median (lowest–highest round)")  # fmt: skip
     print(
         f"updates/s: bot {spread([b.rate for b in bots], '{:.0f}')}; echo on aiohttp "
         f"{spread([s.rate for s in sames], '{:.0f}')}; bare PTB echo {spread([b.rate for b in bares], '{:.0f}')}"
@@ -175,7 +253,12 @@ async def main(companies: int, rounds: int, database: str | None = None, deck_mb
               f"÷ aiohttp echo: {spread(both)}")  # fmt: skip
     print(f"load generator busy (share of a core): bot runs {spread([b.load_cpu for b in bots], '{:.0%}')}; "
           f"aiohttp echo runs {spread([s.load_cpu for s in sames], '{:.0%}')}")  # fmt: skip
-    print(f"bot peak resident memory: {spread([b.rss_mb for b in bots], '{:.0f}')} MB  (target < 250 MB)")
+    largest = " (the largest worker's)" if workers > 1 else ""
+    print(f"bot peak resident memory{largest}: {spread([b.rss_mb for b in bots], '{:.0f}')} MB  (target < 250 MB)")
+    if workers:
+        wrong = sum(1 for b in bots if b.problems)
+        print(f"every update posted once and applied once, every reply and receipt once: "
+              f"{'yes, every round' if not wrong else f'NO, in {wrong} of {rounds} rounds (notes above)'}")  # fmt: skip
 
 
 if __name__ == "__main__":
@@ -183,6 +266,11 @@ if __name__ == "__main__":
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--deck-mb", type=float, default=5.0, help="size of each pitch deck; 0: the tiny sample")
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="N bot processes in webhook mode behind the stand-in's round-robin; default one "
+                        "long-polling process")  # fmt: skip
     add_database_option(parser)
     args = parser.parse_args()
-    asyncio.run(main(args.companies, args.rounds, args.database, args.deck_mb))
+    if args.workers < 0:
+        parser.error("--workers must be 1 or more")
+    asyncio.run(main(args.companies, args.rounds, args.database, args.deck_mb, args.workers))
