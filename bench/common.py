@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import sys
 import time
@@ -91,12 +90,6 @@ async def wait_polling(server: BotApiServer, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the bot never polled")
         await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def wait_healthy(port: int, timeout: float = 60) -> None:

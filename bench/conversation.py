@@ -37,7 +37,6 @@ from bench.common import (
     cpu_seconds,
     cpu_used,
     database_name,
-    free_port,
     load_departments,
     own_cpu_seconds,
     pdf_deck,
@@ -51,6 +50,7 @@ from bench.common import (
     wait_polling,
 )
 from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.runner import free_port
 from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
 from tests.handlers.flows import fill_application, register_profile, submit
