@@ -92,24 +92,6 @@ async def wait_polling(server: BotApiServer, timeout: float = 60) -> None:
         await asyncio.sleep(0.05)
 
 
-async def wait_healthy(port: int, timeout: float = 60) -> None:
-    """Returns once a webhook worker on ``port`` answers ``/healthz``: it has set the webhook and listens."""
-    import aiohttp
-
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as client:
-        while True:
-            try:
-                async with client.get(f"http://127.0.0.1:{port}/healthz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the worker on port {port} never started")
-            await asyncio.sleep(0.1)
-
-
 def pdf_deck(megabytes: float) -> bytes:
     """A pitch deck of about that size: a PDF header, filler pages' worth of bytes, the trailer."""
     head, tail = b"%PDF-1.4\n", b"\n%%EOF\n"

@@ -46,10 +46,10 @@ from bench.common import (
     spread,
     start_process,
     stop_process,
-    wait_healthy,
     wait_polling,
 )
 from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.health import wait_healthy
 from bot.sandbox.runner import free_port
 from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
@@ -106,13 +106,14 @@ async def start_bots(server: BotApiServer, env: dict[str, str], workdir: Path, w
         return
     ports = [free_port() for _ in range(workers)]
     hooks = [f"http://127.0.0.1:{port}/telegram/webhook" for port in ports]
-    for i, (port, hook) in enumerate(zip(ports, hooks, strict=True)):
+    logs = [workdir / f"bot{i}.log" for i in range(workers)]
+    for i, (port, hook, log) in enumerate(zip(ports, hooks, logs, strict=True)):
         args = ["-m", "cProfile", "-o", f"{profile}.{i}"] if profile else []
         own = {"PITCHBOT_HTTP_HOST": "127.0.0.1", "PITCHBOT_HTTP_PORT": str(port),
                "PITCHBOT_TELEGRAM_WEBHOOK_URL": hook, "PITCHBOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}  # fmt: skip
-        procs.append(await start_process([*args, "-m", "bot.cli", "run", "--webhook"], {**env, **own},
-                                         workdir / f"bot{i}.log"))  # fmt: skip
-    await asyncio.gather(*(wait_healthy(port) for port in ports))
+        procs.append(await start_process([*args, "-m", "bot.cli", "run", "--webhook"], {**env, **own}, log))
+    await asyncio.gather(*(wait_healthy(port, process=proc, log=log)
+                           for port, proc, log in zip(ports, procs[-workers:], logs, strict=True)))  # fmt: skip
     server.deliver_to = hooks
 
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from sqlmodel import func, select
 
 from bench.common import (
@@ -47,6 +46,7 @@ from bench.common import (
 from bench.conversation import bot_rate
 from bot.database import Database
 from bot.models import Broadcast, Outbox
+from bot.sandbox.health import wait_healthy
 from bot.sandbox.kakao import KakaoPlatform, KakaoUser, SkillAnswer
 from bot.sandbox.runner import free_port
 from bot.services import broadcasts, users
@@ -98,21 +98,8 @@ async def start_bot(platform: KakaoPlatform, url: str, workdir: Path, **extra: s
     port = free_port()
     proc = await start_process(["-m", "bot.cli", "run"], kakao_env(platform, url, workdir, port, **extra),
                                workdir / "bot.log")  # fmt: skip
+    await wait_healthy(port, process=proc, log=workdir / "bot.log")
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as client:
-        while True:
-            if proc.returncode is not None:
-                raise RuntimeError(f"the bot exited with {proc.returncode}; see {workdir / 'bot.log'}")
-            try:
-                async with client.get(f"{base}/healthz") as answer:
-                    if answer.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the bot never listened; see {workdir / 'bot.log'}")
-            await asyncio.sleep(0.1)
     platform.connect_skill(f"{base}/kakao/skill", "X-Pitchbot-Skill-Secret", SECRET)
     platform.connect_channel_webhook(f"{base}/kakao/channel")
     return proc

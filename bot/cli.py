@@ -170,7 +170,8 @@ def run(
         bool, typer.Option(help="receive Telegram's updates on this process's HTTP server instead of polling")
     ] = False,
 ) -> None:
-    """Run the bot: long polling, or a webhook server (several processes may share one PostgreSQL database)."""
+    """Run the bot: long polling, or a webhook server (several processes may share one database: PostgreSQL,
+    or one SQLite file with every process on the same machine; see README, "Running several workers")."""
     settings = _settings()
     if settings.telegram_token is None and settings.kakao_bot_id is None:
         typer.echo(

@@ -8,12 +8,14 @@ import math
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(Exception):
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # The sandbox's own, for a bot process it starts against its stand-in for the Bot API (tests, benchmarks):
+    # the outbox's calls carry ``sandbox_unasked``, by which simulated people tell a reminder from the answer
+    # they wait for (bot/sandbox/botapi.py). Refused unless the Bot API is on this machine.
+    sandbox_unasked: bool = False
     # An HTTP proxy for the Bot API (e.g. http://proxy.example:3128), where the network needs one.
     telegram_proxy: str | None = None
     # Start-up while the Bot API cannot be reached: try again after this many seconds, doubling up to the
@@ -231,6 +237,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("sandbox_unasked")
+    @classmethod
+    def _sandbox_only(cls, value: bool, info: ValidationInfo) -> bool:
+        host = urlsplit(str(info.data.get("telegram_api_url", ""))).hostname
+        if value and host not in LOOPBACK:
+            raise ValueError("is the sandbox's only: PITCHBOT_TELEGRAM_API_URL must be on this machine (127.0.0.1)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -205,6 +205,7 @@ async def test_pitchbot_run_against_a_bot_api_server(tmp_path: Path, database_ur
         "PITCHBOT_DATABASE_URL": database_url,
         "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
         "PITCHBOT_POLL_TIMEOUT": "1",
+        "PITCHBOT_SANDBOX_UNASKED": "true",  # a reminder is never taken for an answer
     }
     db = Database(database_url)
     db.upgrade()
@@ -260,12 +261,14 @@ async def test_the_bot_process_ticks_at_the_next_due_time(tmp_path: Path, databa
         "PITCHBOT_DATABASE_URL": database_url,
         "PITCHBOT_FILES_DIR": str(tmp_path / "files"),
         "PITCHBOT_POLL_TIMEOUT": "1",
+        "PITCHBOT_SANDBOX_UNASKED": "true",
     }
     log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, stdout=log, stderr=log)
     try:
         [notice] = await server.wait_events(5101, 0, 1, timeout=30)
         assert "신청 접수를 시작합니다" in notice.text
+        assert notice.unasked  # the outbox's call, marked for the stand-in as the sandbox asked
         await asyncio.sleep(1.5)
         assert len(server.events[5101]) == 1  # and only once
     finally:

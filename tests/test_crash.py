@@ -27,7 +27,7 @@ def bot_env(server: BotApiServer, database_url: str, tmp: Path, **extra: str) ->
         **os.environ, "PITCHBOT_TELEGRAM_TOKEN": server.token, "PITCHBOT_TELEGRAM_API_URL": server.url,
         "PITCHBOT_FAKE_NOW": "2026-12-03T10:00+09:00", "PITCHBOT_DATABASE_URL": database_url,
         "PITCHBOT_FILES_DIR": str(tmp / "files"), "PITCHBOT_POLL_TIMEOUT": "1", "PTB_TIMEDELTA": "1",
-        "PITCHBOT_ORGANIZER_IDS": str(ORGANIZER), **extra,
+        "PITCHBOT_ORGANIZER_IDS": str(ORGANIZER), "PITCHBOT_SANDBOX_UNASKED": "true", **extra,
     }  # fmt: skip
 
 
@@ -119,4 +119,5 @@ async def test_sigkill_during_a_broadcast(tmp_path: Path, database_url: str) -> 
         await server.stop()
     counts = delivered()
     assert set(counts) == set(people)  # nothing lost
+    assert all(event.unasked for tg in people for event in server.events[tg])  # marked: the outbox's, no answer
     assert sum(n - 1 for n in counts.values()) <= 1  # at most the one in flight (concurrency 1)

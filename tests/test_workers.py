@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import sys
 from collections import Counter
 from pathlib import Path
 
-import aiohttp
 from sqlmodel import select
 
 from bot.database import Database
 from bot.models import Application, AuditLog, Conversation, User
 from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.health import wait_healthy
+from bot.sandbox.runner import free_port
 from bot.sandbox.users import SimUser
 from tests.handlers.committee import brn_for
 from tests.handlers.flows import fill_application, register_profile, submit
@@ -26,26 +26,6 @@ from tests.test_crash import bot_env, stop
 
 PEOPLE = 50
 SECRET = "sandbox-webhook-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def healthy(port: int, timeout: float = 60.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with aiohttp.ClientSession() as client:
-        while True:
-            try:
-                async with client.get(f"http://127.0.0.1:{port}/healthz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert asyncio.get_running_loop().time() < deadline, f"worker on {port} did not start"
-            await asyncio.sleep(0.2)
 
 
 async def company(server: BotApiServer, n: int) -> str:
@@ -73,7 +53,8 @@ async def test_two_webhook_workers_share_the_people(tmp_path: Path, database_url
             out = open(log, "ab")  # noqa: SIM115
             procs.append(await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "run", "--webhook", env=env, stdout=out, stderr=out))  # fmt: skip
-        await asyncio.gather(*(healthy(port) for port in ports))
+        await asyncio.gather(*(wait_healthy(port, process=proc, log=log)
+                               for port, proc, log in zip(ports, procs, logs, strict=True)))  # fmt: skip
         assert server.webhook is not None and server.webhook["secret"] == SECRET
         server.deliver_to = [f"http://127.0.0.1:{port}/telegram/webhook" for port in ports]
         receipts = await asyncio.gather(*(company(server, n) for n in range(PEOPLE)))

@@ -16,7 +16,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -24,11 +24,29 @@ from aiohttp import web
 from bot.sandbox import faults
 from bot.sandbox.telegram_html import MAX_TEXT, EntityError, parse_html, utf16_len
 
+if TYPE_CHECKING:
+    from handlers.telegram.api import BotApi
+
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "PitchBot", "username": "pitchday_sandbox_bot"}
 # Nothing in a Bot API call says which update a message answers, if any: a reminder sent while a person waits
 # for an answer looks like the answer. The sandbox marks the calls the bot makes on its own (the outbox's, see
-# bot.sandbox.runner) with this parameter, which only the stand-in reads; Telegram itself never sees it.
+# Unasked below) with this parameter, which only the stand-in reads; Telegram itself never sees it.
 UNASKED = "sandbox_unasked"
+
+
+class Unasked:
+    """The outbox's Bot API client where ``Settings.sandbox_unasked`` is on: each call carries ``UNASKED``, so
+    that the stand-in tells a reminder from the answer a simulated person waits for (see
+    :mod:`bot.sandbox.users`)."""
+
+    def __init__(self, api: BotApi) -> None:
+        self._api = api
+
+    async def call(self, method: str, params: dict[str, Any] | None = None, **options: Any) -> Any:
+        return await self._api.call(method, {**(params or {}), UNASKED: True}, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
 
 
 class ApiError(Exception):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import Any, cast
 
 from pydantic import SecretStr
 from sqlmodel import col, select
@@ -15,11 +14,10 @@ from bot.clock import Clock
 from bot.database import Database
 from bot.models import Outbox, OutboxState
 from bot.runtime import Runtime
-from bot.sandbox.botapi import UNASKED, BotApiServer
+from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.kakao import KakaoPlatform
 from bot.services import broadcasts
 from bot.settings import Settings
-from handlers.telegram.api import BotApi
 from scheduler.tick import TickReport
 
 KAKAO_SECRET = "sandbox-skill-secret"
@@ -29,20 +27,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class Unasked:
-    """The outbox's Bot API client in the sandbox: each call carries ``UNASKED``, so that the stand-in tells a
-    reminder from the answer a simulated person waits for (see :mod:`bot.sandbox.users`)."""
-
-    def __init__(self, api: BotApi) -> None:
-        self._api = api
-
-    async def call(self, method: str, params: dict[str, Any] | None = None, **options: Any) -> Any:
-        return await self._api.call(method, {**(params or {}), UNASKED: True}, **options)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
 
 
 class SandboxBot:
@@ -65,8 +49,10 @@ class SandboxBot:
     def _settings(self) -> Settings:
         update: dict[str, object] = {"telegram_token": None}
         if self.server is not None:
-            # A short long poll: stopping waits for the poll in flight.
-            update |= {"telegram_token": SecretStr(self.server.token), "poll_timeout": 1}
+            # A short long poll: stopping waits for the poll in flight. The outbox's calls are marked for the
+            # stand-in (Settings.sandbox_unasked), as in a bot process the tests start.
+            update |= {"telegram_token": SecretStr(self.server.token), "poll_timeout": 1,
+                       "telegram_api_url": self.server.url, "sandbox_unasked": True}  # fmt: skip
         if self.kakao is not None:
             port = free_port()
             self.url = f"http://127.0.0.1:{port}"
@@ -83,9 +69,6 @@ class SandboxBot:
         settings = self._settings()
         self.runtime = Runtime(settings, clock=self.clock, db=self.db,
                                telegram_api=self.server.url if self.server else None)  # fmt: skip
-        if self.runtime.telegram is not None:  # before the start, which hands the sender to the dispatcher
-            sender = self.runtime.telegram.sender
-            sender.api = cast(BotApi, Unasked(sender.api))
         await self.runtime.start()
         if self.kakao is not None:
             self.kakao.connect_skill(f"{self.url}/kakao/skill", settings.kakao_skill_header, KAKAO_SECRET)

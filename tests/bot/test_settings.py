@@ -46,6 +46,13 @@ def test_a_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: 
     assert words in str(err.value) and "\n" not in str(err.value)
 
 
+def test_the_sandbox_mark_only_with_a_bot_api_on_this_machine() -> None:
+    """The outbox's calls carry a parameter only the stand-in reads: never with Telegram's own Bot API."""
+    with pytest.raises(SettingsError, match="PITCHBOT_SANDBOX_UNASKED is invalid"):
+        load_settings(sandbox_unasked=True, telegram_api_url="https://api.telegram.org")
+    assert load_settings(sandbox_unasked=True, telegram_api_url="http://127.0.0.1:8081").sandbox_unasked
+
+
 def test_organizers_on_either_channel() -> None:
     s = load_settings(organizer_ids="11, kakao:Ab-_c9; telegram:22")
     assert s.organizers == {"telegram:11", "kakao:Ab-_c9", "telegram:22"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.dialogue.model import Capabilities
-from tests.dialogue.driver import BOTH, NOT_UNDERSTOOD, Person, World
+from bot.models import Role
+from tests.dialogue.driver import BOTH, NOT_UNDERSTOOD, STALE, Person, World
 from tests.dialogue.walks import plain, register_profile
 
 Make = Callable[..., Person]
@@ -28,7 +29,7 @@ async def test_cancel_keeps_the_draft_and_apply_resumes(caps: Capabilities, pers
     draft = world.draft(caps.channel, "7101", "application")
     assert draft is not None and draft.current == "trl"
     assert draft.data == {"product_name": "자율 순찰 로봇 HR-1", "tech_fields": ["bigdata"]}
-    assert world.conversation(caps.channel, "7101").flow is None
+    assert world.conversation(caps.channel, "7101").flow == "menu"  # no form asks any more: the menu is at rest
 
     # Nothing is being asked any more: an answer typed now is not understood, and not stored.
     await p.send("TRL 7")
@@ -50,6 +51,26 @@ async def test_cancel_keeps_the_draft_and_apply_resumes(caps: Capabilities, pers
     assert "진행 중인 작업이 없습니다" in p.text and "📝 피칭데이 신청" in p.labels()  # nothing to stop: the menu
     draft = world.draft(caps.channel, "7101", "application")
     assert draft is not None and draft.current == "summary" and draft.data["trl"] == 7
+
+
+@BOTH
+async def test_an_organizer_who_pauses_sees_the_menu_paged(caps: Capabilities, person: Make, world: World) -> None:
+    """The screen of a form left for later carries the menu as the menu shows it, a page of eight on every
+    channel (an organizer's menu has three), and its page turn shows the same screen with the next page."""
+    world.grant(caps.channel, "7110", Role.ORGANIZER)
+    p = person(caps, "7110")
+    await register_profile(p)
+    [paused] = await p.send("취소" if plain(p) else "/cancel")
+    assert "작성을 중단했습니다" in p.text and "목록 1/3쪽" in p.text
+    assert len(p.labels(paused)) == 9 and p.labels(paused)[-1] == "다음 목록 ▶", p.labels(paused)
+    assert "🏅 선정 심의" in p.labels(paused) and "📝 피칭데이 신청" not in p.labels(paused)
+
+    [second] = await p.press("다음 목록")
+    assert STALE not in p.text, p.text
+    assert "작성을 중단했습니다" in p.text and "목록 2/3쪽" in p.text and second.replace
+    assert len(p.labels(second)) == 10 and "◀ 이전 목록" in p.labels(second)
+    await p.press("📝 피칭데이 신청")  # a button of the turned page works: back to the question left
+    assert STALE not in p.text and "제품·서비스명 (1/8)" in p.text, p.text
 
 
 @BOTH

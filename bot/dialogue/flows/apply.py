@@ -128,16 +128,21 @@ def _menu(t: Turn) -> list[Choice]:
     return t.engine.flows["menu"].choices(t)  # type: ignore[attr-defined,no-any-return]
 
 
+def _under_menu(t: Turn, template: str, data: dict[str, Any] | None = None) -> None:
+    """A closing screen with the menu under it, paged as the menu is (its page turn shows this screen again)."""
+    t.engine.flows["menu"].under_menu(t, template, data)  # type: ignore[attr-defined]
+
+
 # ---- the two forms around the company --------------------------------------------------------------
 def _paused(t: Turn, draft: FormDraft) -> None:
     """Leaving the profile or the application keeps every answer for later."""
-    t.show("apply/cancelled", choices=_menu(t), columns=_MENU_COLUMNS)
+    _under_menu(t, "apply/cancelled")
 
 
 def _consent_refused(t: Turn, draft: FormDraft) -> None:
     privacy.consent_refused(t.session, t.user, t.now)
     has_company = companies.company_of(t.session, t.user) is not None
-    t.show("apply/consent_refused", {"has_company": has_company}, choices=_menu(t), columns=_MENU_COLUMNS)
+    _under_menu(t, "apply/consent_refused", {"has_company": has_company})
 
 
 def _save_profile(t: Turn, draft: FormDraft) -> None:

@@ -3,6 +3,8 @@ anything not understood."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.calendar import Month
 from bot.dialogue import commands
 from bot.dialogue.flow import Flow
@@ -76,16 +78,24 @@ class MenuFlow(Flow):
     def language_set(self, t: Turn) -> None:
         self._menu(t, "language_set", "menu/language_set")
 
-    def _menu(self, t: Turn, step: str, template: str, data: dict[str, object] | None = None) -> Screen:
+    def under_menu(self, t: Turn, template: str, data: dict[str, Any] | None = None) -> Screen:
+        """Another flow's last screen (a form left for later, say) with the menu under it, paged as the menu is.
+        The template and ``data`` are kept in the conversation for the page turn to show the screen again, so
+        ``data`` holds plain JSON values only."""
+        return self._menu(t, "screen", template, data, {"template": template, "data": data or {}})
+
+    def _menu(
+        self, t: Turn, step: str, template: str, data: dict[str, Any] | None = None, ref: dict[str, Any] | None = None
+    ) -> Screen:
         """A screen with the menu under it, paged as every channel pages the menu."""
-        self._rest(t, step)
+        self._rest(t, step, **(ref or {}))
         return t.show(template, data, choices=self.choices(t), columns=2, max_choices=MENU_PAGE)
 
-    def _rest(self, t: Turn, step: str) -> None:
+    def _rest(self, t: Turn, step: str, **ref: Any) -> None:
         """The menu's screens belong to the menu flow, so their page buttons turn (a role's menu has pages);
         typed text there is read as at rest."""
         if t.flow in (None, self.name):
-            t.go(self.name, step)
+            t.go(self.name, step, **ref)
 
     # ---- the menu as the active flow -----------------------------------------------------------
     def resume(self, t: Turn) -> None:
@@ -100,6 +110,8 @@ class MenuFlow(Flow):
             self.nothing_to(t, "cancel")
         elif t.step == "language_set":
             self.language_set(t)
+        elif t.step == "screen" and t.ref.get("template"):
+            self.under_menu(t, str(t.ref["template"]), t.ref.get("data"))
         else:
             self.home(t, _first_name(t))
         screen = t.screens[shown] if len(t.screens) > shown else None
