@@ -8,26 +8,27 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer
 from bot.settings import Settings, load_settings
 from tests.harness import KST, Harness, running, seed_departments
+from tests.schema import MIGRATED_FIXTURES, empty_schema, leave_for_migrated, migrated
 
 # PITCHBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL.
 PG_URL = os.environ.get("PITCHBOT_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database; for a test that asks for a migrated one, what the migrations leave (see tests.schema)."""
     if PG_URL:
-        db = Database(load_settings(database_url=PG_URL).database_url)
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        db.dispose()
+        url = load_settings(database_url=PG_URL).database_url
+        if MIGRATED_FIXTURES.isdisjoint(request.fixturenames):
+            empty_schema(url)
+        else:
+            request.addfinalizer(leave_for_migrated())
         yield PG_URL
     else:
         yield f"sqlite:///{tmp_path / 'test.db'}"
@@ -53,8 +54,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def db(settings: Settings, clock: ManualClock) -> Iterator[Database]:
-    database = Database(settings.database_url)
-    database.upgrade()
+    database = migrated(settings.database_url)
     seed_departments(database, clock.now())
     yield database
     database.dispose()

@@ -13,6 +13,7 @@ from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.runner import SandboxBot
 from bot.sandbox.users import SimUser
 from bot.settings import Settings
+from tests.schema import migrated
 
 KST = dt.timezone(dt.timedelta(hours=9))
 
@@ -45,8 +46,7 @@ def seed_departments(db: Database, now: dt.datetime) -> None:
 
 @asynccontextmanager
 async def running(settings: Settings, clock: ManualClock) -> AsyncIterator[Harness]:
-    db = Database(settings.database_url)
-    db.upgrade()
+    db = migrated(settings.database_url)
     seed_departments(db, clock.now())
     harness = Harness(settings, clock, db)
     await harness.server.start()

@@ -15,6 +15,7 @@ from bot.sandbox.kakao import KakaoPlatform, KakaoUser
 from bot.sandbox.runner import SandboxBot
 from bot.settings import Settings
 from tests.harness import seed_departments
+from tests.schema import migrated
 
 
 @dataclass
@@ -38,8 +39,7 @@ class KakaoWorld:
 
 
 async def running(settings: Settings, clock: ManualClock, *, telegram: bool = False, **platform: Any):  # type: ignore[no-untyped-def]
-    db = Database(settings.database_url)
-    db.upgrade()
+    db = migrated(settings.database_url)
     seed_departments(db, clock.now())
     kakao = KakaoPlatform(**platform)
     await kakao.start()
