@@ -17,6 +17,10 @@ from bot.settings import Settings
 from tests.harness import seed_departments
 from tests.schema import migrated
 
+# A loaded test machine must not turn an ordinary answer into the slow path (a "being prepared" note, the
+# answer following later) while the test reads the first answer; the tests of the slow path set their own.
+PATIENT = 60.0
+
 
 @dataclass
 class KakaoWorld:
@@ -41,13 +45,15 @@ class KakaoWorld:
 async def running(settings: Settings, clock: ManualClock, *, telegram: bool = False, **platform: Any):  # type: ignore[no-untyped-def]
     db = migrated(settings.database_url)
     seed_departments(db, clock.now())
-    kakao = KakaoPlatform(**platform)
+    kakao = KakaoPlatform(**{"timeout": PATIENT, **platform})
     await kakao.start()
     server = BotApiServer() if telegram else None
     if server is not None:
         await server.start()
     bot = SandboxBot(settings.model_copy(update={"send_per_chat_interval": 0.0}), clock, db, server, kakao)
     await bot.start()
+    assert bot.runtime is not None and bot.runtime.kakao is not None
+    bot.runtime.kakao.answer_within = PATIENT
     return KakaoWorld(kakao, bot, db, clock, settings, server)
 
 
