@@ -4,11 +4,13 @@ flood limit off, the bot's send rate raised, to keep the run short), while 20 pe
 Reports how soon the organizer's confirmation is answered, the first message is out and the audience is
 planned; the reply latency of the people chatting while it is planned; with ``--send``, the whole run (rate,
 lost, duplicated) and the bot's resident memory as the messages go (the dispatcher keeps nothing per
-recipient, so it stays flat). ``--claims`` times one claim of 100 rows with 0, 100,000 and 200,000 rows
-queued, the progress read against a count of the outbox, and (PostgreSQL) prints the claim's query plan.
+recipient, so it stays flat). ``--dispatchers N`` sends from N ``pitchbot dispatch`` processes beside the bot
+(``PITCHBOT_RUN_DISPATCHER=false``), as README's "several dispatchers": their CPU counts as the bot's.
+``--claims`` times one claim of 100 rows with 0, 100,000 and 200,000 rows queued, the progress read
+against a count of the outbox, and (PostgreSQL) prints the claim's query plan.
 
     .venv/bin/python -m bench.broadcast_large [--recipients 100000] [--chatters 20] [--rate 1000] [--send]
-        [--database URL]
+        [--dispatchers N] [--database URL]
     .venv/bin/python -m bench.broadcast_large --claims [--database URL]
 """
 
@@ -92,7 +94,9 @@ async def chat(user: SimUser, stop: asyncio.Event, latencies: list[tuple[float, 
         latencies.append((asked, time.monotonic() - asked))
 
 
-async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool, database: str | None) -> None:
+async def broadcast(
+    recipients: int, chatters: int, rate: float, send_all: bool, database: str | None, dispatchers: int = 0
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-bench-large-"))
     url = database or f"sqlite:///{workdir / 'bench.db'}"
     if database:
@@ -108,7 +112,13 @@ async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool,
     env = bot_env(server, url, workdir, PITCHBOT_ORGANIZER_IDS=str(ORGANIZER), PITCHBOT_SEND_RATE=str(rate),
                   PITCHBOT_SEND_PER_CHAT_INTERVAL="0", PITCHBOT_SEND_CONCURRENCY="32")  # fmt: skip
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    if dispatchers:
+        env["PITCHBOT_RUN_DISPATCHER"] = "false"
     proc = await start_process([*profile, "-m", "bot.cli", "run"], env, workdir / "bot.log")
+    others = [
+        await start_process(["-m", "bot.cli", "dispatch", "--worker", f"bench-{i}"], env, workdir / f"dispatch-{i}.log")
+        for i in range(dispatchers)
+    ]
     stop = asyncio.Event()
     talk: list[asyncio.Task[None]] = []
     try:
@@ -144,27 +154,31 @@ async def broadcast(recipients: int, chatters: int, rate: float, send_all: bool,
         else:  # a small audience is planned before anyone chatting gets a reply in
             print(f"reply latency while planning: no reply fell within it ({len(before)} before)")
         if send_all:
-            await _send_all(db, server, proc.pid, recipients, pressed, rss_before, database)
+            await _send_all(db, server, [proc.pid, *(p.pid for p in others)], recipients, pressed, rss_before,
+                            database)  # fmt: skip
         assert "공지 #1" in progress.text
     finally:
         stop.set()
         await asyncio.gather(*talk, return_exceptions=True)
-        await stop_process(proc)
+        for process in [proc, *others]:
+            await stop_process(process)
         await server.stop()
         db.dispose()
 
 
-async def _send_all(db: Database, server: BotApiServer, pid: int, recipients: int, pressed: float,
+async def _send_all(db: Database, server: BotApiServer, pids: list[int], recipients: int, pressed: float,
                     rss_before: float, database: str | None) -> None:  # fmt: skip
     """Until every message is out: the bot's memory as they go, what arrived, and where the CPU went (the
-    bot, this process: the stand-in and the people chatting, PostgreSQL's processes serving the bot)."""
+    bot and its dispatcher processes if any, this process: the stand-in and the people chatting, PostgreSQL's
+    processes serving the bot). ``pids``: the bot's first."""
+    pid = pids[0]
     samples: list[tuple[int, float]] = []
-    cpu = (cpu_seconds(pid), own_cpu_seconds(), postgres_cpu(database), _commits(db))
+    cpu = (sum(map(cpu_seconds, pids)), own_cpu_seconds(), postgres_cpu(database), _commits(db))
     while (row := broadcast_row(db)) is not None and row.status != "done":
         samples.append((row.sent + row.failed, rss_mb(pid)))
         await asyncio.sleep(2)
     done = time.monotonic() - pressed
-    used = (cpu_seconds(pid) - cpu[0], own_cpu_seconds() - cpu[1], cpu_used(cpu[2], postgres_cpu(database)),
+    used = (sum(map(cpu_seconds, pids)) - cpu[0], own_cpu_seconds() - cpu[1], cpu_used(cpu[2], postgres_cpu(database)),
             _commits(db) - cpu[3])  # fmt: skip
     delivered = [len(server.events.get(FIRST + i, [])) for i in range(recipients)]
     lost = sum(1 for n in delivered if n == 0)
@@ -175,7 +189,8 @@ async def _send_all(db: Database, server: BotApiServer, pid: int, recipients: in
           + ", ".join(f"{n} sent: {mb:.0f} MB" for n, mb in marks)
           + f"; peak {peak_rss_mb(pid):.0f} MB")  # fmt: skip
     per = 1000 / recipients
-    print(f"CPU per message sent: bot {used[0] * per:.2f} ms, stand-in and chatting {used[1] * per:.2f} ms"
+    bot = f"bot and {len(pids) - 1} dispatchers" if len(pids) > 1 else "bot"
+    print(f"CPU per message sent: {bot} {used[0] * per:.2f} ms, stand-in and chatting {used[1] * per:.2f} ms"
           + (f", PostgreSQL {used[2] * per:.2f} ms; transactions committed per message {used[3] / recipients:.2f}"
              if database else "")
           + f" (of {done:.0f} s on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
@@ -268,8 +283,10 @@ if __name__ == "__main__":
     parser.add_argument("--send", action="store_true", help="send the whole broadcast, not only plan it")
     parser.add_argument("--claims", action="store_true", help="time claims at 0, 100,000 and 200,000 queued")
     parser.add_argument("--database", default=None, help="a PostgreSQL URL; default SQLite")
+    parser.add_argument("--dispatchers", type=int, default=0,
+                        help="send from this many `pitchbot dispatch` processes, not the bot's")  # fmt: skip
     args = parser.parse_args()
     if args.claims:
         claims(args.database)
     else:
-        asyncio.run(broadcast(args.recipients, args.chatters, args.rate, args.send, args.database))
+        asyncio.run(broadcast(args.recipients, args.chatters, args.rate, args.send, args.database, args.dispatchers))
