@@ -4,7 +4,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from bot.cli import app
 from bot.database import Database
 from bot.models import Application, AuditLog, Department, Expo, RoleGrant, User
 from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.runner import free_port
 from bot.sandbox.users import SimUser
 from tests.handlers.flows import fill_application, register_profile, submit
 from tests.harness import seed_departments
@@ -478,12 +478,6 @@ async def _start_bot(env: dict[str, str], log_path: Path, command: str = "run") 
         log.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _wait_for(path: Path, words: str, count: int = 1, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -516,7 +510,7 @@ async def test_a_token_the_bot_api_refuses_stops_the_bot_with_one_line(
 
 
 async def test_an_unreachable_bot_api_is_retried_until_it_comes_up(tmp_path: Path, database_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     server = BotApiServer()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "run.log"
@@ -550,7 +544,7 @@ async def test_a_signal_stops_the_bot_while_it_retries(
     tmp_path: Path, database_url: str, command: str, sig: int
 ) -> None:
     log_path = tmp_path / "run.log"
-    env = _bot_env(tmp_path, database_url, "123456:SANDBOX", f"http://127.0.0.1:{_free_port()}")
+    env = _bot_env(tmp_path, database_url, "123456:SANDBOX", f"http://127.0.0.1:{free_port()}")
     env["PITCHBOT_TELEGRAM_RETRY_SECONDS"] = "30"  # the stop must not wait for the next attempt
     proc = await _start_bot(env, log_path, command)
     try:
