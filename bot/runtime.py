@@ -30,7 +30,6 @@ class Runtime:
         settings: Settings,
         clock: Clock | None = None,
         db: Database | None = None,
-        telegram_api: str | None = None,
     ) -> None:
         from handlers.kakao.channel import KakaoChannel
         from handlers.kakao.files import FilePages
@@ -40,7 +39,7 @@ class Runtime:
         self.settings = settings
         self.engine = Engine(self.ctx)
         token = settings.telegram_token.get_secret_value() if settings.telegram_token else None
-        self.telegram = TelegramChannel(self.ctx, self.engine, token, telegram_api) if token else None
+        self.telegram = TelegramChannel(self.ctx, self.engine, token) if token else None
         self.kakao = KakaoChannel(self.ctx, self.engine) if settings.kakao_bot_id else None
         self.files = FilePages(self.ctx, self.engine, self.deliver_reply)
         self.dispatcher: object | None = None

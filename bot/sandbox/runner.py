@@ -67,8 +67,7 @@ class SandboxBot:
 
     async def start(self) -> None:
         settings = self._settings()
-        self.runtime = Runtime(settings, clock=self.clock, db=self.db,
-                               telegram_api=self.server.url if self.server else None)  # fmt: skip
+        self.runtime = Runtime(settings, clock=self.clock, db=self.db)
         await self.runtime.start()
         if self.kakao is not None:
             self.kakao.connect_skill(f"{self.url}/kakao/skill", settings.kakao_skill_header, KAKAO_SECRET)

@@ -37,11 +37,11 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, ctx: AppContext, engine: Engine, token: str, api_url: str | None = None) -> None:
+    def __init__(self, ctx: AppContext, engine: Engine, token: str) -> None:
         self.ctx = ctx
         self.engine = engine
         settings = ctx.settings
-        self.api_url = (api_url or settings.telegram_api_url).rstrip("/")
+        self.api_url = settings.telegram_api_url.rstrip("/")
         gate = ReplyGate(ctx.budget("telegram"), settings.send_per_chat_interval)
         self.api = BotApi(token, self.api_url, settings.connection_pool_size, settings.telegram_proxy, gate)
         # getUpdates on a connection of its own, so a long poll never holds one the replies need.
