@@ -2,15 +2,16 @@
 flood limit off, the bot's send rate raised, to keep the run short), while 20 people chat.
 
 Reports how soon the organizer's confirmation is answered, the first message is out and the audience is
-planned; the reply latency of the people chatting while it is planned; with ``--send``, the whole run (rate,
-lost, duplicated) and the bot's resident memory as the messages go (the dispatcher keeps nothing per
-recipient, so it stays flat). ``--dispatchers N`` sends from N ``pitchbot dispatch`` processes beside the bot
+planned; the reply latency of the people chatting while it is planned; with ``--send``, the whole run (lost,
+duplicated; the rate from the press to the last message's arrival, alone and, with the replies to the people
+chatting, which draw on the same budget, as a share of the configured rate) and the bot's resident memory as
+the messages go (the dispatcher keeps nothing per recipient, so it stays flat). ``--dispatchers N`` sends from N ``pitchbot dispatch`` processes beside the bot
 (``PITCHBOT_RUN_DISPATCHER=false``), as README's "several dispatchers": their CPU counts as the bot's.
 ``--claims`` times one claim of 100 rows with 0, 100,000 and 200,000 rows queued, the progress read
 against a count of the outbox, and (PostgreSQL) prints the claim's query plan.
 
     .venv/bin/python -m bench.broadcast_large [--recipients 100000] [--chatters 20] [--rate 1000] [--send]
-        [--dispatchers N] [--database URL]
+        [--dispatchers N] [--per-second] [--database URL]
     .venv/bin/python -m bench.broadcast_large --claims [--database URL]
 """
 
@@ -19,11 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import os
 import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,7 +98,13 @@ async def chat(user: SimUser, stop: asyncio.Event, latencies: list[tuple[float, 
 
 
 async def broadcast(
-    recipients: int, chatters: int, rate: float, send_all: bool, database: str | None, dispatchers: int = 0
+    recipients: int,
+    chatters: int,
+    rate: float,
+    send_all: bool,
+    database: str | None,
+    dispatchers: int = 0,
+    per_second: bool = False,
 ) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pitchbot-bench-large-"))
     url = database or f"sqlite:///{workdir / 'bench.db'}"
@@ -155,7 +164,7 @@ async def broadcast(
             print(f"reply latency while planning: no reply fell within it ({len(before)} before)")
         if send_all:
             await _send_all(db, server, [proc.pid, *(p.pid for p in others)], recipients, pressed, rss_before,
-                            database)  # fmt: skip
+                            database, rate, per_second)  # fmt: skip
         assert "공지 #1" in progress.text
     finally:
         stop.set()
@@ -167,7 +176,7 @@ async def broadcast(
 
 
 async def _send_all(db: Database, server: BotApiServer, pids: list[int], recipients: int, pressed: float,
-                    rss_before: float, database: str | None) -> None:  # fmt: skip
+                    rss_before: float, database: str | None, rate: float, per_second: bool) -> None:  # fmt: skip
     """Until every message is out: the bot's memory as they go, what arrived, and where the CPU went (the
     bot and its dispatcher processes if any, this process: the stand-in and the people chatting, PostgreSQL's
     processes serving the bot). ``pids``: the bot's first."""
@@ -176,14 +185,31 @@ async def _send_all(db: Database, server: BotApiServer, pids: list[int], recipie
     cpu = (sum(map(cpu_seconds, pids)), own_cpu_seconds(), postgres_cpu(database), _commits(db))
     while (row := broadcast_row(db)) is not None and row.status != "done":
         samples.append((row.sent + row.failed, rss_mb(pid)))
+        # The stand-in keeps every message it got (100,000 of them) in this process: out of the collector's
+        # sight, or its full collections pause the stand-in (~100 ms at a time), and the bot's sends with it.
+        gc.freeze()
         await asyncio.sleep(2)
-    done = time.monotonic() - pressed
+    # The send ended when its last message arrived (the broadcast's row says "done" at its next progress
+    # check, and this loop looks every 2 s). The budget is shared with the replies to the people chatting.
+    arrived = [e.at for i in range(recipients) for e in server.events.get(FIRST + i, ())]
+    done = max(arrived) - pressed
+    replies = sum(1 for i in range(CHATTER, CHATTER + 1000) for e in server.events.get(i, ())
+                  if pressed <= e.at <= pressed + done)  # fmt: skip
+    seconds = Counter(int(at - pressed) for at in arrived)
+    slowest = min(seconds[s] for s in range(int(done)) if s >= 10) if done > 11 else None
     used = (sum(map(cpu_seconds, pids)) - cpu[0], own_cpu_seconds() - cpu[1], cpu_used(cpu[2], postgres_cpu(database)),
             _commits(db) - cpu[3])  # fmt: skip
     delivered = [len(server.events.get(FIRST + i, [])) for i in range(recipients)]
     lost = sum(1 for n in delivered if n == 0)
     duplicated = sum(n - 1 for n in delivered if n > 1)
-    print(f"all sent in {done:.0f} s ({recipients / done:.0f} messages/s); lost {lost}, duplicated {duplicated}")
+    print(
+        f"all sent in {done:.1f} s ({recipients / done:.0f} messages/s, with the {replies} replies to the people "
+        f"chatting {(recipients + replies) / done / rate:.3f} of the rate); lost {lost}, duplicated {duplicated}"
+    )
+    if per_second:
+        print("broadcast messages arrived in each second:", " ".join(str(seconds[k]) for k in range(int(done) + 1)))
+    if slowest is not None:
+        print(f"broadcast messages in the slowest whole second after the first ten: {slowest}")
     marks = [samples[int(share * (len(samples) - 1))] for share in (0.1, 0.25, 0.5, 0.75, 1.0)] if samples else []
     print(f"bot resident memory before {rss_before:.0f} MB; as messages went out: "
           + ", ".join(f"{n} sent: {mb:.0f} MB" for n, mb in marks)
@@ -285,8 +311,10 @@ if __name__ == "__main__":
     parser.add_argument("--database", default=None, help="a PostgreSQL URL; default SQLite")
     parser.add_argument("--dispatchers", type=int, default=0,
                         help="send from this many `pitchbot dispatch` processes, not the bot's")  # fmt: skip
+    parser.add_argument("--per-second", action="store_true", help="with --send: the messages that arrived each second")
     args = parser.parse_args()
     if args.claims:
         claims(args.database)
     else:
-        asyncio.run(broadcast(args.recipients, args.chatters, args.rate, args.send, args.database, args.dispatchers))
+        asyncio.run(broadcast(args.recipients, args.chatters, args.rate, args.send, args.database, args.dispatchers,
+                              args.per_second))  # fmt: skip

@@ -469,6 +469,7 @@ def dispatch(
 async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
     import signal
 
+    from bot.runtime import settle
     from handlers.telegram.api import BotApi
     from handlers.telegram.connect import reach
     from handlers.telegram.sender import TelegramSender
@@ -489,6 +490,8 @@ async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, settings.send_timeout)}, worker)
+        if not once:
+            settle()
         if once:
             await dispatcher.drain(timeout=3600)
         else:

@@ -95,6 +95,7 @@ class Event:
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
     document: dict[str, Any] | None = None
     unasked: bool = False  # sent on the bot's own initiative (marked with UNASKED): no update's answer
+    at: float = field(default_factory=time.monotonic)  # when it arrived (the benchmarks' send rate)
 
     def button_texts(self) -> list[str]:
         return [b[0] for row in self.buttons for b in row]

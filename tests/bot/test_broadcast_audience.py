@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from bot.database import Database
@@ -27,6 +29,7 @@ from bot.models import (
 from bot.services import audience, broadcasts, outbox, privacy
 from bot.services.outbox import Planned
 from bot.settings import Settings
+from tests.conftest import PG_URL
 
 NOW = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
 MONTHS = ("2026-11", "2026-12")
@@ -251,3 +254,87 @@ def test_the_counts_follow_every_change_of_state(db: Database, settings: Setting
         assert done is not None
         assert (done.sent, done.failed, done.cancelled) == (counts["sent"], counts["failed"], counts["cancelled"])
         assert (done.sent, done.failed) == (8, 4) and done.recipients == sum(counts.values())
+
+
+# ---- PostgreSQL: a batch under way and the rest of the bot -------------------------------------------------
+pg_only = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: on SQLite the batch holds the one write lock")
+
+
+def _started(db: Database, settings: Settings, text: str) -> Broadcast:
+    with db.session() as session:
+        organizer = session.exec(select(User).where(User.external_id == ORGANIZER)).one()
+        return broadcasts.start(session, organizer, "subscribers", None, "text", text, settings, NOW)
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """``action`` runs on other connections in the middle of the next batch, after its rows are written."""
+    original = outbox.plan
+
+    def plan(session: Session, planned: list[Planned], now: dt.datetime) -> int:
+        monkeypatch.setattr(outbox, "plan", original)
+        action()
+        return original(session, planned, now)
+
+    monkeypatch.setattr(outbox, "plan", plan)
+
+
+@pg_only
+def test_a_broadcast_cancelled_while_a_batch_is_planned_sends_nothing_of_it(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(db, 8)
+    row = _started(db, settings, "안내")
+    with db.session() as session:
+        assert broadcasts.plan_batch(session, NOW, size=30) == 30
+        first = len(session.exec(select(Outbox.id).where(Outbox.event_key == broadcasts.event_key(row))).all())
+
+    def cancel() -> None:
+        with db.session() as other:
+            other.execute(text("SET LOCAL lock_timeout = '3s'"))  # a batch holding the row would make it wait
+            organizer = other.exec(select(User).where(User.external_id == ORGANIZER)).one()
+            assert broadcasts.cancel(other, organizer, row.id or 0, settings, NOW) == first  # the batch's not seen
+
+    _meanwhile(monkeypatch, cancel)
+    with db.session() as session:
+        assert broadcasts.plan_batch(session, NOW, size=60) == 0
+    with db.session() as session:
+        assert broadcasts.plan_batch(session, NOW) is None
+        rows = session.exec(select(Outbox).where(Outbox.event_key == broadcasts.event_key(row))).all()
+        assert len(rows) > first and {r.state for r in rows} == {"cancelled"}
+        stopped = session.get(Broadcast, row.id)
+        assert stopped is not None and stopped.status == "cancelled"
+        assert stopped.cancelled == stopped.planned == len(rows) and stopped.planned_through > 30
+
+
+@pg_only
+def test_sent_rows_are_counted_while_a_batch_is_planned(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marking writes the broadcast's count: it must not wait for a batch under way (the send would stall
+    for as long as the batch), nor lose its count when the batch then writes the same row."""
+    populate(db, 9)
+    row = _started(db, settings, "안내")
+    with db.session() as session:
+        assert broadcasts.plan_batch(session, NOW, size=40) == 40
+    with db.session() as session:
+        claimed = outbox.claim(session, "w", NOW, 5, dt.timedelta(seconds=60))
+    assert len(claimed) == 5
+    marked: set[int] = set()
+
+    def mark() -> None:
+        with db.statements() as connection:
+            connection.execute(text("SET lock_timeout = '3s'"))
+            try:
+                marked.update(outbox.mark_sent_together(connection, {r.id: None for r in claimed}, "w", NOW))
+            finally:
+                connection.execute(text("RESET lock_timeout"))
+
+    _meanwhile(monkeypatch, mark)
+    with db.session() as session:
+        assert broadcasts.plan_batch(session, NOW, size=40) == 40
+    assert marked == {r.id for r in claimed}
+    with db.session() as session:
+        counted = session.get(Broadcast, row.id)
+        assert counted is not None and counted.sent == 5 and counted.planned_through == 80
+        planned = session.exec(select(Outbox.id).where(Outbox.event_key == broadcasts.event_key(row))).all()
+        assert counted.planned == len(planned)
