@@ -5,8 +5,9 @@ Reports how soon the organizer's confirmation is answered, the first message is 
 planned; the reply latency of the people chatting while it is planned; with ``--send``, the whole run (lost,
 duplicated; the rate from the press to the last message's arrival, alone and, with the replies to the people
 chatting, which draw on the same budget, as a share of the configured rate) and the bot's resident memory as
-the messages go (the dispatcher keeps nothing per recipient, so it stays flat). ``--dispatchers N`` sends from N ``pitchbot dispatch`` processes beside the bot
-(``PITCHBOT_RUN_DISPATCHER=false``), as README's "several dispatchers": their CPU counts as the bot's.
+the messages go (the dispatcher keeps nothing per recipient, so it stays flat). ``--dispatchers N`` sends
+from N ``pitchbot dispatch`` processes beside the bot (``PITCHBOT_RUN_DISPATCHER=false``), as README's
+"several dispatchers": their CPU counts as the bot's.
 ``--claims`` times one claim of 100 rows with 0, 100,000 and 200,000 rows queued, the progress read
 against a count of the outbox, and (PostgreSQL) prints the claim's query plan.
 
