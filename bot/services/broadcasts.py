@@ -216,8 +216,8 @@ def _count(row: Broadcast) -> Progress:
 def cancel(session: Session, organizer: User, broadcast_id: int, settings: Settings, now: dt.datetime) -> int:
     """Stops what has not been sent yet; returns how many messages were stopped."""
     policies.require(session, organizer, policies.organizer, settings)
-    # The broadcast's row first: it waits for a planner's batch under way, whose rows are then stopped too,
-    # and the planner plans nothing more.
+    # The broadcast's row first: the planner plans nothing more. A batch under way sees this at its last
+    # statement and stops its own rows (PostgreSQL); on SQLite this waits for the batch, whose rows stop here.
     live = (col(Broadcast.id) == broadcast_id) & col(Broadcast.status).in_((PLANNING, SENDING))
     session.execute(
         update(Broadcast).where(live).values(status=CANCELLED, finished_at=now),
