@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.dialogue.model import Action, Choice, FileRef, Label
 from bot.dialogue.turn import Turn
 from bot.services import policies
@@ -48,3 +50,8 @@ class Flow:
 
     def back(self, t: Turn) -> None:
         self.resume(t)
+
+    def screen_data(self, t: Turn, template: str, kept: dict[str, Any]) -> dict[str, Any] | None:
+        """The data of this flow's closing screen shown again under the menu (a page turn), built from what
+        the flow kept of it (:meth:`MenuFlow.under_menu`'s ``again``); None when it is gone."""
+        return None

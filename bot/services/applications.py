@@ -207,6 +207,14 @@ def _own_application(session: Session, user: User, app_id: int) -> Application:
     return app
 
 
+def own(session: Session, user: User, app_id: int) -> Application | None:
+    """The application when it is the user's company's, else None."""
+    try:
+        return _own_application(session, user, app_id)
+    except Refused:
+        return None
+
+
 def begin_edit(session: Session, user: User, app_id: int, settings: Settings, now: dt.datetime) -> FormDraft:
     app = _own_application(session, user, app_id)
     if app.status != ApplicationStatus.SUBMITTED:

@@ -3,12 +3,15 @@ answer to a question no longer asked, and "apply" resumes at the same question."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from bot.dialogue.model import Capabilities
 from bot.models import Role
 from tests.dialogue.driver import BOTH, NOT_UNDERSTOOD, STALE, Person, World
-from tests.dialogue.walks import plain, register_profile
+from tests.dialogue.walks import fill_application, plain, register_profile
+from tests.handlers.flows import OTHER_BRN
+from tests.harness import KST
 
 Make = Callable[..., Person]
 
@@ -94,3 +97,36 @@ async def test_help_in_the_middle_of_a_question_loses_nothing(caps: Capabilities
     assert "기업 규모 (5/9)" in p.text
     draft = world.draft(caps.channel, "7102", "profile")
     assert draft is not None and draft.data["representative"] == "신청"
+
+
+@BOTH
+async def test_an_organizer_who_submits_sees_the_receipt_with_the_menu_paged(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """The receipt of an application, and the refusal after the window closed, carry the menu paged as the
+    menu is; the page turn shows the same receipt (read again from the database) with the next page."""
+    world.grant(caps.channel, "7111", Role.ORGANIZER)
+    p = person(caps, "7111")
+    await register_profile(p)
+    await fill_application(p, deck=False)
+    [receipt] = await p.press("제출하기")
+    assert "접수되었습니다" in p.text and "PD-202612-" in p.text and "목록 1/3쪽" in p.text, p.text
+    assert len(p.labels(receipt)) == 9 and p.labels(receipt)[-1] == "다음 목록 ▶", p.labels(receipt)
+    number = p.text.split("PD-202612-")[1][:4]
+
+    [second] = await p.press("다음 목록")
+    assert STALE not in p.text, p.text
+    assert "접수되었습니다" in p.text and f"PD-202612-{number}" in p.text and "목록 2/3쪽" in p.text
+    assert second.replace and "◀ 이전 목록" in p.labels(second)
+
+    # Another organizer whose application is ready when the window has closed.
+    q = person(caps, "7112")
+    world.grant(caps.channel, "7112", Role.ORGANIZER)
+    await register_profile(q, brn=OTHER_BRN, name="두리테크")
+    await fill_application(q, deck=False)
+    world.clock.set(dt.datetime(2026, 12, 11, 0, 0, 1, tzinfo=KST))
+    await q.press("제출하기")
+    assert "마감되어" in q.text and "목록 1/3쪽" in q.text, q.text
+    await q.press("다음 목록")
+    assert STALE not in q.text and "마감되어" in q.text and "목록 2/3쪽" in q.text, q.text
+    assert "2026년 12월 10일" in q.text and "2027년 1월" in q.text

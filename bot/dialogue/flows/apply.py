@@ -59,6 +59,13 @@ class ApplyFlow(Flow):
             t.say("apply/profile_intro")
         FORM.continue_draft(t, draft)
 
+    def screen_data(self, t: Turn, template: str, kept: dict[str, Any]) -> dict[str, Any] | None:
+        """The receipt of an application submitted or edited, as it is now."""
+        app = applications.own(t.session, t.user, int(kept.get("application") or 0))
+        if app is None:
+            return None
+        return {"app": app, "cycle": cycles.get_cycle(t.session, Month.parse(app.month), t.settings)}
+
     def changes(self, app_id: int, receipt_no: str = "") -> list[Choice]:
         suffix = f" {receipt_no}" if receipt_no else ""
         return [
@@ -121,16 +128,13 @@ class ApplyFlow(Flow):
 
 
 FLOW = ApplyFlow()
-_MENU_COLUMNS = 2
 
 
-def _menu(t: Turn) -> list[Choice]:
-    return t.engine.flows["menu"].choices(t)  # type: ignore[attr-defined,no-any-return]
-
-
-def _under_menu(t: Turn, template: str, data: dict[str, Any] | None = None) -> None:
+def _under_menu(
+    t: Turn, template: str, data: dict[str, Any] | None = None, again: tuple[str, dict[str, Any]] | None = None
+) -> None:
     """A closing screen with the menu under it, paged as the menu is (its page turn shows this screen again)."""
-    t.engine.flows["menu"].under_menu(t, template, data)  # type: ignore[attr-defined]
+    t.engine.flows["menu"].under_menu(t, template, data, again=again)  # type: ignore[attr-defined]
 
 
 # ---- the two forms around the company --------------------------------------------------------------
@@ -172,13 +176,13 @@ def _submit_application(t: Turn, draft: FormDraft) -> None:
             return
         if err.code in ("window_closed", "already_applied", "no_profile"):
             t.end()
-            t.refuse(err, choices=_menu(t), columns=_MENU_COLUMNS)
+            _under_menu(t, err.template, err.params)
             return
         raise
     t.end()
-    cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
-    t.show("apply/submitted" if is_new else "apply/edited", {"app": app, "cycle": cycle}, choices=_menu(t),
-           columns=_MENU_COLUMNS)  # fmt: skip
+    template = "apply/submitted" if is_new else "apply/edited"
+    data = FLOW.screen_data(t, template, {"application": app.id})
+    _under_menu(t, template, data, again=(FLOW.name, {"application": app.id}))
 
 
 def _application_context(t: Turn, draft: FormDraft) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from bot.dialogue.model import PLAIN, Action, Choice, Expect, L, Screen
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.models import Role
-from bot.services import cycles, invitations, users
+from bot.services import cycles, invitations, outbox, users
 
 # The menu's buttons. A person with a role gets the role's items first, most used first, then everyone's. The
 # menu pages alike on every channel, as KakaoTalk's ten quick replies must: eight items a page with the page
@@ -78,11 +78,34 @@ class MenuFlow(Flow):
     def language_set(self, t: Turn) -> None:
         self._menu(t, "language_set", "menu/language_set")
 
-    def under_menu(self, t: Turn, template: str, data: dict[str, Any] | None = None) -> Screen:
-        """Another flow's last screen (a form left for later, say) with the menu under it, paged as the menu is.
-        The template and ``data`` are kept in the conversation for the page turn to show the screen again, so
-        ``data`` holds plain JSON values only."""
-        return self._menu(t, "screen", template, data, {"template": template, "data": data or {}})
+    def under_menu(
+        self,
+        t: Turn,
+        template: str,
+        data: dict[str, Any] | None = None,
+        *,
+        again: tuple[str, dict[str, Any]] | None = None,
+    ) -> Screen:
+        """Another flow's last screen (a form left for later, an application submitted) with the menu under it,
+        paged as the menu is. The page turn shows the screen again from what the conversation keeps: ``data``
+        itself (JSON values, aware datetimes and dates), or, with ``again`` = (a flow's name, JSON values), the
+        data that flow builds again from them (:meth:`Flow.screen_data`: database rows, say)."""
+        if again is None:
+            ref: dict[str, Any] = {"template": template, "data": outbox.encode(data or {})}
+        else:
+            ref = {"template": template, "again": [again[0], again[1]]}
+        return self._menu(t, "screen", template, data, ref)
+
+    def _screen_again(self, t: Turn) -> bool:
+        template = str(t.ref["template"])
+        if "again" not in t.ref:
+            self.under_menu(t, template, outbox.decode(t.ref.get("data") or {}))
+            return True
+        flow, kept = t.ref["again"]
+        data = t.engine.flows[flow].screen_data(t, template, kept) if flow in t.engine.flows else None
+        if data is not None:
+            self.under_menu(t, template, data, again=(flow, kept))
+        return data is not None
 
     def _menu(
         self, t: Turn, step: str, template: str, data: dict[str, Any] | None = None, ref: dict[str, Any] | None = None
@@ -110,9 +133,7 @@ class MenuFlow(Flow):
             self.nothing_to(t, "cancel")
         elif t.step == "language_set":
             self.language_set(t)
-        elif t.step == "screen" and t.ref.get("template"):
-            self.under_menu(t, str(t.ref["template"]), t.ref.get("data"))
-        else:
+        elif not (t.step == "screen" and t.ref.get("template") and self._screen_again(t)):
             self.home(t, _first_name(t))
         screen = t.screens[shown] if len(t.screens) > shown else None
         if screen is not None and screen.error is None:  # no stale button's notice: a page turn
