@@ -490,11 +490,10 @@ async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, settings.send_timeout)}, worker)
-        if not once:
-            settle()
         if once:
             await dispatcher.drain(timeout=3600)
         else:
+            settle()
             await dispatcher.run(stop)
     finally:
         await tg.close()

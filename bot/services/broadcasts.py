@@ -167,16 +167,22 @@ def plan_batch(session: Session, now: dt.datetime, size: int = PLAN_BATCH) -> in
     took = session.execute(update(Broadcast).where(live).values(planned).returning(Broadcast.id),
                            execution_options={"synchronize_session": False}).first()  # fmt: skip
     if took is None:  # cancelled while this batch was planned: its rows stop as the cancel stopped the others
-        stopped = session.execute(
-            update(Outbox)
-            .where(col(Outbox.event_key) == key, col(Outbox.state) == OutboxState.PENDING.value)
-            .values(state=OutboxState.CANCELLED.value, last_error="broadcast cancelled")
-        ).rowcount  # type: ignore[attr-defined]
+        stopped = _stop_pending(session, key)
         session.execute(update(Broadcast).where(col(Broadcast.id) == row.id)
                         .values({**planned, "cancelled": Broadcast.cancelled + stopped}),
                         execution_options={"synchronize_session": False})  # fmt: skip
         return 0
     return ids[1] - ids[0]
+
+
+def _stop_pending(session: Session, key: str) -> int:
+    """A cancelled broadcast's rows not sent yet are stopped; returns how many."""
+    stopped = session.execute(
+        update(Outbox)
+        .where(col(Outbox.event_key) == key, col(Outbox.state) == OutboxState.PENDING.value)
+        .values(state=OutboxState.CANCELLED.value, last_error="broadcast cancelled")
+    ).rowcount  # type: ignore[attr-defined]
+    return int(stopped)
 
 
 def event_key(row: Broadcast) -> str:
@@ -226,12 +232,8 @@ def cancel(session: Session, organizer: User, broadcast_id: int, settings: Setti
     row = session.get(Broadcast, broadcast_id, populate_existing=True)
     if row is None:
         raise Refused("not_found")
-    stopped = session.execute(
-        update(Outbox)
-        .where(col(Outbox.event_key) == event_key(row), col(Outbox.state) == OutboxState.PENDING.value)
-        .values(state=OutboxState.CANCELLED.value, last_error="broadcast cancelled")
-    ).rowcount  # type: ignore[attr-defined]
-    row.cancelled += int(stopped)
+    stopped = _stop_pending(session, event_key(row))
+    row.cancelled += stopped
     session.add(row)
     audit.record(session, now, organizer.id, "broadcast_cancelled", "broadcast", row.id, stopped=stopped)
     return int(stopped)

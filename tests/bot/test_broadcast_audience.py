@@ -260,10 +260,10 @@ def test_the_counts_follow_every_change_of_state(db: Database, settings: Setting
 pg_only = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: on SQLite the batch holds the one write lock")
 
 
-def _started(db: Database, settings: Settings, text: str) -> Broadcast:
+def _started(db: Database, settings: Settings, body: str) -> Broadcast:
     with db.session() as session:
         organizer = session.exec(select(User).where(User.external_id == ORGANIZER)).one()
-        return broadcasts.start(session, organizer, "subscribers", None, "text", text, settings, NOW)
+        return broadcasts.start(session, organizer, "subscribers", None, "text", body, settings, NOW)
 
 
 def _meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:

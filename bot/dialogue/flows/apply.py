@@ -17,7 +17,7 @@ from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import APPLICATION, PROFILE, form_by_key
-from bot.models import Company, FormDraft
+from bot.models import Application, Company, FormDraft
 from bot.services import applications, companies, cycles, drafts, privacy, users
 from bot.validators import Invalid
 
@@ -62,9 +62,7 @@ class ApplyFlow(Flow):
     def screen_data(self, t: Turn, template: str, kept: dict[str, Any]) -> dict[str, Any] | None:
         """The receipt of an application submitted or edited, as it is now."""
         app = applications.own(t.session, t.user, int(kept.get("application") or 0))
-        if app is None:
-            return None
-        return {"app": app, "cycle": cycles.get_cycle(t.session, Month.parse(app.month), t.settings)}
+        return None if app is None else _receipt(t, app)
 
     def changes(self, app_id: int, receipt_no: str = "") -> list[Choice]:
         suffix = f" {receipt_no}" if receipt_no else ""
@@ -181,8 +179,11 @@ def _submit_application(t: Turn, draft: FormDraft) -> None:
         raise
     t.end()
     template = "apply/submitted" if is_new else "apply/edited"
-    data = FLOW.screen_data(t, template, {"application": app.id})
-    _under_menu(t, template, data, again=(FLOW.name, {"application": app.id}))
+    _under_menu(t, template, _receipt(t, app), again=(FLOW.name, {"application": app.id}))
+
+
+def _receipt(t: Turn, app: Application) -> dict[str, Any]:
+    return {"app": app, "cycle": cycles.get_cycle(t.session, Month.parse(app.month), t.settings)}
 
 
 def _application_context(t: Turn, draft: FormDraft) -> dict[str, Any]:
