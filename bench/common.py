@@ -16,10 +16,76 @@ from bot.sandbox.botapi import BotApiServer
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The cores the processes a benchmark starts run on (``--pin``); None: wherever the kernel puts them.
+_BOT_CORES: set[int] | None = None
+_EVERY_CORE: set[int] = set()
+
+
 async def start_process(args: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
     out = open(log, "ab")  # noqa: SIM115
+    cores = _BOT_CORES
+
+    def pinned() -> None:  # in the child, before it starts a thread: its threads inherit the cores
+        if cores is not None:
+            os.sched_setaffinity(0, cores)
+
     return await asyncio.create_subprocess_exec(sys.executable, *args, env={**os.environ, **env}, stdout=out,
-                                                stderr=out, cwd=ROOT)  # fmt: skip
+                                                stderr=out, cwd=ROOT, preexec_fn=pinned if cores else None)  # fmt: skip
+
+
+def pin_split() -> tuple[set[int], set[int]]:
+    """``--pin``: one core for the bot processes, the others for this process (the stand-in and the simulated
+    people) and the database server, as when the database runs on a machine of its own. Call before this
+    process starts a thread (a thread keeps the cores it was started with)."""
+    global _BOT_CORES, _EVERY_CORE
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("--pin needs two cores or more")
+    _BOT_CORES, rest, _EVERY_CORE = {cores[0]}, set(cores[1:]), set(cores)
+    os.sched_setaffinity(0, rest)
+    return _BOT_CORES, rest
+
+
+def _server_processes(url: str) -> list[int]:
+    """The PostgreSQL server's processes on this machine: its postmaster and every process it started."""
+    from sqlalchemy import text
+
+    from bot.database import make_engine
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    finally:
+        engine.dispose()
+    postmaster = _parent(backend)
+    children = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _parent(int(d.name)) == postmaster]
+    return [postmaster, *children]
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def pin_postgres(url: str | None, cores: set[int] | None) -> str:
+    """Puts the database server's processes on ``cores`` (the backends it starts later inherit them from its
+    postmaster); None: back on every core :func:`pin_split` found. Returns what could not be done, or ''."""
+    if not url:
+        return ""
+    try:
+        pids = _server_processes(url)
+    except Exception as err:
+        return f"the database server's processes were not found ({type(err).__name__})"
+    failed = 0
+    for pid in pids:
+        try:
+            os.sched_setaffinity(pid, cores if cores is not None else _EVERY_CORE)
+        except OSError:
+            failed += 1
+    return f"{failed} of the database server's {len(pids)} processes could not be pinned" if failed else ""
 
 
 async def stop_process(proc: asyncio.subprocess.Process) -> None:

@@ -41,6 +41,8 @@ from bench.common import (
     own_cpu_seconds,
     pdf_deck,
     peak_rss_mb,
+    pin_postgres,
+    pin_split,
     postgres_cpu,
     reset_postgres,
     spread,
@@ -197,23 +199,30 @@ async def bot_rate(companies: int, workdir: Path, database: str | None = None, d
 
 
 async def paired_round(n: int, companies: int, database: str | None, deck: bytes | None,
-                       workers: int = 0) -> tuple[Run, Run, Run]:  # fmt: skip
-    """The bot and both echo bots once; the bot goes first in even rounds and last in odd ones."""
+                       workers: int = 0) -> tuple[Run, Run | None, Run, Run]:  # fmt: skip
+    """The bot and both echo bots once, in reverse order in odd rounds so that a busy minute weighs on both
+    sides; with ``database``, the bot on PostgreSQL and then (or before) on SQLite, side by side."""
     workdir = Path(tempfile.mkdtemp(prefix=f"pitchbot-bench-{n}-"))
+    found: dict[str, Run] = {}
+    legs = {
+        "bot": lambda: bot_rate(companies, workdir / "bot", database, deck, workers),
+        "sqlite": lambda: bot_rate(companies, workdir / "sqlite", None, deck, workers),
+        "same": lambda: echo_rate(companies, UPDATES_PER_COMPANY, workdir / "same", transport="aiohttp"),
+        "bare": lambda: echo_rate(companies, UPDATES_PER_COMPANY, workdir / "bare"),
+    }
+    order = ["bot", "sqlite", "same", "bare"] if database else ["bot", "same", "bare"]
     try:
-        if n % 2 == 0:
-            bot = await bot_rate(companies, workdir, database, deck, workers)
-        same = await echo_rate(companies, UPDATES_PER_COMPANY, workdir, transport="aiohttp")
-        bare = await echo_rate(companies, UPDATES_PER_COMPANY, workdir)
-        if n % 2 == 1:
-            bot = await bot_rate(companies, workdir, database, deck, workers)
+        for leg in order if n % 2 == 0 else reversed(order):
+            (workdir / leg).mkdir()
+            found[leg] = await legs[leg]()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    bot = found["bot"]
     if bot.updates != companies * UPDATES_PER_COMPANY:
         print(f"  note: the bot got {bot.updates} updates, the echo bots {companies * UPDATES_PER_COMPANY}")
-    for problem in bot.problems:
+    for problem in bot.problems + (found["sqlite"].problems if database else ()):
         print(f"  note: {problem}")
-    return bot, same, bare
+    return bot, found.get("sqlite"), found["same"], found["bare"]
 
 
 def ms(values: list[float]) -> str:
@@ -221,17 +230,28 @@ def ms(values: list[float]) -> str:
 
 
 async def main(companies: int, rounds: int, database: str | None = None, deck_mb: float = 5.0,
-               workers: int = 0) -> None:  # fmt: skip
+               workers: int = 0, pin: bool = False) -> None:  # fmt: skip
     deck = pdf_deck(deck_mb) if deck_mb > 0 else None
-    runs: list[tuple[Run, Run, Run]] = []
-    for n in range(rounds):
-        bot, same, bare = await paired_round(n, companies, database, deck, workers)
-        runs.append((bot, same, bare))
-        print(f"round {n + 1}: updates/s bot {bot.rate:.0f}, aiohttp echo {same.rate:.0f}, bare echo {bare.rate:.0f};"
-              f" CPU per update bot {bot.cpu_per_update * 1000:.2f} ms (+ database {bot.db_cpu_per_update * 1000:.2f})"
-              f", aiohttp echo {same.cpu_per_update * 1000:.2f}, bare echo {bare.cpu_per_update * 1000:.2f}",
-              flush=True)  # fmt: skip
-    bots, sames, bares = ([r[i] for r in runs] for i in range(3))
+    runs: list[tuple[Run, Run | None, Run, Run]] = []
+    if pin:
+        bot_cores, rest = pin_split()
+        trouble = pin_postgres(database, rest)
+        print(f"pinned: the bot and the echo bots on core {min(bot_cores)}; the stand-in, the simulated people"
+              f"{' and the database server' if database else ''} on {', '.join(map(str, sorted(rest)))}"
+              f"{f' ({trouble})' if trouble else ''}", flush=True)  # fmt: skip
+    try:
+        for n in range(rounds):
+            bot, lite, same, bare = await paired_round(n, companies, database, deck, workers)
+            runs.append((bot, lite, same, bare))
+            beside = f" (SQLite {lite.rate:.0f})" if lite else ""
+            print(f"round {n + 1}: updates/s bot {bot.rate:.0f}{beside}, aiohttp echo {same.rate:.0f}, bare echo "
+                  f"{bare.rate:.0f}; CPU per update bot {bot.cpu_per_update * 1000:.2f} ms (+ database "
+                  f"{bot.db_cpu_per_update * 1000:.2f}), aiohttp echo {same.cpu_per_update * 1000:.2f}, bare echo "
+                  f"{bare.cpu_per_update * 1000:.2f}", flush=True)  # fmt: skip
+    finally:
+        if pin:
+            pin_postgres(database, None)
+    bots, sames, bares = ([r[i] for r in runs] for i in (0, 2, 3))
     decks = f"a {deck_mb:g} MB deck each" if deck else "the sample deck"
     bots_are = f"; the bot as {workers} webhook worker{'s' if workers > 1 else ''}" if workers else ""
     print(f"database: {database_name(database)}{bots_are}; {companies} companies, {UPDATES_PER_COMPANY} updates "
@@ -240,18 +260,24 @@ async def main(companies: int, rounds: int, database: str | None = None, deck_mb
         f"updates/s: bot {spread([b.rate for b in bots], '{:.0f}')}; echo on aiohttp "
         f"{spread([s.rate for s in sames], '{:.0f}')}; bare PTB echo {spread([b.rate for b in bares], '{:.0f}')}"
     )
-    print(f"throughput, bot ÷ aiohttp echo (same round): {spread([b.rate / s.rate for b, s, _ in runs])}; "
-          f"bot ÷ bare PTB echo: {spread([b.rate / e.rate for b, _, e in runs])}")  # fmt: skip
+    print(f"throughput, bot ÷ aiohttp echo (same round): {spread([b.rate / s.rate for b, _, s, _ in runs])}; "
+          f"bot ÷ bare PTB echo: {spread([b.rate / e.rate for b, _, _, e in runs])}")  # fmt: skip
     print(
         f"CPU per update (ms): bot {ms([b.cpu_per_update for b in bots])}; aiohttp echo "
         f"{ms([s.cpu_per_update for s in sames])}; bare PTB echo {ms([b.cpu_per_update for b in bares])}"
     )
-    ratio = [b.cpu_per_update / s.cpu_per_update for b, s, _ in runs]
+    ratio = [b.cpu_per_update / s.cpu_per_update for b, _, s, _ in runs]
     print(f"CPU per update, bot ÷ aiohttp echo (same round): {spread(ratio)}  (target <= 2.5)")
     if database:
-        both = [(b.cpu_per_update + b.db_cpu_per_update) / s.cpu_per_update for b, s, _ in runs]
+        both = [(b.cpu_per_update + b.db_cpu_per_update) / s.cpu_per_update for b, _, s, _ in runs]
         print(f"database server CPU per update (ms): {ms([b.db_cpu_per_update for b in bots])}; bot and database "
               f"÷ aiohttp echo: {spread(both)}")  # fmt: skip
+        pairs = [(b, lite) for b, lite, _, _ in runs if lite is not None]
+        print(f"the same bot on SQLite in the same rounds: updates/s {spread([lt.rate for _, lt in pairs], '{:.0f}')}"
+              f"; CPU per update {ms([lt.cpu_per_update for _, lt in pairs])} ms")  # fmt: skip
+        cpu = [b.cpu_per_update / lt.cpu_per_update for b, lt in pairs]
+        print(f"PostgreSQL ÷ SQLite (same round): updates/s {spread([b.rate / lt.rate for b, lt in pairs])} "
+              f"(target >= 1); the bot's CPU per update {spread(cpu)}")  # fmt: skip
     print(f"load generator busy (share of a core): bot runs {spread([b.load_cpu for b in bots], '{:.0%}')}; "
           f"aiohttp echo runs {spread([s.load_cpu for s in sames], '{:.0%}')}")  # fmt: skip
     largest = " (the largest worker's)" if workers > 1 else ""
@@ -270,8 +296,14 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=0, metavar="N",
                         help="N bot processes in webhook mode behind the stand-in's round-robin; default one "
                         "long-polling process")  # fmt: skip
+    parser.add_argument("--pin", action="store_true",
+                        help="the bot (and the echo bots) on a core of their own; the stand-in, the simulated "
+                        "people and a local database server on the others, as with the database on a machine of "
+                        "its own")  # fmt: skip
     add_database_option(parser)
     args = parser.parse_args()
     if args.workers < 0:
         parser.error("--workers must be 1 or more")
-    asyncio.run(main(args.companies, args.rounds, args.database, args.deck_mb, args.workers))
+    if args.pin and args.workers:
+        parser.error("--pin gives one process a core of its own: not with --workers")
+    asyncio.run(main(args.companies, args.rounds, args.database, args.deck_mb, args.workers, args.pin))
