@@ -59,6 +59,11 @@ def _server_processes(url: str) -> list[int]:
     finally:
         engine.dispose()
     postmaster = _parent(backend)
+    try:  # a server elsewhere: the number is some other process of this machine, or none
+        if "postgres" not in Path(f"/proc/{postmaster}/comm").read_text():
+            raise LookupError("not a PostgreSQL server of this machine")
+    except OSError as err:
+        raise LookupError("not a PostgreSQL server of this machine") from err
     children = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _parent(int(d.name)) == postmaster]
     return [postmaster, *children]
 

@@ -13,11 +13,23 @@ from bot.clock import ManualClock
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer
 from bot.settings import Settings, load_settings
+from tests import loop_guard
 from tests.harness import KST, Harness, running, seed_departments
 from tests.schema import MIGRATED_FIXTURES, empty_schema, leave_for_migrated, migrated
 
 # PITCHBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL.
 PG_URL = os.environ.get("PITCHBOT_TEST_DATABASE_URL", "")
+loop_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def _no_statement_on_the_loop() -> Iterator[None]:
+    """Whatever a test does, the bot may not wait for the database on an event loop's thread."""
+    loop_guard.take()
+    yield
+    found = loop_guard.take()
+    if found:
+        pytest.fail("the bot ran SQL on an event loop's thread:\n  " + "\n  ".join(found), pytrace=False)
 
 
 @pytest.fixture
