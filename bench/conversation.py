@@ -70,6 +70,7 @@ class Run:
     rss_mb: float = float("nan")
     db_cpu_per_update: float = 0.0  # seconds of the database server's CPU (PostgreSQL)
     problems: tuple[str, ...] = ()  # what several workers got wrong (lost, doubled), checked with --workers
+    loop_cpu_per_update: float = 0.0  # of that, the main threads', where the event loops run
 
 
 async def echo_rate(companies: int, per_user: int, workdir: Path, transport: str = "") -> Run:
@@ -182,17 +183,20 @@ async def bot_rate(companies: int, workdir: Path, database: str | None = None, d
         def bots_cpu() -> float:
             return sum(cpu_seconds(proc.pid) for proc in procs)
 
+        def loops_cpu() -> float:  # `pitchbot run` serves on its main thread; turns run on threads of their own
+            return sum(cpu_seconds(proc.pid, proc.pid) for proc in procs)
+
         db_before = postgres_cpu(database)
-        started, cpu, own = time.monotonic(), bots_cpu(), own_cpu_seconds()
+        started, cpu, loop, own = time.monotonic(), bots_cpu(), loops_cpu(), own_cpu_seconds()
         receipts = await asyncio.gather(*(one(i) for i in range(companies)))
         elapsed = time.monotonic() - started
-        bot_cpu, own_cpu = bots_cpu() - cpu, own_cpu_seconds() - own
+        bot_cpu, loop_cpu, own_cpu = bots_cpu() - cpu, loops_cpu() - loop, own_cpu_seconds() - own
         db_cpu = cpu_used(db_before, postgres_cpu(database))
         updates = next(server._update_ids) - first - 1
         rss = max(peak_rss_mb(proc.pid) for proc in procs)
         problems = delivery_problems(server, env["PITCHBOT_DATABASE_URL"], receipts, workdir) if workers else []
         return Run(updates / elapsed, updates, bot_cpu / updates, own_cpu / elapsed, rss, db_cpu / updates,
-                   tuple(problems))  # fmt: skip
+                   tuple(problems), loop_cpu / updates)  # fmt: skip
     finally:
         await asyncio.gather(*(stop_process(proc) for proc in procs))
         await server.stop()
@@ -268,6 +272,9 @@ async def main(companies: int, rounds: int, database: str | None = None, deck_mb
     )
     ratio = [b.cpu_per_update / s.cpu_per_update for b, _, s, _ in runs]
     print(f"CPU per update, bot ÷ aiohttp echo (same round): {spread(ratio)}  (target <= 2.5)")
+    loops = [b.loop_cpu_per_update / s.cpu_per_update for b, _, s, _ in runs]
+    print(f"of the bot's, its event loop's thread (the rest: turns, file writes): "
+          f"{ms([b.loop_cpu_per_update for b in bots])} ms; ÷ aiohttp echo (same round): {spread(loops)}")  # fmt: skip
     if database:
         both = [(b.cpu_per_update + b.db_cpu_per_update) / s.cpu_per_update for b, _, s, _ in runs]
         print(f"database server CPU per update (ms): {ms([b.db_cpu_per_update for b in bots])}; bot and database "
