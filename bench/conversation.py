@@ -281,7 +281,8 @@ async def main(companies: int, rounds: int, database: str | None = None, deck_mb
               f"÷ aiohttp echo: {spread(both)}")  # fmt: skip
         pairs = [(b, lite) for b, lite, _, _ in runs if lite is not None]
         print(f"the same bot on SQLite in the same rounds: updates/s {spread([lt.rate for _, lt in pairs], '{:.0f}')}"
-              f"; CPU per update {ms([lt.cpu_per_update for _, lt in pairs])} ms")  # fmt: skip
+              f"; CPU per update {ms([lt.cpu_per_update for _, lt in pairs])} ms, its event loop's thread "
+              f"{ms([lt.loop_cpu_per_update for _, lt in pairs])} ms")  # fmt: skip
         cpu = [b.cpu_per_update / lt.cpu_per_update for b, lt in pairs]
         print(f"PostgreSQL ÷ SQLite (same round): updates/s {spread([b.rate / lt.rate for b, lt in pairs])} "
               f"(target >= 1); the bot's CPU per update {spread(cpu)}")  # fmt: skip
