@@ -18,8 +18,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
-_BOT = tuple(f"{ROOT / part}/" for part in ("bot", "handlers", "scheduler"))
-_ALLOWED = tuple(f"{ROOT / part}/" for part in ("tests", "bench", "bot/sandbox"))
+# Code's file names are as it was imported: a checkout reached through a symbolic link is named both ways.
+_ROOTS = tuple(dict.fromkeys(f"{root}/" for root in (ROOT, Path(__file__).absolute().parents[1])))
+_BOT = tuple(f"{root}{part}/" for root in _ROOTS for part in ("bot", "handlers", "scheduler"))
+_ALLOWED = tuple(f"{root}{part}/" for root in _ROOTS for part in ("tests", "bench", "bot/sandbox"))
 _ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 _found: list[str] = []
@@ -44,7 +46,8 @@ def culprit(frame: FrameType | None) -> list[str] | None:
         if name.startswith(_ALLOWED):
             return None
         if name.startswith(_BOT):
-            ours.append(f"{Path(name).relative_to(ROOT)}:{frame.f_lineno} {code.co_name}")
+            short = next(name[len(root) :] for root in _ROOTS if name.startswith(root))
+            ours.append(f"{short}:{frame.f_lineno} {code.co_name}")
             if code.co_flags & _ASYNC:
                 return ours
         elif code.co_name == "_run" and name.endswith("asyncio/events.py"):
