@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import signal
 import statistics
@@ -18,30 +19,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The cores the processes a benchmark starts run on (``--pin``); None: wherever the kernel puts them.
 _BOT_CORES: set[int] | None = None
-_EVERY_CORE: set[int] = set()
 
 
 async def start_process(args: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
     out = open(log, "ab")  # noqa: SIM115
     cores = _BOT_CORES
-
-    def pinned() -> None:  # in the child, before it starts a thread: its threads inherit the cores
-        if cores is not None:
-            os.sched_setaffinity(0, cores)
-
+    # In the child, before it starts a thread: its threads inherit the cores.
+    pinned = functools.partial(os.sched_setaffinity, 0, cores) if cores else None
     return await asyncio.create_subprocess_exec(sys.executable, *args, env={**os.environ, **env}, stdout=out,
-                                                stderr=out, cwd=ROOT, preexec_fn=pinned if cores else None)  # fmt: skip
+                                                stderr=out, cwd=ROOT, preexec_fn=pinned)  # fmt: skip
 
 
 def pin_split() -> tuple[set[int], set[int]]:
     """``--pin``: one core for the bot processes, the others for this process (the stand-in and the simulated
     people) and the database server, as when the database runs on a machine of its own. Call before this
     process starts a thread (a thread keeps the cores it was started with)."""
-    global _BOT_CORES, _EVERY_CORE
+    global _BOT_CORES
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < 2:
         raise SystemExit("--pin needs two cores or more")
-    _BOT_CORES, rest, _EVERY_CORE = {cores[0]}, set(cores[1:]), set(cores)
+    _BOT_CORES, rest = {cores[0]}, set(cores[1:])
     os.sched_setaffinity(0, rest)
     return _BOT_CORES, rest
 
@@ -59,25 +56,31 @@ def _server_processes(url: str) -> list[int]:
     finally:
         engine.dispose()
     postmaster = _parent(backend)
-    try:  # a server elsewhere: the number is some other process of this machine, or none
-        if "postgres" not in Path(f"/proc/{postmaster}/comm").read_text():
-            raise LookupError("not a PostgreSQL server of this machine")
-    except OSError as err:
-        raise LookupError("not a PostgreSQL server of this machine") from err
+    try:
+        name = Path(f"/proc/{postmaster}/comm").read_text()
+    except OSError:
+        name = ""
+    if "postgres" not in name:  # a server elsewhere: the number is some other process of this machine, or none
+        raise LookupError("not a PostgreSQL server of this machine")
     children = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _parent(int(d.name)) == postmaster]
     return [postmaster, *children]
 
 
 def _parent(pid: int) -> int:
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return int(_stat(f"/proc/{pid}/stat")[1])
     except (OSError, ValueError, IndexError):
         return -1
 
 
-def pin_postgres(url: str | None, cores: set[int] | None) -> str:
+def _stat(path: str) -> list[str]:
+    """The fields of a ``/proc/…/stat`` file after the command's name (which may hold spaces): state, ppid, …"""
+    return Path(path).read_text().rsplit(")", 1)[1].split()
+
+
+def pin_postgres(url: str | None, cores: set[int]) -> str:
     """Puts the database server's processes on ``cores`` (the backends it starts later inherit them from its
-    postmaster); None: back on every core :func:`pin_split` found. Returns what could not be done, or ''."""
+    postmaster). Returns what could not be done, or ''."""
     if not url:
         return ""
     try:
@@ -87,7 +90,7 @@ def pin_postgres(url: str | None, cores: set[int] | None) -> str:
     failed = 0
     for pid in pids:
         try:
-            os.sched_setaffinity(pid, cores if cores is not None else _EVERY_CORE)
+            os.sched_setaffinity(pid, cores)
         except OSError:
             failed += 1
     return f"{failed} of the database server's {len(pids)} processes could not be pinned" if failed else ""
@@ -113,8 +116,7 @@ def peak_rss_mb(pid: int) -> float:
 def cpu_seconds(pid: int, thread: int | None = None) -> float:
     """User plus system CPU time the process (or one of its threads: its main thread is ``thread=pid``) has
     used so far."""
-    where = f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat"
-    fields = Path(where).read_text().rsplit(")", 1)[1].split()
+    fields = _stat(f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -254,7 +254,7 @@ async def main(companies: int, rounds: int, database: str | None = None, deck_mb
                   f"{bare.cpu_per_update * 1000:.2f}", flush=True)  # fmt: skip
     finally:
         if pin:
-            pin_postgres(database, None)
+            pin_postgres(database, bot_cores | rest)  # every core again
     bots, sames, bares = ([r[i] for r in runs] for i in (0, 2, 3))
     decks = f"a {deck_mb:g} MB deck each" if deck else "the sample deck"
     bots_are = f"; the bot as {workers} webhook worker{'s' if workers > 1 else ''}" if workers else ""
