@@ -58,9 +58,9 @@ class Counter:
         engine = db.engine
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if self.active:
-                self.statements.append(" ".join(statement.split()))
+        def _statement(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+            if self.active:  # a statement run prepared is sent as EXECUTE: its SQL is the context's
+                self.statements.append(" ".join((context.statement if context is not None else statement).split()))
 
         @event.listens_for(engine, "commit")
         def _commit(_conn: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
@@ -94,6 +95,8 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, durable: bool = True) -> E
     options = {} if durable else {"connect_args": {"options": "-c synchronous_commit=off"}}
     engine = create_engine(with_driver(url), pool_size=pool_size, max_overflow=10, hide_parameters=True, **options)
     _ping_when_idle(engine)
+    if engine.dialect.driver == "psycopg2":  # psycopg 3 prepares what it runs again by itself
+        _keep_repeated_prepared(engine)
     return engine
 
 
@@ -169,6 +172,18 @@ _PREPARED_NAMES: set[str] = set()
 _NUMBERED = postgresql.psycopg2.dialect(paramstyle="numeric_dollar")  # $1, $2 …, as PREPARE takes them
 
 
+def _prepared_on(pool: Any) -> set[str]:
+    """The names of the statements prepared on this pooled connection (a set the caller adds to)."""
+    known = pool.info.get(_PREPARED_ON)
+    if known is None or known[0] is not pool.dbapi_connection:
+        known = pool.info[_PREPARED_ON] = (pool.dbapi_connection, set())
+    return known[1]  # type: ignore[no-any-return]
+
+
+def _sqlstate(err: BaseException | None) -> str | None:
+    return getattr(err, "pgcode", None) or getattr(err, "sqlstate", None)  # psycopg2, psycopg 3
+
+
 class Prepared:
     """A statement kept prepared on each PostgreSQL connection that runs it: the server parses and plans it
     once per connection, not at every run. psycopg2 sends plain statements, which the server parses each
@@ -210,22 +225,16 @@ class Prepared:
             value if bind is None else bind(value)
             for bind, value in zip(binds, (values[key] for key in self._order), strict=True)
         )
-        pool = connection.connection
-        known = pool.info.get(_PREPARED_ON)
-        if known is None or known[0] is not pool.dbapi_connection:
-            known = pool.info[_PREPARED_ON] = (pool.dbapi_connection, set())
+        known = _prepared_on(connection.connection)
         try:
-            if self.name not in known[1]:
+            if self.name not in known:
                 connection.exec_driver_sql(self._prepare)
-                known[1].add(self.name)
+                known.add(self.name)
             result = connection.exec_driver_sql(self._execute, args)
         except DBAPIError as err:
-            code = getattr(err.orig, "pgcode", None) or getattr(err.orig, "sqlstate", None)  # psycopg2, psycopg 3
-            if code == "26000":  # gone (DEALLOCATE or DISCARD ALL): this transaction fails, the next prepares again
-                known[1].clear()
-            elif code == "42P05":  # already there, though not known to be: the next transaction uses it
-                known[1].add(self.name)
-            raise
+            if _sqlstate(err.orig) == "42P05":  # already there, though not known to be: the next transaction uses it
+                known.add(self.name)
+            raise  # "26000", gone: the engine's error hook forgets this connection's (see ``_keep_repeated_prepared``)
         if not result.returns_rows:
             return []
         rows = result.all()
@@ -248,6 +257,123 @@ class Prepared:
         found = (binds, [(i, p) for i, p in columns if p is not None])
         self._processors = (dialect, found)
         return found
+
+
+# Statements that ``_keep_repeated_prepared`` keeps prepared: after this many runs in the process, and no
+# more than this many (a text made for one list's length, say, is one of many and never run three times).
+KEEP_PREPARED_AFTER = 3
+KEEP_PREPARED_AT_MOST = 1000
+_KEEPABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+_PYFORMAT = re.compile(r"%%|%\((\w+)\)s")
+_SAVEPOINT = "pitchbot_prepare"
+_FAILED = 3  # libpq's PQTRANS_INERROR: a transaction that failed and waits for its rollback
+_PLAIN = ("", "", "")  # a statement run as it is: the server cannot prepare it (a parameter of no known type)
+
+
+def _prepared_form(name: str, statement: str) -> tuple[str, str, str]:
+    """(name, its PREPARE, its EXECUTE with psycopg2's placeholders) for one of SQLAlchemy's statements."""
+    if "$" in statement:  # a $1 of its own (in a literal) would be taken for a parameter
+        return _PLAIN
+    order: list[str] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key is None:
+            return "%"  # "%%" stands for "%" only where parameters are interpolated
+        if key not in order:
+            order.append(key)
+        return f"${order.index(key) + 1}"
+
+    body = _PYFORMAT.sub(numbered, statement)
+    arguments = f"({', '.join(f'%({key})s' for key in order)})" if order else ""
+    return name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{arguments}"
+
+
+class _Repeated:
+    """What the statements run so far in this process have shown: how often each ran, and the prepared form
+    of those that ran often enough (shared by every connection of one engine, on any thread)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs: dict[str, int] = {}
+        self.kept: dict[str, tuple[str, str, str]] = {}
+
+    def form(self, statement: str) -> tuple[str, str, str] | None:
+        """The statement's prepared form once it has run often enough; None until then, _PLAIN for never."""
+        found = self.kept.get(statement)
+        if found is not None:
+            return found
+        if not statement[:6].upper().startswith(_KEEPABLE):
+            return None
+        with self.lock:
+            if statement in self.kept:
+                return self.kept[statement]
+            runs = self.runs.pop(statement, 0) + 1
+            if runs < KEEP_PREPARED_AFTER or len(self.kept) >= KEEP_PREPARED_AT_MOST:
+                if len(self.runs) >= 10 * KEEP_PREPARED_AT_MOST:
+                    self.runs.clear()
+                self.runs[statement] = runs
+                return None
+            found = self.kept[statement] = _prepared_form(f"pitchbot_{len(self.kept) + 1}", statement)
+            return found
+
+    def refused(self, statement: str) -> None:
+        self.kept[statement] = _PLAIN
+
+
+def _keep_repeated_prepared(engine: Engine) -> None:
+    """Keeps each statement this process runs again and again prepared on every connection that runs it, so
+    the server parses and plans it once per connection instead of at every run (psycopg2 sends plain
+    statements, and parsing and planning was about a third of the server's CPU for a turn). The parameters'
+    types are the server's inference from the statement, as for a plain statement's literals; a statement
+    whose parameter it cannot type is refused in a savepoint of its own and from then on run plain. A
+    connection's prepared statements outlive a rollback; when they are gone all the same (``DISCARD ALL``,
+    ``DEALLOCATE``), that transaction fails and the next prepares them again."""
+    repeated = _Repeated()
+    dbapi = engine.dialect.loaded_dbapi
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _run_prepared(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+    ) -> tuple[str, Any]:
+        if executemany or not isinstance(parameters, dict) or cursor.name is not None:  # a named cursor DECLAREs
+            return statement, parameters
+        form = repeated.form(statement)
+        if form is None or form is _PLAIN:
+            return statement, parameters
+        name, prepare, execute = form
+        known = _prepared_on(conn.connection)
+        if name not in known:
+            if cursor.connection.info.transaction_status == _FAILED:  # the statement fails as it is
+                return statement, parameters
+            refusal = _prepare(cursor, prepare, dbapi)
+            if refusal not in (None, "42P05"):  # 42P05: there already, though not known to be
+                log.warning("statement run plain: the server refused to prepare it (%s): %.200s", refusal, statement)
+                repeated.refused(statement)
+                return statement, parameters
+            known.add(name)
+        return execute, parameters
+
+    @event.listens_for(engine, "handle_error")
+    def _forget_when_gone(context: Any) -> None:
+        gone = _sqlstate(context.original_exception) == "26000"
+        if gone and context.connection is not None and not context.connection.invalidated:
+            _prepared_on(context.connection.connection).clear()
+
+
+def _prepare(cursor: Any, prepare: str, dbapi: Any) -> str | None:
+    """Sends ``prepare``; the server's refusal (its SQLSTATE) or None. In a transaction the PREPARE has a
+    savepoint of its own, in the same round trip, so that a refusal leaves the transaction as it was."""
+    alone = bool(cursor.connection.autocommit)
+    try:
+        cursor.execute(prepare if alone else f"SAVEPOINT {_SAVEPOINT}; {prepare}; RELEASE SAVEPOINT {_SAVEPOINT}")
+        return None
+    except dbapi.OperationalError:  # the connection, not the statement: the caller's run fails as it would
+        raise
+    except dbapi.DatabaseError as err:
+        if not alone:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
+        return _sqlstate(err) or "?"
 
 
 class Database:

@@ -24,7 +24,8 @@ def statements(db: Database) -> Iterator[list[str]]:
     """Every statement the database is sent meanwhile, one line each."""
     seen: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        statement = context.statement if context is not None else statement  # the SQL of one run prepared
         if not statement.lstrip().upper().startswith(_FRAME):
             seen.append(" ".join(statement.split()))
 
