@@ -14,7 +14,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import FileLink, User
+from bot.models import Conversation, FileLink, FormDraft, User
+from bot.services.users import language_of
 from bot.settings import Settings
 from bot.validators import file_name
 
@@ -96,11 +97,34 @@ def upload(session: Session, token: str, now: dt.datetime) -> tuple[FileLink, Us
     return link, person
 
 
-def spend_upload(session: Session, token: str, filename: str, now: dt.datetime) -> bool:
-    """Marks the page used, in one statement: two uploads through one page cannot both count."""
+def holder_language(session: Session, token: str) -> str:
+    """The language of whom a link was made for (Korean for a link that never was)."""
+    link = session.get(FileLink, token) if len(token) < 60 else None
+    person = session.get(User, link.user_id) if link is not None else None
+    return language_of(person) if person is not None else "ko"
+
+
+def spend_upload(session: Session, link: FileLink, filename: str, now: dt.datetime) -> str | None:
+    """Marks the page used for this file, in one statement: two uploads through one page cannot both count.
+    None when it did; else why not: the page used meanwhile, or the chat no longer at the question the page
+    was made for (the person typed on, or skipped it): the file would answer nothing, and the page stays
+    usable for when the chat is back at that question."""
+    if not awaits_upload(session, link):
+        return "upload_not_asked"
     done = session.execute(
         update(FileLink)
-        .where(col(FileLink.token) == token, col(FileLink.used_at).is_(None))
+        .where(col(FileLink.token) == link.token, col(FileLink.used_at).is_(None))
         .values(used_at=now, filename=safe_name(filename))
     ).rowcount  # type: ignore[attr-defined]
-    return bool(done)
+    return None if done else "file_link_used"
+
+
+def awaits_upload(session: Session, link: FileLink) -> bool:
+    """Whether the person's conversation is at the form question the upload page was made for."""
+    state = session.get(Conversation, link.user_id)
+    if state is None or state.flow != "form" or state.step != link.form:
+        return False
+    draft = session.exec(
+        select(FormDraft).where(col(FormDraft.user_id) == link.user_id, col(FormDraft.form) == link.form)
+    ).first()
+    return draft is not None and draft.current == link.field

@@ -53,7 +53,11 @@ class FilePages:
 
     def _find(self, fetch: Callable[..., Any], token: str) -> Any:
         with self.ctx.db.session() as session:
-            return fetch(session, token, self.ctx.clock.now())
+            try:
+                return fetch(session, token, self.ctx.clock.now())
+            except Refused as err:  # the page says why in the language of whom the link was for
+                err.params.setdefault("lang", files.holder_language(session, token))
+                raise
 
     # ---- uploads -------------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
@@ -64,7 +68,12 @@ class FilePages:
         return self._form(person, link, None)
 
     def _form(self, person: User, link: FileLink, error: str | None, status: int = 200) -> web.Response:
-        data = {"max_mb": self.ctx.settings.deck_max_bytes // 1048576, "expires_at": link.expires_at, "error": error}
+        data = {
+            "max_mb": self.ctx.settings.deck_max_bytes // 1048576,
+            "expires_at": link.expires_at,
+            "error": error,
+            "field": link.field,
+        }
         return self._page_response(users.language_of(person), "files/_upload", data, status=status)
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -78,9 +87,11 @@ class FilePages:
         except ValueError as err:  # nothing usable came: the page stays open for another try
             return self._form(person, link, str(err), status=400)
         try:
-            spent = await asyncio.to_thread(self._spend, token, name)
-            if not spent:
-                return self._page_response(users.language_of(person), "files/_refused", {"code": "file_link_used"})
+            refused = await asyncio.to_thread(self._spend, link, name)
+            if refused == "upload_not_asked":  # the page stays usable for when the chat is back at the question
+                return self._form(person, link, refused, status=409)
+            if refused is not None:
+                return self._page_response(users.language_of(person), "files/_refused", {"code": refused})
             channel = PLAIN if person.channel != "telegram" else TELEGRAM
             incoming = Incoming(channel=person.channel, external_id=person.external_id, kind=Kind.FILE,
                                 file=FileRef(name, mime, size, path=path))  # fmt: skip
@@ -90,9 +101,9 @@ class FilePages:
             path.unlink(missing_ok=True)
         return self._page_response(users.language_of(person), "files/_uploaded", {"name": name})
 
-    def _spend(self, token: str, name: str) -> bool:
+    def _spend(self, link: FileLink, name: str) -> str | None:
         with self.ctx.db.session() as session:
-            return files.spend_upload(session, token, name, self.ctx.clock.now())
+            return files.spend_upload(session, link, name, self.ctx.clock.now())
 
     async def _receive(self, request: web.Request) -> tuple[Path, str, str, int]:
         """The form's file, streamed to disk within the size allowed; a PDF by its name and its first bytes."""
@@ -133,7 +144,7 @@ class FilePages:
     def _refused(self, err: Refused) -> web.Response:
         """Gone for a link used or past its time; not found for one that never was."""
         status = 404 if err.code == "file_link_unknown" else 410
-        return self._page_response("ko", "files/_refused", {"code": err.code}, status=status)
+        return self._page_response(err.params.get("lang", "ko"), "files/_refused", {"code": err.code}, status=status)
 
     def _page_response(self, lang: str, key: str, data: dict[str, Any], status: int = 200) -> web.Response:
         page = self.ctx.texts.env.get_template(f"{lang}/{key}.j2").render(lang=lang, channel="web", **data)

@@ -99,3 +99,32 @@ async def test_a_company_registers_and_applies_in_kakaotalk(kakao: KakaoWorld) -
         assert app.deck_file_name == "HR-1 소개.pdf" and app.deck_path and app.tech_fields == ["ai", "robot"]
     assert kakao.platform.violations == []
     assert max(kakao.platform.latencies) < 5.0
+
+
+async def test_a_deck_uploaded_after_the_chat_moved_on_is_refused_on_the_page_which_stays_usable(
+    kakao: KakaoWorld,
+) -> None:
+    user = kakao.user()
+    question = await apply_in_kakaotalk(user, to_deck=True)
+    link = re.search(r"http://\S+/files/upload/\S+", question)
+    assert link is not None, question
+    review = await user.say("건너뛰기")  # the chat goes on to the review page without the deck
+    assert "신청서 확인" in review.text
+    status, page = await upload(link.group(0), SAMPLE_PDF, "late.pdf")
+    assert status == 409 and "파일을 첨부하지 않았습니다" in page and "발표자료(PDF) 올리기" in page
+    again = await user.tap("✏️ 발표자료(PDF)")  # back at the question: the same page now answers it
+    assert "발표자료(PDF)" in again.text
+    status, page = await upload(link.group(0), SAMPLE_PDF, "late.pdf")
+    assert status == 200 and "올렸습니다" in page
+    await kakao.bot.outbox_settled()
+    assert any("신청서 확인" in t and "late.pdf" in t for t in kakao.events(user))
+    receipt = await user.say("제출하기")
+    assert "접수번호" in receipt.text
+    with kakao.session() as session:
+        assert session.exec(select(Application)).one().deck_file_name == "late.pdf"
+    with kakao.session() as session:  # the person reads English now: so does a page that refuses the link
+        session.exec(select(User).where(User.channel == "kakao")).one().language = "en"
+    async with aiohttp.ClientSession() as client, client.get(link.group(0)) as answer:
+        assert answer.status == 410 and "This link has been used" in await answer.text()
+    async with aiohttp.ClientSession() as client, client.get(link.group(0) + "x") as answer:
+        assert answer.status == 404 and "없는 링크입니다" in await answer.text()  # whose it was, nobody knows
