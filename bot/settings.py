@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     kakao_bot_id: str | None = None
     # The admin centre's skill header ("헤더값 입력"): its name and the secret value Kakao sends.
     kakao_skill_header: str = "X-Pitchbot-Skill-Secret"
-    kakao_skill_secret: SecretStr | None = None
+    kakao_skill_secret: SecretStr | None = Field(default=None, validate_default=True)
     # The Event API (the bot speaks first): the app's REST API key, the event block's name.
     kakao_rest_api_key: SecretStr | None = None
     kakao_event_name: str = "pitchbot_message"
@@ -229,6 +229,25 @@ class Settings(BaseSettings):
         # Telegram's own rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("kakao_bot_id")
+    @classmethod
+    def _kakao_links(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # KakaoTalk carries no files: decks, calendar files and exports reach people as links to this server.
+        if value and not info.data.get("public_url"):
+            raise ValueError("needs PITCHBOT_PUBLIC_URL, the https address of this server: KakaoTalk carries no "
+                             "files, so decks, calendar files and exports are links to it")  # fmt: skip
+        return value
+
+    @field_validator("kakao_skill_secret")
+    @classmethod
+    def _skill_secret_with_the_bot(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # Without it anyone could post skill calls as any KakaoTalk user (an organizer's key included).
+        if info.data.get("kakao_bot_id") and (value is None or not value.get_secret_value().strip()):
+            raise ValueError(
+                "is needed with PITCHBOT_KAKAO_BOT_ID: set the same value as the skill's header in the admin centre"
+            )
         return value
 
     @field_validator("telegram_api_url")

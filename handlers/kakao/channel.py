@@ -87,10 +87,9 @@ class KakaoChannel:
     # ---- skill calls ---------------------------------------------------------------------------
     async def _skill(self, request: web.Request) -> web.Response:
         secret = self.settings.kakao_skill_secret
-        if secret is not None:
-            given = request.headers.get(self.settings.kakao_skill_header, "")
-            if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-                return _refusal(401, "unauthorized")
+        given = request.headers.get(self.settings.kakao_skill_header, "")
+        if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            return _refusal(401, "unauthorized")
         if (request.content_length or 0) > MAX_BODY:
             return _refusal(413, "too large")
         body = await request.content.read(MAX_BODY + 1)

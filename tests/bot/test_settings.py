@@ -78,3 +78,18 @@ def test_pass_marks_and_trimming(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (s.trim_min_reviews, s.pass_marks) == (5, (3.0, 3.0, 0.0, 0.0))
     monkeypatch.setenv("PITCHBOT_PASS_MARKS", "2.5, 0, 0, 3")
     assert load_settings().pass_marks == (2.5, 0.0, 0.0, 3.0)
+
+
+def test_a_kakaotalk_bot_needs_its_skill_secret() -> None:
+    # Without it the skill's address would take calls from anyone, as any KakaoTalk user.
+    for secret in (None, "  "):
+        with pytest.raises(SettingsError, match="PITCHBOT_KAKAO_SKILL_SECRET is invalid: is needed with"):
+            load_settings(kakao_bot_id="abc123", kakao_skill_secret=secret, public_url="https://bot.example.kr")
+    kakao = load_settings(kakao_bot_id="abc123", kakao_skill_secret="s3cret", public_url="https://bot.example.kr")
+    assert kakao.kakao_skill_secret is not None
+    assert load_settings().kakao_skill_secret is None  # no KakaoTalk, no secret needed
+
+
+def test_a_kakaotalk_bot_needs_a_public_address_for_its_files() -> None:
+    with pytest.raises(SettingsError, match="PITCHBOT_KAKAO_BOT_ID is invalid: needs PITCHBOT_PUBLIC_URL"):
+        load_settings(kakao_bot_id="abc123", kakao_skill_secret="s3cret")
