@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from bot import ics
 from bot.errors import Refused
 from bot.models import Expo, User
-from bot.services import audit
+from bot.services import audit, policies
+from bot.settings import Settings
 
 KINDS = ("exhibition", "consultations", "citizen_zone", "forum", "talk_concert", "debate", "pitching_contest",
          "opening", "closing")  # fmt: skip
@@ -68,7 +69,15 @@ def parse(text: str) -> dict[str, Any]:
             "dates": dates, "programme": programme}  # fmt: skip
 
 
-def load(session: Session, text: str, now: dt.datetime, by: User | None = None) -> Expo:
+def load(
+    session: Session, text: str, now: dt.datetime, by: User | None = None, settings: Settings | None = None
+) -> Expo:
+    """The Expo as ``text`` describes it, replacing the one before. ``by``: the organizer in a chat, whose role
+    is checked again here (it may have been taken away since the form opened); None: the operator's CLI."""
+    if by is not None:
+        if settings is None:
+            raise ValueError("a person's load needs the settings to check their role")
+        policies.require(session, by, policies.organizer, settings)
     data = parse(text)
     expo = current(session) or Expo(**{n: data[n] for n in _TEXT_FIELDS}, starts_on=data["starts_on"],
                                     ends_on=data["ends_on"], updated_at=now)  # fmt: skip

@@ -14,10 +14,10 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.clock import ManualClock
-from bot.models import Broadcast, Outbox, User
+from bot.models import Broadcast, Outbox, Role, User
 from bot.sandbox.botapi import Event
 from bot.sandbox.users import SimUser
-from bot.services import users
+from bot.services import expo, users
 from bot.settings import Settings
 from scheduler.dispatcher import CLAIM_BATCH
 from tests.handlers.committee import ORGANIZER, seed_applications
@@ -73,6 +73,20 @@ async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harne
     [show, _] = await korean.send("/expo", expect=2)
     assert "2일차 — 2019년 9월 27일(금)" in show.text and "혁신제품 피칭대회 (피칭대회)" in show.text
     assert "구매 상담 예약" in show.text
+
+
+async def test_an_organizer_whose_role_was_taken_away_meanwhile_cannot_replace_the_expo(harness: Harness) -> None:
+    with harness.session() as session:
+        users.grant_role(session, "telegram", "7777", Role.ORGANIZER, harness.clock.now())
+    organizer = harness.user(7777, "임시운영자")
+    [ask] = await organizer.send("/expo_edit")
+    assert "YAML 파일로" in ask.text
+    with harness.session() as session:  # the form is open; the role goes
+        users.revoke_role(session, "telegram", "7777", Role.ORGANIZER, harness.clock.now())
+    [refused] = await organizer.send_document(SAMPLE.encode(), "expo.yaml", "application/x-yaml")
+    assert "권한이 없어" in refused.text
+    with harness.session() as session:
+        assert expo.current(session) is None
 
 
 def test_expo_load_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:

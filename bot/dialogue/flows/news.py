@@ -78,7 +78,7 @@ def _load(t: Turn, draft: FormDraft) -> None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise Refused("expo_file") from None
-    loaded = expo.load(t.session, text, t.now, by=t.user)
+    loaded = expo.load(t.session, text, t.now, by=t.user, settings=t.settings)
     t.session.delete(draft)
     t.end()
     t.say("expo/loaded", expo=expo.data(loaded))
