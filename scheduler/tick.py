@@ -18,6 +18,7 @@ from bot.services import (
     cycles,
     decisions,
     departments,
+    files,
     outbox,
     privacy,
     reminders,
@@ -34,6 +35,7 @@ class TickReport:
     next_due: dt.datetime | None = None
     purged: int = 0  # people whose personal data the retention period erased
     pruned: int = 0  # old outbox rows deleted
+    links: int = 0  # file links past their time deleted, with the files made for them
 
 
 def months_in_play(now: dt.datetime, settings: Settings) -> list[Month]:
@@ -66,6 +68,7 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
     report.planned += departments.tell_waiting(session, settings, now)
     # Once a day (by the date in Seoul): erase what the consent's retention period no longer covers.
     report.purged = privacy.purge_expired(session, settings, now)
+    report.links = files.prune_expired(session, settings, now)
     session.commit()
     report.pruned = prune_outbox(session, settings, now)
     held = session.exec(select(Selection.release_at).where(col(Selection.released_at).is_(None))).all()

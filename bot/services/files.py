@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from bot.database import after_commit
 from bot.errors import Refused
 from bot.models import Conversation, FileLink, FormDraft, User
 from bot.services.users import language_of
@@ -128,3 +130,24 @@ def awaits_upload(session: Session, link: FileLink) -> bool:
         select(FormDraft).where(col(FormDraft.user_id) == link.user_id, col(FormDraft.form) == link.form)
     ).first()
     return draft is not None and draft.current == link.field
+
+
+def forget_links(session: Session, settings: Settings, *where: Any) -> int:
+    """Deletes the links that match ``where``, and the files made for them alone (an .ics, an export; not a
+    deck, which stays with its application) once the deletion has committed. How many went."""
+    rows = session.exec(select(FileLink.token, FileLink.path).where(*where)).all()
+    if not rows:
+        return 0
+    session.execute(delete(FileLink).where(col(FileLink.token).in_([token for token, _ in rows])))
+    made = (settings.files_dir / "links").resolve()
+    owned = [Path(path) for _, path in rows if path and Path(path).resolve().is_relative_to(made)]
+    if owned:
+        after_commit(session, lambda: [path.unlink(missing_ok=True) for path in owned])
+    return len(rows)
+
+
+def prune_expired(session: Session, settings: Settings, now: dt.datetime, batch: int = 1000) -> int:
+    """Links past their time, with what was made for them: an export holds every applicant's contacts, and
+    a link nobody can open any more is no reason to keep it on disk."""
+    expired = select(FileLink.token).where(col(FileLink.expires_at) <= now).limit(batch)
+    return forget_links(session, settings, col(FileLink.token).in_(expired.scalar_subquery()))

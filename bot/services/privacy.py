@@ -30,7 +30,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import accounts, audit, outbox
+from bot.services import accounts, audit, files, outbox
 from bot.settings import Settings
 
 # A person's own data in a company's profile; the rest (name, number, size, address) is the company's.
@@ -93,7 +93,7 @@ def withdraw(session: Session, user: User, settings: Settings, now: dt.datetime)
             _erase_company(session, company, now)
         else:
             session.delete(company)
-    _delete_owned(session, ids)
+    _delete_owned(session, ids, settings)
     # Pending messages are not sent; the sent ones keep no address.
     mine = col(Outbox.recipient_user_id).in_(ids)
     pending = col(Outbox.state) == OutboxState.PENDING.value
@@ -204,9 +204,10 @@ def _delete_drafts(session: Session, ids: list[int]) -> None:
         after_commit(session, lambda: [Path(p).unlink(missing_ok=True) for p in decks])
 
 
-def _delete_owned(session: Session, ids: list[int]) -> None:
+def _delete_owned(session: Session, ids: list[int], settings: Settings) -> None:
     _delete_drafts(session, ids)
-    for model in (Subscription, RoleGrant, FileLink, LinkCode):
+    files.forget_links(session, settings, col(FileLink.user_id).in_(ids))  # an export's file goes with its link
+    for model in (Subscription, RoleGrant, LinkCode):
         session.execute(delete(model).where(col(model.user_id).in_(ids)))  # type: ignore[attr-defined]
 
 
