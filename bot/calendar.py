@@ -26,7 +26,8 @@ WINDOW_LAST_DAY = 10
 SELECTION_DAY = 15
 DECISION_DAYS = 15
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+# "2026-12" as the bot writes it; typed also "2026-1", "2026.12", "2026/12", "2026년 12월" or "202612".
+_MONTH_RE = re.compile(r"^(\d{4})\s*(?:[-./]|년)?\s*(\d{1,2})\s*월?$")
 
 
 @dataclass(frozen=True)

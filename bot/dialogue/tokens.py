@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
+from bot.calendar import Month
 from bot.dialogue.model import Action
+from bot.errors import Refused
 
 ENTRY = "e"
 _PART = re.compile(r"[A-Za-z0-9_.\-]{0,40}")
@@ -60,3 +62,15 @@ def str_arg(action: Action, index: int) -> str | None:
         return action.args[index] or None
     except IndexError:
         return None
+
+
+def month_typed(args: tuple[str, ...]) -> Month | None:
+    """The month typed after a command (「/selection 2026-11」), None when none was; what is not a month is
+    refused with the format, rather than read as no month at all (a board of another month would answer)."""
+    typed = " ".join(args).strip()  # 「2026년 12월」 comes as two words
+    if not typed:
+        return None
+    month = Month.parse_or_none(typed)
+    if month is None:
+        raise Refused("month_format", typed=typed)
+    return month

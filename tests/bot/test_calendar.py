@@ -85,10 +85,15 @@ def test_validate_order_names_the_broken_dates() -> None:
     assert calendar.validate_order(broken) == ["selection_at"]
 
 
-@pytest.mark.parametrize("text", ["2026-13", "26-01", "2026/01", ""])
+@pytest.mark.parametrize("text", ["2026-13", "26-01", "2026-123", "2026--01", "12월", ""])
 def test_month_parse_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         Month.parse(text)
+
+
+@pytest.mark.parametrize("text", ["2026-01", "2026-1", "2026/01", "2026.1", "2026년 1월", "2026년1월", "202601"])
+def test_month_parse_takes_what_people_type(text: str) -> None:
+    assert Month.parse(text) == Month(2026, 1)
 
 
 def test_month_arithmetic() -> None:

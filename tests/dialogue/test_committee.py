@@ -206,7 +206,9 @@ async def test_an_organizer_reads_the_reviewer_statistics(caps: Capabilities, pe
         world.grant("kakao", "org-1", Role.ORGANIZER)
     world.clock.set(at(16))
 
-    await organizer.send("심사위원 통계 2026-12" if caps is PLAIN else "/reviewers 2026-12")
+    await organizer.send("심사위원 통계 2026-13" if caps is PLAIN else "/reviewers 2026-13")
+    assert "「2026-13」은 연월로 알아볼 수 없습니다" in organizer.text  # not another month's figures
+    await organizer.send("심사위원 통계 2026년 12월" if caps is PLAIN else "/reviewers 2026.12")
     text = organizer.text
     assert "2026-12 심사위원 통계 — 2명" in text and "위원회 평균 4.20점" in text
     first, second = text.split("\n\n")[1:3]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.model import Attachment
+from bot.dialogue.tokens import month_typed
 from bot.dialogue.turn import Turn
 from bot.services import export, policies, programme
 
@@ -19,8 +18,9 @@ class ExportFlow(Flow):
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
         t.end()
-        wanted = args[0] if args and re.fullmatch(r"\d{4}-\d{2}", args[0]) else None
-        month = wanted or programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))
+        wanted = month_typed(args)
+        month = str(wanted) if wanted else None
+        month = month or programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))
         content = export.workbook(t.session, month, t.settings, t.now, t.texts, t.lang, actor=t.user)
         t.show("export/caption", {"month": month},
                attachments=[Attachment(f"pitchday-{month}.xlsx", content, mime=XLSX)])  # fmt: skip

@@ -9,7 +9,7 @@ from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register
 from bot.dialogue.model import Action, Choice, L
-from bot.dialogue.tokens import int_arg, str_arg
+from bot.dialogue.tokens import int_arg, month_typed, str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import PROGRAMME_SLOT, PROGRAMME_START, PROGRAMME_VENUE
@@ -21,7 +21,7 @@ _FORMS = {"venue": PROGRAMME_VENUE, "start": PROGRAMME_START, "slot": PROGRAMME_
 
 def _month(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else the latest month whose selection went out."""
-    given = Month.parse_or_none(args[0] if args else None)
+    given = month_typed(args)
     if given is not None:
         return str(given)
     return programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))

@@ -9,7 +9,7 @@ from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register
 from bot.dialogue.model import Action, Choice, Expect, L, T
-from bot.dialogue.tokens import int_arg, str_arg
+from bot.dialogue.tokens import int_arg, month_typed, str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK, SELECTION_WITHDRAW
@@ -20,7 +20,7 @@ from bot.services.review import CRITERIA, Ranked
 
 def month_asked(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else this month once its window has closed, else the month before."""
-    given = Month.parse_or_none(args[0] if args else None)
+    given = month_typed(args)
     if given is not None:
         return str(given)
     month = Month.of(t.now, t.settings.tz)
