@@ -32,12 +32,36 @@ def short_label(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
+def short_labels(labels: list[str]) -> list[str]:
+    """Each label within the limit, and no two alike where the whole labels differ: labels that differ only
+    past the cut (「✏️ PD-202612-0001」, 「✏️ PD-202612-0002」) keep both ends instead (「✏️ …2612-0001」), and where
+    those are alike too, their numbers in the list."""
+    short = [short_label(label) for label in labels]
+    owners: dict[str, set[str]] = {}
+    for label, cut in zip(labels, short, strict=True):
+        owners.setdefault(cut, set()).add(label)
+    alike = [len(owners[cut]) > 1 for cut in short]
+    if not any(alike):
+        return short
+    ends = [_both_ends(label) if same else cut for label, cut, same in zip(labels, short, alike, strict=True)]
+    if len(set(ends)) == len(set(zip(labels, ends, strict=True))):
+        return ends
+    return [short_label(f"{i}. {label}") if same else cut for i, (label, cut, same) in
+            enumerate(zip(labels, short, alike, strict=True), start=1)]  # fmt: skip
+
+
+def _both_ends(label: str, head: int = 3) -> str:
+    """Its first characters (an emoji and a space, the start of a name) and as much of its end as fits."""
+    return label[:head] + "…" + label[-(MAX_LABEL - head - 1) :]
+
+
 def quick_replies(buttons: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
     """The chat shows the whole label as the person's message; the token rides along in ``extra``."""
     flat = [b for row in buttons for b in row][:MAX_QUICK_REPLIES]
+    shown = short_labels([label for label, _ in flat])
     return [
-        {"label": short_label(label), "action": "message", "messageText": label, "extra": {"t": token}}
-        for label, token in flat
+        {"label": short, "action": "message", "messageText": label, "extra": {"t": token}}
+        for short, (label, token) in zip(shown, flat, strict=True)
     ]
 
 

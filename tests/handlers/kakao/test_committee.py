@@ -98,3 +98,23 @@ async def test_every_organizer_command_is_a_quick_reply_away_in_kakaotalk(kakao:
     assert second.labels()[:4] == ["🏛 수요처 목록", "✉ 초대 만들기", "🗂 공지 내역", "🎪 박람회 수정"]
     listing = await organizer.tap("🏛 수요처 목록")
     assert listing.text.startswith("수요처 목록 ("), listing.text
+
+
+async def test_a_reviewer_tells_the_applications_apart_by_their_quick_replies(kakao: KakaoWorld) -> None:
+    seed_applications(kakao, 4)
+    reviewer = kakao.user()
+    await reviewer.say("메뉴")
+    grant(kakao, reviewer.user_id, Role.REVIEWER)
+    with kakao.session() as session:
+        pledge_grant = session.exec(select(RoleGrant).where(RoleGrant.role == "reviewer")).one()
+        pledge_grant.pledge_version = pledge.VERSION
+        session.add(pledge_grant)
+        review.assign(session, "2026-12", kakao.settings, kakao.clock.now())
+    await tick_at(kakao, dt.datetime(2026, 12, 11, 9, 0, tzinfo=KST))
+    listing = await reviewer.say("심사")
+    entries = [label for label in listing.labels() if label.startswith("✏️")]  # 「✏️ PD-202612-0001 제품1」, cut
+    assert len(entries) == 4 and len(set(entries)) == 4, listing.labels()  # to 14 characters, yet each its own
+    assert all(len(label) <= 14 for label in listing.labels())
+    opened = await reviewer.tap(entries[2])
+    assert "PD-202612-0003" in opened.text and "제품3" in opened.text, opened.text
+    assert kakao.platform.violations == []
