@@ -98,7 +98,8 @@ def start(session: Session, user: User, settings: Settings, now: dt.datetime, co
     return Start("form", cycle, draft, existing)
 
 
-def _open_cycle_for(session: Session, month: str, settings: Settings, now: dt.datetime) -> Cycle:
+def open_cycle_for(session: Session, month: str, settings: Settings, now: dt.datetime) -> Cycle:
+    """The month's cycle while its window is open; refused (``window_closed``) once it has closed."""
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     if not cycle.window_open(now):
         status = cycles.window_status(session, now, settings)
@@ -154,7 +155,7 @@ def submit(
     missing = [q.field for q in form.questions if not q.optional and draft.data.get(q.field) in (None, "", [])]
     if missing or draft.month is None:
         raise Refused("form_incomplete")
-    cycle = _open_cycle_for(session, draft.month, settings, now)
+    cycle = open_cycle_for(session, draft.month, settings, now)
     company = companies.company_of(session, user)
     if company is None or not companies.usable(company):
         raise Refused("no_profile")
@@ -219,7 +220,7 @@ def begin_edit(session: Session, user: User, app_id: int, settings: Settings, no
     app = _own_application(session, user, app_id)
     if app.status != ApplicationStatus.SUBMITTED:
         raise Refused("not_submitted")
-    _open_cycle_for(session, app.month, settings, now)
+    open_cycle_for(session, app.month, settings, now)
     return drafts.open_draft(
         session, user.id, application_form(settings), now, month=app.month, data=_data_of(app),
         application_id=app.id, reviewing=True,
@@ -230,7 +231,7 @@ def withdraw(session: Session, user: User, app_id: int, settings: Settings, now:
     app = _own_application(session, user, app_id)
     if app.status != ApplicationStatus.SUBMITTED:
         raise Refused("not_submitted")
-    _open_cycle_for(session, app.month, settings, now)
+    open_cycle_for(session, app.month, settings, now)
     app.status = ApplicationStatus.WITHDRAWN
     app.withdrawn_at = now
     app.updated_at = now

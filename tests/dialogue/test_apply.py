@@ -10,7 +10,7 @@ import pytest
 
 from bot.dialogue.model import PLAIN, Capabilities
 from bot.models import Application, Company, FormDraft
-from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World
+from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World, at
 from tests.dialogue.walks import SUMMARY, VALID_BRN, fill_application, register_profile, submit
 
 Make = Callable[..., Person]
@@ -102,3 +102,22 @@ async def test_the_deck_question_where_nothing_can_be_uploaded(person: Make) -> 
         await p.send(answer)
     assert "발표자료(PDF) (8/8)" in p.text
     assert "파일로 보내" not in p.text, p.text
+
+
+@BOTH
+async def test_the_window_closing_mid_form_is_said_at_the_next_answer_and_the_answers_are_kept(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    p = person(caps, "5001")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    assert "기술 분야 (2/8)" in p.text
+    world.clock.set(at(11, 9))  # the window closed on the 10th at 23:59
+    await p.send("로봇")
+    assert "2026년 12월 10일(목) 23:59에 마감되어" in p.text and "답변은 저장되어" in p.text
+    assert "2027년 1월" in p.text and "기술성숙도" not in p.text  # the next window, not the next question
+    [draft] = world.all(FormDraft)
+    assert draft.data["product_name"] == "자율 순찰 로봇 HR-1"  # kept for the next window
+    await p.send("7")
+    assert "기술성숙도" not in p.text  # the form is not taken up again in a closed window
+    assert world.all(Application) == []

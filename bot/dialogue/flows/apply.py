@@ -163,6 +163,20 @@ def _save_profile(t: Turn, draft: FormDraft) -> None:
         FLOW.begin(t, company)
 
 
+def _window_closed(t: Turn, draft: FormDraft) -> bool:
+    """Once the window has closed the form stops at the next answer, not at the submit: the answers are kept
+    for the next window, and the person is told when it opens."""
+    if not draft.month:
+        return False
+    try:
+        applications.open_cycle_for(t.session, draft.month, t.settings, t.now)
+    except Refused as err:
+        t.end()
+        _under_menu(t, err.template, err.params)
+        return True
+    return False
+
+
 def _submit_application(t: Turn, draft: FormDraft) -> None:
     form = form_by_key(APPLICATION, t.settings)
     try:
@@ -201,7 +215,7 @@ APPLICATION_SPEC = register(
     FormSpec(
         APPLICATION, _submit_application, cancelled=_paused, review_context=_application_context,
         confirm_label=lambda d: "buttons.save_changes" if d.application_id else "buttons.submit",
-        store_file=applications.deck_store,
+        store_file=applications.deck_store, closed=_window_closed,
     )
 )  # fmt: skip
 

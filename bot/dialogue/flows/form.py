@@ -52,6 +52,9 @@ class FormSpec:
     refused: Hook | None = None  # a refused consent
     db_check: DbCheck | None = None
     store_file: Callable[[Settings], Callable[[FileInput], str]] | None = None
+    # A form that may only be filled in for a while (the application, in its window): True when it may no
+    # longer be, once it has told the person so; checked at each step, not only at the submit.
+    closed: Callable[[Turn, FormDraft], bool] | None = None
 
 
 SPECS: dict[str, FormSpec] = {}
@@ -356,6 +359,8 @@ class FormFlow(Flow):
         if spec is None or draft is None:  # the draft was submitted or dropped elsewhere
             t.end()
             t.engine.flows["menu"].home(t)  # type: ignore[attr-defined]
+            return None
+        if spec.closed is not None and spec.closed(t, draft):
             return None
         return spec, form_by_key(key, t.settings), draft
 
