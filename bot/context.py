@@ -12,7 +12,7 @@ from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.database import OTHER_CONNECTIONS, Database
 from bot.services import send_budget
 from bot.settings import Settings
-from bot.texts import Texts
+from bot.texts import Texts, texts_for
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class AppContext:
             settings=settings,
             db=db or Database(settings.database_url, settings.turn_workers + OTHER_CONNECTIONS),
             clock=clock,
-            texts=Texts(settings.templates_dir, settings.tz),
+            texts=texts_for(settings.templates_dir, settings.timezone),
         )
 
     def budget(self, channel: str) -> Budget:

@@ -37,7 +37,7 @@ def display_value(
     if field == "brn":
         return validators.format_brn(str(value))
     if field == "phone":
-        return validators.format_phone(str(value))
+        return texts.phone(lang, str(value))
     return str(value)
 
 

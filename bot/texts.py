@@ -38,7 +38,7 @@ class Texts:
         )
         self.env.filters.update(
             date=self._date, datetime=self._datetime, time=self._time, day=self._day, brn=validators.format_brn,
-            phone=validators.format_phone,
+            phone=self._phone_in_template,
         )  # fmt: skip
         self.env.globals["label"] = self._label_in_template
         self.env.globals["cmd"] = self._command_in_template
@@ -85,6 +85,15 @@ class Texts:
             text = self._labels[(lang, path)] = str(node)
         return text.format(**params) if params else text
 
+    def phone(self, lang: str, e164: str) -> str:
+        """A stored number as people write it, an extension in the reader's words ("02-2133-1234 (내선 123)")."""
+        number, extension = validators.phone_parts(e164)
+        return self.label(lang, "values.phone_extension", phone=number, extension=extension) if extension else number
+
+    @pass_context
+    def _phone_in_template(self, context: Context, e164: str) -> str:
+        return self.phone(context["lang"], e164)
+
     @pass_context
     def _label_in_template(self, context: Context, path: str, **params: Any) -> str:
         return self.label(context["lang"], path, **params)
@@ -116,6 +125,17 @@ class Texts:
 
     def _datetime(self, value: dt.datetime, lang: str = "ko") -> str:
         return f"{self._date(value, lang)} {self._time(value, lang)}"
+
+
+def texts_for(templates_dir: Path, timezone: str) -> Texts:
+    """The process's texts for these templates: built once, shared by the chat and the services that write
+    files people receive (an .ics speaks its reader's language)."""
+    return _texts(templates_dir.resolve(), timezone)
+
+
+@lru_cache(maxsize=8)
+def _texts(templates_dir: Path, timezone: str) -> Texts:
+    return Texts(templates_dir, ZoneInfo(timezone))
 
 
 # Dates and times as Babel writes them, kept: the same few days (a month's window, its Pitching Day) are

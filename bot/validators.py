@@ -129,10 +129,13 @@ def phone(raw: str) -> str:
     return e164
 
 
-def format_phone(e164: str) -> str:
-    """National format, the extension after the number ("02-2133-1234 ext. 123")."""
+def phone_parts(e164: str) -> tuple[str, str | None]:
+    """The number in national format ("02-2133-1234") and its extension, if any (the words around an
+    extension are the reader's language's: see ``Texts.phone``)."""
     number = phonenumbers.parse(e164, "KR")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    extension = number.extension or None
+    number.extension = None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), extension
 
 
 def email(raw: str) -> str:

@@ -15,7 +15,9 @@ from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies
 from bot.services.outbox import Planned
+from bot.services.users import language_of
 from bot.settings import Settings
+from bot.texts import Texts, texts_for
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
         for s in current
     ]
     planned: list[Planned] = []
+    words = texts_for(settings.templates_dir, settings.timezone)
     for s in current:
         was = before.get("slots", {}).get(str(s.application.id))
         same_length = before.get("minutes", programme.slot_minutes) == programme.slot_minutes
@@ -171,10 +174,13 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
         owner = session.get(User, s.company.owner_user_id)
         if owner is None:
             continue
+        lang = language_of(owner)
         calendar_file = ics.event(
             uid=f"pitchday-{month}-{s.application.id}@testbed.seoul", start=s.starts_at, end=s.ends_at,
-            summary=f"혁신제품 피칭데이 발표: {s.application.product_name}", location=programme.venue,
-            description=f"접수번호 {s.application.receipt_no}, {s.position}번째 발표", stamp=now, sequence=version,
+            summary=words.label(lang, "ics.slot_summary", product=s.application.product_name),
+            location=programme.venue, stamp=now, sequence=version,
+            description=words.label(lang, "ics.slot_description", receipt_no=s.application.receipt_no,
+                                    position=s.position),
         )  # fmt: skip
         planned.append(Planned(
             owner, "programme/slot",
@@ -189,10 +195,11 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
             planned.append(Planned(
                 person, "programme/lineup",
                 {"cycle": data, "venue": programme.venue, "lineup": lineup, "changed": bool(before),
-                 "mine": [s.position for s in mine], "starts_at": programme.starts_at, "ends_at": ends_at},
+                 "mine": [s.position for s in mine], "starts_at": programme.starts_at, "ends_at": ends_at,
+                 "decks": [s.position for s in mine if s.application.deck_file_id or s.application.deck_path]},
                 f"{month}:lineup:v{version}", now,
-                {"filename": f"pitchday-{month}.ics", "content": _official_ics(programme, mine, ends_at, person, now,
-                                                                                version, settings.tz)},
+                {"filename": f"pitchday-{month}.ics",
+                 "content": _official_ics(programme, mine, ends_at, person, now, version, settings.tz, words)},
             ))  # fmt: skip
             for s in mine:
                 if s.application.deck_file_id or s.application.deck_path:
@@ -224,17 +231,6 @@ def _officials(session: Session, current: list[Slot]) -> list[tuple[User, list[S
     return out
 
 
-# The calendar file speaks its reader's language: it is read in a calendar app, outside the chat.
-_ICS_WORDS = {
-    "ko": ("혁신제품 피칭데이 {month}", "담당 기업 발표", "{position}번째 {start} {company} — {product}"),
-    "en": (
-        "Innovation Product Pitching Day {month}",
-        "Your department's companies",
-        "No. {position} at {start}: {company} — {product}",
-    ),
-}
-
-
 def _official_ics(
     programme: Programme,
     mine: list[Slot],
@@ -243,21 +239,21 @@ def _official_ics(
     now: dt.datetime,
     version: int,
     tz: dt.tzinfo,
+    words: Texts,
 ) -> str:
-    """The whole Pitching Day as one event for an official, with their department's companies noted."""
-    from bot.services.users import language_of
-
-    title, heading, line = _ICS_WORDS.get(language_of(person), _ICS_WORDS["ko"])
+    """The whole Pitching Day as one event for an official, with their department's companies noted; in the
+    official's language, as it is read in a calendar app, outside the chat."""
+    lang = language_of(person)
+    title = words.label(lang, "ics.lineup_summary", month=programme.month)
     lines = [
-        line.format(position=s.position, start=s.starts_at.astimezone(tz).strftime("%H:%M"), company=s.company.name,
-                    product=s.application.product_name)
+        words.label(lang, "ics.lineup_line", position=s.position, start=s.starts_at.astimezone(tz).strftime("%H:%M"),
+                    company=s.company.name, product=s.application.product_name)
         for s in mine
     ]  # fmt: skip
     return ics.event(
         uid=f"pitchday-{programme.month}-officials@testbed.seoul", start=programme.starts_at, end=ends_at,
-        summary=title.format(month=programme.month), location=programme.venue,
-        description="\n".join([heading, *lines]) if lines else title.format(month=programme.month),
-        stamp=now, sequence=version,
+        summary=title, location=programme.venue, stamp=now, sequence=version,
+        description="\n".join([words.label(lang, "ics.lineup_heading"), *lines]) if lines else title,
     )  # fmt: skip
 
 

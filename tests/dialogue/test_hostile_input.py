@@ -145,7 +145,7 @@ async def test_a_phone_extension_is_kept_or_refused(caps: Capabilities, person: 
     await p.send("02-2133-1234 내선 123")
     assert "이메일" in p.text
     await p.send("choi@hanbit.kr")
-    assert "02-2133-1234 ext. 123" in p.text  # the review page shows it
+    assert "02-2133-1234 (내선 123)" in p.text  # the review page shows it, in the reader's words
     await (p.send("저장하기") if plain(p) else p.press("저장하기"))
     [company] = world.all(Company)
     assert company.phone == "+82221331234;ext=123"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.models import Application, Department, Outbox, PurchaseDecision
+from bot.models import Application, Department, Outbox, PurchaseDecision, User
 from tests.handlers.committee import ORGANIZER, make_official, seed_applications
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
@@ -71,6 +71,9 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
     assert decisions_of(harness, second) == [("기후환경본부(개편)", climate)]
 
     # Publishing names the one department still without an official.
+    with harness.session() as session:  # the first company and 수요처1's official read English
+        for person in session.exec(select(User).where(col(User.external_id).in_(["8001", "9501"]))):
+            person.language = "en"
     await organizer.send("/programme 2026-12")
     await organizer.press("장소")
     await organizer.send("서울특별시청 본관 8층 다목적홀")
@@ -83,13 +86,21 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
     [lineup] = [e for e in harness.server.events[9502] if "발표 순서" in e.text]
     assert "• 일시: 2026년 12월 24일(목) 14:00–15:00" in lineup.text
     assert "• 장소: 서울특별시청 본관 8층 다목적홀" in lineup.text and "2. 14:20 기업2" in lineup.text
+    assert "발표자료" not in lineup.text  # no company handed one in: none is promised
     assert lineup.kind == "document" and lineup.document["file_name"] == "pitchday-2026-12.ics"  # type: ignore[index]
     ics = harness.server.files[lineup.document["file_id"]].content.decode()  # type: ignore[index]
     assert "DTSTART:20261224T050000Z" in ics and "DTEND:20261224T060000Z" in ics
     assert "LOCATION:서울특별시청 본관 8층 다목적홀" in ics and "SUMMARY:혁신제품 피칭데이 2026-12" in ics
     assert "2번째 14:20 기업2 — 제품2" in ics.replace("\r\n ", "")
-    [theirs] = [e for e in harness.server.events[9501] if "발표 순서" in e.text]  # 수요처1 judges company 1
-    assert "기업1 — 제품1 (귀 부서 담당)" in theirs.text and "기업2 — 제품2 (귀 부서 담당)" not in theirs.text
+    [theirs] = [e for e in harness.server.events[9501] if e.kind == "document"]  # 수요처1 judges company 1
+    assert "기업1 — 제품1 (your department)" in theirs.text and "기업2 — 제품2 (your department)" not in theirs.text
+    ics = harness.server.files[theirs.document["file_id"]].content.decode().replace("\r\n ", "")  # type: ignore[index]
+    assert "SUMMARY:Innovation Product Pitching Day 2026-12" in ics and "No. 1 at 14:00: 기업1 — 제품1" in ics
+    # Each company's slot comes with an .ics of its own pitch, in its language too.
+    for company, words in ((8001, "SUMMARY:Innovation Product Pitching Day pitch: 제품1"),
+                           (8002, "SUMMARY:혁신제품 피칭데이 발표: 제품2")):  # fmt: skip
+        [slot] = [e for e in harness.server.events[company] if e.kind == "document"]
+        assert words in harness.server.files[slot.document["file_id"]].content.decode()  # type: ignore[index]
 
     # Published: the responsible departments are fixed now.
     [board] = await organizer.send("/selection 2026-12")

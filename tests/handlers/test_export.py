@@ -27,6 +27,7 @@ def _seed(harness: Harness) -> list[int]:
             app = session.get(Application, app_id)
             assert app is not None
             app.status, app.tech_fields = status, ["robot", "ai"]
+            app.placement = {"selected": "in", "not_selected": "out"}.get(status)  # the organizer moved them
             if status == "selected":
                 app.product_name, app.summary = "+SUM(A1:A9)", "-1+2 순찰 로봇"
                 company = session.get(Company, app.company_id)
@@ -59,13 +60,15 @@ async def test_the_export_shows_the_confirmed_selection_in_korean_with_text_kept
     assert set(by_status) == {"선정", "예비", "미선정"}  # never "not_selected"
     selected = by_status["선정"]
     assert selected[4] == "중소기업" and selected[9] == "로봇, 인공지능(AI)"
-    codes = {"selected", "waitlisted", "not_selected", "submitted", "sme", "robot", "ai"}
+    codes = {"selected", "waitlisted", "not_selected", "submitted", "sme", "robot", "ai", "in", "out"}
     for sheet in book.worksheets:
         for row in sheet.iter_rows(values_only=True):
             assert not codes & {str(v) for v in row}, (sheet.title, row)
 
-    result = {row[2]: row[6] for row in book["선정"].iter_rows(min_row=2, values_only=True)}
-    assert result == {HOSTILE_NAME: "선정", "기업2": "예비", "기업3": "미선정"}
+    result = {row[2]: row[6:8] for row in book["선정"].iter_rows(min_row=2, values_only=True)}
+    assert result == {
+        HOSTILE_NAME: ("선정", "운영자 포함"), "기업2": ("예비", None), "기업3": ("미선정", "운영자 제외")
+    }  # fmt: skip
 
     # The company's name, product, summary and representative are text cells holding exactly what was typed.
     cells = [c for row in applications.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]

@@ -55,6 +55,7 @@ async def test_programme_published_then_changed(harness: Harness) -> None:
     assert "LOCATION:서울특별시청 본관 8층 다목적홀" in calendar_file and "SEQUENCE:1" in calendar_file
     metro = harness.server.events[9101]
     assert "발표 순서를 알려 드립니다" in metro[0].text and "(귀 부서 담당)" in metro[0].text
+    assert "발표자료 2건을 이어서 보내 드립니다" in metro[0].text
     assert [e.document["file_id"] for e in metro[1:]] == [deck, deck]  # companies 1 and 2: the Metro judges both
     assert len(harness.server.events[9102]) == 2  # the line-up and company 2's deck
 

@@ -14,7 +14,7 @@ from bot.services import departments, pledge, privacy, users
 from bot.services.companies import PROFILE_FIELDS
 
 TEXT = "text/plain; charset=utf-8"
-_FORMATTED = {"phone": validators.format_phone, "brn": validators.format_brn}
+
 _APPLICATION_FIELDS = ("product_name", "tech_fields", "trl", "summary", "city_use", "departments", "price")
 
 
@@ -119,8 +119,10 @@ def _question(questions: tuple[Question, ...], field: str) -> Question | None:
 def _readable(t: Turn, q: Question | None, value: Any) -> str:
     if value in (None, "", []):
         return t.label("values.empty")
-    if q is not None and q.field in _FORMATTED:
-        return _FORMATTED[q.field](str(value))
+    if q is not None and q.field == "phone":
+        return t.texts.phone(t.lang, str(value))
+    if q is not None and q.field == "brn":
+        return validators.format_brn(str(value))
     if isinstance(value, dict):  # a file: its name
         return str(value.get("name") or t.label("buttons.file"))
     if q is not None and q.source is not None:
