@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from bot import calendar
 from bot.calendar import Month
+from bot.clock import clock_for
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -312,8 +313,7 @@ def revoke(
 
 def _month(value: str | None, settings: Settings) -> Month:
     if value is None:
-        now = settings.fake_now or dt.datetime.now(dt.UTC)
-        return Month.of(now, settings.tz)
+        return Month.of(clock_for(settings.fake_now).now(), settings.tz)
     try:
         return Month.parse(value)
     except ValueError as err:

@@ -51,3 +51,8 @@ class ManualClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._now += delta
+
+
+def clock_for(fake_now: dt.datetime | None) -> Clock:
+    """The process's clock: the system's, or one that starts at ``PITCHBOT_FAKE_NOW`` and runs on from it."""
+    return ShiftedClock(fake_now) if fake_now is not None else SystemClock()

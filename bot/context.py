@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from bot.budget import Budget
-from bot.clock import Clock, ShiftedClock, SystemClock
+from bot.clock import Clock, clock_for
 from bot.database import OTHER_CONNECTIONS, Database
 from bot.services import send_budget
 from bot.settings import Settings
@@ -32,9 +32,7 @@ class AppContext:
                 log.warning(
                     "!!! PITCHBOT_FAKE_NOW is set: the bot's clock starts at %s !!!", settings.fake_now.isoformat()
                 )
-                clock = ShiftedClock(settings.fake_now)
-            else:
-                clock = SystemClock()
+            clock = clock_for(settings.fake_now)
         return cls(
             settings=settings,
             db=db or Database(settings.database_url, settings.turn_workers + OTHER_CONNECTIONS),

@@ -193,7 +193,8 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     if not found.can_promote:
         raise Refused("appeal_not_promotable")
     app, month = found.application, found.application.month
-    chosen = session.get(Selection, month)
+    # Locked, as a withdrawal's promotion locks it: the two may change who is selected at the same moment.
+    chosen = session.get(Selection, month, with_for_update=True, populate_existing=True)
     assert chosen is not None
     before = selection.positions(session, month)
     decided = {k: [i for i in v if i != app.id] for k, v in chosen.decided.items()}
