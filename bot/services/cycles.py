@@ -20,6 +20,12 @@ def get_cycle(session: Session, month: Month, settings: Settings) -> Cycle:
     return _with_override(month, override, settings)
 
 
+def open_by_the_rules(month: Month, now: dt.datetime, settings: Settings) -> bool:
+    """Whether the month's window is open by the rules alone, an organizer's changes unread: a check that costs
+    no statement, for a turn that only needs to know the window has not plainly closed."""
+    return _with_override(month, None, settings).window_open(now)
+
+
 def _with_override(month: Month, override: CycleOverride | None, settings: Settings) -> Cycle:
     cycle = calendar.default_cycle(month, settings.tz, settings.selection_time, settings.pitch_time)
     if override is None:

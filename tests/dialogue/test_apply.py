@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.calendar import Month
 from bot.dialogue.model import PLAIN, Capabilities
 from bot.models import Application, Company, FormDraft
+from bot.services import cycles
 from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World, at
 from tests.dialogue.walks import SUMMARY, VALID_BRN, fill_application, register_profile, submit
 
@@ -121,3 +123,18 @@ async def test_the_window_closing_mid_form_is_said_at_the_next_answer_and_the_an
     await p.send("7")
     assert "기술성숙도" not in p.text  # the form is not taken up again in a closed window
     assert world.all(Application) == []
+
+
+@BOTH
+async def test_a_window_an_organizer_extended_keeps_the_form_going_past_the_rules_close(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    p = person(caps, "5001")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    with world.session() as session:
+        cycles.set_override(session, Month(2026, 12), {"window_closes_at": at(12, 18)}, world.settings, at(3))
+        session.commit()
+    world.clock.set(at(11, 9))  # past the 10th, within the organizer's window
+    await p.send("로봇")
+    assert "마감되어" not in p.text and "/8)" in p.text  # the next question (or the same, on a button channel)

@@ -166,8 +166,8 @@ def _save_profile(t: Turn, draft: FormDraft) -> None:
 def _window_closed(t: Turn, draft: FormDraft) -> bool:
     """Once the window has closed the form stops at the next answer, not at the submit: the answers are kept
     for the next window, and the person is told when it opens."""
-    if not draft.month:
-        return False
+    if not draft.month or cycles.open_by_the_rules(Month.parse(draft.month), t.now, t.settings):
+        return False  # no statement at each answer; a window an organizer shortened is refused at the submit
     try:
         applications.open_cycle_for(t.session, draft.month, t.settings, t.now)
     except Refused as err:
