@@ -34,6 +34,12 @@ def display_value(
         size = value.get("size") or 0
         shown = f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, round(size / 1024))} KB"
         return f"{value.get('file_name', 'deck.pdf')} ({shown})"
+    return formatted(texts, lang, field, value)
+
+
+def formatted(texts: Texts, lang: str, field: str, value: Any) -> str:
+    """A stored value as people write it: a registration number with its hyphens, a phone number with its
+    extension in the reader's words; any other as it is."""
     if field == "brn":
         return validators.format_brn(str(value))
     if field == "phone":

@@ -60,8 +60,12 @@ def offer_download(
     return link
 
 
+def _link(session: Session, token: str) -> FileLink | None:
+    return session.get(FileLink, token) if len(token) < 60 else None  # a longer one was never made here
+
+
 def download(session: Session, token: str, now: dt.datetime) -> FileLink:
-    link = session.get(FileLink, token) if len(token) < 60 else None
+    link = _link(session, token)
     if link is None or link.kind != DOWNLOAD or not link.path or not Path(link.path).exists():
         raise Refused("file_link_unknown")
     if link.expires_at <= now:
@@ -87,7 +91,7 @@ def offer_upload(session: Session, user: User, form: str, field: str, settings: 
 
 def upload(session: Session, token: str, now: dt.datetime) -> tuple[FileLink, User]:
     """An upload page that may still be used, and whose it is."""
-    link = session.get(FileLink, token) if len(token) < 60 else None
+    link = _link(session, token)
     if link is None or link.kind != UPLOAD:
         raise Refused("file_link_unknown")
     if link.used_at is not None:
@@ -101,7 +105,7 @@ def upload(session: Session, token: str, now: dt.datetime) -> tuple[FileLink, Us
 
 def holder_language(session: Session, token: str) -> str:
     """The language of whom a link was made for (Korean for a link that never was)."""
-    link = session.get(FileLink, token) if len(token) < 60 else None
+    link = _link(session, token)
     person = session.get(User, link.user_id) if link is not None else None
     return language_of(person) if person is not None else "ko"
 

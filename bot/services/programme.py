@@ -192,22 +192,22 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
     if before != snapshot and current:
         ends_at = current[-1].ends_at
         for person, mine in _officials(session, current):
+            with_deck = [s for s in mine if s.application.deck_file_id or s.application.deck_path]
             planned.append(Planned(
                 person, "programme/lineup",
                 {"cycle": data, "venue": programme.venue, "lineup": lineup, "changed": bool(before),
                  "mine": [s.position for s in mine], "starts_at": programme.starts_at, "ends_at": ends_at,
-                 "decks": [s.position for s in mine if s.application.deck_file_id or s.application.deck_path]},
+                 "decks": [s.position for s in with_deck]},
                 f"{month}:lineup:v{version}", now,
                 {"filename": f"pitchday-{month}.ics",
                  "content": _official_ics(programme, mine, ends_at, person, now, version, settings.tz, words)},
             ))  # fmt: skip
-            for s in mine:
-                if s.application.deck_file_id or s.application.deck_path:
-                    planned.append(Planned(
-                        person, "programme/deck", {"position": s.position, "company": s.company.name,
-                                                   "product_name": s.application.product_name},
-                        f"{month}:deck:v{version}:{s.application.id}", now, _deck(s.application),
-                    ))  # fmt: skip
+            for s in with_deck:
+                planned.append(Planned(
+                    person, "programme/deck", {"position": s.position, "company": s.company.name,
+                                               "product_name": s.application.product_name},
+                    f"{month}:deck:v{version}:{s.application.id}", now, _deck(s.application),
+                ))  # fmt: skip
     if not planned and programme.version:
         raise Refused("programme_unchanged")
     programme.version, programme.published_at, programme.published = version, now, snapshot

@@ -5,6 +5,7 @@ prepares them again. On SQLite they run as plain statements."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,15 @@ from tests.conftest import PG_URL
 NOW = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=60)
 pg_only = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite runs the plain statements")
+
+
+@pytest.fixture
+def single(db: Database, database_url: str) -> Iterator[Database]:
+    """The database through one connection (the test's own pool let go): what is prepared is on that one."""
+    db.dispose()
+    one = Database(database_url, pool_size=1)
+    yield one
+    one.dispose()
 
 
 def plan(db: Database, n: int, event_key: str = "broadcast:1") -> int:
@@ -114,23 +124,16 @@ def test_each_connection_prepares_once_and_a_replaced_one_again(
 
 
 @pg_only
-def test_statements_deallocated_behind_its_back_fail_one_transaction_then_are_prepared_again(
-    db: Database, database_url: str
-) -> None:
-    db.dispose()
-    single = Database(database_url, pool_size=1)
-    try:
-        plan(single, 2)
-        with single.session() as session:
-            outbox.claim(session, "w", NOW, 1, LEASE)
-        with single.session() as session:  # a rollback keeps them; DISCARD ALL or DEALLOCATE does not
-            session.execute(text("DEALLOCATE ALL"))
-        with pytest.raises(DBAPIError, match="does not exist"), single.session() as session:
-            outbox.claim(session, "w", NOW, 1, LEASE)
-        with single.session() as session:
-            assert len(outbox.claim(session, "w", NOW, 1, LEASE)) == 1
-    finally:
-        single.dispose()
+def test_statements_deallocated_behind_its_back_fail_one_transaction_then_are_prepared_again(single: Database) -> None:
+    plan(single, 2)
+    with single.session() as session:
+        outbox.claim(session, "w", NOW, 1, LEASE)
+    with single.session() as session:  # a rollback keeps them; DISCARD ALL or DEALLOCATE does not
+        session.execute(text("DEALLOCATE ALL"))
+    with pytest.raises(DBAPIError, match="does not exist"), single.session() as session:
+        outbox.claim(session, "w", NOW, 1, LEASE)
+    with single.session() as session:
+        assert len(outbox.claim(session, "w", NOW, 1, LEASE)) == 1
 
 
 def kept(session: Any) -> dict[str, str]:
@@ -140,71 +143,54 @@ def kept(session: Any) -> dict[str, str]:
 
 
 @pg_only
-def test_a_statement_run_again_and_again_is_prepared_once_per_connection_and_answers_the_same(
-    db: Database, database_url: str
-) -> None:
-    db.dispose()
-    single = Database(database_url, pool_size=1)
-    try:
-        plan(single, 3)
-        ask = select(User.external_id).where(User.external_id.like("80000%"), User.id > 0).order_by(User.id)  # type: ignore[attr-defined]
-        answers = []
-        for run in range(1, database.KEEP_PREPARED_AFTER + 3):
-            with single.session() as session:
-                answers.append(session.execute(ask).scalars().all())
-                prepared = [s for s in kept(session) if "users.external_id LIKE $1" in s]
-                assert len(prepared) == (run >= database.KEEP_PREPARED_AFTER)  # from the third run on, once
-        assert answers == [["800000", "800001", "800002"]] * len(answers)  # a literal "%" survives the PREPARE
-    finally:
-        single.dispose()
+def test_a_statement_run_again_and_again_is_prepared_once_per_connection_and_answers_the_same(single: Database) -> None:
+    plan(single, 3)
+    ask = select(User.external_id).where(User.external_id.like("80000%"), User.id > 0).order_by(User.id)  # type: ignore[attr-defined]
+    answers = []
+    for run in range(1, database.KEEP_PREPARED_AFTER + 3):
+        with single.session() as session:
+            answers.append(session.execute(ask).scalars().all())
+            prepared = [s for s in kept(session) if "users.external_id LIKE $1" in s]
+            assert len(prepared) == (run >= database.KEEP_PREPARED_AFTER)  # from the third run on, once
+    assert answers == [["800000", "800001", "800002"]] * len(answers)  # a literal "%" survives the PREPARE
 
 
 @pg_only
 def test_a_statement_the_server_cannot_prepare_runs_plain_and_leaves_the_transaction_whole(
-    db: Database, database_url: str, caplog: pytest.LogCaptureFixture
+    single: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db.dispose()
-    single = Database(database_url, pool_size=1)
     untyped = text("SELECT :value IS NULL")  # nothing tells the server the parameter's type: PREPARE refuses it
-    try:
-        plan(single, 1)
-        for run in range(database.KEEP_PREPARED_AFTER + 2):
-            with single.session() as session:
-                session.execute(text("UPDATE users SET display_name = :name"), {"name": f"run {run}"})
-                value = None if run % 2 else f"answer {run}"
-                assert session.execute(untyped, {"value": value}).scalar_one() is (value is None)
-                assert session.execute(text("SELECT display_name FROM users")).scalar_one() == f"run {run}"
-            with single.session() as session:  # committed: the refused PREPARE undid nothing
-                assert session.execute(text("SELECT display_name FROM users")).scalar_one() == f"run {run}"
-                assert not [s for s in kept(session) if "SELECT $1 IS NULL" in s]
-        refusals = [r for r in caplog.records if "refused to prepare" in r.getMessage()]
-        assert len(refusals) == 1 and "42P18" in refusals[0].getMessage()  # asked once, then run plain
-        with single.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for _ in range(database.KEEP_PREPARED_AFTER + 1):
-                assert conn.execute(text("SELECT :other IS NOT NULL"), {"other": "a"}).scalar_one() is True
-        refusals = [r for r in caplog.records if "refused to prepare" in r.getMessage()]
-        assert len(refusals) == 2  # outside a transaction too
-    finally:
-        single.dispose()
+    plan(single, 1)
+    for run in range(database.KEEP_PREPARED_AFTER + 2):
+        with single.session() as session:
+            session.execute(text("UPDATE users SET display_name = :name"), {"name": f"run {run}"})
+            value = None if run % 2 else f"answer {run}"
+            assert session.execute(untyped, {"value": value}).scalar_one() is (value is None)
+            assert session.execute(text("SELECT display_name FROM users")).scalar_one() == f"run {run}"
+        with single.session() as session:  # committed: the refused PREPARE undid nothing
+            assert session.execute(text("SELECT display_name FROM users")).scalar_one() == f"run {run}"
+            assert not [s for s in kept(session) if "SELECT $1 IS NULL" in s]
+    refusals = [r for r in caplog.records if "refused to prepare" in r.getMessage()]
+    assert len(refusals) == 1 and "42P18" in refusals[0].getMessage()  # asked once, then run plain
+    with single.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for _ in range(database.KEEP_PREPARED_AFTER + 1):
+            assert conn.execute(text("SELECT :other IS NOT NULL"), {"other": "a"}).scalar_one() is True
+    refusals = [r for r in caplog.records if "refused to prepare" in r.getMessage()]
+    assert len(refusals) == 2  # outside a transaction too
 
 
 @pg_only
 def test_repeated_statements_deallocated_behind_its_back_fail_one_transaction_then_are_prepared_again(
-    db: Database, database_url: str
+    single: Database,
 ) -> None:
-    db.dispose()
-    single = Database(database_url, pool_size=1)
     ask = text("SELECT count(*) FROM users WHERE id > :id")
-    try:
-        for _ in range(database.KEEP_PREPARED_AFTER):
-            with single.session() as session:
-                assert session.execute(ask, {"id": 0}).scalar_one() == 0
-        with single.session() as session:
-            session.execute(text("DEALLOCATE ALL"))
-        with pytest.raises(DBAPIError, match="does not exist"), single.session() as session:
-            session.execute(ask, {"id": 0})
+    for _ in range(database.KEEP_PREPARED_AFTER):
         with single.session() as session:
             assert session.execute(ask, {"id": 0}).scalar_one() == 0
-            assert any("WHERE id > $1" in s for s in kept(session))
-    finally:
-        single.dispose()
+    with single.session() as session:
+        session.execute(text("DEALLOCATE ALL"))
+    with pytest.raises(DBAPIError, match="does not exist"), single.session() as session:
+        session.execute(ask, {"id": 0})
+    with single.session() as session:
+        assert session.execute(ask, {"id": 0}).scalar_one() == 0
+        assert any("WHERE id > $1" in s for s in kept(session))

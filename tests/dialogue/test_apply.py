@@ -106,14 +106,19 @@ async def test_the_deck_question_where_nothing_can_be_uploaded(person: Make) -> 
     assert "파일로 보내" not in p.text, p.text
 
 
+async def at_the_second_question(p: Person) -> Person:
+    """A company registered, its application's first question answered."""
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    assert "기술 분야 (2/8)" in p.text
+    return p
+
+
 @BOTH
 async def test_the_window_closing_mid_form_is_said_at_the_next_answer_and_the_answers_are_kept(
     caps: Capabilities, person: Make, world: World
 ) -> None:
-    p = person(caps, "5001")
-    await register_profile(p)
-    await p.send("자율 순찰 로봇 HR-1")
-    assert "기술 분야 (2/8)" in p.text
+    p = await at_the_second_question(person(caps, "5001"))
     world.clock.set(at(11, 9))  # the window closed on the 10th at 23:59
     await p.send("로봇")
     assert "2026년 12월 10일(목) 23:59에 마감되어" in p.text and "답변은 저장되어" in p.text
@@ -129,9 +134,7 @@ async def test_the_window_closing_mid_form_is_said_at_the_next_answer_and_the_an
 async def test_a_window_an_organizer_extended_keeps_the_form_going_past_the_rules_close(
     caps: Capabilities, person: Make, world: World
 ) -> None:
-    p = person(caps, "5001")
-    await register_profile(p)
-    await p.send("자율 순찰 로봇 HR-1")
+    p = await at_the_second_question(person(caps, "5001"))
     with world.session() as session:
         cycles.set_override(session, Month(2026, 12), {"window_closes_at": at(12, 18)}, world.settings, at(3))
         session.commit()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.calendar import Month
 from bot.dialogue.flow import Flow
+from bot.dialogue.flows.programme import month_asked
 from bot.dialogue.model import Attachment
-from bot.dialogue.tokens import month_typed
 from bot.dialogue.turn import Turn
-from bot.services import export, policies, programme
+from bot.services import export, policies
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -18,9 +17,7 @@ class ExportFlow(Flow):
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
         t.end()
-        wanted = month_typed(args)
-        month = str(wanted) if wanted else None
-        month = month or programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))
+        month = month_asked(t, args)
         content = export.workbook(t.session, month, t.settings, t.now, t.texts, t.lang, actor=t.user)
         t.show("export/caption", {"month": month},
                attachments=[Attachment(f"pitchday-{month}.xlsx", content, mime=XLSX)])  # fmt: skip

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import validators
 from bot.dialogue.flow import Flow
 from bot.dialogue.model import Action, Attachment, Choice, Expect, L
 from bot.dialogue.turn import Turn
+from bot.display import formatted
 from bot.forms import InputKind, Question, form_by_key
 from bot.services import departments, pledge, privacy, users
 from bot.services.companies import PROFILE_FIELDS
 
 TEXT = "text/plain; charset=utf-8"
-
 _APPLICATION_FIELDS = ("product_name", "tech_fields", "trl", "summary", "city_use", "departments", "price")
 
 
@@ -119,10 +118,8 @@ def _question(questions: tuple[Question, ...], field: str) -> Question | None:
 def _readable(t: Turn, q: Question | None, value: Any) -> str:
     if value in (None, "", []):
         return t.label("values.empty")
-    if q is not None and q.field == "phone":
-        return t.texts.phone(t.lang, str(value))
-    if q is not None and q.field == "brn":
-        return validators.format_brn(str(value))
+    if q is not None and q.field in ("brn", "phone"):
+        return formatted(t.texts, t.lang, q.field, value)
     if isinstance(value, dict):  # a file: its name
         return str(value.get("name") or t.label("buttons.file"))
     if q is not None and q.source is not None:

@@ -19,7 +19,7 @@ from bot.services import cycles, policies, programme
 _FORMS = {"venue": PROGRAMME_VENUE, "start": PROGRAMME_START, "slot": PROGRAMME_SLOT}
 
 
-def _month(t: Turn, args: tuple[str, ...]) -> str:
+def month_asked(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else the latest month whose selection went out."""
     given = month_typed(args)
     if given is not None:
@@ -32,7 +32,7 @@ class ProgrammeFlow(Flow):
     policy = staticmethod(policies.organizer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        self.board(t, _month(t, args))
+        self.board(t, month_asked(t, args))
 
     def board(self, t: Turn, month: str) -> None:
         prog, slots = programme.board(t.session, t.user, month, t.settings, t.now)
@@ -50,7 +50,7 @@ class ProgrammeFlow(Flow):
         t.show("programme/board", data, choices=choices, nav=nav, columns=3)
 
     def on_action(self, t: Turn, action: Action) -> None:
-        month = _month(t, (str_arg(action, 0) or "",))
+        month = month_asked(t, (str_arg(action, 0) or "",))
         try:
             if action.name == "edit" and str_arg(action, 1) in _FORMS:
                 programme.board(t.session, t.user, month, t.settings, t.now)  # organizers only
@@ -70,7 +70,7 @@ class ProgrammeFlow(Flow):
             t.refuse(err)
 
     def resume(self, t: Turn) -> None:
-        self.board(t, str(t.ref.get("month") or _month(t, ())))
+        self.board(t, str(t.ref.get("month") or month_asked(t, ())))
 
 
 FLOW = ProgrammeFlow()
