@@ -576,7 +576,7 @@ def expo_load(path: Annotated[str, typer.Argument(help="a YAML file, e.g. sample
         try:
             loaded = expo.load(session, text, ctx.clock.now())
         except Refused as err:
-            _fail(f"{path}: {err.params.get('detail', err.code)}")
+            _fail(f"{path}: {ctx.texts.render_plain('en', err.template, **err.params)}")
     typer.echo(
         f"loaded {loaded.name_en}: {loaded.starts_on} – {loaded.ends_on}, {len(loaded.programme)} programme items"
     )

@@ -255,7 +255,8 @@ def _news_context(key: str, ctx: dict[str, object]) -> None:
                         month="2026-12", kind="text", text=HOSTILE, status="sending")  # fmt: skip
     p = SimpleNamespace(sent=10, failed=1, left=3, cancelled=2, status="cancelled")
     ctx.update(expo=data, has_current=True, max=3500, text=HOSTILE, count=3000, audience=HOSTILE, stopped=5, b=b,
-               p=p, rows=[(b, SimpleNamespace(display_name=HOSTILE), p)], detail=HOSTILE)  # fmt: skip
+               p=p, rows=[(b, SimpleNamespace(display_name=HOSTILE), p)], problem="item_kind", item=3,
+               kinds=HOSTILE)  # fmt: skip
     over = {"name": HOSTILE, "starts_on": parsed["starts_on"], "ends_on": parsed["ends_on"],
             "today": dt.date(2026, 12, 6)}  # fmt: skip
     ctx.update(over, past=over)

@@ -23,45 +23,46 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def parse(text: str) -> dict[str, Any]:
-    """Validates an expo YAML file; a problem raises ``Refused("expo_invalid", detail=...)`` naming it."""
+    """Validates an expo YAML file; a problem raises ``Refused("expo_invalid", problem=..., ...)``, which the
+    template ``errors/expo_invalid`` words in the organizer's language (the file's own keys named as written)."""
 
-    def bad(detail: str) -> Refused:
-        return Refused("expo_invalid", detail=detail)
+    def bad(problem: str, **params: Any) -> Refused:
+        return Refused("expo_invalid", problem=problem, **params)
 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise bad(f"YAML, line {mark.line + 1}" if mark else "YAML") from None
-    except ValueError as err:
+        raise bad("yaml", line=mark.line + 1 if mark else None) from None
+    except ValueError:
         # PyYAML reads 2019-02-30 as a date and lets datetime's ValueError through.
-        raise bad(f"a date that does not exist ({err})") from None
+        raise bad("no_such_date") from None
     if not isinstance(data, dict):
-        raise bad("the file is not a YAML mapping")
+        raise bad("not_mapping")
     for name in _TEXT_FIELDS:
         if not isinstance(data.get(name), str) or not data[name].strip():
-            raise bad(f"{name} is missing")
+            raise bad("missing", field=name)
     dates = data.get("dates")
     if not (isinstance(dates, list) and 1 <= len(dates) <= 7 and all(isinstance(d, dt.date) for d in dates)):
-        raise bad("dates must be a list of days, e.g. [2019-09-26, 2019-09-27]")
+        raise bad("dates")
     if sorted(dates) != dates:
-        raise bad("dates must be in order")
+        raise bad("dates_order")
     items = data.get("programme")
     if not isinstance(items, list) or not items:
-        raise bad("programme is missing")
+        raise bad("missing", field="programme")
     programme = []
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise bad(f"programme item {i} is not a mapping")
+            raise bad("item_mapping", item=i)
         day, start, end, kind = item.get("day"), str(item.get("start", "")), str(item.get("end", "")), item.get("kind")
         if not isinstance(day, int) or not 1 <= day <= len(dates):
-            raise bad(f"programme item {i}: day must be 1 to {len(dates)}")
+            raise bad("item_day", item=i, days=len(dates))
         if not _TIME.match(start) or not _TIME.match(end) or end <= start:
-            raise bad(f"programme item {i}: start and end must be times like 10:00, end after start")
+            raise bad("item_time", item=i)
         if kind not in KINDS:
-            raise bad(f"programme item {i}: kind must be one of {', '.join(KINDS)}")
+            raise bad("item_kind", item=i, kinds=", ".join(KINDS))
         if not str(item.get("title", "")).strip() or not str(item.get("title_en", "")).strip():
-            raise bad(f"programme item {i}: title and title_en are needed")
+            raise bad("item_title", item=i)
         programme.append({"day": day, "start": start, "end": end, "kind": kind, "title": str(item["title"]).strip(),
                           "title_en": str(item["title_en"]).strip()})  # fmt: skip
     programme.sort(key=lambda p: (p["day"], p["start"], p["end"]))

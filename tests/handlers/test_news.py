@@ -58,7 +58,8 @@ async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harne
     assert "YAML 파일(.yaml" in wrong.text
     broken = SAMPLE.replace("kind: debate", "kind: party")
     [bad] = await organizer.send_document(broken.encode(), "expo.yaml", "application/x-yaml")
-    assert "programme item 6: kind must be one of" in bad.text
+    assert "박람회 파일을 읽을 수 없습니다: programme의 6번째 항목: kind는 exhibition, consultations" in bad.text
+    assert "고쳐서 다시 보내 주십시오" in bad.text and "must" not in bad.text
     [saved] = await organizer.send_document(SAMPLE.encode(), "expo.yaml", "application/x-yaml")
     assert "2019 테스트베드 서울 박람회" in saved.text and "2019년 9월 26일(목)" in saved.text
 
