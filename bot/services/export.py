@@ -109,7 +109,7 @@ def workbook(
 
     confirmed = session.get(Selection, month)
     result = _confirmed(confirmed, lambda key: label("status", key))
-    ranked = review.ranking(session, month, settings)
+    ranked = review.ranking(session, month, settings, confirmed)
     sheet(
         2,
         [

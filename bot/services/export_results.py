@@ -19,8 +19,8 @@ from bot.texts import Texts
 def rows(
     session: Session, month: str, texts: Texts, lang: str, settings: Settings, local: Callable[[Any], str]
 ) -> list[list[Any]]:
-    explained = results.explain(session, month, settings)
     chosen = session.get(Selection, month)
+    explained = results.explain(session, month, settings, chosen)
     placed = selection.results_by_application(chosen)
     found = select(Appeal).where(col(Appeal.application_id).in_(list(explained)))
     appeals = {a.application_id: a for a in session.exec(found).all()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from bot.models import Review
+from bot.models import Review, Selection
 from bot.services import review
 from bot.services.review import Ranked
 from bot.settings import Settings
@@ -46,8 +46,11 @@ def band(position: int, rated: int) -> str:
     return "bottom"
 
 
-def explain(session: Session, month: str, settings: Settings) -> dict[int, Explained]:
-    ranked = review.ranking(session, month, settings)
+def explain(
+    session: Session, month: str, settings: Settings, confirmed: Selection | None = None
+) -> dict[int, Explained]:
+    """Each ranked application's band and criterion means; ``confirmed``: as ``review.ranking`` takes it."""
+    ranked = review.ranking(session, month, settings, confirmed)
     rated = [r for r in ranked if r.mean is not None]
     position = {r.application.id: i for i, r in enumerate(rated, 1)}
     # The criterion means are the ranking's own (over the reviews it counted, trimmed or not), so a company

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from bot.calendar import Cycle
 from bot.errors import Refused
@@ -254,15 +254,18 @@ def weighted(review: Review, weights: tuple[float, ...]) -> float:
     return aggregation.weighted(scores_of(review), weights)
 
 
-def ranking(session: Session, month: str, settings: Settings) -> list[Ranked]:
+def ranking(session: Session, month: str, settings: Settings, confirmed: Selection | None = None) -> list[Ranked]:
     """Mean weighted score over complete reviews (trimmed, when the settings ask for it), best first; ties
     go to more reviews, then the earlier application; applications without any complete review come
-    last."""
+    last. With ``confirmed``, the records' view: every application that selection decided on stays in
+    its place, a company that gave up its place since included."""
     rows = []
+    kept = [i for ids in (confirmed.decided if confirmed else {}).values() for i in ids or []]
+    counted = col(Application.status).in_(RANKABLE)
     apps = session.exec(
         select(Application, Company)
         .join(Company)
-        .where(Application.month == month, col(Application.status).in_(RANKABLE))
+        .where(Application.month == month, or_(counted, col(Application.id).in_(kept)) if kept else counted)
         .order_by(col(Application.id))
     ).all()
     by_app: dict[int, list[Review]] = {}

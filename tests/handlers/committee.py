@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+from typing import Any
 
+import openpyxl
 from sqlalchemy import bindparam, text
 from sqlmodel import select
 
@@ -154,3 +157,12 @@ def add_subscribers(db: Database, now: dt.datetime, count: int, first: int) -> N
     with db.session() as session:
         session.execute(people)
         session.execute(subscriptions)
+
+
+async def exported(harness: Harness, language: str, month: str = "2026-12") -> Any:
+    """The workbook an organizer reading ``language`` receives for ``/export month``."""
+    organizer = harness.user(ORGANIZER, "운영자", language_code=language)
+    [document] = await organizer.send(f"/export {month}")
+    assert document.kind == "document"
+    content = harness.server.files[document.document["file_id"]].content  # type: ignore[index]
+    return openpyxl.load_workbook(io.BytesIO(content))

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.models import Application, AuditLog, Outbox, PurchaseDecision, Selection
-from tests.handlers.committee import ORGANIZER, make_official, seed_applications, seed_selected
+from tests.handlers.committee import ORGANIZER, exported, make_official, seed_applications, seed_selected
 from tests.handlers.waitlist import messages, seed_released
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
@@ -192,6 +192,14 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
     [eve] = texts(harness, 8004, "내일은 피칭데이")
     assert "14:20–14:40 (2번째 발표)" in eve
     assert not texts(harness, 8002, "내일은 피칭데이")  # the company that left
+
+    # The month's records keep the company that gave up, in its place, with what became of it.
+    book = await exported(harness, "ko")
+    ranked = {row[1]: row for row in book["선정"].iter_rows(min_row=2, values_only=True)}
+    assert ranked["PD-202612-0002"][6] == "철회" and ranked["PD-202612-0004"][6] == "선정"
+    assert [row[0] for row in book["선정"].iter_rows(min_row=2, values_only=True)] == [1, 2, 3, 4, 5]
+    results = {row[0]: row[2] for row in book["결과·이의신청"].iter_rows(min_row=2, values_only=True)}
+    assert results["PD-202612-0002"] == "선정 포기" and len(results) == 5
 
 
 async def test_withdrawal_is_refused_before_the_results_and_after_the_pitch(harness: Harness) -> None:

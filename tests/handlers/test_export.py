@@ -4,14 +4,11 @@ stored as text (never a live formula)."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-from typing import Any
 
-import openpyxl
 from sqlmodel import select
 
 from bot.models import Application, Company, Selection
-from tests.handlers.committee import ORGANIZER, seed_applications
+from tests.handlers.committee import exported, seed_applications
 from tests.harness import KST, Harness
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/x","보기")'
@@ -41,17 +38,9 @@ def _seed(harness: Harness) -> list[int]:
     return ids
 
 
-async def _book(harness: Harness, language: str) -> Any:
-    organizer = harness.user(ORGANIZER, "운영자", language_code=language)
-    [document] = await organizer.send("/export 2026-12")
-    assert document.kind == "document"
-    content = harness.server.files[document.document["file_id"]].content  # type: ignore[index]
-    return openpyxl.load_workbook(io.BytesIO(content))
-
-
 async def test_the_export_shows_the_confirmed_selection_in_korean_with_text_kept_as_text(harness: Harness) -> None:
     _seed(harness)
-    book = await _book(harness, "ko")
+    book = await exported(harness, "ko")
     applications = book["신청"]
     header = [c.value for c in applications[1]]
     assert header[:5] == ["접수번호", "기업명", "사업자등록번호", "대표자", "기업 규모"]
@@ -81,7 +70,7 @@ async def test_the_export_shows_the_confirmed_selection_in_korean_with_text_kept
 
 async def test_the_export_speaks_english_to_an_english_reader(harness: Harness) -> None:
     _seed(harness)
-    book = await _book(harness, "en")
+    book = await exported(harness, "en")
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
     assert rows[0][4] == "Company size"
     statuses = {row[-1] for row in rows[1:]}
@@ -93,7 +82,7 @@ async def test_the_export_speaks_english_to_an_english_reader(harness: Harness) 
 
 async def test_before_the_selection_is_confirmed_nobody_is_called_selected(harness: Harness) -> None:
     seed_applications(harness, 2)
-    book = await _book(harness, "ko")
+    book = await exported(harness, "ko")
     assert {row[6] for row in book["선정"].iter_rows(min_row=2, values_only=True)} == {None}
     assert {row[-1] for row in book["신청"].iter_rows(min_row=2, values_only=True)} == {"접수 완료"}
     with harness.session() as session:
