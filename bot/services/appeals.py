@@ -197,23 +197,20 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     chosen = session.get(Selection, month, with_for_update=True, populate_existing=True)
     assert chosen is not None
     before = selection.positions(session, month)
-    decided = {k: [i for i in v if i != app.id] for k, v in chosen.decided.items()}
-    decided["selected"] = [*decided.get("selected", []), app.id]
-    chosen.decided = decided
-    old, app.status = app.status, ApplicationStatus.SELECTED.value
-    app.responsible_department_ids = decisions.responsible(app)  # as at confirmation: the company's wish stands
+    old = app.status
+    selection.admit(session, chosen, app, now)
     found.appeal.promoted_at = now
-    session.add_all([chosen, app, found.appeal])
+    session.add(found.appeal)
     audit.record(session, now, organizer.id, "appeal_promoted", "application", app.id, appeal=appeal_id, old=old)
-    session.flush()
-    decisions.ensure_rows(session, month, now)
     owner = session.get(User, found.company.owner_user_id)
     if owner is not None:
         cycle = cycle_data(cycles.get_cycle(session, Month.parse(month), settings))
         explained = results.explain(session, month, settings).get(app.id or 0)
         venue = programme.venue_of(session, month, settings)
         named = departments.names(session, decisions.responsible(app))
-        data = selection.result_data(app, found.company, cycle, len(decided["selected"]), explained, venue, named)
+        data = selection.result_data(
+            app, found.company, cycle, len(chosen.decided["selected"]), explained, venue, named
+        )
         data["published"] = programme.is_published(session, month)
         outbox.plan(session, [Planned(owner, "results/selected", data, f"{month}:appeal_selected:{app.id}", now)], now)
     selection.tell_moved_up(session, month, before, "appeal", settings, now)  # those behind it, if it was waiting

@@ -423,6 +423,24 @@ def _tell_officials(
     ], now)  # fmt: skip
 
 
+def admit(session: Session, chosen: Selection, app: Application, now: dt.datetime, from_waitlist: bool = False) -> None:
+    """The one way into a confirmed selection after its confirmation (the first waitlisted company when a
+    selected one gives up, or a company whose appeal was accepted): the selection (held by the caller, locked)
+    records it, the application is selected as of ``now`` (reminders due before then are not its to receive),
+    and its responsible departments' purchase decisions open. The caller audits and tells."""
+    decided = {k: [i for i in v if i != app.id] if k != "promoted" else list(v) for k, v in chosen.decided.items()}
+    decided["selected"] = [*decided.get("selected", []), app.id]
+    if from_waitlist:  # history, for the records: the company is under "selected" too
+        decided["promoted"] = [*decided.get("promoted", []), app.id]
+    chosen.decided = decided  # a new dict: the JSON column sees the change
+    session.add(chosen)
+    app.status, app.updated_at = ApplicationStatus.SELECTED.value, now
+    app.responsible_department_ids = decisions.responsible(app)  # as at confirmation: the company's wish stands
+    session.add(app)
+    session.flush()
+    decisions.ensure_rows(session, app.month, now)
+
+
 def promote_first(
     session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime
 ) -> Application | None:
@@ -436,14 +454,7 @@ def promote_first(
     if found is None:
         return None
     position, app = found
-    _moved(selection, app.id or 0, "waitlisted", "selected")
-    selection.decided = {**selection.decided, "promoted": [*selection.decided.get("promoted", []), app.id]}
-    session.add(selection)
-    app.status, app.updated_at = ApplicationStatus.SELECTED.value, now
-    app.responsible_department_ids = decisions.responsible(app)  # as at confirmation: the company's wish stands
-    session.add(app)
-    session.flush()
-    decisions.ensure_rows(session, month, now)
+    admit(session, selection, app, now, from_waitlist=True)
     audit.record(session, now, organizer.id, "selection_promoted", "application", app.id, waitlist_position=position)
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     shown = session.get(Programme, month)  # not programme.get(): that would put it last in the running order

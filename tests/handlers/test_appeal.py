@@ -224,3 +224,10 @@ async def test_a_company_added_after_publication_gets_its_slot_and_the_departmen
         actions = [a.action for a in session.exec(select(AuditLog)).all()]
         assert actions.count("programme_published") == 2 and "appeal_promoted" in actions
         assert session.get(Appeal, appeal_id).promoted_at is not None  # type: ignore[union-attr]
+
+    # Added after the week-before reminder was due: not "one week away" now, but the eve's, with its slot.
+    await tick_and_send(harness, dt.datetime(2026, 12, 18, 15, 5, tzinfo=KST))
+    assert not [e for e in harness.server.events[8004] if "일주일 남았습니다" in e.text]
+    await tick_and_send(harness, dt.datetime(2026, 12, 23, 18, 0, tzinfo=KST))
+    [eve] = [e.text for e in harness.server.events[8004] if "내일은 피칭데이" in e.text]
+    assert "14:40–15:00 (3번째 발표)" in eve
