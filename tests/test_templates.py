@@ -192,6 +192,7 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
         ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
                                     "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
         comments=[HOSTILE, "좋습니다"],
+        mine=[SimpleNamespace(application=app, complete=True), SimpleNamespace(application=app, complete=False)],
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]
@@ -214,6 +215,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         unstaffed=[HOSTILE],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
+        numbers={1: 1},
         early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,
     )  # fmt: skip
     if key.startswith(("reminders/decision", "reminders/escalation", "programme/lineup")):

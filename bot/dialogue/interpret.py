@@ -1,8 +1,10 @@
 """Typed input on a screen with choices: a label in either language, or its number, picks that choice.
-Channels without buttons (KakaoTalk, where a quick reply is also just text) depend on it."""
+Channels without buttons (KakaoTalk, where a quick reply is also just text) depend on it. A choice whose label
+starts with its number in a list (「3. PD-202612-0003」) is picked by that number on any page of the list."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -15,24 +17,36 @@ def normalize(text: str) -> str:
     return "".join(c for c in folded if c.isalnum())
 
 
+_LISTED = re.compile(r"^\s*(\d{1,4})[.)]\s")
+
+
 def stored_choice(label_variants: list[str], token: str) -> list[Any]:
-    return [token, sorted({normalize(v) for v in label_variants if normalize(v)})]
+    """What a screen keeps of a choice: its token, the words that name it and, for one listed under a number,
+    that number."""
+    listed = _LISTED.match(label_variants[0]) if label_variants else None
+    names = sorted({normalize(v) for v in label_variants if normalize(v)})
+    return [token, names, int(listed.group(1))] if listed else [token, names]
 
 
 def match(text: str, screen: dict[str, Any]) -> str | None:
-    """The token of the choice the text names, or None. Numbers count only on a screen that asks for a
-    choice (a number is an answer of its own to a text question)."""
+    """The token of the choice the text names, or None. A number picks the choice listed under it, or on a
+    screen that asks for a choice the choice at that place; never on one that asks for text (a number is an
+    answer of its own there)."""
     wanted = normalize(text)
     if not wanted:
         return None
     options: list[list[Any]] = screen.get("choices", [])
     nav: list[list[Any]] = screen.get("nav", [])
+    expects = screen.get("expects")
     # isdecimal, not isdigit: "፩" (Ethiopic one) is a digit int() cannot read.
-    if screen.get("expects") == "choice" and wanted.isdecimal() and len(wanted) <= 4:
-        index = int(wanted) - 1
-        if 0 <= index < len(options):
-            return str(options[index][0])
-    for token, names in (*options, *nav):
+    if expects != "text" and wanted.isdecimal() and len(wanted) <= 4:
+        number = int(wanted)
+        listed = [str(option[0]) for option in options if option[2:] == [number]]
+        if listed:
+            return listed[0]
+        if expects == "choice" and 0 < number <= len(options):
+            return str(options[number - 1][0])
+    for token, names, *_ in (*options, *nav):
         if wanted in names:
             return str(token)
     return None

@@ -36,8 +36,9 @@ async def test_an_official_records_and_corrects_a_decision(caps: Capabilities, p
 
     await p.send("구매결정" if caps is PLAIN else "/decisions")
     assert "구매결정 — 서울교통공사" in p.text
-    assert p.labels() == ["기업1 / 서울교통공사"]  # only their own department's
-    await p.press("기업1")
+    assert p.labels() == ["1. 기업1 / 서울교통공사"]  # only their own department's
+    assert "1. PD-202612-0001 기업1 — 제품1 (서울교통공사)" in p.text
+    await choose(p, "1")  # typed, the number the list shows
     assert "결정 (1/1)" in p.text and "구매 여부를 선택해 주십시오" in p.text
 
     # Not buying needs a reason: blank is refused, the question stays.
@@ -101,7 +102,8 @@ async def test_a_reviewer_scores_with_typed_numbers(caps: Capabilities, person: 
     assert (mine.innovation, mine.safety, mine.applicability, mine.economy) == (4, 5, 3, 2)
     assert mine.comment == "현장 실증 자료가 더 필요합니다."
     await p.send("심사" if caps is PLAIN else "/review")
-    assert "1/2건 완료" in p.text and "✅ PD-202612-0002 제품2" in p.labels()
+    assert "1/2건 완료" in p.text and "2. ✅ PD-202612-0002 제품2" in p.labels()
+    assert "1. PD-202612-0001 제품1 — 점수 입력 전\n2. PD-202612-0002 제품2 — 완료" in p.text
 
 
 @BOTH

@@ -40,17 +40,19 @@ class DecisionsFlow(Flow):
             template = "decisions/board"
             data = {"month": chosen, "rows": rows, "decided": decided, "open": len(rows) - decided - overdue,
                     "overdue": overdue}  # fmt: skip
+        # The rows that can still be decided are numbered in the text and on their buttons alike: on KakaoTalk
+        # a quick reply shows only its first characters, and typing 「2」 opens the second.
+        numbers = {r.decision.id: i for i, r in enumerate([r for r in rows if r.cycle.decisions_open(t.now)], 1)}
         choices = [
-            Choice(
-                T(f"{r.company.name[:20]} / {r.decision.department[:20]}"), self.act("open", r.decision.id, entry=True)
-            )
+            Choice(T(f"{numbers[r.decision.id]}. {r.company.name[:20]} / {r.decision.department[:20]}"),
+                   self.act("open", r.decision.id, entry=True))
             for r in rows
-            if r.cycle.decisions_open(t.now)
-        ]
+            if r.decision.id in numbers
+        ]  # fmt: skip
         windows = _windows(t, rows)
         if template == "decisions/board":
             windows["closed"] = []  # "ask the organizers" is not for the organizers; the board marks what is late
-        data.update(windows, decidable=bool(choices))
+        data.update(windows, decidable=bool(choices), numbers=numbers)
         t.go(self.name, "list")
         t.show(template, data, choices=choices)
 

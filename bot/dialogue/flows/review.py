@@ -49,16 +49,18 @@ class ReviewFlow(Flow):
         mine = [m for m in mine if m.application.month == month]
         cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
         t.go(self.name, "list")
+        # Numbered in the text and on the buttons alike: on KakaoTalk a quick reply shows only its first
+        # characters, and typing 「2」 opens the second.
         choices = [
-            Choice(T(f"{t.label('review_buttons.done' if m.complete else 'review_buttons.todo')} "
+            Choice(T(f"{i}. {t.label('review_buttons.done' if m.complete else 'review_buttons.todo')} "
                      f"{m.application.receipt_no} {m.application.product_name[:30]}"),
                    self.act("open", m.review.id, entry=True))
-            for m in mine
+            for i, m in enumerate(mine, 1)
         ]  # fmt: skip
-        data = {"month": month, "done": sum(m.complete for m in mine), "total": len(mine),
+        data = {"month": month, "mine": mine, "done": sum(m.complete for m in mine), "total": len(mine),
                 "deadline": review.review_deadline(cycle, t.settings),
                 "confirmed": review.confirmed(t.session, month)}  # fmt: skip
-        t.show("review/list", data, choices=choices)
+        t.show("review/list", data, choices=choices, paged="mine")
 
     def card(self, t: Turn, review_id: int, with_deck: bool = True) -> None:
         try:

@@ -112,9 +112,14 @@ async def test_a_reviewer_tells_the_applications_apart_by_their_quick_replies(ka
         review.assign(session, "2026-12", kakao.settings, kakao.clock.now())
     await tick_at(kakao, dt.datetime(2026, 12, 11, 9, 0, tzinfo=KST))
     listing = await reviewer.say("심사")
-    entries = [label for label in listing.labels() if label.startswith("✏️")]  # 「✏️ PD-202612-0001 제품1」, cut
-    assert len(entries) == 4 and len(set(entries)) == 4, listing.labels()  # to 14 characters, yet each its own
+    # The list is in the text, numbered; the quick replies, cut to 14 characters, carry the same numbers.
+    assert "1. PD-202612-0001 제품1 — 점수 입력 전\n2. PD-202612-0002 제품2" in listing.text, listing.text
+    entries = [label for label in listing.labels() if label[0].isdecimal()]  # 「1. ✏️ PD-202612-0001 제품1」, cut
+    assert len(entries) == 4 and len(set(entries)) == 4, listing.labels()
     assert all(len(label) <= 14 for label in listing.labels())
     opened = await reviewer.tap(entries[2])
     assert "PD-202612-0003" in opened.text and "제품3" in opened.text, opened.text
+    await reviewer.say("심사")
+    typed = await reviewer.say("2")  # the number, typed
+    assert "PD-202612-0002" in typed.text and "제품2" in typed.text, typed.text
     assert kakao.platform.violations == []
