@@ -38,7 +38,7 @@ class Texts:
         )
         self.env.filters.update(
             date=self._date, datetime=self._datetime, time=self._time, day=self._day, brn=validators.format_brn,
-            phone=self._phone_in_template,
+            phone=self._phone_in_template, place=self._place_in_template,
         )  # fmt: skip
         self.env.globals["label"] = self._label_in_template
         self.env.globals["cmd"] = self._command_in_template
@@ -89,6 +89,15 @@ class Texts:
         """A stored number as people write it, an extension in the reader's words ("02-2133-1234 (내선 123)")."""
         number, extension = validators.phone_parts(e164)
         return self.label(lang, "values.phone_extension", phone=number, extension=extension) if extension else number
+
+    def place(self, lang: str, name: str) -> str:
+        """A place or an office named in Korean (the settings' venue, an organizer's typed one), in the reader's
+        language where the catalogue knows it (``places``); otherwise as written."""
+        return str((self.catalog[lang if lang in LANGUAGES else "ko"].get("places") or {}).get(name.strip(), name))
+
+    @pass_context
+    def _place_in_template(self, context: Context, name: str) -> str:
+        return self.place(context["lang"], name)
 
     @pass_context
     def _phone_in_template(self, context: Context, e164: str) -> str:

@@ -178,7 +178,7 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
         calendar_file = ics.event(
             uid=f"pitchday-{month}-{s.application.id}@testbed.seoul", start=s.starts_at, end=s.ends_at,
             summary=words.label(lang, "ics.slot_summary", product=s.application.product_name),
-            location=programme.venue, stamp=now, sequence=version,
+            location=words.place(lang, programme.venue), stamp=now, sequence=version,
             description=words.label(lang, "ics.slot_description", receipt_no=s.application.receipt_no,
                                     position=s.position),
         )  # fmt: skip
@@ -252,7 +252,7 @@ def _official_ics(
     ]  # fmt: skip
     return ics.event(
         uid=f"pitchday-{programme.month}-officials@testbed.seoul", start=programme.starts_at, end=ends_at,
-        summary=title, location=programme.venue, stamp=now, sequence=version,
+        summary=title, location=words.place(lang, programme.venue), stamp=now, sequence=version,
         description="\n".join([words.label(lang, "ics.lineup_heading"), *lines]) if lines else title,
     )  # fmt: skip
 

@@ -222,3 +222,36 @@ async def test_refusals_outside_the_department_or_role(harness: Harness) -> None
         assert "권한이 없어" in answer.text, data
     with harness.session() as session:
         assert session.exec(select(PurchaseDecision)).one().status == "open"
+
+
+async def test_the_default_venue_reaches_an_english_company_in_english(harness: Harness) -> None:
+    """The settings' venue is Korean; an English reader's slot message and calendar file name it in English.
+    A venue the organizer types is shown to everyone as typed."""
+    from bot.models import User
+
+    seed_selected(harness, ["서울교통공사", "서울교통공사"])
+    with harness.session() as session:
+        english = session.exec(select(User).where(User.external_id == "8001")).one()
+        english.language = "en"
+        session.add(english)
+        session.commit()
+    harness.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    organizer = harness.user(ORGANIZER, "운영자")
+    [board] = await organizer.send("/programme")
+    assert "장소: 서울특별시청 본관 다목적홀" in board.text
+    await organizer.press("게시하기")
+    await harness.bot.outbox_settled()
+    [slot] = [e for e in harness.server.events[8001] if e.kind == "document"]
+    assert "Venue: Multipurpose Hall, Seoul City Hall (Main Building)" in slot.text and "다목적홀" not in slot.text
+    calendar_file = harness.server.files[slot.document["file_id"]].content.decode()  # type: ignore[index]
+    assert "LOCATION:Multipurpose Hall\\, Seoul City Hall (Main Building)" in calendar_file
+    [korean] = [e for e in harness.server.events[8002] if e.kind == "document"]
+    assert "서울특별시청 본관 다목적홀" in korean.text
+
+    await organizer.send("/programme")
+    await organizer.press("장소")
+    await organizer.send("서울특별시청 본관 8층 다목적홀")
+    await organizer.press("게시하기")
+    await harness.bot.outbox_settled()
+    changed = [e for e in harness.server.events[8001] if e.kind == "document"][-1]
+    assert "Venue: 서울특별시청 본관 8층 다목적홀" in changed.text
