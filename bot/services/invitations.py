@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
 from sqlalchemy import update
@@ -14,6 +15,12 @@ from bot.services import audit, policies, users
 from bot.settings import Settings
 
 PREFIX = "inv_"
+_CODE = re.compile(r"inv_[A-Za-z0-9_-]{4,64}")
+
+
+def looks_like_code(text: str) -> bool:
+    """Text that is an invitation code and nothing else (pasted from the organizer's message)."""
+    return _CODE.fullmatch(text) is not None
 
 
 def create(

@@ -8,7 +8,7 @@ from typing import Any
 from bot.calendar import Month
 from bot.dialogue import commands
 from bot.dialogue.flow import Flow
-from bot.dialogue.model import PLAIN, Action, Choice, Expect, L, Screen
+from bot.dialogue.model import PLAIN, Action, Choice, Expect, Kind, L, Screen
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.models import Role
@@ -66,6 +66,10 @@ class MenuFlow(Flow):
         self._menu(t, "home", "start/welcome", data)
 
     def unknown(self, t: Turn) -> None:
+        typed = (t.incoming.text or "").strip() if t.incoming.kind is Kind.TEXT else ""
+        if invitations.looks_like_code(typed):  # the code pasted alone, without 「시작」 or /start before it
+            self.start(t, (typed,))
+            return
         self._menu(t, "unknown", "menu/unknown")
 
     def nothing_to(self, t: Turn, name: str) -> None:
