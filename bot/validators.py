@@ -327,15 +327,32 @@ def score(choice: str) -> int:
     return int(str(choice).strip())
 
 
-_CLOCK = re.compile(r"^\s*([0-9]{1,2})\s*(?::|시)\s*([0-9]{2})\s*분?\s*$")
+_CLOCK = re.compile(
+    r"^\s*(?P<before>오전|오후|am|pm)?\s*(?P<hour>[0-9]{1,2})\s*"
+    r"(?:(?::|\.)\s*(?P<minute>[0-9]{2})|시\s*(?:(?P<half>반)|(?P<minutes>[0-9]{1,2})\s*분?)?)?"
+    r"\s*(?P<after>am|pm)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def clock_time(raw: str) -> str:
-    """A local clock time such as 14:00 or 14시 30분, as "HH:MM"."""
+    """A local clock time as people type it (14:00, 14.00, 14시, 14시 30분, 2시 반, 오후 2시, 2:30 pm), as
+    "HH:MM". A bare number is not a time (it may be a slot's length typed in the wrong place)."""
     match = _CLOCK.match(ascii_digits(clean(str(raw))))
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+    if not match or not (match["minute"] or "시" in raw or match["before"] or match["after"]):
         raise Invalid("time_format")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    hour = int(match["hour"])
+    minute = 30 if match["half"] else int(match["minute"] or match["minutes"] or 0)
+    noon = (match["before"] or match["after"] or "").casefold()
+    if noon and not 1 <= hour <= 12:
+        raise Invalid("time_format")  # 오후 14시: one of the two is wrong
+    if noon in ("오후", "pm") and hour < 12:
+        hour += 12
+    elif noon in ("오전", "am") and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        raise Invalid("time_format")
+    return f"{hour:02d}:{minute:02d}"
 
 
 def minutes(low: int, high: int) -> Any:

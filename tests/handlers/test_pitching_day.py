@@ -39,7 +39,7 @@ async def test_programme_published_then_changed(harness: Harness) -> None:
     assert "장소: 서울특별시청 본관 8층 다목적홀" in board.text
     await organizer.press("시작 시각")
     [again] = await organizer.send("25:00")
-    assert "14:00 처럼" in again.text
+    assert "14:00 또는 오후 2시처럼" in again.text
     [board] = await organizer.send("15:00")
     await organizer.press("발표 시간")
     [board] = await organizer.send("30")
