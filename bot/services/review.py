@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, or_, select
@@ -293,42 +294,36 @@ def assignment_notices(
     session: Session, month: str, cycle: Cycle, settings: Settings, cycle_data: dict[str, object]
 ) -> list[Planned]:
     """One message per reviewer: how many applications, and by when."""
-    counts: Counter[int] = Counter()
-    for review in session.exec(select(Review).join(Application).where(Application.month == month)).all():
-        if not review.conflict:
-            counts[review.reviewer_user_id] += 1
-    people = {u.id: u for u in reviewers(session)}
-    deadline = review_deadline(cycle, settings)
-    return [
-        Planned(
-            people[uid],
-            "review/assigned",
-            {"cycle": cycle_data, "count": n, "deadline": deadline},
-            f"{month}:review_assigned",
-            cycle.window_closes_at,
-        )
-        for uid, n in sorted(counts.items())
-        if uid in people
-    ]
+    return _per_reviewer(session, month, cycle, settings, cycle_data, "review/assigned", cycle.window_closes_at,
+                         lambda review: True)  # fmt: skip
 
 
 def missing_score_notices(
     session: Session, month: str, cycle: Cycle, settings: Settings, cycle_data: dict[str, object], due: dt.datetime
 ) -> list[Planned]:
-    people = {u.id: u for u in reviewers(session)}
-    missing: Counter[int] = Counter()
+    """One message per reviewer with scores still to give: how many, and by when."""
+    return _per_reviewer(session, month, cycle, settings, cycle_data, "review/missing", due,
+                         lambda review: not is_complete(review))  # fmt: skip
+
+
+def _per_reviewer(
+    session: Session,
+    month: str,
+    cycle: Cycle,
+    settings: Settings,
+    cycle_data: dict[str, object],
+    template: str,
+    due: dt.datetime,
+    counted: Callable[[Review], bool],
+) -> list[Planned]:
+    """A message to each reviewer with reviews of the month that ``counted`` keeps (conflicts never), keyed
+    once per reviewer and template."""
+    counts: Counter[int] = Counter()
     for review in session.exec(select(Review).join(Application).where(Application.month == month)).all():
-        if not review.conflict and not is_complete(review):
-            missing[review.reviewer_user_id] += 1
-    deadline = review_deadline(cycle, settings)
-    return [
-        Planned(
-            people[uid],
-            "review/missing",
-            {"cycle": cycle_data, "count": n, "deadline": deadline},
-            f"{month}:review_missing",
-            due,
-        )
-        for uid, n in sorted(missing.items())
-        if uid in people
-    ]
+        if not review.conflict and counted(review):
+            counts[review.reviewer_user_id] += 1
+    people = {u.id: u for u in reviewers(session)}
+    data = {"cycle": cycle_data, "deadline": review_deadline(cycle, settings)}
+    key = f"{month}:{template.replace('/', '_')}"
+    return [Planned(people[uid], template, {**data, "count": n}, key, due)
+            for uid, n in sorted(counts.items()) if uid in people]  # fmt: skip
