@@ -142,16 +142,22 @@ def cases(session: Session, organizer: User, settings: Settings, now: dt.datetim
     return sorted(found, key=lambda c: (c.appeal.status != AppealStatus.OPEN.value, -(c.appeal.id or 0)))
 
 
-def case(session: Session, organizer: User, appeal_id: int, settings: Settings, now: dt.datetime) -> Case:
+def case(
+    session: Session, organizer: User, appeal_id: int, settings: Settings, now: dt.datetime, lock: bool = False
+) -> Case:
+    """One appeal as an organizer sees it. ``lock``: held (and read afresh) until the transaction ends, for a
+    change: two organizers deciding it at once would otherwise both find it open."""
     policies.require(session, organizer, policies.organizer, settings)
-    appeal = session.get(Appeal, appeal_id)
+    appeal = session.get(Appeal, appeal_id, with_for_update=lock, populate_existing=lock)
     if appeal is None:
         raise Refused("not_found")
     return _case(session, organizer, appeal, settings, now)
 
 
-def open_for_decision(session: Session, organizer: User, appeal_id: int, settings: Settings, now: dt.datetime) -> Case:
-    found = case(session, organizer, appeal_id, settings, now)
+def open_for_decision(
+    session: Session, organizer: User, appeal_id: int, settings: Settings, now: dt.datetime, lock: bool = False
+) -> Case:
+    found = case(session, organizer, appeal_id, settings, now, lock=lock)
     policies.require_appeal_decider(session, organizer, found.application, settings)
     if found.appeal.status != AppealStatus.OPEN.value:
         raise Refused("appeal_decided", decided_at=found.appeal.decided_at)
@@ -166,7 +172,7 @@ def decide(
         raise Refused("not_allowed")
     if not reason.strip():
         raise Refused("reason_required")
-    found = open_for_decision(session, organizer, appeal_id, settings, now)
+    found = open_for_decision(session, organizer, appeal_id, settings, now, lock=True)
     appeal = found.appeal
     appeal.status = (AppealStatus.ACCEPTED if verdict == "accept" else AppealStatus.REJECTED).value
     appeal.reason, appeal.decided_by, appeal.decided_at = reason.strip()[:2000], organizer.id, now
@@ -188,7 +194,7 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     result, its departments' purchase decisions open, the companies behind it on the waitlist (if it was
     there) are told their new positions, and a programme already published is published again with it
     last in the running order (its slot and .ics to the company, the new line-up to the departments)."""
-    found = case(session, organizer, appeal_id, settings, now)
+    found = case(session, organizer, appeal_id, settings, now, lock=True)  # promoted once, however many press
     policies.require_appeal_decider(session, organizer, found.application, settings)
     if not found.can_promote:
         raise Refused("appeal_not_promotable")
