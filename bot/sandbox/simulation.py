@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot import calendar
 from bot.calendar import Month
-from bot.clock import ManualClock
+from bot.clock import ManualClock, clock_for
 from bot.database import Database
 from bot.sandbox.botapi import BotApiServer, Event
 from bot.sandbox.kakao import KakaoPlatform, KakaoUser, SkillAnswer
@@ -194,7 +194,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
                 "organizer_ids": (ORGANIZER,), "selected_count": 2, "waitlist_count": 1}
     )  # fmt: skip
     tz = settings.tz
-    now = base.fake_now or dt.datetime.now(tz)
+    now = clock_for(base.fake_now).now()  # the operator's clock, PITCHBOT_FAKE_NOW included
     month = month or Month.of(now, tz)
     server = BotApiServer()
     await server.start()

@@ -94,7 +94,7 @@ def workbook(
         [
             [
                 a.receipt_no,
-                u.display_name or u.external_id,
+                u.display_name or f"{texts.label(lang, 'roles.reviewer')} #{u.id}",  # as the reviewers' board
                 r.innovation,
                 r.safety,
                 r.applicability,
@@ -142,7 +142,7 @@ def workbook(
                 local(s.ends_at),
                 s.company.name,
                 s.application.product_name,
-                stored.venue if stored else "",
+                texts.place(lang, stored.venue) if stored else "",
                 stored.version if stored else 0,
             ]
             for s in slots

@@ -7,7 +7,8 @@ import datetime as dt
 
 from sqlmodel import select
 
-from bot.models import Application, Company, Selection
+from bot.models import Application, Company, Review, Selection
+from bot.services import users
 from tests.handlers.committee import exported, seed_applications
 from tests.harness import KST, Harness
 
@@ -87,3 +88,17 @@ async def test_before_the_selection_is_confirmed_nobody_is_called_selected(harne
     assert {row[-1] for row in book["신청"].iter_rows(min_row=2, values_only=True)} == {"접수 완료"}
     with harness.session() as session:
         assert session.exec(select(Selection)).first() is None
+
+
+async def test_a_reviewer_without_a_name_is_not_shown_by_a_messenger_key(harness: Harness) -> None:
+    """KakaoTalk gives no name: the scores sheet calls the reviewer as the reviewers' board does."""
+    [app_id] = seed_applications(harness, 1)
+    with harness.session() as session:
+        reviewer = users.ensure_user(session, "kakao", "e7034541d297" + "0" * 52, harness.clock.now())
+        session.add(Review(application_id=app_id, reviewer_user_id=reviewer.id, innovation=4, safety=4,
+                           applicability=4, economy=4, assigned_at=harness.clock.now(),
+                           updated_at=harness.clock.now()))  # fmt: skip
+        session.commit()
+        shown = f"심사위원 #{reviewer.id}"
+    book = await exported(harness, "ko")
+    assert [row[1] for row in book["심사"].iter_rows(min_row=2, values_only=True)] == [shown]

@@ -62,6 +62,7 @@ async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harne
     assert "고쳐서 다시 보내 주십시오" in bad.text and "must" not in bad.text
     [saved] = await organizer.send_document(SAMPLE.encode(), "expo.yaml", "application/x-yaml")
     assert "2019 테스트베드 서울 박람회" in saved.text and "2019년 9월 26일(목)" in saved.text
+    assert not list((harness.settings.files_dir / "expo").glob("*.yaml"))  # kept in the database, not twice
 
     [show, calendar] = await nobody.send("/expo", expect=2)
     assert "Testbed Seoul Expo 2019" in show.text and "Seoul City Hall Plaza" in show.text

@@ -9,7 +9,7 @@ import openpyxl
 from sqlmodel import select
 
 from bot.models import AuditLog, Outbox, PurchaseDecision
-from tests.handlers.committee import ORGANIZER, make_official, seed_selected
+from tests.handlers.committee import ORGANIZER, exported, make_official, seed_selected
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
 
@@ -247,6 +247,10 @@ async def test_the_default_venue_reaches_an_english_company_in_english(harness: 
     assert "LOCATION:Multipurpose Hall\\, Seoul City Hall (Main Building)" in calendar_file
     [korean] = [e for e in harness.server.events[8002] if e.kind == "document"]
     assert "서울특별시청 본관 다목적홀" in korean.text
+    book = await exported(harness, "en")
+    assert {row[5] for row in book[book.sheetnames[3]].iter_rows(min_row=2, values_only=True)} == {
+        "Multipurpose Hall, Seoul City Hall (Main Building)"
+    }
 
     await organizer.send("/programme")
     await organizer.press("장소")

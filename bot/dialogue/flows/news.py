@@ -3,6 +3,7 @@ YAML file sent in the chat) and /broadcasts (the history)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from bot.dialogue.flow import Flow
@@ -65,7 +66,8 @@ def _store(settings: Settings):  # type: ignore[no-untyped-def]
         content = file.content if file.content is not None else Path(file.path or "").read_bytes()
         folder = settings.files_dir / "expo"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "upload.yaml"
+        # Named by its content: two organizers' uploads at once never read each other's file.
+        path = folder / f"{hashlib.sha256(content).hexdigest()[:32]}.yaml"
         path.write_bytes(content)
         return str(path)
 
@@ -79,6 +81,7 @@ def _load(t: Turn, draft: FormDraft) -> None:
     except (OSError, UnicodeDecodeError):
         raise Refused("expo_file") from None
     loaded = expo.load(t.session, text, t.now, by=t.user, settings=t.settings)
+    path.unlink(missing_ok=True)  # its content is in the database now
     t.session.delete(draft)
     t.end()
     t.say("expo/loaded", expo=expo.data(loaded))
