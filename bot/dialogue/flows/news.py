@@ -80,8 +80,9 @@ def _load(t: Turn, draft: FormDraft) -> None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise Refused("expo_file") from None
+    finally:
+        path.unlink(missing_ok=True)  # read once: loaded into the database, or refused and sent again
     loaded = expo.load(t.session, text, t.now, by=t.user, settings=t.settings)
-    path.unlink(missing_ok=True)  # its content is in the database now
     t.session.delete(draft)
     t.end()
     t.say("expo/loaded", expo=expo.data(loaded))
