@@ -40,7 +40,7 @@ def sample_context() -> dict[str, object]:
         "channel_uploads": True, "upload_link": None, "upload_expires": None, "offset": 0,
         "links": [{"name": HOSTILE, "url": "https://bot.example.kr/files/abc", "expires_at": when}], "text": HOSTILE,
         "code": "ACDE-FGHJ", "here": "telegram", "other": "kakao", "minutes": 10, "expires_at": when, "retry_at": when,
-        "brn": "220-81-62517", "typed": HOSTILE,
+        "brn": "220-81-62517", "typed": HOSTILE, "closes_at": when,
     }  # fmt: skip
 
 

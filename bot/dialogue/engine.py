@@ -193,6 +193,9 @@ class Engine:
             if text.lstrip().startswith("/") or not t.expects_text or (command.interrupts and not args):
                 self.command(t, command.name, args)
                 return False
+        token = interpret.match_part(text, t.conversation.screen)
+        if token is not None:
+            return self._choice(t, token)
         active = self.active(t)
         if active is None:
             self.flows["menu"].unknown(t)  # type: ignore[attr-defined]

@@ -50,3 +50,23 @@ def match(text: str, screen: dict[str, Any]) -> str | None:
         if wanted in names:
             return str(token)
     return None
+
+
+_YES = {"네": "예", "넵": "예", "응": "예", "y": "yes"}
+
+
+def match_part(text: str, screen: dict[str, Any]) -> str | None:
+    """The token of the one choice whose words contain what was typed (「저장」 for 「💾 저장하기」, 「중소」 for
+    「중소기업」, 「제출」 for 「✅ 이의신청 제출」, 「네」 for 「예, 철회합니다」), or None when none or several do.
+    Only on a screen that neither asks for text nor searches its list with what is typed, and after the
+    commands' own words: a typed answer, a search and a command are never taken for a part of a button."""
+    if screen.get("expects") == "text" or screen.get("searches"):
+        return None
+    wanted = normalize(text)
+    wanted = _YES.get(wanted, wanted)
+    if not wanted or wanted.isdecimal() or (len(wanted) < 2 and wanted != "예"):
+        return None
+    options: list[list[Any]] = [*screen.get("choices", []), *screen.get("nav", [])]
+    found = {str(token) for token, names, *_ in options
+             if any(name.startswith(wanted) if wanted == "예" else wanted in name for name in names)}  # fmt: skip
+    return found.pop() if len(found) == 1 else None

@@ -221,9 +221,12 @@ def begin_edit(session: Session, user: User, app_id: int, settings: Settings, no
     if app.status != ApplicationStatus.SUBMITTED:
         raise Refused("not_submitted")
     open_cycle_for(session, app.month, settings, now)
+    draft = drafts.get_draft(session, user.id, APPLICATION)
+    if draft is not None and draft.application_id == app.id:
+        return draft  # an edit left midway goes on where it stood: the changes typed are not lost
     return drafts.open_draft(
         session, user.id, application_form(settings), now, month=app.month, data=_data_of(app),
-        application_id=app.id, reviewing=True,
+        application_id=app.id, reviewing=True, found=draft,
     )  # fmt: skip
 
 

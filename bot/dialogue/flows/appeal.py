@@ -15,7 +15,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import APPEAL
 from bot.models import Application, FormDraft
-from bot.services import appeals, applications
+from bot.services import appeals, applications, drafts
 
 
 class AppealFlow(Flow):
@@ -39,6 +39,10 @@ class AppealFlow(Flow):
         except Refused as err:
             t.end()
             t.refuse(err)
+            return
+        left = drafts.get_draft(t.session, t.user.id or 0, APPEAL)
+        if left is not None and left.ref.get("app") == found.application.id:
+            FORM.continue_draft(t, left)  # what was written goes on, not from the first question again
             return
         FORM.open(t, APPEAL, ref={"app": found.application.id, "deadline": found.deadline.isoformat()})
 

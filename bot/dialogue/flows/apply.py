@@ -137,7 +137,12 @@ def _under_menu(
 
 # ---- the two forms around the company --------------------------------------------------------------
 def _paused(t: Turn, draft: FormDraft) -> None:
-    """Leaving the profile or the application keeps every answer for later."""
+    """Leaving the profile or the application keeps every answer for later; leaving an edit of a submitted
+    application keeps the changes, and the application stays as submitted until they are saved."""
+    if draft.application_id is not None and draft.month:
+        cycle = cycles.get_cycle(t.session, Month.parse(draft.month), t.settings)
+        _under_menu(t, "apply/edit_paused", {"closes_at": cycle.window_closes_at})
+        return
     _under_menu(t, "apply/cancelled")
 
 

@@ -320,7 +320,7 @@ class FormFlow(Flow):
         if q.kind is InputKind.CHOICE and q.typed_choices:
             expects = Expect.CHOICE
         t.show("form/question", data, choices=choices, nav=nav, columns=columns, expects=expects, error=error,
-               replace=replace)  # fmt: skip
+               replace=replace, searches=q.source is not None)  # fmt: skip
 
     @staticmethod
     def _upload_link(t: Turn, form: Form, q: Question) -> tuple[str | None, Any]:

@@ -19,7 +19,7 @@ from bot.display import review_rows
 from bot.errors import Refused
 from bot.forms import AFFILIATION, CRITERIA, PLEDGE, REVIEW, application_form
 from bot.models import Application, FormDraft, Review
-from bot.services import applications, cycles, departments, pledge, policies, review
+from bot.services import applications, cycles, departments, drafts, pledge, policies, review
 
 
 class ReviewFlow(Flow):
@@ -130,6 +130,10 @@ class ReviewFlow(Flow):
         if found is None:
             return
         rv = found[0]
+        left = drafts.get_draft(t.session, t.user.id or 0, REVIEW)
+        if left is not None and left.ref.get("review") == rv.id:
+            FORM.continue_draft(t, left)  # scores typed and not saved yet, where the reviewer left them
+            return
         given = {c: str(getattr(rv, c)) for c in CRITERIA if getattr(rv, c) is not None}
         if rv.comment:
             given["comment"] = rv.comment

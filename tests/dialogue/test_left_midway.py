@@ -1,0 +1,99 @@
+"""A form left midway (another word typed, the conversation moved on) is found again as it was left when the
+person comes back to the same thing: a reviewer's scores, a company's appeal, an edit of a submitted
+application. Nothing typed is lost, and nothing is saved before its confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.dialogue.model import PLAIN, Capabilities
+from bot.models import Appeal, Application, Review, Role
+from bot.services import review
+from tests.dialogue.driver import BOTH, Person, World, at
+from tests.dialogue.test_appeal import released
+from tests.dialogue.walks import fill_application, register_profile, submit
+
+Make = Callable[..., Person]
+
+
+async def choose(p: Person, label: str) -> None:
+    await (p.send(label) if p.caps is PLAIN else p.press(label))
+
+
+@BOTH
+async def test_a_reviewer_leaving_the_summary_finds_the_scores_again(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    world.applications(2)
+    world.grant(caps.channel, "rev-1", Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, world.clock.now())
+    world.clock.set(at(12))
+    p = person(caps, "rev-1")
+    word = "심사" if caps is PLAIN else "/review"
+
+    await p.send(word)
+    await choose(p, "1")
+    await choose(p, "점수 입력")
+    for answer in ("5", "4", "3", "4"):
+        await p.send(answer)
+    await p.send("실증 계획이 구체적입니다.")
+    assert "심사 점수 확인" in p.text
+    await p.send(word)  # away, to the list: nothing is saved yet, and the list says so
+    assert "0/2건 완료" in p.text
+    await choose(p, "1")
+    await choose(p, "점수 입력")
+    assert "심사 점수 확인" in p.text and "혁신성: 5" in p.text and "실증 계획이 구체적입니다." in p.text
+    await choose(p, "저장하기")
+    assert "저장했습니다" in p.text
+    [mine] = [r for r in world.all(Review) if r.application_id == 1]
+    assert (mine.innovation, mine.safety, mine.applicability, mine.economy) == (5, 4, 3, 4)
+
+
+@BOTH
+async def test_an_appeal_started_again_goes_on_from_where_it_was(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    released(world, caps.channel)
+    world.clock.set(at(16))
+    p = person(caps, "7001")
+    word = "이의신청" if caps is PLAIN else "/appeal"
+
+    await p.send(word)
+    await choose(p, "명백한 오인")
+    await p.send("시정 적용 실적 2건이 심사에서 누락되었습니다.")
+    assert "증빙자료(PDF) (3/3)" in p.text
+    await p.send("현황" if caps is PLAIN else "/status")
+    await p.send(word)  # the word the result message gave
+    assert "증빙자료(PDF) (3/3)" in p.text and "(1/3)" not in p.text
+    await p.press("건너뛰기")
+    assert "이의신청 확인" in p.text and "시정 적용 실적 2건이 심사에서 누락되었습니다." in p.text
+    await p.press("이의신청 제출")
+    [appeal] = world.all(Appeal)
+    assert appeal.details == "시정 적용 실적 2건이 심사에서 누락되었습니다."
+
+
+@BOTH
+async def test_an_edit_left_midway_is_kept_and_the_application_unchanged(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    p = person(caps, "5552")
+    await register_profile(p)
+    await fill_application(p, deck=False)
+    await submit(p)
+    status = "현황" if caps is PLAIN else "/status"
+
+    await p.send(status)
+    await choose(p, "수정")
+    assert "신청서 확인" in p.text
+    await choose(p, "제품·서비스명")
+    await p.send("자율 순찰 로봇 HR-2")
+    assert "자율 순찰 로봇 HR-2" in p.text
+    await p.send("취소" if caps is PLAIN else "/cancel")
+    assert "제출하신 신청서는 바뀌지 않았으며, 고치신 내용은 저장되어 있습니다" in p.text
+    assert "접수 마감(2026년 12월 10일(목) 23:59) 전에" in p.text
+    assert [a.product_name for a in world.all(Application)] == ["자율 순찰 로봇 HR-1"]
+
+    await p.send(status)
+    await choose(p, "수정")
+    assert "신청서 확인" in p.text and "자율 순찰 로봇 HR-2" in p.text

@@ -1,0 +1,48 @@
+"""On KakaoTalk buttons are typed: a part of a button's words that fits only that button picks it (「중소」,
+「저장」, 「제출」, 「철회」), and 「네」 is the 「예, …」 of a confirmation; never on a question that asks for text
+or a list that searches what is typed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.dialogue.model import PLAIN
+from bot.models import Application, Company
+from tests.dialogue.driver import Person, World
+from tests.dialogue.walks import fill_application
+
+Make = Callable[..., Person]
+
+
+async def test_a_company_types_parts_of_the_buttons(person: Make, world: World) -> None:
+    p = person(PLAIN, "5601")
+    await p.send("신청")
+    await p.send("동의")  # 「동의합니다」 and 「동의하지 않습니다」 both hold it: not a pick, the question again
+    assert "기업명 (2/9)" not in p.text and "(1/9)" in p.text
+    await p.send("1")
+    await p.send("중소")  # the company's name is asked: a text answer, never a part of a button
+    assert "사업자등록번호 (3/9)" in p.text
+    await p.send("220-81-62517")
+    await p.send("김민준")
+    assert "기업 규모 (5/9)" in p.text
+    await p.send("중소")  # 「중소기업」 alone holds it
+    assert "소재지 (6/9)" in p.text
+    await p.send("서울 마포구 월드컵북로 400")
+    await p.send("최담당")
+    await p.send("010-2345-6789")
+    await p.send("choi@hanbit.kr")
+    assert "기업 정보 확인" in p.text
+    await p.send("저장")  # 「💾 저장하기」
+    assert "저장했습니다" in p.read(p.last[0])
+    [company] = world.all(Company)
+    assert (company.name, company.size) == ("중소", "sme")
+
+    await fill_application(p, deck=False)
+    await p.send("제출")  # 「✅ 제출하기」
+    assert "접수되었습니다" in p.read(p.last[0])
+    await p.send("현황")
+    await p.send("철회")  # 「🗑 철회 PD-…」
+    assert "철회하시겠습니까" in p.text
+    await p.send("네")  # 「예, 철회합니다」
+    assert "철회했습니다" in p.text
+    assert [a.status for a in world.all(Application)] == ["withdrawn"]
