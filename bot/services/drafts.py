@@ -151,12 +151,15 @@ def answer(
     return current_step(form, draft)
 
 
-def skip(session: Session, form: Form, draft: FormDraft, now: dt.datetime) -> Step:
-    """Leaves an optional question empty, or keeps an answer given before."""
+def skip(session: Session, form: Form, draft: FormDraft, now: dt.datetime, clear: bool = False) -> Step:
+    """Leaves an optional question empty, or keeps an answer given before; ``clear``: empties an optional
+    question's answer given before."""
     if draft.current is None:
         return Step("review")
     q = form.question(draft.current)
-    if q.field not in draft.data:
+    if clear and q.optional:
+        draft.data = {**draft.data, q.field: None}
+    elif q.field not in draft.data:
         if not q.optional:
             return Step("invalid", q, Invalid("required"))
         draft.data = {**draft.data, q.field: None}

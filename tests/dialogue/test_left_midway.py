@@ -97,3 +97,26 @@ async def test_an_edit_left_midway_is_kept_and_the_application_unchanged(
     await p.send(status)
     await choose(p, "수정")
     assert "신청서 확인" in p.text and "자율 순찰 로봇 HR-2" in p.text
+
+
+@BOTH
+async def test_an_optional_answer_given_before_can_be_taken_back_in_an_edit(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """The question says 「없으시면 건너뛰기」: the button is there beside 「현재 답변 유지」, and 「건너뛰기」
+    typed empties the answer (it was stored as the price)."""
+    p = person(caps, "5553")
+    await register_profile(p)
+    await fill_application(p, deck=False)
+    await submit(p)
+
+    await p.send("현황" if caps is PLAIN else "/status")
+    await choose(p, "수정")
+    await choose(p, "가격·단가")
+    assert "현재 답변: 대당 4,800만 원" in p.text and "건너뛰기" in p.text
+    assert {"현재 답변 유지", "건너뛰기"} <= set(p.labels()), p.labels()
+    await (p.send("건너뛰기") if caps is PLAIN else p.press("건너뛰기"))
+    assert "신청서 확인" in p.text and "대당 4,800만 원" not in p.text and "건너뛰기" not in p.text.split("확인")[1]
+    await choose(p, "수정 내용 제출")
+    [app] = world.all(Application)
+    assert app.price is None and app.product_name == "자율 순찰 로봇 HR-1"

@@ -131,8 +131,9 @@ class FormFlow(Flow):
             self.show(t, spec, form, draft, replace=True)
         elif name == "d":
             self._answer(t, spec, form, draft, drafts.selection(draft, form.question(field)))
-        elif name == "sk":
-            self.show(t, spec, form, draft, step=drafts.skip(t.session, form, draft, t.now))
+        elif name in ("sk", "cl"):
+            step = drafts.skip(t.session, form, draft, t.now, clear=name == "cl")
+            self.show(t, spec, form, draft, step=step)
         elif name == "all":
             _set_search(t, draft, field, None)
             self.show(t, spec, form, draft)
@@ -310,8 +311,10 @@ class FormFlow(Flow):
             nav.append(self.choice(L("buttons.whole_list"), "all", q.field))
         if n > 1:
             nav.append(self.choice(L("buttons.back"), "bk"))
-        if q.field in draft.data and not multi:
+        if q.field in draft.data and not multi and not (q.optional and draft.data[q.field] is None):
             nav.append(self.choice(L("buttons.keep"), "sk", q.field))
+            if q.optional:  # an optional answer given before can be taken back, as the question says
+                nav.append(self.choice(L("buttons.skip"), "cl", q.field))
         elif q.optional:
             nav.append(self.choice(L("buttons.skip"), "sk", q.field))
         nav.append(self.choice(L(spec.cancel_label), "x"))
