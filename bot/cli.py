@@ -424,8 +424,10 @@ def _local(option: str, value: str, settings: Settings) -> dt.datetime:
 @app.command("tick")
 def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time; default the clock")] = None) -> None:
     """Advance the calendar once: phases and due reminders into the outbox (for cron, or to catch up)."""
+    from sqlalchemy.exc import DBAPIError
+
     from bot.context import AppContext
-    from scheduler.ticker import run_tick
+    from scheduler.ticker import Ticker, run_tick
 
     settings = _settings()
     if now is not None and now.tzinfo is None:
@@ -434,7 +436,18 @@ def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time;
 
     ctx = AppContext.create(settings, clock=ManualClock(now) if now is not None else None)
     _upgraded(ctx.db)
-    report = run_tick(ctx)
+    # The same lock as the bot's own ticker: two ticks at once would plan the same work twice.
+    ticker = Ticker(ctx)
+    if not ticker.holds_lock():
+        typer.echo("another process ticks the calendar (a bot with PITCHBOT_RUN_SCHEDULER): nothing done")
+        return
+    try:
+        report = run_tick(ctx)
+    except DBAPIError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else type(err).__name__
+        _fail(f"the tick did not complete, nothing of it was kept: {reason}")
+    finally:
+        ticker.release()
     for month, old, new in report.transitions:
         typer.echo(f"{month}: {old} -> {new}")
     typer.echo(f"planned {report.planned} message(s)")

@@ -75,6 +75,8 @@ class Ticker:
             self._file = None
         if self._lock is not None:
             try:
+                # A session's lock lives with its server connection, which close() would keep in the pool.
+                self._lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
                 self._lock.close()
             except Exception:
                 log.debug("tick lock connection already gone")

@@ -596,3 +596,23 @@ def test_reviewers_prints_what_organizers_see_in_the_bot(env: str) -> None:
     french = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "fr"])
     assert "--lang fr: choose ko or en" in one_line(french)
     assert "pitchbot: " in one_line(runner.invoke(app, ["reviewers", "--month", "2026-13"]))
+
+
+def test_the_tick_command_leaves_the_calendar_to_a_process_that_ticks_it(env: str) -> None:
+    """Cron's tick beside a bot that ticks: one line, nothing done, exit 0 (two ticks at once would both plan
+    the same work, and the second failed with a traceback); once the lock is free it ticks."""
+    from bot.context import AppContext
+    from bot.settings import Settings
+    from scheduler.ticker import Ticker
+
+    runner.invoke(app, ["db", "upgrade"])
+    bot = Ticker(AppContext.create(Settings(database_url=env)))
+    assert bot.holds_lock()
+    try:
+        left = runner.invoke(app, ["tick", "--now", "2026-12-11T09:00"])
+        assert left.exit_code == 0 and "another process ticks the calendar" in left.output, left.output
+        assert "planned" not in left.output
+    finally:
+        bot.release()
+    done = runner.invoke(app, ["tick", "--now", "2026-12-11T09:00"])
+    assert done.exit_code == 0 and "planned" in done.output and "another" not in done.output, done.output

@@ -58,9 +58,9 @@ _YES = {"네": "예", "넵": "예", "응": "예", "y": "yes"}
 def match_part(text: str, screen: dict[str, Any]) -> str | None:
     """The token of the one choice whose words contain what was typed (「저장」 for 「💾 저장하기」, 「중소」 for
     「중소기업」, 「제출」 for 「✅ 이의신청 제출」, 「네」 for 「예, 철회합니다」), or None when none or several do.
-    Only on a screen that neither asks for text nor searches its list with what is typed, and after the
-    commands' own words: a typed answer, a search and a command are never taken for a part of a button."""
-    if screen.get("expects") == "text" or screen.get("searches"):
+    Only on a screen that neither asks for text nor reads typed words its own way (a search, a selection typed
+    whole), and after the commands' own words: those are never taken for a part of a button."""
+    if screen.get("expects") == "text" or screen.get("reads_words"):
         return None
     wanted = normalize(text)
     wanted = _YES.get(wanted, wanted)

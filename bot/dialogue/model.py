@@ -128,8 +128,9 @@ class Screen:
     # At most this many choices a page on every channel, however many the channel could show (the menu pages
     # alike everywhere: its first page is a role's daily work). None: as many as the channel holds.
     max_choices: int | None = None
-    # Typed words narrow the list (a part of a name is a search, not a pick of the one button it fits).
-    searches: bool = False
+    # Typed words are this screen's own (a search of its list, a selection typed whole): a part of a button's
+    # words is never taken for a press of it here.
+    reads_words: bool = False
     # A list in ``data`` that is paged with the choices (the same items, in the same order) or, without
     # choices, on its own: its page goes to the template as that key, and ``offset`` says where it starts.
     paged: str | None = None

@@ -115,7 +115,7 @@ def render(
     kept = {
         "page": shown.number,
         "expects": screen.expects.value,
-        **({"searches": True} if screen.searches else {}),
+        **({"reads_words": True} if screen.reads_words else {}),
         "choices": [kept for _, _, kept in stamped_options],
         "nav": [kept for _, _, kept in stamped_nav],
     }

@@ -35,7 +35,7 @@ class DepartmentsFlow(Flow):
             nav.append(Choice(L("buttons.whole_list"), self.act("all", entry=True)))
         t.go(self.name, "board", q=query)
         t.show("departments/board", {"rows": items, "offset": 0, "searching": query, "total": len(rows)},
-               choices=choices, nav=nav, columns=2, paged="rows", expects=Expect.CHOICE, searches=True)  # fmt: skip
+               choices=choices, nav=nav, columns=2, paged="rows", expects=Expect.CHOICE, reads_words=True)  # fmt: skip
 
     def entry(self, t: Turn, department_id: int) -> None:
         department = t.session.get(Department, department_id)
