@@ -238,6 +238,9 @@ class Engine:
     def _finish(self, t: Turn, entry: bool) -> Reply:
         if not t.caps.files:
             self._files_as_links(t)
+        pressable = any(s.choices or s.nav for s in t.screens)
+        if not t.caps.slash_commands and t.flow is None and t.screens and not pressable:
+            self.flows["menu"].offer(t, t.screens[-1])  # type: ignore[attr-defined]
         t.settle()
         conversation = t.conversation
         version = conversation.version + 1

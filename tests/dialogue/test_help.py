@@ -170,3 +170,17 @@ async def test_every_organizer_command_is_in_the_organizers_menu(
 def test_the_menus_are_the_command_registry() -> None:
     """The lists above are the registry's, so a command added there shows up in these tests' failures."""
     assert [c.name for c in commands.COMMANDS if c.policy is commands.policies.anyone] == EVERYONE
+
+
+async def test_on_kakaotalk_an_answer_with_nothing_to_press_carries_the_menu(person: Make, world: World) -> None:
+    """The schedule, a refusal, a saved decision: KakaoTalk has no menu of its own, so the menu's quick
+    replies come under such an answer; turning their page shows the menu alone."""
+    p = person(PLAIN, "k-menu")
+    await p.send("일정")
+    assert "2026년 12월 피칭데이 일정" in p.text and "📝 피칭데이 신청" in p.labels()
+    world.grant("kakao", "k-org", Role.ORGANIZER)
+    o = person(PLAIN, "k-org")
+    await o.send("일정")
+    assert "2026년 12월 피칭데이 일정" in o.text and "다음 목록 ▶" in o.labels() and len(o.labels()) <= 10
+    await o.send("다음 목록")
+    assert "메뉴입니다" in o.text and "◀ 이전 목록" in o.labels()

@@ -111,6 +111,12 @@ class MenuFlow(Flow):
             self.under_menu(t, template, data, again=(flow, kept))
         return data is not None
 
+    def offer(self, t: Turn, screen: Screen) -> None:
+        """The menu under a last screen with nothing to press, where the channel has no menu of its own
+        (KakaoTalk's quick replies are the way on); its page turns show the menu alone."""
+        self._rest(t, "more")
+        screen.choices, screen.columns, screen.max_choices = self.choices(t), 2, MENU_PAGE
+
     def _menu(
         self, t: Turn, step: str, template: str, data: dict[str, Any] | None = None, ref: dict[str, Any] | None = None
     ) -> Screen:
@@ -137,6 +143,8 @@ class MenuFlow(Flow):
             self.nothing_to(t, "cancel")
         elif t.step == "language_set":
             self.language_set(t)
+        elif t.step == "more":
+            self._menu(t, "more", "menu/more")
         elif not (t.step == "screen" and t.ref.get("template") and self._screen_again(t)):
             self.home(t, _first_name(t))
         screen = t.screens[shown] if len(t.screens) > shown else None
