@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.types import DateTime, TypeDecorator
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -60,6 +60,17 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 def insert_for(session: Session) -> Any:
     """The backend's INSERT construct, which knows ON CONFLICT (both SQLite and PostgreSQL have it)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_new(session: Session, row: SQLModel) -> bool:
+    """Inserts ``row`` unless a row with its key is there (another transaction's, on PostgreSQL waited for
+    until it commits): True when it was this one. For a row two people may create at the same moment, where
+    a plain INSERT would fail the second with a duplicate key. Read it back with ``session.get``."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if getattr(row, c.name) is not None}
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = insert_for(session)(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return session.execute(stmt.returning(*table.primary_key.columns)).first() is not None
 
 
 def with_driver(url: str) -> str:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot import ics
 from bot.calendar import Month, cycle_data
+from bot.database import insert_new
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies
@@ -48,11 +49,14 @@ def get(session: Session, month: str, settings: Settings, now: dt.datetime) -> P
     programme = session.get(Programme, month)
     if programme is None:
         cycle = cycles.get_cycle(session, Month.parse(month), settings)
-        programme = Programme(month=month, venue=settings.pitch_venue, starts_at=cycle.pitch_at,
-                              slot_minutes=settings.pitch_slot_minutes, updated_at=now)  # fmt: skip
+        # Two organizers opening /programme for the first time at once: one row, the other's is read.
+        insert_new(session, Programme(month=month, venue=settings.pitch_venue, starts_at=cycle.pitch_at,
+                                      slot_minutes=settings.pitch_slot_minutes, updated_at=now))  # fmt: skip
+        programme = session.get(Programme, month)
+        assert programme is not None
     selected = [a.id for a in _selected(session, month)]
     order = [i for i in programme.order if i in selected] + [i for i in selected if i not in programme.order]
-    if order != programme.order or session.get(Programme, month) is None:
+    if order != programme.order:
         programme.order = order
         session.add(programme)
         session.flush()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.calendar import Month, cycle_data
+from bot.database import insert_new
 from bot.errors import Refused
 from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies, programme, results, review
@@ -182,11 +183,14 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
         "waitlisted": [r.application.id for r in prop.waitlisted],
         "not_selected": [r.application.id for r in prop.not_selected],
     }
-    selection = Selection(
+    made = Selection(
         month=month, confirmed_by=organizer.id, confirmed_at=now, release_at=max(now, cycle.selection_at),
         decided=decided,
     )  # fmt: skip
-    session.add(selection)
+    if not insert_new(session, made):  # another organizer confirmed it this moment: theirs stands
+        raise Refused("selection_confirmed")
+    selection = session.get(Selection, month)
+    assert selection is not None
     audit.record(session, now, organizer.id, "selection_confirmed", "cycle", month, **decided,
                  release_at=selection.release_at.isoformat())  # fmt: skip
     if settings.trim_min_reviews or any(settings.pass_marks):
