@@ -71,9 +71,15 @@ def answered(form: Form, draft: FormDraft) -> int:
 
 
 def position(form: Form, draft: FormDraft, field: str) -> tuple[int, int]:
-    """(n, of): the question's place among those asked, given the answers so far."""
-    asked = [q.field for q in form.asked(draft.data)]
-    return (asked.index(field) + 1 if field in asked else len(asked)), len(asked)
+    """(n, of): the question's place among those asked, given the answers so far; ``of`` counts the questions
+    a choice not made yet may still bring (「결정 (1/3)」, then 「사유 (2/2)」), so that it never grows."""
+    asked = form.asked(draft.data)
+    of = len(asked)
+    for q in asked:
+        if q.field not in draft.data and q.choices:
+            of = max([of, *(len(form.asked({**draft.data, q.field: c})) for c in q.choices)])
+    fields = [q.field for q in asked]
+    return (fields.index(field) + 1 if field in fields else len(fields)), of
 
 
 def current_step(form: Form, draft: FormDraft) -> Step:

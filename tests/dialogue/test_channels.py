@@ -77,7 +77,7 @@ async def test_a_tour_of_every_roles_screens_fits_the_channel(caps: Capabilities
     organizer = person(caps, "org-1" if caps is PLAIN else ORGANIZER)
     for pair in ORGANIZER_COMMANDS:
         await organizer.send(say(caps, pair))
-    assert "받는 분 (1/2)" in organizer.text
+    assert "받는 분 (1/3)" in organizer.text
     await organizer.send(say(caps, ("취소", "/cancel")))
     await organizer.send(say(caps, ("선정 2026-12", "/selection 2026-12")))
     await organizer.press("3. PD-202612-0005")

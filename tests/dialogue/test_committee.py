@@ -39,7 +39,7 @@ async def test_an_official_records_and_corrects_a_decision(caps: Capabilities, p
     assert p.labels() == ["1. 기업1 / 서울교통공사"]  # only their own department's
     assert "1. PD-202612-0001 기업1 — 제품1 (서울교통공사)" in p.text
     await choose(p, "1")  # typed, the number the list shows
-    assert "결정 (1/1)" in p.text and "구매 여부를 선택해 주십시오" in p.text
+    assert "결정 (1/3)" in p.text and "구매 여부를 선택해 주십시오" in p.text
 
     # Not buying needs a reason: blank is refused, the question stays.
     await choose(p, "미구매")
@@ -114,9 +114,9 @@ async def test_an_organizer_broadcasts_after_a_preview(caps: Capabilities, perso
     p = person(caps, "org-1" if caps is PLAIN else ORGANIZER)
 
     await p.send("공지" if caps is PLAIN else "/broadcast")
-    assert "받는 분 (1/2)" in p.text and "2026-12 신청 기업" in p.labels()
+    assert "받는 분 (1/3)" in p.text and "2026-12 신청 기업" in p.labels()
     await choose(p, "등록 기업 전체")
-    assert "내용 (2/2)" in p.text
+    assert "내용 (2/3)" in p.text
     await choose(p, "직접 작성")
     assert "공지 글 (3/3)" in p.text
     [preview, confirm] = await p.send("12월 피칭데이는 24일(목)에 열립니다.")

@@ -84,10 +84,10 @@ async def test_an_official_never_decides_on_their_own_company(caps: Capabilities
     p = person(TELEGRAM, "8001")
     await p.send("/decisions")
     await p.press("기업1")
-    assert "이해충돌" in p.text and "결정 (1/1)" not in p.text
+    assert "이해충돌" in p.text and "결정 (1/3)" not in p.text
     await p.send("/decisions")
     await p.press("기업2")  # someone else's company: allowed
-    assert "결정 (1/1)" in p.text
+    assert "결정 (1/3)" in p.text
     own = next(r for r in world.all(Application) if r.product_name == "제품1")
     with world.session() as session:
         decision = next(d for d in decisions.board(session, "2026-12", world.settings, world.clock.now())
