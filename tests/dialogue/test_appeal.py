@@ -247,3 +247,25 @@ def test_two_organizers_deciding_one_appeal_at_once_decide_it_once(world: World)
     [stored] = world.all(Appeal)
     told = [o for o in world.all(Outbox) if o.template == "appeal/decided"]
     assert stored.status == "accepted" and [o.data["verdict"] for o in told] == ["accept"]
+
+
+@BOTH
+async def test_a_waitlisted_company_reads_its_place_and_its_appeal_in_its_status(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    seed_released(world, ["서울교통공사"], 2, channel=caps.channel, first=7101)
+    world.clock.set(at(16))
+    p = person(caps, "7102")
+    status = "현황" if caps is PLAIN else "/status"
+
+    await p.send(status)
+    assert "예비 1순위입니다" in p.text and "피칭데이(2026년 12월 24일(목)) 전에 연락드립니다" in p.text
+    assert "2026년 12월 22일(화) 23:59까지 「⚖ 이의신청」으로 이의신청을 하실 수 있습니다" in p.text
+    await choose(p, "⚖ 이의신청")
+    assert "이의신청 사유 (1/3)" in p.text
+    await choose(p, "명백한 오인")
+    await p.send("시정 적용 실적 2건이 심사에서 누락되었습니다.")
+    await p.press("건너뛰기")
+    await p.press("이의신청 제출")
+    await p.send(status)
+    assert "이의신청(2026년 12월 16일(수) 10:00 접수): 처리 중" in p.text and "⚖ 이의신청" not in p.labels()
