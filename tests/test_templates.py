@@ -183,7 +183,8 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
     unreviewed = SimpleNamespace(application=app, company=company, mean=None, reviews=0, assigned=2, spread=None,
                                  counted=0, trimmed=False, criterion_means={}, below_pass=())  # fmt: skip
     ctx.update(
-        role="reviewer", department=HOSTILE, link="https://t.me/bot?start=inv_x", expires_at=when, month="2026-12",
+        role="reviewer", department=HOSTILE, deep_links={"telegram": "https://t.me/bot?start=inv_x"}, expires_at=when,
+        month="2026-12",
         done=1, total=2, deadline=when, confirmed=None, released=False, count=2, result="selected", held=True,
         release_at=when, sent=3, selected=6, waitlisted=3, not_selected=2, selected_count=6, waitlist_count=3,
         comment=HOSTILE, criteria=[{"key": "innovation", "value": 4}, {"key": "safety", "value": None}],
@@ -336,7 +337,7 @@ def test_korean_particles_follow_the_sound_before_them() -> None:
                            ("inv_aBx", "라고"), ("inv_a_0", "이라고"), ("inv_a_Z", "라고")):  # fmt: skip
         assert josa(f"「시작 {code}」", "이라고", spelled=True) == f"「시작 {code}」{particle}", code
         ctx = {"role": "reviewer", "department": None, "expires_at": dt.datetime(2026, 12, 10, tzinfo=dt.UTC),
-               "link": None, "code": code}  # fmt: skip
+               "deep_links": {}, "code": code}  # fmt: skip
         assert f"「시작 {code}」{particle} 입력" in TEXTS.render_plain("ko", "invite/created", **ctx)
 
 

@@ -50,12 +50,11 @@ class InviteFlow(Flow):
             t.refuse(err)
             return
         department = t.session.get(Department, inv.department_id) if inv.department_id else None
-        # Telegram opens an invitation from a link; elsewhere it is typed, as a code.
-        telegram = t.engine.links.get("telegram")
-        link = telegram(invitations.payload(inv)) if telegram is not None else None
+        # A channel that opens a chat from a link (Telegram) gives one; on every channel the code can be typed.
+        code = invitations.payload(inv)
+        links = {channel: make(code) for channel, make in t.engine.links.items()}
         t.say("invite/created", role=inv.role, department=department.name if department else None,
-              expires_at=inv.expires_at, link=link,
-              code=invitations.payload(inv))  # fmt: skip
+              expires_at=inv.expires_at, deep_links=links, code=code)  # fmt: skip
 
     def accept(self, t: Turn, payload: str) -> None:
         try:
