@@ -365,6 +365,9 @@ def _tell_owner(session: Session, app: Application, template: str, key: str, now
                                   f"{app.month}:{key}:{app.id}", now)], now)  # fmt: skip
 
 
+Named = tuple[int | None] | None  # who an organizer was told would be promoted: (id,), (None,) or unchecked
+
+
 def withdrawable(
     session: Session, organizer: User, app_id: int, settings: Settings, now: dt.datetime, lock: bool = False
 ) -> Application:
@@ -446,15 +449,18 @@ def admit(session: Session, chosen: Selection, app: Application, now: dt.datetim
 
 
 def promote_first(
-    session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime
+    session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime, *, named: Named = None
 ) -> Application | None:
     """The first company on the waitlist becomes selected: the confirmed selection records it, its
     responsible departments get their decision rows, and the company is told its new status, the
-    Pitching Day and what to do next. None when nobody is waiting."""
+    Pitching Day and what to do next. None when nobody is waiting. ``named``: the application the organizer
+    was told would take the place (a tuple of its id, or of None for nobody); another one now is refused."""
     _organizer(session, organizer, settings)
     selection = _replaceable(session, month, settings, now, lock=True)
     before = positions(session, month)
     found = next_waitlisted(session, month)
+    if named is not None and named != ((found[1].id if found else None),):
+        raise Refused("selection_waitlist_changed")
     if found is None:
         return None
     position, app = found
@@ -472,12 +478,20 @@ def promote_first(
 
 
 def withdraw_and_promote(
-    session: Session, organizer: User, app_id: int, reason: str, settings: Settings, now: dt.datetime
+    session: Session,
+    organizer: User,
+    app_id: int,
+    reason: str,
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    named: Named = None,
 ) -> Replacement:
     """The organizer's one step: withdraw the company, promote the first waitlisted one into its slot, and
-    publish the programme again if it was published (only those whose slot changed hear of it)."""
+    publish the programme again if it was published (only those whose slot changed hear of it). ``named``:
+    as :func:`promote_first` takes it (checked with the selection held, so two at once cannot both pass)."""
     withdrawn = withdraw_selected(session, organizer, app_id, reason, settings, now)
-    promoted = promote_first(session, organizer, withdrawn.month, settings, now)
+    promoted = promote_first(session, organizer, withdrawn.month, settings, now, named=named)
     messages = programme.replace_in_order(
         session, organizer, withdrawn.month, app_id, promoted.id if promoted else None, settings, now
     )

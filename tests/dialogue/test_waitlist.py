@@ -122,8 +122,9 @@ async def test_only_an_organizer_and_only_between_the_results_and_the_pitch(
 async def test_two_organizers_withdrawing_at_once_promote_two_companies(
     caps: Capabilities, person: Make, world: World
 ) -> None:
-    """Each confirmation takes the selection in turn: the waitlist's first goes to one, its second to the
-    other, never the same company twice."""
+    """Each confirmation takes the selection in turn: the waitlist's first goes to one; the other, told the
+    waitlist's first would take the place, is shown the change and confirms again: the second goes to it,
+    never the same company twice."""
     [a, b], [c, d] = seed_released(world, ["서울교통공사", "푸른도시여가국"], 2, channel=caps.channel)
     world.grant(caps.channel, "org-3", Role.ORGANIZER)
     world.grant(caps.channel, "org-4", Role.ORGANIZER)
@@ -136,6 +137,9 @@ async def test_two_organizers_withdrawing_at_once_promote_two_companies(
     tokens = [p.token("예, 처리합니다") for p in (first, second)]
     pairs = zip((first, second), tokens, strict=True)
     await asyncio.gather(*(p.handle(p.incoming(Kind.CHOICE, token=tok)) for p, tok in pairs))
+    [later] = [p for p in (first, second) if "예비 순위가 방금 바뀌었습니다" in p.text]
+    assert "예비 1순위" in later.text  # the one still waiting now, named in the confirmation shown again
+    await choose(later, "예, 처리합니다")
     with world.session() as session:
         decided = session.get(Selection, "2026-12").decided  # type: ignore[union-attr]
         statuses = {i: session.get(Application, i).status for i in (a, b, c, d)}  # type: ignore[union-attr]

@@ -225,3 +225,29 @@ async def test_withdrawal_is_refused_before_the_results_and_after_the_pitch(harn
     assert "권한이 없어" in refused.text
     with harness.session() as session:
         assert session.get(Application, a).status == "selected"
+
+
+async def test_a_withdrawal_confirmed_after_the_waitlist_changed_is_shown_again(harness: Harness) -> None:
+    """The confirmation named who would take the place; the waitlist changed before the organizer pressed
+    「예」: the new state is shown to confirm, and only then is it done."""
+    from bot.models import User
+    from bot.services import selection
+
+    seed_released(harness, ["서울교통공사", "푸른도시여가국"], 2)
+    harness.clock.set(dt.datetime(2026, 12, 18, 15, 0, tzinfo=KST))
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/selection 2026-12")
+    await organizer.press("↩ 0002 선정 포기")
+    [confirm] = await organizer.send("대표자 일정으로 참석이 어렵다고 알려 왔습니다.")
+    assert "예비 1순위 PD-202612-0003 기업8003" in confirm.text
+    with harness.session() as session:  # meanwhile another organizer fills a place from the waitlist
+        other = session.exec(select(User).where(User.external_id == str(ORGANIZER))).one()
+        promoted = selection.promote_first(session, other, "2026-12", harness.settings, harness.clock.now())
+        assert promoted is not None and promoted.receipt_no == "PD-202612-0003"
+        session.commit()
+    [again] = await organizer.press("예, 처리합니다")
+    assert "예비 순위가 방금 바뀌었습니다" in again.text and "예비 1순위 PD-202612-0004 기업8004" in again.text
+    with harness.session() as session:
+        assert session.get(Selection, "2026-12").decided.get("withdrawn") in (None, [])  # type: ignore[union-attr]
+    [done, _] = await organizer.press("예, 처리합니다", expect=2)
+    assert "예비 기업(PD-202612-0004)은 선정으로" in done.text

@@ -235,8 +235,11 @@ register(
 
 def _withdraw(t: Turn, draft: FormDraft) -> None:
     app_id = int(draft.ref.get("app", 0))
+    # Refused if the waitlist changed since the confirmation named who takes the place (an appeal, another
+    # organizer): the confirmation is shown again, as things stand now.
+    named = (draft.ref["named"],) if "named" in draft.ref else None
     done = selection.withdraw_and_promote(t.session, t.user, app_id, str(draft.data.get("reason", "")), t.settings,
-                                          t.now)  # fmt: skip
+                                          t.now, named=named)  # fmt: skip
     t.session.delete(draft)
     t.say("selection/withdrawn", withdrawn=done.withdrawn, promoted=done.promoted, messages=done.messages)
     FLOW.board(t, done.withdrawn.month)
@@ -248,6 +251,8 @@ def _withdraw_context(t: Turn, draft: FormDraft) -> dict[str, object]:
     if app is None:
         return {"app": None, "company": None}
     waiting = selection.next_waitlisted(t.session, app.month)
+    draft.ref = {**draft.ref, "named": waiting[1].id if waiting else None}  # what the organizer is shown
+    t.session.add(draft)
     promoted = None
     if waiting is not None:
         position, nxt = waiting
