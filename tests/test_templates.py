@@ -193,7 +193,8 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
         ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
                                     "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
         comments=[HOSTILE, "좋습니다"],
-        mine=[SimpleNamespace(application=app, complete=True), SimpleNamespace(application=app, complete=False)],
+        mine=[SimpleNamespace(application=app, complete=True, review=SimpleNamespace(id=1)),
+              SimpleNamespace(application=app, complete=False, review=SimpleNamespace(id=2))], unsaved=2,
     )  # fmt: skip
     if key.startswith("selection/board"):
         ctx["rows"] = [{"ranked": ranked, "result": "selected"}, {"ranked": unreviewed, "result": "not_selected"}]

@@ -40,7 +40,7 @@ async def test_a_reviewer_leaving_the_summary_finds_the_scores_again(
     await p.send("실증 계획이 구체적입니다.")
     assert "심사 점수 확인" in p.text
     await p.send(word)  # away, to the list: nothing is saved yet, and the list says so
-    assert "0/2건 완료" in p.text
+    assert "0/2건 완료" in p.text and "1. PD-202612-0001 제품8001 — 작성 중(저장 전)" in p.text, p.text
     await choose(p, "1")
     await choose(p, "점수 입력")
     assert "심사 점수 확인" in p.text and "혁신성: 5" in p.text and "실증 계획이 구체적입니다." in p.text

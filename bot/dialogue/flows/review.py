@@ -57,7 +57,9 @@ class ReviewFlow(Flow):
                    self.act("open", m.review.id, entry=True))
             for i, m in enumerate(mine, 1)
         ]  # fmt: skip
+        left = drafts.get_draft(t.session, t.user.id or 0, REVIEW)  # scores typed, not saved yet
         data = {"month": month, "mine": mine, "done": sum(m.complete for m in mine), "total": len(mine),
+                "unsaved": left.ref.get("review") if left is not None else None,
                 "deadline": review.review_deadline(cycle, t.settings),
                 "confirmed": review.confirmed(t.session, month)}  # fmt: skip
         t.show("review/list", data, choices=choices, paged="mine")
