@@ -68,9 +68,14 @@ def condition(name: str, month: str | None, ids: Ids = None) -> ColumnElement[bo
 
 
 def count(session: Session, name: str, month: str | None) -> int:
-    return int(session.exec(select(func.count()).select_from(User).where(condition(name, month))).one())
+    """People, not accounts: someone on two channels counts once (their messages go to one of them)."""
+    person = func.coalesce(col(User.linked_to), col(User.id))
+    return int(session.exec(select(func.count(func.distinct(person))).where(condition(name, month))).one())
 
 
 def members(session: Session, name: str, month: str | None) -> list[User]:
-    """The whole audience, by id (for small audiences and tests; a broadcast plans from the condition)."""
-    return list(session.exec(select(User).where(condition(name, month)).order_by(col(User.id))).all())
+    """The whole audience, one account per person (the first one; their messages go where they wrote last),
+    by id: for small audiences and tests; a broadcast plans from the condition."""
+    person = func.coalesce(col(User.linked_to), col(User.id))
+    people = select(person).where(condition(name, month))
+    return list(session.exec(select(User).where(col(User.id).in_(people)).order_by(col(User.id))).all())

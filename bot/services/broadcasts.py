@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, text, update
+from sqlalchemy import case, func, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -157,11 +157,17 @@ def plan_batch(session: Session, now: dt.datetime, size: int = PLAN_BATCH) -> in
     ids = (row.planned_through, min(row.planned_through + size, last))
     who = audience.condition(row.audience, row.month, ids)
     key, due = event_key(row), row.created_at
-    # People on several channels get it where they wrote last: few, chosen in Python as everywhere else.
+    # People on several channels get it once, where they wrote last: few, chosen in Python as everywhere else.
+    # Any of a person's accounts in the audience brings them in; a joined account is never planned itself (it
+    # and its person went to the same chat twice, and KakaoTalk refuses a whole call naming one person twice).
     joined = aliased(User)
     several = select(joined.linked_to).where(col(joined.linked_to) > ids[0], col(joined.linked_to) <= ids[1])
-    new = outbox.plan_audience(session, who & col(User.id).not_in(several), template, data, key, due, now)
-    people = session.exec(select(User).where(who, col(User.id).in_(several))).all()
+    alone = who & col(User.linked_to).is_(None) & col(User.id).not_in(several)
+    new = outbox.plan_audience(session, alone, template, data, key, due, now)
+    linked = who & or_(col(User.id).in_(several), col(User.linked_to).is_not(None))
+    mains = {u.linked_to or u.id for u in session.exec(select(User).where(linked)).all()}
+    people = session.exec(select(User).where(col(User.id).in_(mains)).order_by(col(User.id))).all() if mains else []
+    # Planned once per person and event whichever batch finds them first (a person's accounts may lie apart).
     new += outbox.plan(session, [Planned(p, template, data, key, due) for p in people], now)
     planned = {"planned": Broadcast.planned + new, "planned_through": ids[1]}
     took = session.execute(update(Broadcast).where(live).values(planned).returning(Broadcast.id),

@@ -1,6 +1,6 @@
 """A broadcast's audience, picked and planned inside the database, is exactly who the Python filters of
 before picked (the rules: subscribers, companies and officials unless they unsubscribed, inactive users left
-out, people on two channels reached where they wrote last), and a broadcast's planning goes in batches, is
+out, people on two channels reached once, where they wrote last), and a broadcast's planning goes in batches, is
 idempotent and stops when it is cancelled."""
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def old_audience(session: Session, name: str, month: str | None) -> list[User]:
             .where(Application.month == month, col(Application.status).in_(statuses))
         ).all())  # fmt: skip
     found = session.exec(select(User).where(col(User.id).in_(ids), User.active == True)).all()  # noqa: E712
-    return sorted(found, key=lambda u: u.id or 0)
+    # A person, not an account: any of their accounts brings them in, once, as their first account.
+    people = {u.linked_to or u.id for u in found}
+    return sorted(session.exec(select(User).where(col(User.id).in_(people))).all(), key=lambda u: u.id or 0)
 
 
 # ---- a mixed population ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ code; KakaoTalk then shows the same company and applications, and messages go wh
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlmodel import select
@@ -62,3 +63,37 @@ async def test_guessing_codes_is_capped(kakao: KakaoWorld) -> None:
         assert "맞지 않거나" in (await user.say("연결 ZZZZ-ZZZZ")).text
     assert "여러 번" in (await user.say("연결 ZZZZ-ZZZZ")).text
     assert "여러 번" in (await user.say("연결 ZZZZ-ZZZZ")).text  # and nothing more is recorded
+
+
+async def test_a_broadcast_reaches_a_person_on_two_channels_once_and_everyone_else(both: KakaoWorld) -> None:
+    """Subscribed on KakaoTalk and a company on Telegram, then joined: one message, where they wrote last.
+    Planned as two (the joined account and its person), both went to one KakaoTalk chat, and Kakao refused the
+    whole Event API call (「duplicate users」): three other subscribers got nothing either."""
+    assert both.telegram is not None
+    others = [both.user() for _ in range(3)]
+    for other in others:
+        await other.say("소식 받기")
+    telegram = SimUser(both.telegram, 5501, "김민준")
+    await register_profile(telegram)  # a company: news by default
+    kakao = both.user()
+    await kakao.say("소식 받기")
+    [code] = await telegram.send("/link")
+    await kakao.say("연결 " + code.text.split("연결 ")[1].split()[0])
+
+    organizer = SimUser(both.telegram, 900001, "운영자")
+    await organizer.send("/broadcast")
+    await organizer.press("소식")
+    await organizer.press("직접")
+    [_, confirm] = await organizer.send("겨울 박람회 안내입니다.", expect=2)
+    assert "4명에게 보냅니다" in confirm.text  # the person on two channels counted once
+    await organizer.press(confirm.button_texts()[0])
+    for _ in range(20):
+        await both.bot.outbox_settled()
+        if all("겨울 박람회 안내입니다." in " ".join(both.events(o)) for o in others):
+            break
+        await asyncio.sleep(0.1)
+    for other in others:
+        assert [t for t in both.events(other) if "겨울 박람회 안내입니다." in t] != [], both.events(other)
+    assert len([t for t in both.events(kakao) if "겨울 박람회 안내입니다." in t]) == 1
+    assert not [e for e in telegram.events if "겨울 박람회 안내입니다." in e.text]
+    assert both.platform.violations == []
