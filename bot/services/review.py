@@ -51,6 +51,12 @@ def assign(session: Session, month: str, settings: Settings, now: dt.datetime) -
     owned = {u.id or 0: policies.own_company_ids(session, u) for u in committee}
     company_of = {a.id: a.company_id for a in apps}
     existing = session.exec(select(Review).join(Application).where(Application.month == month)).all()
+    holders = set(session.exec(select(RoleGrant.user_id).where(RoleGrant.role == Role.REVIEWER.value)).all())
+    # A reviewer whose role was taken back: what they had not scored goes to the committee as it is now.
+    gone = [r for r in existing if r.reviewer_user_id not in holders and not r.conflict and not is_complete(r)]
+    for r in gone:
+        _unassign(session, r, now)
+    existing = [r for r in existing if r not in gone]
     by_app: dict[int, set[int]] = {}
     load: Counter[int] = Counter({u.id or 0: 0 for u in committee})
     for r in existing:
@@ -64,7 +70,9 @@ def assign(session: Session, month: str, settings: Settings, now: dt.datetime) -
     for app in apps:
         assert app.id is not None
         have = by_app.setdefault(app.id, set())
-        active = [r for r in existing if r.application_id == app.id and not r.conflict]
+        # Only the committee as it is now counts: a former reviewer's scores stay, but hold no one's place.
+        active = [r for r in existing
+                  if r.application_id == app.id and not r.conflict and r.reviewer_user_id in holders]  # fmt: skip
         want = per_app - len(active)
         # Never a reviewer's own company (policies.conflicted, answered here from what is already read).
         candidates = sorted(
@@ -82,6 +90,25 @@ def assign(session: Session, month: str, settings: Settings, now: dt.datetime) -
         audit.record(session, now, None, "review_assigned", "application", review.application_id,
                      reviewer=review.reviewer_user_id)  # fmt: skip
     return added
+
+
+def _unassign(session: Session, r: Review, now: dt.datetime) -> None:
+    session.delete(r)
+    audit.record(session, now, None, "review_unassigned", "application", r.application_id,
+                 reviewer=r.reviewer_user_id)  # fmt: skip
+
+
+def unassign_unscored(session: Session, reviewer_id: int, now: dt.datetime) -> int:
+    """A reviewer's role was taken back: their assignments not scored yet, of months not confirmed, are
+    taken off (the next tick gives them to the committee); complete scores stay, as given."""
+    rows = session.exec(
+        select(Review, Application.month).join(Application).where(Review.reviewer_user_id == reviewer_id)
+    ).all()
+    taken = [r for r, month in rows if not r.conflict and not is_complete(r) and not confirmed(session, month)]
+    for r in taken:
+        _unassign(session, r, now)
+    session.flush()
+    return len(taken)
 
 
 def review_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import Refused
 from bot.models import FormDraft, Role, RoleGrant, Subscription, User
-from bot.services import audit
+from bot.services import audit, review
 from bot.settings import Settings
 
 LANGUAGES = ("ko", "en")
@@ -184,6 +184,9 @@ def revoke_role(
     session.delete(grant)
     audit.record(session, now, revoked_by, "revoke_role", "user", grant.user_id, role=role.value,
                  **_department_note(session, grant.department_id))  # fmt: skip
+    if role is Role.REVIEWER:  # what they had not scored goes back to the committee
+        session.flush()
+        review.unassign_unscored(session, grant.user_id, now)
     user = session.get(User, grant.user_id)
     assert user is not None
     forget_menu(session, user)

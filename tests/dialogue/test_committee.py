@@ -282,3 +282,33 @@ async def test_the_pledge_is_among_what_is_kept_about_a_reviewer(person: Make, w
     content = (caption.attachments[0].content or b"").decode("utf-8")
     assert "역할: 심사위원" in content
     assert "이해충돌 방지 서약: 2026년 12월 12일(토) 10:00 동의 (2026-12판)" in content
+
+
+def test_a_reviewer_taken_off_mid_review_leaves_the_unscored_to_the_committee(world: World) -> None:
+    """The role taken back: what they had not scored is taken off at once (complete scores stay, as given),
+    and the next assignment gives the committee as it is now every application, a reviewer who joined late
+    included (the old rows still counted, so the newcomer got nothing)."""
+    from bot.models import Review as ReviewRow
+    from bot.services import users
+
+    [first, second] = world.applications(2)
+    for reviewer in ("rev-a", "rev-b"):
+        world.grant("telegram", reviewer, Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, at(11))
+    a = world.user("telegram", "rev-a")
+    with world.session() as session:
+        done = session.exec(select(ReviewRow).where(ReviewRow.reviewer_user_id == a.id,
+                                                    ReviewRow.application_id == first)).one()  # fmt: skip
+        done.innovation = done.safety = done.applicability = done.economy = 4
+        session.add(done)
+    with world.session() as session:
+        users.revoke_role(session, "telegram", "rev-a", Role.REVIEWER, at(12))
+    assert {(r.reviewer_user_id, r.application_id) for r in world.all(ReviewRow) if r.reviewer_user_id == a.id} == {
+        (a.id, first)
+    }
+    world.grant("telegram", "rev-c", Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, at(12, 11))
+    c = world.user("telegram", "rev-c")
+    assert sorted(r.application_id for r in world.all(ReviewRow) if r.reviewer_user_id == c.id) == [first, second]
