@@ -154,7 +154,8 @@ def _privacy_context(ctx: dict[str, object]) -> None:
     ctx.update({
         "has_company": True, "years": 3, "now": when, "consent_at": when, "roles": ["reviewer"],
         "pledge": SimpleNamespace(pledged_at=when, pledge_version="2026-12"),
-        "plan": SimpleNamespace(company=HOSTILE, company_kept=True, applications=2, drafts=1, accounts=2),
+        "plan": SimpleNamespace(company=HOSTILE, company_kept=True, applications=2, drafts=1, accounts=2,
+                                withdrawn=1),
         "accounts": [{"channel": "kakao", "name": HOSTILE, "language": "en", "since": when}],
         "company": [("기업명", HOSTILE)], "applications": [{"app": app, "rows": [("제품·서비스명", HOSTILE)]}],
         "drafts": [{"form": "application", "rows": [("제품 요약", HOSTILE)]}], "subscriptions": ["news"],

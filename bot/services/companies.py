@@ -25,8 +25,15 @@ def brn_check(session: Session, draft: FormDraft, field: str, value: Any) -> Non
     if field != "brn":
         return
     owner = session.exec(select(Company).where(Company.brn == value)).first()
-    if owner is not None and owner.owner_user_id != draft.user_id:
+    if owner is not None and owner.owner_user_id != draft.user_id and not _left(session, owner):
         raise Invalid("brn_taken")
+
+
+def _left(session: Session, company: Company) -> bool:
+    """A company kept only for the city's records: the person who registered it withdrew their consent (its
+    personal fields erased, their accounts cut off). Registering its number again takes it up afresh."""
+    owner = session.get(User, company.owner_user_id)
+    return company.erased_at is not None and owner is not None and owner.inactive_reason == privacy.WITHDRAWN
 
 
 def start_profile(
@@ -64,9 +71,14 @@ def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetim
     # The number's owner and the user's own company in one query (often the same row).
     brn = draft.data["brn"]
     found = session.exec(select(Company).where(or_(Company.brn == brn, Company.owner_user_id == user.id))).all()
-    if any(c.brn == brn and c.owner_user_id != draft.user_id for c in found):
-        raise Invalid("brn_taken")
+    other = next((c for c in found if c.brn == brn and c.owner_user_id != draft.user_id), None)
     company = next((c for c in found if c.owner_user_id == user.id), None)
+    if other is not None:
+        if not _left(session, other) or company is not None:
+            raise Invalid("brn_taken")
+        # Back after withdrawing consent: the company's records are theirs again, with the new consent.
+        audit.record(session, now, user.id, "company_taken_up", "company", other.id, previous=other.owner_user_id)
+        other.owner_user_id, company = user.id or 0, other
     created = company is None
     if company is None:
         company = Company(

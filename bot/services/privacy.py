@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from bot.database import after_commit
 from bot.models import (
     Application,
+    ApplicationStatus,
     AuditLog,
     Company,
     Conversation,
@@ -27,6 +28,7 @@ from bot.models import (
     Outbox,
     OutboxState,
     RoleGrant,
+    Selection,
     Subscription,
     User,
 )
@@ -60,6 +62,13 @@ class Erasure:
     applications: int
     drafts: int
     accounts: int
+    withdrawn: int = 0  # applications not reviewed yet: withdrawn, as nobody could be told a result
+
+
+def _unreviewed(session: Session, apps: list[Application]) -> list[Application]:
+    """Applications still waiting for their month's selection."""
+    waiting = [a for a in apps if a.status == ApplicationStatus.SUBMITTED.value]
+    return [a for a in waiting if session.get(Selection, a.month) is None]
 
 
 def holding(session: Session, user: User) -> Holding:
@@ -78,7 +87,8 @@ def erasure_plan(session: Session, user: User) -> Erasure:
     company = _company(session, ids)
     apps = _applications(session, company)
     drafts = session.exec(select(FormDraft.id).where(col(FormDraft.user_id).in_(ids))).all()
-    return Erasure(company.name if company else None, bool(apps), len(apps), len(drafts), len(ids))
+    return Erasure(company.name if company else None, bool(apps), len(apps), len(drafts), len(ids),
+                   len(_unreviewed(session, apps)))  # fmt: skip
 
 
 def withdraw(session: Session, user: User, settings: Settings, now: dt.datetime) -> Erasure:
@@ -89,6 +99,11 @@ def withdraw(session: Session, user: User, settings: Settings, now: dt.datetime)
     ids = accounts.account_ids(session, user)
     company = _company(session, ids)
     if company is not None:
+        for app in _unreviewed(session, _applications(session, company)):
+            app.status, app.withdrawn_at, app.updated_at = ApplicationStatus.WITHDRAWN.value, now, now
+            session.add(app)
+            audit.record(session, now, user.id, "application_withdrawn", "application", app.id,
+                         receipt_no=app.receipt_no, reason="consent_withdrawn")  # fmt: skip
         if plan.company_kept:
             _erase_company(session, company, now)
         else:

@@ -129,7 +129,7 @@ async def test_withdrawing_consent_erases_and_says_what_stays(caps: Capabilities
     await p.send("내 정보" if caps is PLAIN else "/mydata")
     await choose(p, "동의 철회 및 삭제")
     assert "삭제하는 정보" in p.text and "보관하는 정보" in p.text and "구매 기록" in p.text
-    assert "신청서 1건" in p.text
+    assert "신청서 1건" in p.text and "심사 전인 신청서 1건은 철회합니다" in p.text
     await choose(p, "아니요")
     assert "삭제하지 않았습니다" in p.text
     assert world.all(Company)[0].phone != ""
@@ -144,7 +144,8 @@ async def test_withdrawing_consent_erases_and_says_what_stays(caps: Capabilities
         "한빛로보틱스", "", "", "", "")  # fmt: skip
     assert company.erased_at is not None
     [app] = world.all(Application)
-    assert app.receipt_no == receipt and app.status == "submitted"  # the city's record stays
+    # The city's record stays; not reviewed yet, it is withdrawn (nobody could be told its result).
+    assert app.receipt_no == receipt and app.status == "withdrawn"
     user = next(u for u in world.all(User) if u.erased_at is not None)
     assert (user.external_id, user.display_name, user.active) == (f"erased-{user.id}", "", False)
     assert world.all(Subscription) == [] and world.all(FormDraft) == []
@@ -155,6 +156,19 @@ async def test_withdrawing_consent_erases_and_says_what_stays(caps: Capabilities
     await p.send("현황" if caps is PLAIN else "/status")
     assert "한빛로보틱스" not in p.text
     assert len(world.all(User)) == 2
+    # Registering the same number again takes the company up with a new consent (it was refused as taken).
+    await p.send("신청" if caps is PLAIN else "/apply")
+    await choose(p, "동의합니다")
+    for answer in ("한빛로보틱스", "220-81-62517", "김민준"):
+        await p.send(answer)
+    await choose(p, "중소기업")
+    for answer in ("서울 마포구 월드컵북로 400", "최담당", "010-2345-6789", "choi@hanbit.kr"):
+        await p.send(answer)
+    saved = await (p.send("저장하기") if caps is PLAIN else p.press("저장하기"))
+    assert "저장했습니다" in p.read(saved[0])
+    [again] = world.all(Company)
+    assert again.id == company.id and again.erased_at is None and again.contact_name == "최담당"
+    assert again.owner_user_id == world.user(caps.channel, "c-2").id
 
 
 async def test_withdrawing_without_applications_deletes_the_company(person: Make, world: World) -> None:

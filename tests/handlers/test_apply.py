@@ -202,7 +202,7 @@ async def test_same_registration_number_from_a_second_account_is_refused(harness
     await second.press("동의합니다")
     await second.send("한빛로보틱스 2")
     [q] = await second.send(VALID_BRN)
-    assert "다른 텔레그램 계정으로 이미 등록" in q.text and "사업자등록번호 (3/9)" in q.text
+    assert "다른 계정으로 이미 등록" in q.text and "사업자등록번호 (3/9)" in q.text
     [q] = await second.send(OTHER_BRN)
     assert "대표자 (4/9)" in q.text
     with harness.session() as session:
