@@ -202,6 +202,9 @@ def promote(session: Session, organizer: User, appeal_id: int, settings: Setting
     # Locked, as a withdrawal's promotion locks it: the two may change who is selected at the same moment.
     chosen = session.get(Selection, month, with_for_update=True, populate_existing=True)
     assert chosen is not None
+    session.refresh(app)  # as it stands now that the selection is ours: a withdrawal may just have promoted it
+    if app.status not in APPEALABLE or app.id in chosen.decided.get("selected", []):
+        raise Refused("appeal_not_promotable")
     before = selection.positions(session, month)
     old = app.status
     selection.admit(session, chosen, app, now)

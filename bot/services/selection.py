@@ -173,11 +173,6 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     if not prop.selected:
         raise Refused("selection_empty")
     require_reasons(prop)
-    for r in prop.selected:
-        if r.application.responsible_department_ids is None:
-            # The company's own wish stands unless the organizer recorded otherwise.
-            r.application.responsible_department_ids = list(r.application.department_ids)
-            session.add(r.application)
     decided = {
         "selected": [r.application.id for r in prop.selected],
         "waitlisted": [r.application.id for r in prop.waitlisted],
@@ -187,10 +182,15 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
         month=month, confirmed_by=organizer.id, confirmed_at=now, release_at=max(now, cycle.selection_at),
         decided=decided,
     )  # fmt: skip
-    if not insert_new(session, made):  # another organizer confirmed it this moment: theirs stands
+    if not insert_new(session, made):  # another organizer confirmed it this moment: theirs stands, nothing written
         raise Refused("selection_confirmed")
     selection = session.get(Selection, month)
     assert selection is not None
+    for r in prop.selected:
+        if r.application.responsible_department_ids is None:
+            # The company's own wish stands unless the organizer recorded otherwise.
+            r.application.responsible_department_ids = list(r.application.department_ids)
+            session.add(r.application)
     audit.record(session, now, organizer.id, "selection_confirmed", "cycle", month, **decided,
                  release_at=selection.release_at.isoformat())  # fmt: skip
     if settings.trim_min_reviews or any(settings.pass_marks):

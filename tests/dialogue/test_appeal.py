@@ -206,49 +206,6 @@ async def test_a_waitlisted_company_added_after_its_appeal_moves_those_behind_it
     assert sorted(o.template for o in world.all(Outbox)) == ["results/selected", "results/waitlist_moved"]
 
 
-def test_two_organizers_deciding_one_appeal_at_once_decide_it_once(world: World) -> None:
-    """The second finds it decided (on PostgreSQL it waits for the first's row lock, then reads it afresh):
-    the company is told the verdict the record keeps."""
-    import threading
-
-    from bot.errors import Refused
-    from bot.services import appeals, users
-
-    _, lost = released(world, "telegram")
-    with world.session() as session:
-        app = session.get(Application, lost)
-        assert app is not None
-        owner = world.user("telegram", "7001")
-        session.add(Appeal(application_id=lost, filed_by=owner.id, ground="misreading", details="x" * 30,
-                           filed_at=at(16), status="open"))  # fmt: skip
-        for organizer in ("900001", "900002"):  # 900001: an organizer by the settings
-            users.ensure_user(session, "telegram", organizer, at(16))
-    world.grant("telegram", "900002", Role.ORGANIZER)
-    [appeal] = world.all(Appeal)
-    one, two = world.user("telegram", "900001"), world.user("telegram", "900002")
-    outcome: list[object] = []
-
-    def second() -> None:
-        try:
-            with world.db.session(writer=True) as session:
-                outcome.append(appeals.decide(session, two, appeal.id or 0, "reject", "기각합니다.", world.settings,
-                                              at(16, 11)).status)  # fmt: skip
-        except Refused as err:
-            outcome.append(err.code)
-
-    thread = threading.Thread(target=second)
-    with world.db.session(writer=True) as session:
-        appeals.decide(session, one, appeal.id or 0, "accept", "인용합니다.", world.settings, at(16, 11))
-        session.flush()
-        thread.start()
-        thread.join(0.5)  # the second reads meanwhile, where nothing holds it back
-    thread.join(20)
-    assert outcome == ["appeal_decided"]
-    [stored] = world.all(Appeal)
-    told = [o for o in world.all(Outbox) if o.template == "appeal/decided"]
-    assert stored.status == "accepted" and [o.data["verdict"] for o in told] == ["accept"]
-
-
 @BOTH
 async def test_a_waitlisted_company_reads_its_place_and_its_appeal_in_its_status(
     caps: Capabilities, person: Make, world: World

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 
 from bot.dialogue.model import Capabilities
-from bot.models import Role, Subscription, User
+from bot.models import Subscription, User
 from tests.dialogue.driver import BOTH, Person, World, fresh_key
 
 Make = Callable[..., Person]
@@ -59,39 +59,3 @@ async def test_a_new_persons_first_two_inputs_at_once(caps: Capabilities, person
     assert all(r.outputs and not r.duplicate for r in replies)
     assert len([u for u in world.all(User) if u.external_id == "7303"]) == 1
     assert len(world.conversation(caps.channel, "7303").recent) == 2  # both applied, once each
-
-
-def test_two_organizers_confirming_the_selection_at_once_confirm_it_once(world: World) -> None:
-    """The second is told it is confirmed already (on PostgreSQL it waited for the first's row, where a plain
-    INSERT failed with a duplicate key: 「일시적인 문제」), and the first's selection stands."""
-    import threading
-
-    from bot.errors import Refused
-    from bot.models import Selection
-    from bot.services import selection, users
-    from tests.dialogue.driver import at
-
-    world.applications(2)
-    with world.session() as session:
-        one = users.ensure_user(session, "telegram", "900001", at(12))  # an organizer by the settings
-    world.grant("telegram", "900002", Role.ORGANIZER)
-    two = world.user("telegram", "900002")
-    outcome: list[str] = []
-
-    def second() -> None:
-        try:
-            with world.db.session(writer=True) as session:
-                selection.confirm(session, two, "2026-12", world.settings, at(12, 11))
-                outcome.append("confirmed")
-        except Refused as err:
-            outcome.append(err.code)
-
-    thread = threading.Thread(target=second)
-    with world.db.session(writer=True) as session:
-        selection.confirm(session, one, "2026-12", world.settings, at(12, 11))
-        thread.start()
-        thread.join(0.5)  # the second runs meanwhile, as far as nothing holds it back
-    thread.join(20)
-    assert outcome == ["selection_confirmed"]
-    [confirmed] = world.all(Selection)
-    assert confirmed.confirmed_by == world.user("telegram", "900001").id
