@@ -337,18 +337,24 @@ _CLOCK = re.compile(
 
 def clock_time(raw: str) -> str:
     """A local clock time as people type it (14:00, 14.00, 14시, 14시 30분, 2시 반, 오후 2시, 2:30 pm), as
-    "HH:MM". A bare number is not a time (it may be a slot's length typed in the wrong place)."""
+    "HH:MM"; 1시 to 7시 without 오전 are the afternoon's, as said in Korean of working hours. A bare number is
+    not a time (it may be a slot's length typed in the wrong place)."""
     match = _CLOCK.match(ascii_digits(clean(str(raw))))
     if not match or not (match["minute"] or "시" in raw or match["before"] or match["after"]):
         raise Invalid("time_format")
     hour = int(match["hour"])
     minute = 30 if match["half"] else int(match["minute"] or match["minutes"] or 0)
-    noon = (match["before"] or match["after"] or "").casefold()
+    if match["before"] and match["after"] and match["before"].casefold() != {"am": "오전", "pm": "오후"}.get(
+        match["after"].casefold(), match["after"].casefold()):  # fmt: skip
+        raise Invalid("time_format")  # 오후 2시 am: which one?
+    noon = {"am": "오전", "pm": "오후"}.get((match["before"] or match["after"] or "").casefold(), match["before"] or "")
     if noon and not 1 <= hour <= 12:
         raise Invalid("time_format")  # 오후 14시: one of the two is wrong
-    if noon in ("오후", "pm") and hour < 12:
+    if not noon and "시" in raw and 1 <= hour <= 7:
+        noon = "오후"  # 「2시 반」 is said of the afternoon: events here are in working hours, never at 2 a.m.
+    if noon == "오후" and hour < 12:
         hour += 12
-    elif noon in ("오전", "am") and hour == 12:
+    elif noon == "오전" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59:
         raise Invalid("time_format")

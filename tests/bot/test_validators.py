@@ -176,14 +176,15 @@ def test_file_names() -> None:
 @pytest.mark.parametrize(
     ("raw", "time"),
     [("14:00", "14:00"), ("14.30", "14:30"), ("14시", "14:00"), ("14시 30분", "14:30"), ("14시30분", "14:30"),
-     ("2시 반", "02:30"), ("오후 2시", "14:00"), ("오전 10시 30분", "10:30"), ("2:30 PM", "14:30"), ("2 pm", "14:00"),
+     ("2시 반", "14:30"), ("2시", "14:00"), ("9시", "09:00"), ("오전 7시", "07:00"), ("2:30", "02:30"),
+     ("오후 2시", "14:00"), ("오전 10시 30분", "10:30"), ("2:30 PM", "14:30"), ("2 pm", "14:00"),
      ("오후 12시", "12:00"), ("12 am", "00:00")],
 )  # fmt: skip
 def test_a_time_as_people_type_it(raw: str, time: str) -> None:
     assert v.clock_time(raw) == time
 
 
-@pytest.mark.parametrize("raw", ["14", "1400", "25:00", "14:60", "9:5", "오후 14시", "오후", "두 시"])
+@pytest.mark.parametrize("raw", ["14", "1400", "25:00", "14:60", "9:5", "오후 14시", "오후", "두 시", "오후 2시 am"])
 def test_not_a_time(raw: str) -> None:
     with pytest.raises(v.Invalid) as caught:
         v.clock_time(raw)
