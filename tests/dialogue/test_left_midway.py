@@ -74,7 +74,7 @@ async def test_an_appeal_started_again_goes_on_from_where_it_was(
 
 
 @BOTH
-async def test_an_edit_left_midway_is_kept_and_the_application_unchanged(
+async def test_an_edit_left_midway_goes_on_and_a_cancelled_one_is_thrown_away(
     caps: Capabilities, person: Make, world: World
 ) -> None:
     p = person(caps, "5552")
@@ -88,15 +88,18 @@ async def test_an_edit_left_midway_is_kept_and_the_application_unchanged(
     assert "신청서 확인" in p.text
     await choose(p, "제품·서비스명")
     await p.send("자율 순찰 로봇 HR-2")
-    assert "자율 순찰 로봇 HR-2" in p.text
-    await p.send("취소" if caps is PLAIN else "/cancel")
-    assert "제출하신 신청서는 바뀌지 않았으며, 고치신 내용은 저장되어 있습니다" in p.text
-    assert "접수 마감(2026년 12월 10일(목) 23:59) 전에" in p.text
+    await p.send(status)  # left for another command: the change waits, the application as submitted
     assert [a.product_name for a in world.all(Application)] == ["자율 순찰 로봇 HR-1"]
-
-    await p.send(status)
     await choose(p, "수정")
     assert "신청서 확인" in p.text and "자율 순찰 로봇 HR-2" in p.text
+
+    await p.send("취소" if caps is PLAIN else "/cancel")  # cancelled: thrown away, and said so
+    assert "수정을 취소했습니다. 제출하신 신청서는 바뀌지 않았습니다" in p.text
+    assert "접수 마감(2026년 12월 10일(목) 23:59) 전까지" in p.text
+    await p.send(status)
+    await choose(p, "수정")
+    assert "자율 순찰 로봇 HR-1" in p.text and "HR-2" not in p.text
+    assert [a.product_name for a in world.all(Application)] == ["자율 순찰 로봇 HR-1"]
 
 
 @BOTH

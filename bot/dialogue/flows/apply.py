@@ -137,11 +137,13 @@ def _under_menu(
 
 # ---- the two forms around the company --------------------------------------------------------------
 def _paused(t: Turn, draft: FormDraft) -> None:
-    """Leaving the profile or the application keeps every answer for later; leaving an edit of a submitted
-    application keeps the changes, and the application stays as submitted until they are saved."""
+    """Stopping the profile or the application keeps every answer for later. Cancelling an edit of a submitted
+    application throws the changes away: the application stays as submitted (an edit merely left, for another
+    command, is kept and goes on when 「수정」 is pressed again)."""
     if draft.application_id is not None and draft.month:
         cycle = cycles.get_cycle(t.session, Month.parse(draft.month), t.settings)
-        _under_menu(t, "apply/edit_paused", {"closes_at": cycle.window_closes_at})
+        t.session.delete(draft)
+        _under_menu(t, "apply/edit_cancelled", {"closes_at": cycle.window_closes_at})
         return
     _under_menu(t, "apply/cancelled")
 
