@@ -218,7 +218,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         unstaffed=[HOSTILE],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
-        numbers={1: 1},
+        others=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False)],
         early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,
     )  # fmt: skip
     if key.startswith(("reminders/decision", "reminders/escalation", "programme/lineup")):

@@ -17,13 +17,13 @@ def normalize(text: str) -> str:
     return "".join(c for c in folded if c.isalnum())
 
 
-_LISTED = re.compile(r"^\s*(\d{1,4})[.)]\s")
+LISTED = re.compile(r"^\s*(\d{1,4})[.)]\s")
 
 
 def stored_choice(label_variants: list[str], token: str) -> list[Any]:
     """What a screen keeps of a choice: its token, the words that name it and, for one listed under a number,
     that number."""
-    listed = _LISTED.match(label_variants[0]) if label_variants else None
+    listed = LISTED.match(label_variants[0]) if label_variants else None
     names = sorted({normalize(v) for v in label_variants if normalize(v)})
     return [token, names, int(listed.group(1))] if listed else [token, names]
 
@@ -44,6 +44,9 @@ def match(text: str, screen: dict[str, Any]) -> str | None:
         listed = [str(option[0]) for option in options if option[2:] == [number]]
         if listed:
             return listed[0]
+        elsewhere = (screen.get("listed") or {}).get(str(number))  # on another page of the same list
+        if elsewhere:
+            return str(elsewhere)
         if expects == "choice" and 0 < number <= len(options):
             return str(options[number - 1][0])
     for token, names, *_ in (*options, *nav):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.dialogue import tokens
-from bot.dialogue.interpret import stored_choice
+from bot.dialogue.interpret import LISTED, stored_choice
 from bot.dialogue.model import Action, Attachment, Capabilities, Choice, Label, Screen, T
 from bot.texts import LANGUAGES, Texts, to_plain
 
@@ -118,8 +118,24 @@ def render(
         **({"reads_words": True} if screen.reads_words else {}),
         "choices": [kept for _, _, kept in stamped_options],
         "nav": [kept for _, _, kept in stamped_nav],
+        **_listed_elsewhere(screen, shown, version, caps),
     }
     return output, kept
+
+
+def _listed_elsewhere(screen: Screen, shown: _Page, version: int, caps: Capabilities) -> dict[str, Any]:
+    """A numbered list on several pages: the number of every entry not on this page, with its token, so that
+    typing 「12」 on the first page opens the twelfth as the text listing it promises."""
+    if shown.of <= 1:
+        return {}
+    listed = {}
+    for index, choice in enumerate(screen.choices):
+        if shown.start <= index < shown.end or choice.label.key is not None:
+            continue
+        found = LISTED.match(choice.label.text or "")
+        if found:
+            listed[found.group(1)] = tokens.encode(choice.action, version, caps.max_token_bytes)
+    return {"listed": listed} if listed else {}
 
 
 def error_output(texts: Texts, lang: str, caps: Capabilities, template: str, params: dict[str, Any]) -> Output:

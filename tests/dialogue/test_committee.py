@@ -312,3 +312,19 @@ def test_a_reviewer_taken_off_mid_review_leaves_the_unscored_to_the_committee(wo
         review.assign(session, "2026-12", world.settings, at(12, 11))
     c = world.user("telegram", "rev-c")
     assert sorted(r.application_id for r in world.all(ReviewRow) if r.reviewer_user_id == c.id) == [first, second]
+
+
+async def test_an_official_types_the_number_of_a_decision_on_another_page(person: Make, world: World) -> None:
+    """Twelve companies to decide on: KakaoTalk shows them a page at a time, numbered in the text and on the
+    quick replies; 「11」 typed on the first page opens the eleventh, as it would on its own page."""
+    seed_selected(world, ["서울교통공사"] * 12)  # type: ignore[arg-type]
+    with world.session() as session:
+        decisions.ensure_rows(session, "2026-12", world.clock.now())
+    world.grant("kakao", "off-12", Role.OFFICIAL, department="서울교통공사")
+    world.clock.set(at(26))
+    p = person(PLAIN, "off-12")
+    await p.send("구매결정")
+    assert "1. PD-202612-0001 기업1" in p.text and "목록 1/2쪽" in p.text and "다음 목록 ▶" in p.labels()
+    assert not [label for label in p.labels() if label.startswith("11.")]
+    await p.send("11")
+    assert "결정 (1/3)" in p.text and "기업11" in p.text, p.text

@@ -40,21 +40,21 @@ class DecisionsFlow(Flow):
             template = "decisions/board"
             data = {"month": chosen, "rows": rows, "decided": decided, "open": len(rows) - decided - overdue,
                     "overdue": overdue}  # fmt: skip
-        # The rows that can still be decided are numbered in the text and on their buttons alike: on KakaoTalk
-        # a quick reply shows only its first characters, and typing 「2」 opens the second.
-        numbers = {r.decision.id: i for i, r in enumerate([r for r in rows if r.cycle.decisions_open(t.now)], 1)}
+        # The rows that can still be decided come first, numbered in the text and on their buttons alike and
+        # paged with them (on KakaoTalk a quick reply shows only its first characters, and typing 「12」 opens
+        # the twelfth on its page); the others follow, marked, with nothing to press.
+        decidable = [r for r in rows if r.cycle.decisions_open(t.now)]
         choices = [
-            Choice(T(f"{numbers[r.decision.id]}. {r.company.name[:20]} / {r.decision.department[:20]}"),
+            Choice(T(f"{i}. {r.company.name[:20]} / {r.decision.department[:20]}"),
                    self.act("open", r.decision.id, entry=True))
-            for r in rows
-            if r.decision.id in numbers
+            for i, r in enumerate(decidable, 1)
         ]  # fmt: skip
         windows = _windows(t, rows)
         if template == "decisions/board":
             windows["closed"] = []  # "ask the organizers" is not for the organizers; the board marks what is late
-        data.update(windows, decidable=bool(choices), numbers=numbers)
+        data.update(windows, rows=decidable, others=[r for r in rows if r not in decidable], decidable=bool(choices))
         t.go(self.name, "list")
-        t.show(template, data, choices=choices)
+        t.show(template, data, choices=choices, paged="rows")
 
     def on_action(self, t: Turn, action: Action) -> None:
         if action.name != "open":
