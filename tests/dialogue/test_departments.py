@@ -238,3 +238,21 @@ async def test_organizers_are_warned_before_and_when_the_window_opens_while_the_
     tick_at(world, at(29, 9))
     tick_at(world, at(1, 9, month=1, year=2027))
     assert len(warnings()) == 2
+
+
+@BOTH
+async def test_an_organizer_invites_in_korean_words_or_by_the_buttons(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """「초대 심사위원」, 「초대 수요처 담당자 교통공사」 (only "reviewer" and "official" were understood), and
+    「초대」 alone offers the two roles as buttons."""
+    world.grant(caps.channel, "org-9", Role.ORGANIZER)
+    o = person(caps, "org-9")
+    await o.send("초대 심사위원" if plain(o) else "/invite 심사위원")
+    assert "심사위원 초대를 만들었습니다" in o.text
+    await o.send("초대 수요처 담당자 교통공사" if plain(o) else "/invite 수요처 담당자 교통공사")
+    assert "수요처 담당자 초대를 만들었습니다 (서울교통공사)" in o.text
+    await o.send("초대" if plain(o) else "/invite")
+    assert "초대하실 역할을 골라 주십시오" in o.text and o.labels()[:2] == ["심사위원", "수요처 담당자"]
+    await (o.send("심사위원") if plain(o) else o.press("심사위원"))
+    assert "심사위원 초대를 만들었습니다" in o.text

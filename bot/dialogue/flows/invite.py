@@ -6,6 +6,8 @@ from __future__ import annotations
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import FormSpec, register, search_start
+from bot.dialogue.model import Action, L
+from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import AFFILIATION, INVITE_OFFICIAL, PLEDGE
@@ -19,11 +21,14 @@ class InviteFlow(Flow):
     policy = staticmethod(policies.anyone)  # accepting is for anyone; creating is checked below
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        role = {"reviewer": Role.REVIEWER, "official": Role.OFFICIAL}.get(args[0] if args else "")
+        role, words = _role_typed(" ".join(args))
         if role is None:
-            t.say("invite/usage")
+            if policies.organizer(policies.roles_of(t.session, t.user, t.settings)):
+                t.show("invite/usage", choices=[self.choice(L(f"roles.{r.value}"), "new", r.value, entry=True)
+                                                for r in (Role.REVIEWER, Role.OFFICIAL)], columns=2)  # fmt: skip
+            else:
+                t.say("invite/usage")
             return
-        words = " ".join(args[1:]).strip()
         if role is Role.OFFICIAL:
             if not policies.organizer(policies.roles_of(t.session, t.user, t.settings)):
                 t.refuse("not_allowed")
@@ -56,6 +61,12 @@ class InviteFlow(Flow):
         t.say("invite/created", role=inv.role, department=department.name if department else None,
               expires_at=inv.expires_at, deep_links=links, code=code)  # fmt: skip
 
+    def on_action(self, t: Turn, action: Action) -> None:
+        if action.name == "new":
+            self.command(t, "invite", (str_arg(action, 0) or "",))
+        else:
+            t.engine.stale(t)
+
     def accept(self, t: Turn, payload: str) -> None:
         try:
             inv = invitations.accept(t.session, t.user, payload, t.now, t.settings)
@@ -74,6 +85,21 @@ class InviteFlow(Flow):
 
 
 FLOW = InviteFlow()
+
+# The role as an organizer types it after 「초대」, in either language; what follows is a department's name.
+_ROLE_WORDS = (("수요처담당자", Role.OFFICIAL), ("수요처", Role.OFFICIAL), ("담당자", Role.OFFICIAL),
+               ("official", Role.OFFICIAL), ("심사위원", Role.REVIEWER), ("reviewer", Role.REVIEWER))  # fmt: skip
+
+
+def _role_typed(text: str) -> tuple[Role | None, str]:
+    """(the role, the words after it): 「심사위원」, 「수요처 담당자 교통공사」, "official 교통"; (None, "")."""
+    words = text.split()
+    for taken in (2, 1):  # 「수요처 담당자」 is two words
+        head = "".join(words[:taken]).casefold()
+        for word, role in _ROLE_WORDS:
+            if len(words) >= taken and head == word:
+                return role, " ".join(words[taken:]).strip()
+    return None, ""
 
 
 def _affiliation(t: Turn, draft: FormDraft) -> None:
