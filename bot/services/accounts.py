@@ -5,6 +5,7 @@ bot starts go to the channel the person used last."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
 from sqlalchemy import update
@@ -40,6 +41,14 @@ def new_code(session: Session, user: User, now: dt.datetime) -> LinkCode:
     session.add(row)
     audit.record(session, now, user.id, "link_code_created", "user", user.id)
     return row
+
+
+_SHOWN_CODE = re.compile(f"[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}")
+
+
+def looks_like_code(text: str) -> bool:
+    """A link code as the bot shows it (「ACDE-FGHJ」), pasted alone."""
+    return _SHOWN_CODE.fullmatch(text.strip().upper()) is not None
 
 
 def normalize_code(text: str) -> str:

@@ -12,7 +12,7 @@ from bot.dialogue.model import PLAIN, Action, Choice, Expect, Kind, L, Screen
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.models import Role
-from bot.services import cycles, invitations, outbox, users
+from bot.services import accounts, cycles, invitations, outbox, users
 
 # The menu's buttons. A person with a role gets the role's items first, most used first, then everyone's. The
 # menu pages alike on every channel, as KakaoTalk's ten quick replies must: eight items a page with the page
@@ -69,6 +69,9 @@ class MenuFlow(Flow):
         typed = (t.incoming.text or "").strip() if t.incoming.kind is Kind.TEXT else ""
         if invitations.looks_like_code(typed):  # the code pasted alone, without 「시작」 or /start before it
             self.start(t, (typed,))
+            return
+        if accounts.looks_like_code(typed):  # a link code pasted alone, without 「연결」 before it
+            t.engine.flows["link"].command(t, "link", (typed,))
             return
         self._menu(t, "unknown", "menu/unknown")
 

@@ -30,7 +30,7 @@ async def test_a_company_joins_its_kakaotalk_account(both: KakaoWorld) -> None:
     assert "기업 정보" in before.text and receipt not in before.text  # not joined yet: no company here
     wrong = await kakao.say("연결 AAAA-AAAA")
     assert "맞지 않거나" in wrong.text
-    joined = await kakao.say(f"연결 {typed}")
+    joined = await kakao.say(f" {typed.lower()} ")  # the code pasted alone, as the other chat shows it
     assert "계정을 연결했습니다" in joined.text and "한빛로보틱스" in joined.text
     status = await kakao.say("현황")
     assert receipt in status.text and "접수 완료" in status.text
