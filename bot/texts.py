@@ -38,7 +38,7 @@ class Texts:
         )
         self.env.filters.update(
             date=self._date, datetime=self._datetime, time=self._time, day=self._day, brn=validators.format_brn,
-            phone=self._phone_in_template, place=self._place_in_template,
+            phone=self._phone_in_template, place=self._place_in_template, monthname=self._month_in_template,
         )  # fmt: skip
         self.env.globals["label"] = self._label_in_template
         self.env.globals["cmd"] = self._command_in_template
@@ -118,6 +118,17 @@ class Texts:
 
     def _local(self, value: dt.datetime) -> dt.datetime:
         return value.astimezone(self.tz)
+
+    def month_name(self, lang: str, value: object) -> str:
+        """A programme month ("2026-12", or a month) as people write it: 「2026년 12월」, "December 2026"."""
+        found = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(value or ""))
+        if found is None:
+            return str(value or "")
+        day = dt.date(int(found.group(1)), int(found.group(2)), 1)
+        return f"{day.year}년 {day.month}월" if lang == "ko" else f"{day:%B} {day.year}"
+
+    def _month_in_template(self, value: object, lang: str = "ko") -> str:
+        return self.month_name(lang, value)
 
     def _date(self, value: dt.datetime | dt.date, lang: str = "ko") -> str:
         day = self._local(value).date() if isinstance(value, dt.datetime) else value

@@ -248,7 +248,7 @@ def _official_ics(
     """The whole Pitching Day as one event for an official, with their department's companies noted; in the
     official's language, as it is read in a calendar app, outside the chat."""
     lang = language_of(person)
-    title = words.label(lang, "ics.lineup_summary", month=programme.month)
+    title = words.label(lang, "ics.lineup_summary", month=words.month_name(lang, programme.month))
     lines = [
         words.label(lang, "ics.lineup_line", position=s.position, start=s.starts_at.astimezone(tz).strftime("%H:%M"),
                     company=s.company.name, product=s.application.product_name)

@@ -90,12 +90,12 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
     assert lineup.kind == "document" and lineup.document["file_name"] == "pitchday-2026-12.ics"  # type: ignore[index]
     ics = harness.server.files[lineup.document["file_id"]].content.decode()  # type: ignore[index]
     assert "DTSTART:20261224T050000Z" in ics and "DTEND:20261224T060000Z" in ics
-    assert "LOCATION:서울특별시청 본관 8층 다목적홀" in ics and "SUMMARY:혁신제품 피칭데이 2026-12" in ics
+    assert "LOCATION:서울특별시청 본관 8층 다목적홀" in ics and "SUMMARY:혁신제품 피칭데이 2026년 12월" in ics
     assert "2번째 14:20 기업2 — 제품2" in ics.replace("\r\n ", "")
     [theirs] = [e for e in harness.server.events[9501] if e.kind == "document"]  # 수요처1 judges company 1
     assert "기업1 — 제품1 (your department)" in theirs.text and "기업2 — 제품2 (your department)" not in theirs.text
     ics = harness.server.files[theirs.document["file_id"]].content.decode().replace("\r\n ", "")  # type: ignore[index]
-    assert "SUMMARY:Innovation Product Pitching Day 2026-12" in ics and "No. 1 at 14:00: 기업1 — 제품1" in ics
+    assert "SUMMARY:Innovation Product Pitching Day December 2026" in ics and "No. 1 at 14:00: 기업1 — 제품1" in ics
     # Each company's slot comes with an .ics of its own pitch, in its language too.
     for company, words in ((8001, "SUMMARY:Innovation Product Pitching Day pitch: 제품1"),
                            (8002, "SUMMARY:혁신제품 피칭데이 발표: 제품2")):  # fmt: skip
