@@ -196,6 +196,7 @@ _DIGITS = {"0": (True, False), "1": (True, True), "3": (True, False), "6": (True
            "8": (True, True)}  # fmt: skip
 _SPELLED = {"l": (True, True), "m": (True, False), "n": (True, False), "r": (True, True), "-": (True, False)}
 _LETTERS = re.compile(r"[A-Za-z]+$")
+_SHORT_STOP = re.compile(r"(?:^|[^aeiou])[aeiou](?:ck|k|p|t)$")
 
 
 def _ending(core: str, spelled: bool) -> tuple[bool, bool]:
@@ -209,9 +210,13 @@ def _ending(core: str, spelled: bool) -> tuple[bool, bool]:
     run = _LETTERS.search(core)
     if spelled or not run or len(run.group()) == 1 or run.group().isupper():  # a code, a sign, an initialism
         return _SPELLED.get(last.lower(), (False, False))
-    # A Latin word as read in Korean: 프로그램 and 캔슬 end in a consonant, 스테이터스 does not.
+    # A Latin word as read in Korean: 프로그램 and 캔슬 end in a consonant, 스테이터스 does not; -le is ㄹ
+    # (스케줄, 프로필); a k, p or t after one short vowel is a final consonant (백, 에딧), after a long vowel or
+    # another consonant it takes 으 (링크, 스타트).
     latin = run.group().lower()
-    latin = latin.removesuffix("e") if latin.endswith(("me", "ne")) else latin
+    latin = latin.removesuffix("e") if latin.endswith(("me", "ne", "le")) else latin
+    if _SHORT_STOP.search(latin):
+        return True, False
     return latin.endswith(("m", "n", "l")), latin.endswith("l")
 
 

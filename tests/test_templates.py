@@ -325,6 +325,9 @@ def test_korean_particles_follow_the_sound_before_them() -> None:
     cases = [
         ("「신청」", "으로", "「신청」으로"), ("/apply", "로", "/apply로"), ("/programme", "으로", "/programme으로"),
         ("/status", "으로", "/status로"), ("심사위원", "으로", "심사위원으로"),
+        # 백, 에딧 end in a consonant; 링크, 스타트 take 으; -le is ㄹ (스케줄, 프로필)
+        ("/back", "로", "/back으로"), ("/expo_edit", "를", "/expo_edit을"), ("/link", "으로", "/link로"),
+        ("/start", "을", "/start를"), ("/schedule", "으로", "/schedule로"), ("/profile", "를", "/profile을"),
         ("수요처 담당자", "으로", "수요처 담당자로"),
         ("PD-202612-0003", "을", "PD-202612-0003을"), ("PD-202612-0002", "을", "PD-202612-0002를"),
         ("「제품8005」", "은", "「제품8005」는"), ("「HR-10」", "이", "「HR-10」이"), ("「SBA」", "은", "「SBA」는"),
