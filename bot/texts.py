@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from bot import validators
+from bot.calendar import Month
 
 LANGUAGES = ("ko", "en")
 _LOCALES = {"ko": "ko_KR", "en": "en_GB"}
@@ -121,10 +122,10 @@ class Texts:
 
     def month_name(self, lang: str, value: object) -> str:
         """A programme month ("2026-12", or a month) as people write it: 「2026년 12월」, "December 2026"."""
-        found = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(value or ""))
-        if found is None:
+        month = value if isinstance(value, Month) else Month.parse_or_none(str(value or ""))
+        if month is None:
             return str(value or "")
-        day = dt.date(int(found.group(1)), int(found.group(2)), 1)
+        day = dt.date(month.year, month.month, 1)
         return f"{day.year}년 {day.month}월" if lang == "ko" else f"{day:%B} {day.year}"
 
     def _month_in_template(self, value: object, lang: str = "ko") -> str:

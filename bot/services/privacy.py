@@ -28,11 +28,10 @@ from bot.models import (
     Outbox,
     OutboxState,
     RoleGrant,
-    Selection,
     Subscription,
     User,
 )
-from bot.services import accounts, audit, files, outbox
+from bot.services import accounts, audit, files, outbox, review
 from bot.settings import Settings
 
 # A person's own data in a company's profile; the rest (name, number, size, address) is the company's.
@@ -68,7 +67,7 @@ class Erasure:
 def _unreviewed(session: Session, apps: list[Application]) -> list[Application]:
     """Applications still waiting for their month's selection."""
     waiting = [a for a in apps if a.status == ApplicationStatus.SUBMITTED.value]
-    return [a for a in waiting if session.get(Selection, a.month) is None]
+    return [a for a in waiting if not review.confirmed(session, a.month)]
 
 
 def holding(session: Session, user: User) -> Holding:

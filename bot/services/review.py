@@ -104,7 +104,8 @@ def unassign_unscored(session: Session, reviewer_id: int, now: dt.datetime) -> i
     rows = session.exec(
         select(Review, Application.month).join(Application).where(Review.reviewer_user_id == reviewer_id)
     ).all()
-    taken = [r for r, month in rows if not r.conflict and not is_complete(r) and not confirmed(session, month)]
+    still_open = {month: not confirmed(session, month) for month in {m for _, m in rows}}  # once a month
+    taken = [r for r, month in rows if not r.conflict and not is_complete(r) and still_open[month]]
     for r in taken:
         _unassign(session, r, now)
     session.flush()
