@@ -235,15 +235,21 @@ def withdraw(session: Session, user: User, app_id: int, settings: Settings, now:
     if app.status != ApplicationStatus.SUBMITTED:
         raise Refused("not_submitted")
     open_cycle_for(session, app.month, settings, now)
-    app.status = ApplicationStatus.WITHDRAWN
-    app.withdrawn_at = now
-    app.updated_at = now
-    session.add(app)
+    mark_withdrawn(session, app, user.id, now)
     draft = drafts.get_draft(session, user.id, APPLICATION)
     if draft is not None and draft.application_id == app.id:
         session.delete(draft)
-    audit.record(session, now, user.id, "application_withdrawn", "application", app.id, receipt_no=app.receipt_no)
     return app
+
+
+def mark_withdrawn(session: Session, app: Application, actor_id: int, now: dt.datetime, **why: str) -> None:
+    """The one way an application becomes withdrawn, by its company (``withdraw``) or with the company's consent
+    (``privacy.withdraw``): its status, its time and the audit line."""
+    app.status = ApplicationStatus.WITHDRAWN
+    app.withdrawn_at = app.updated_at = now
+    session.add(app)
+    audit.record(session, now, actor_id, "application_withdrawn", "application", app.id, receipt_no=app.receipt_no,
+                 **why)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from bot.validators import Invalid
 
 CONSENT_VERSION = "2026-11"
 PROFILE_FIELDS = ("name", "brn", "representative", "size", "address", "contact_name", "phone", "email")
-ERASABLE = privacy.PERSONAL_FIELDS
 
 
 def company_of(session: Session, user: User) -> Company | None:
@@ -52,7 +51,7 @@ def start_profile(
         return drafts.open_draft(session, user.id, profile_form(), now, next_step=next_step, found=existing)
     if company.erased_at is not None:
         # The personal fields were erased (retention over): consent and contact are asked again.
-        kept = {f: getattr(company, f) for f in PROFILE_FIELDS if f not in ERASABLE}
+        kept = {f: getattr(company, f) for f in PROFILE_FIELDS if f not in privacy.PERSONAL_FIELDS}
         return drafts.open_draft(session, user.id, profile_form(), now, data=kept, next_step=next_step)
     data: dict[str, Any] = {f: getattr(company, f) for f in PROFILE_FIELDS}
     data["consent"] = "agree"

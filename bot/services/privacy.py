@@ -31,7 +31,7 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import accounts, audit, files, outbox, review
+from bot.services import accounts, applications, audit, files, outbox, review
 from bot.settings import Settings
 
 # A person's own data in a company's profile; the rest (name, number, size, address) is the company's.
@@ -99,10 +99,7 @@ def withdraw(session: Session, user: User, settings: Settings, now: dt.datetime)
     company = _company(session, ids)
     if company is not None:
         for app in _unreviewed(session, _applications(session, company)):
-            app.status, app.withdrawn_at, app.updated_at = ApplicationStatus.WITHDRAWN.value, now, now
-            session.add(app)
-            audit.record(session, now, user.id, "application_withdrawn", "application", app.id,
-                         receipt_no=app.receipt_no, reason="consent_withdrawn")  # fmt: skip
+            applications.mark_withdrawn(session, app, user.id, now, reason=WITHDRAWN)
         if plan.company_kept:
             _erase_company(session, company, now)
         else:

@@ -145,7 +145,9 @@ async def test_withdrawing_consent_erases_and_says_what_stays(caps: Capabilities
     assert company.erased_at is not None
     [app] = world.all(Application)
     # The city's record stays; not reviewed yet, it is withdrawn (nobody could be told its result).
-    assert app.receipt_no == receipt and app.status == "withdrawn"
+    assert app.receipt_no == receipt and app.status == "withdrawn" and app.withdrawn_at is not None
+    [why] = [a.data for a in world.all(AuditLog) if a.action == "application_withdrawn"]
+    assert why == {"receipt_no": receipt, "reason": "consent_withdrawn"}
     user = next(u for u in world.all(User) if u.erased_at is not None)
     assert (user.external_id, user.display_name, user.active) == (f"erased-{user.id}", "", False)
     assert world.all(Subscription) == [] and world.all(FormDraft) == []
