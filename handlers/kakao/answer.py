@@ -29,7 +29,13 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def short_label(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+    """Within the limit, cut after a whole word where that keeps half of the room (「📝 Apply for…」, not
+    「📝 Apply for Pi…」), else where the limit falls."""
+    if len(label) <= MAX_LABEL:
+        return label
+    head = label[: MAX_LABEL - 1]
+    word = head[: head.rfind(" ") + 1].rstrip(" /(·,")
+    return (word if len(word) >= MAX_LABEL // 2 else head) + "…"
 
 
 def short_labels(labels: list[str]) -> list[str]:

@@ -57,7 +57,7 @@ async def test_a_companys_help_has_everyones_commands_and_this_months_dates(caps
     assert "※ 12월 25일(금)은 공휴일(기독탄신일)이므로 피칭데이를 12월 24일(목)에 개최합니다." in p.text
     assert "마지막 주 금요일" not in p.text and "금요일" not in p.text
     assert p.labels(help_) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
-                               "🌐 Language / 언어", "🔒 내 개인정보"]  # fmt: skip
+                               "🌐 Language/언어", "🔒 내 개인정보"]  # fmt: skip
 
 
 @BOTH
@@ -110,7 +110,7 @@ async def test_an_organizers_menu_turns_its_page(caps: Capabilities, person: Mak
                           "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보",
                           "◀ 이전 목록", "다음 목록 ▶"]  # fmt: skip
     await p.press("다음 목록")
-    assert "목록 3/3쪽" in p.text and p.labels() == ["🌐 Language / 언어", "🔒 내 개인정보", "◀ 이전 목록"]
+    assert "목록 3/3쪽" in p.text and p.labels() == ["🌐 Language/언어", "🔒 내 개인정보", "◀ 이전 목록"]
     [back] = await p.press("이전 목록")
     assert "목록 2/3쪽" in p.text and back.replace
     await p.press("✉ 초대 만들기")  # a button of the second page works
@@ -143,7 +143,7 @@ async def test_a_companys_menu_is_one_page(caps: Capabilities, person: Make) -> 
     p = person(caps, "7203")
     [menu] = await p.send("메뉴" if caps is PLAIN else "/start")
     assert p.labels(menu) == ["📝 피칭데이 신청", "📋 내 신청 현황", "📅 이번 달 일정", "🏢 기업 정보", "❓ 도움말",
-                              "🌐 Language / 언어", "🔒 내 개인정보"]  # fmt: skip
+                              "🌐 Language/언어", "🔒 내 개인정보"]  # fmt: skip
     assert "목록" not in p.text and "다음 목록 ▶" not in p.labels(menu)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.models import Outbox, User
 from bot.services import users
 from bot.services.outbox import Planned, plan
+from tests.handlers.flows import VALID_BRN
 from tests.handlers.kakao.conftest import KakaoWorld
 
 
@@ -150,3 +151,27 @@ async def test_a_long_text_goes_in_parts_and_a_retry_goes_on_after_the_parts_sen
     with kakao.session() as session:
         [row] = session.exec(select(Outbox).where(Outbox.event_key == "long")).all()
     assert row.state == "sent" and row.parts_sent == len(parts) - 1
+
+
+async def test_quick_replies_are_cut_after_a_whole_word(kakao: KakaoWorld) -> None:
+    """Kakao's quick replies are kept to 14 characters: the menu's fit whole in either language, and a longer
+    label is cut after a word where that leaves half of it (「📋 My applicat…」 was what an English company saw)."""
+    user = kakao.user()
+    menu = await user.say("무엇을 할 수 있나요")
+    assert "🌐 Language/언어" in menu.labels() and "📋 내 신청 현황" in menu.labels()
+    await user.tap("🌐 Language/언어")
+    await user.tap("English")
+    menu = await user.say("hello")
+    assert "📋 Applications" in menu.labels() and "🏢 Profile" in menu.labels(), menu.labels()
+    await user.say("apply")
+    await user.tap("I agree")
+    for answer in ("Hanbit Robotics", VALID_BRN):
+        await user.say(answer)
+    size = await user.say("Kim Minjun")
+    assert "Mid-size…" in size.labels(), size.labels()
+    for reply in menu.quick_replies + size.quick_replies:
+        label, whole = str(reply["label"]), str(reply["messageText"])
+        assert len(label) <= 14, label
+        if label.endswith("…"):
+            kept = label[:-1]
+            assert whole.startswith(kept) and not whole[len(kept)].isalnum(), (label, whole)
