@@ -92,6 +92,7 @@ SELECTION_DEPARTMENTS = "selection_departments"
 SELECTION_WITHDRAW = "selection_withdraw"
 EXPO = "expo"
 AFFILIATION = "affiliation"
+INVITEE_NAME = "invitee_name"
 INVITE_OFFICIAL = "invite_official"
 DEPARTMENT_ADD = "department_add"
 DEPARTMENT_NAME = "department_name"
@@ -226,6 +227,10 @@ EXPO_FORM = Form(EXPO, (Question("file", InputKind.FILE, v.expo_file, prompt="ex
 AFFILIATION_FORM = Form(
     AFFILIATION, (Question("brn", InputKind.TEXT, v.brn, optional=True, prompt="invite/affiliation_ask"),)
 )
+# Asked on joining where the channel gives no name (KakaoTalk): how organizers and the records name them.
+INVITEE_NAME_FORM = Form(
+    INVITEE_NAME, (Question("display_name", InputKind.TEXT, v.line(100, 2), prompt="invite/name_ask"),)
+)
 
 # An organizer's edits of the department list.
 DEPARTMENT_KINDS = ("bureau", "office", "agency", "district", "education", "other")
@@ -286,7 +291,7 @@ def form_by_key(key: str, settings: Settings) -> Form:
         PROGRAMME_VENUE: PROGRAMME_VENUE_FORM, PROGRAMME_START: PROGRAMME_START_FORM,
         PROGRAMME_SLOT: PROGRAMME_SLOT_FORM, SELECTION_FEEDBACK: SELECTION_FEEDBACK_FORM,
         SELECTION_DEPARTMENTS: SELECTION_DEPARTMENTS_FORM, SELECTION_WITHDRAW: SELECTION_WITHDRAW_FORM,
-        EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM, PLEDGE: PLEDGE_FORM,
+        EXPO: EXPO_FORM, AFFILIATION: AFFILIATION_FORM, INVITEE_NAME: INVITEE_NAME_FORM, PLEDGE: PLEDGE_FORM,
         APPEAL: appeal_form(settings), APPEAL_DECISION: APPEAL_DECISION_FORM,
         INVITE_OFFICIAL: INVITE_OFFICIAL_FORM, DEPARTMENT_ADD: DEPARTMENT_ADD_FORM,
         DEPARTMENT_NAME: DEPARTMENT_NAME_FORM,

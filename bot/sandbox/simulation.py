@@ -262,6 +262,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         await organizer.say("/invite official")  # picked from the list, found by typing
         [made] = await organizer.say("다산")
         await dasan.say(f"시작 {made.text.split('시작 ')[1].split('」')[0]}")
+        await dasan.say("한팀장")  # KakaoTalk gives no name: asked on joining
 
         clock.set(calendar.local_at(cycle.window_opens_at.astimezone(tz).date(), settings.window_open_notice_time, tz))
         t.heading(f"{month} 1st: the window opens, the outbox announces it")

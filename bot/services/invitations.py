@@ -67,6 +67,15 @@ def set_affiliation(session: Session, user: User, brn: str | None, now: dt.datet
     return grant
 
 
+def set_name(session: Session, user: User, name: str, settings: Settings, now: dt.datetime) -> None:
+    """The name someone who joined gives themselves where their channel gives none; a channel's own name,
+    when it sends one later, takes over as for everyone."""
+    policies.require(session, user, policies.invited, settings)
+    user.display_name, user.updated_at = name[:200], now
+    session.add(user)
+    audit.record(session, now, user.id, "name_given", "user", user.id)
+
+
 def payload(invitation: Invitation) -> str:
     """The /start payload: Telegram allows 64 characters of A-Z, a-z, 0-9, _ and -."""
     return PREFIX + invitation.token

@@ -68,6 +68,11 @@ def official_or_organizer(roles: Roles) -> bool:
     return Role.OFFICIAL in roles or Role.ORGANIZER in roles
 
 
+def invited(roles: Roles) -> bool:
+    """A role given by invitation."""
+    return Role.REVIEWER in roles or Role.OFFICIAL in roles
+
+
 # ---- checks inside services ----------------------------------------------------------------------
 def has(session: Session, user: User, role: Role, settings: Settings) -> bool:
     return role in roles_of(session, user, settings)

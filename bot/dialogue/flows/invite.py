@@ -10,7 +10,7 @@ from bot.dialogue.model import Action, L
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
-from bot.forms import AFFILIATION, INVITE_OFFICIAL, PLEDGE
+from bot.forms import AFFILIATION, INVITE_OFFICIAL, INVITEE_NAME, PLEDGE
 from bot.models import Department, FormDraft, Role
 from bot.services import departments, invitations, pledge, policies
 from bot.validators import Invalid, format_brn, line
@@ -76,7 +76,14 @@ class InviteFlow(Flow):
         t.end()
         department = t.session.get(Department, inv.department_id) if inv.department_id else None
         t.say("invite/accepted", role=inv.role, department=department.name if department else None)
-        if inv.role != Role.REVIEWER.value:
+        if not t.user.display_name:  # KakaoTalk gives no name: organizers and the records would show a number
+            FORM.open(t, INVITEE_NAME, ref={"role": inv.role})
+        else:
+            self.joined(t, inv.role)
+
+    def joined(self, t: Turn, role: str) -> None:
+        """What a reviewer answers on joining; an official has nothing more to answer."""
+        if role != Role.REVIEWER.value:
             return
         if pledge.accepted(t.session, t.user):  # whom they work for, so that company is never theirs to review
             FORM.open(t, AFFILIATION)
@@ -109,6 +116,20 @@ def _affiliation(t: Turn, draft: FormDraft) -> None:
     t.say("invite/affiliation_saved", brn=format_brn(brn) if brn else None)
 
 
+def _named(t: Turn, draft: FormDraft) -> None:
+    name = str(draft.data.get("display_name") or "")
+    invitations.set_name(t.session, t.user, name, t.settings, t.now)
+    t.session.delete(draft)
+    t.say("invite/name_saved", name=name)
+    FLOW.joined(t, str(draft.ref.get("role") or ""))
+
+
+def _not_named(t: Turn, draft: FormDraft) -> None:
+    """Left unanswered: the joining goes on without it (organizers then see a number)."""
+    t.session.delete(draft)
+    FLOW.joined(t, str(draft.ref.get("role") or ""))
+
+
 def _invite_official(t: Turn, draft: FormDraft) -> None:
     t.session.delete(draft)
     t.end()
@@ -116,4 +137,5 @@ def _invite_official(t: Turn, draft: FormDraft) -> None:
 
 
 register(FormSpec(AFFILIATION, _affiliation, review=False, cancelled=_affiliation))
+register(FormSpec(INVITEE_NAME, _named, review=False, cancelled=_not_named))
 register(FormSpec(INVITE_OFFICIAL, _invite_official, review=False))

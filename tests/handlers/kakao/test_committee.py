@@ -26,8 +26,11 @@ async def test_a_reviewer_pledges_in_kakaotalk(kakao: KakaoWorld) -> None:
     said = "이라고" if code[-1].lower() in "0136781lmnr-" else "라고"  # the code's last character, read aloud
     assert f"「시작 {code}」{said} 입력" in made.text
     joined = await joining.say(f"시작 {code}")
-    assert "심사위원으로 등록" in joined.text and "이해충돌 방지 서약" in joined.text
-    assert joined.labels()[:2] == ["서약합니다", "서약하지 않습니다"]
+    # KakaoTalk gives no name: asked, so that organizers and the records need not show a number.
+    assert "심사위원으로 등록" in joined.text and "성함" in joined.text
+    named = await joining.say("박심사")
+    assert "성함을 박심사로 기록했습니다" in named.text and "이해충돌 방지 서약" in named.text
+    assert named.labels()[:2] == ["서약합니다", "서약하지 않습니다"]
     accepted = await joining.tap("서약합니다")
     assert "서약에 동의하셨습니다" in accepted.text and "재직 중인 회사" in accepted.text
     await joining.tap("건너뛰기")
@@ -47,6 +50,8 @@ async def test_a_reviewer_pledges_in_kakaotalk(kakao: KakaoWorld) -> None:
     with kakao.session() as session:
         versions = {g.pledge_version for g in session.exec(select(RoleGrant)).all() if g.role == "reviewer"}
         assert versions == {pledge.VERSION}
+    board = await organizer.say("심사위원 통계 2026-12")
+    assert "박심사" in board.text and "심사위원 #" in board.text, board.text  # the earlier one was never asked
     assert kakao.platform.violations == []
 
 
