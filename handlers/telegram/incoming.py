@@ -20,13 +20,17 @@ def sender(update: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def chat_of(update: dict[str, Any]) -> int | None:
-    """The chat a message came from, or the chat of the message whose button was pressed."""
+    """The chat a message came from, or the chat of the message whose button was pressed; None unless it is
+    a private chat with the bot: an answer in a group would show a person's data (a profile, a deck, scores)
+    to everyone in it."""
     message = update.get("message")
     if not isinstance(message, dict):
         query = update.get("callback_query")
         message = query.get("message") if isinstance(query, dict) else None
     chat = message.get("chat") if isinstance(message, dict) else None
-    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if not isinstance(chat, dict) or chat.get("type") != "private":
+        return None
+    chat_id = chat.get("id")
     return chat_id if isinstance(chat_id, int) else None
 
 

@@ -64,3 +64,25 @@ async def test_invitation_guesses_are_rate_limited_over_telegram(harness: Harnes
         assert not session.exec(select(RoleGrant).where(RoleGrant.role == "reviewer")).all()
         actions = [r.action for r in session.exec(select(AuditLog)) if r.action.startswith("invitation_")]
         assert sorted(actions) == ["invitation_created", "invitation_guesses_refused"] + ["invitation_wrong"] * 5
+
+
+async def test_nothing_is_answered_in_a_group_chat(harness: Harness) -> None:
+    """A command sent in a group (or a button pressed there) would have shown the person's profile, phone and
+    e-mail to the whole group: only a private chat with the bot is answered."""
+    group = -100123456
+    company = harness.user(7404, "최담당")
+    await register_profile(company)
+    person = {"id": 7404, "is_bot": False, "first_name": "최담당", "language_code": "ko"}
+    chat = {"id": group, "type": "supergroup", "title": "업계 단톡방"}
+    for n, command in enumerate(("/profile", "/mydata@pitchbot")):
+        harness.server.push_update({"message": {
+            "message_id": 900 + n, "date": 0, "chat": chat, "from": person, "text": command,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+        }})  # fmt: skip
+    harness.server.push_update({"callback_query": {
+        "id": "q1", "from": person, "data": "e:menu:status", "message": {"message_id": 1, "chat": chat},
+    }})  # fmt: skip
+    # The same person's updates are taken in order: once the private answer is there, the group's were seen.
+    [status] = await company.send("/status")
+    assert "한빛로보틱스" in status.text
+    assert harness.server.events[group] == []
