@@ -306,7 +306,7 @@ def revoke(
         if entry is not None and granted.department_id != entry.id:
             _fail(f"{channel} user {external_id} is {chosen.value} for {had.name if had else 'no department'}, "
                   f"not {entry.name}")  # fmt: skip
-        users.revoke_role(session, channel, external_id, chosen, ctx.clock.now())
+        users.revoke_role(session, channel, external_id, chosen, ctx.clock.now(), ctx.settings)
         note = f" ({had.name})" if had else ""
     typer.echo(f"revoked {chosen.value} from {channel} user {external_id}{note}")
 

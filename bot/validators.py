@@ -131,8 +131,11 @@ def phone(raw: str) -> str:
 
 def phone_parts(e164: str) -> tuple[str, str | None]:
     """The number in national format ("02-2133-1234") and its extension, if any (the words around an
-    extension are the reader's language's: see ``Texts.phone``)."""
-    number = phonenumbers.parse(e164, "KR")
+    extension are the reader's language's: see ``Texts.phone``). An erased one (consent withdrawn) is empty."""
+    try:
+        number = phonenumbers.parse(e164, "KR")
+    except phonenumbers.NumberParseException:
+        return e164, None
     extension = number.extension or None
     number.extension = None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), extension

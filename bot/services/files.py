@@ -23,6 +23,7 @@ from bot.validators import file_name
 
 DOWNLOAD = "download"
 UPLOAD = "upload"
+SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # an export: every applicant
 
 
 def _token() -> str:

@@ -218,6 +218,8 @@ def _delete_drafts(session: Session, ids: list[int]) -> None:
 def _delete_owned(session: Session, ids: list[int], settings: Settings) -> None:
     _delete_drafts(session, ids)
     files.forget_links(session, settings, col(FileLink.user_id).in_(ids))  # an export's file goes with its link
+    # Exports made for organizers hold this person's contacts too: a new one leaves them out.
+    files.forget_links(session, settings, FileLink.kind == files.DOWNLOAD, FileLink.mime == files.SPREADSHEET)
     for model in (Subscription, RoleGrant, LinkCode):
         session.execute(delete(model).where(col(model.user_id).in_(ids)))  # type: ignore[attr-defined]
 

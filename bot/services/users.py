@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import FormDraft, Role, RoleGrant, Subscription, User
+from bot.models import FileLink, FormDraft, Role, RoleGrant, Subscription, User
 from bot.services import audit, review
 from bot.settings import Settings
 
@@ -175,13 +175,19 @@ def revoke_role(
     external_id: str,
     role: Role,
     now: dt.datetime,
+    settings: Settings,
     revoked_by: int | None = None,
 ) -> RoleGrant | None:
-    """Takes back a role given by :func:`grant_role`; None (and nothing changed) when the person has none."""
+    """Takes back a role given by :func:`grant_role`; None (and nothing changed) when the person has none.
+    The account's download links go too: a deck, a line-up or an export given for the role is not theirs to
+    open any more (a channel that shows links would have kept them readable for days)."""
+    from bot.services import files  # files reads a holder's language from here
+
     grant = find_grant(session, channel, external_id, role)
     if grant is None:
         return None
     session.delete(grant)
+    files.forget_links(session, settings, col(FileLink.user_id) == grant.user_id, FileLink.kind == files.DOWNLOAD)
     audit.record(session, now, revoked_by, "revoke_role", "user", grant.user_id, role=role.value,
                  **_department_note(session, grant.department_id))  # fmt: skip
     if role is Role.REVIEWER:  # what they had not scored goes back to the committee

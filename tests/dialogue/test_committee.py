@@ -303,7 +303,7 @@ def test_a_reviewer_taken_off_mid_review_leaves_the_unscored_to_the_committee(wo
         done.innovation = done.safety = done.applicability = done.economy = 4
         session.add(done)
     with world.session() as session:
-        users.revoke_role(session, "telegram", "rev-a", Role.REVIEWER, at(12))
+        users.revoke_role(session, "telegram", "rev-a", Role.REVIEWER, at(12), world.settings)
     assert {(r.reviewer_user_id, r.application_id) for r in world.all(ReviewRow) if r.reviewer_user_id == a.id} == {
         (a.id, first)
     }

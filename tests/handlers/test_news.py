@@ -84,7 +84,7 @@ async def test_an_organizer_whose_role_was_taken_away_meanwhile_cannot_replace_t
     [ask] = await organizer.send("/expo_edit")
     assert "YAML 파일로" in ask.text
     with harness.session() as session:  # the form is open; the role goes
-        users.revoke_role(session, "telegram", "7777", Role.ORGANIZER, harness.clock.now())
+        users.revoke_role(session, "telegram", "7777", Role.ORGANIZER, harness.clock.now(), harness.settings)
     [refused] = await organizer.send_document(SAMPLE.encode(), "expo.yaml", "application/x-yaml")
     assert "권한이 없어" in refused.text
     with harness.session() as session:

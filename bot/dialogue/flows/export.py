@@ -6,9 +6,7 @@ from bot.dialogue.flow import Flow
 from bot.dialogue.flows.programme import month_asked
 from bot.dialogue.model import Attachment
 from bot.dialogue.turn import Turn
-from bot.services import export, policies
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from bot.services import export, files, policies
 
 
 class ExportFlow(Flow):
@@ -20,7 +18,7 @@ class ExportFlow(Flow):
         month = month_asked(t, args)
         content = export.workbook(t.session, month, t.settings, t.now, t.texts, t.lang, actor=t.user)
         t.show("export/caption", {"month": month},
-               attachments=[Attachment(f"pitchday-{month}.xlsx", content, mime=XLSX)])  # fmt: skip
+               attachments=[Attachment(f"pitchday-{month}.xlsx", content, mime=files.SPREADSHEET)])  # fmt: skip
 
 
 FLOW = ExportFlow()
