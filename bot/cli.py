@@ -421,6 +421,9 @@ def _local(option: str, value: str, settings: Settings) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=settings.tz)
 
 
+TICK_NOW_SLACK = dt.timedelta(hours=1)
+
+
 @app.command("tick")
 def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time; default the clock")] = None) -> None:
     """Advance the calendar once: phases and due reminders into the outbox (for cron, or to catch up)."""
@@ -432,8 +435,16 @@ def tick_command(now: Annotated[dt.datetime | None, typer.Option(help="ISO time;
     settings = _settings()
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=settings.tz)
-    from bot.clock import ManualClock
+    from bot.clock import ManualClock, clock_for
 
+    if now is not None:
+        # A tick at another time acts for real as of then: a year's typo ahead purged everyone's personal data
+        # and released held results; one behind moved months back a phase.
+        clock = clock_for(settings.fake_now).now()
+        if abs(now - clock) > TICK_NOW_SLACK:
+            _fail(f"--now {now.astimezone(settings.tz):%Y-%m-%d %H:%M} is more than an hour from the clock "
+                  f"({clock.astimezone(settings.tz):%Y-%m-%d %H:%M}); a rehearsal sets PITCHBOT_FAKE_NOW on a "
+                  "copy of the database")  # fmt: skip
     ctx = AppContext.create(settings, clock=ManualClock(now) if now is not None else None)
     _upgraded(ctx.db)
     # The same lock as the bot's own ticker: two ticks at once would plan the same work twice.

@@ -598,13 +598,16 @@ def test_reviewers_prints_what_organizers_see_in_the_bot(env: str) -> None:
     assert "pitchbot: " in one_line(runner.invoke(app, ["reviewers", "--month", "2026-13"]))
 
 
-def test_the_tick_command_leaves_the_calendar_to_a_process_that_ticks_it(env: str) -> None:
+def test_the_tick_command_leaves_the_calendar_to_a_process_that_ticks_it(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Cron's tick beside a bot that ticks: one line, nothing done, exit 0 (two ticks at once would both plan
     the same work, and the second failed with a traceback); once the lock is free it ticks."""
     from bot.context import AppContext
     from bot.settings import Settings
     from scheduler.ticker import Ticker
 
+    monkeypatch.setenv("PITCHBOT_FAKE_NOW", "2026-12-11T09:00+09:00")
     runner.invoke(app, ["db", "upgrade"])
     bot = Ticker(AppContext.create(Settings(database_url=env)))
     assert bot.holds_lock()
@@ -616,3 +619,24 @@ def test_the_tick_command_leaves_the_calendar_to_a_process_that_ticks_it(env: st
         bot.release()
     done = runner.invoke(app, ["tick", "--now", "2026-12-11T09:00"])
     assert done.exit_code == 0 and "planned" in done.output and "another" not in done.output, done.output
+
+
+def test_a_tick_far_from_the_clock_is_refused(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year's typo in ``--now`` ran the tick as of then: the retention purge erased every company's
+    contacts and held results went out. More than an hour from the clock, either way, is refused."""
+    from types import SimpleNamespace
+
+    from bot.models import Company
+    from tests.handlers.committee import seed_applications
+
+    monkeypatch.setenv("PITCHBOT_FAKE_NOW", "2026-12-11T09:00+09:00")
+    runner.invoke(app, ["db", "upgrade"])
+    db = Database(env)
+    seed_applications(SimpleNamespace(session=db.session), 1)  # type: ignore[arg-type]
+    for typo in ("2036-12-11T09:00", "2025-12-11T09:00", "2026-12-11T10:30"):
+        refused = runner.invoke(app, ["tick", "--now", typo])
+        assert refused.exit_code == 2 and "more than an hour from the clock" in refused.output, refused.output
+    with db.session() as session:
+        assert {c.email for c in session.exec(select(Company))} == {"a@b.kr"}
+    near = runner.invoke(app, ["tick", "--now", "2026-12-11T09:30"])
+    assert near.exit_code == 0 and "planned" in near.output, near.output
