@@ -19,8 +19,8 @@ from bot.clock import clock_for
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.context import AppContext
     from bot.database import Database
+    from bot.runtime import Runtime
 
 
 class _PlainUsageErrors(TyperGroup):
@@ -475,52 +475,46 @@ def dispatch(
 ) -> None:
     """Send due outbox messages (a separate process, when the bot runs with PITCHBOT_RUN_DISPATCHER=false)."""
     settings = _settings()
-    if settings.telegram_token is None:
-        typer.echo("pitchbot: PITCHBOT_TELEGRAM_TOKEN is not set", err=True)
-        raise typer.Exit(2)
-    from bot.context import AppContext
+    if settings.telegram_token is None and not settings.kakao_bot_id:
+        _fail("neither PITCHBOT_TELEGRAM_TOKEN nor PITCHBOT_KAKAO_BOT_ID is set: there is no channel to send on")
+    from bot.runtime import Runtime
     from handlers.telegram.connect import BotApiRefused
 
-    ctx = AppContext.create(settings)
-    _upgraded(ctx.db)
+    runtime = Runtime(settings)
+    _upgraded(runtime.ctx.db)
     _logging()
     try:
-        asyncio.run(_dispatch(ctx, once, worker))
+        asyncio.run(_dispatch(runtime, once, worker))
     except BotApiRefused as err:
         _fail(str(err))
 
 
-async def _dispatch(ctx: AppContext, once: bool, worker: str | None) -> None:
+async def _dispatch(runtime: Runtime, once: bool, worker: str | None) -> None:
+    """Every channel's sender, as the bot's own dispatcher has them: a row of a channel without one failed."""
     import signal
 
     from bot.runtime import settle
-    from handlers.telegram.api import BotApi
-    from handlers.telegram.connect import reach
-    from handlers.telegram.sender import TelegramSender
     from scheduler.dispatcher import Dispatcher
 
-    settings = ctx.settings
-    assert settings.telegram_token is not None
-    api = settings.telegram_api_url
-    tg = BotApi(settings.telegram_token.get_secret_value(), api, settings.connection_pool_size, settings.telegram_proxy)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    senders = runtime.senders()
     try:
-        if not await reach(tg, settings, stop):
+        if runtime.telegram is not None and not await runtime.telegram.connect(stop):
             return
         if once:  # Ctrl-C interrupts a single run as any command's
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
-        dispatcher = Dispatcher(ctx, {"telegram": TelegramSender(tg, settings.send_timeout)}, worker)
+        dispatcher = Dispatcher(runtime.ctx, senders, worker)
         if once:
             await dispatcher.drain(timeout=3600)
         else:
             settle()
             await dispatcher.run(stop)
     finally:
-        await tg.close()
+        await runtime.close_senders()
     typer.echo(f"sent {dispatcher.sent}, failed {dispatcher.failed}")
 
 

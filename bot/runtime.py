@@ -59,6 +59,13 @@ class Runtime:
             found[self.kakao.name] = self.kakao.sender  # type: ignore[assignment]
         return found
 
+    async def close_senders(self) -> None:
+        """For a process that only sends (``pitchbot dispatch``): the channels' connections, never started."""
+        if self.telegram is not None:
+            await self.telegram.api.close()
+        if self.kakao is not None:
+            await self.kakao.sender.close()
+
     async def deliver_reply(self, person: User, reply: Reply) -> None:
         """A turn not started from the chat (an upload page): its screens follow in the chat, as text."""
         from handlers.kakao.answer import texts_of

@@ -20,6 +20,7 @@ from bot.clock import ManualClock
 from bot.database import Database
 from bot.models import Outbox, User
 from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.kakao import KakaoPlatform, KakaoUser
 from bot.services import outbox, users
 from bot.services.outbox import Planned
 from bot.settings import Settings
@@ -281,3 +282,41 @@ async def test_claim_takes_at_most_its_limit(db: Database) -> None:
         second = outbox.claim(session, "b", now, 3, dt.timedelta(seconds=30))
     assert len(first) == 3 and len(second) == 3
     assert not {r.id for r in first} & {r.id for r in second}
+
+
+@pytest.mark.parametrize("telegram", [True, False], ids=["both channels", "KakaoTalk only"])
+async def test_the_dispatch_command_sends_on_every_channel(
+    tmp_path: Path, db: Database, settings: Settings, telegram: bool
+) -> None:
+    """`pitchbot dispatch` had a Telegram sender only: every KakaoTalk row failed ("no sender for channel
+    kakao"), and a KakaoTalk-only deployment could not start it at all."""
+    platform, server = KakaoPlatform(), BotApiServer()
+    await platform.start()
+    await server.start()
+    person = KakaoUser(platform)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    plan_to(db, [5201] if telegram else [], now)
+    with db.session() as session:
+        kakao = users.ensure_user(session, "kakao", person.user_id, now)
+        outbox.plan(session, [Planned(kakao, "reminders/window_open", {"cycle": CYCLE}, "test", now)], now)
+    env = dispatch_process(
+        server, settings.database_url, tmp_path, "k", PITCHBOT_KAKAO_BOT_ID=platform.bot_id,
+        PITCHBOT_KAKAO_SKILL_SECRET="secret", PITCHBOT_KAKAO_REST_API_KEY=platform.rest_api_key,
+        PITCHBOT_KAKAO_API_URL=platform.url, PITCHBOT_PUBLIC_URL="http://127.0.0.1:9",
+    )  # fmt: skip
+    if not telegram:
+        del env["PITCHBOT_TELEGRAM_TOKEN"]
+    try:
+        run = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "dispatch", "--once", env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(run.communicate(), 60)
+    finally:
+        await server.stop()
+        await platform.stop()
+    sent = 2 if telegram else 1
+    assert run.returncode == 0 and f"sent {sent}, failed 0" in output.decode(), output.decode()
+    assert states(db) == Counter({"sent": sent})
+    assert "신청 접수" in " ".join(str(data.get("text", "")) for _, data in platform.events[person.user_id])
+    assert chat_counts(server) == (Counter({5201: 1}) if telegram else Counter())
