@@ -66,6 +66,7 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
             upcoming.append(nxt)
     report.planned += selection.release_due(session, settings, now)
     report.planned += departments.tell_waiting(session, settings, now)
+    report.planned += broadcasts.close_finished(session, now)
     # Once a day (by the date in Seoul): erase what the consent's retention period no longer covers.
     report.purged = privacy.purge_expired(session, settings, now)
     report.links = files.prune_expired(session, settings, now)

@@ -262,6 +262,8 @@ def _news_context(key: str, ctx: dict[str, object]) -> None:
     ctx.update(expo=data, has_current=True, max=3500, text=HOSTILE, count=3000, audience=HOSTILE, stopped=5, b=b,
                p=p, rows=[(b, SimpleNamespace(display_name=HOSTILE), p)], problem="item_kind", item=3,
                kinds=HOSTILE)  # fmt: skip
+    if key == "broadcast/finished":  # an outbox row's plain data
+        ctx.update(id=7, sent=10, failed=1, cancelled=2, audience="applicants", month="2026-12")
     over = {"name": HOSTILE, "starts_on": parsed["starts_on"], "ends_on": parsed["ends_on"],
             "today": dt.date(2026, 12, 6)}  # fmt: skip
     ctx.update(over, past=over)

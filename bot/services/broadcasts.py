@@ -211,11 +211,31 @@ def progress(session: Session, broadcast_id: int, now: dt.datetime) -> Progress:
         raise Refused("not_found")
     counted = _count(row)
     if counted.left <= 0 and row.status == SENDING:
-        row.status, row.finished_at = DONE, now
-        session.add(row)
+        _finish(session, row, now)
         session.flush()
         counted = _count(row)
     return counted
+
+
+def close_finished(session: Session, now: dt.datetime) -> int:
+    """Every broadcast whose messages are all sent, failed or stopped is done (by the tick: only Telegram's
+    live progress message closed them, so one sent from KakaoTalk stayed 「발송 중」 for good). Returns the
+    notices planned."""
+    accounted = Broadcast.sent + Broadcast.failed + Broadcast.cancelled
+    done = session.exec(select(Broadcast).where(Broadcast.status == SENDING, Broadcast.recipients <= accounted))
+    return sum(_finish(session, row, now) for row in done.all())
+
+
+def _finish(session: Session, row: Broadcast, now: dt.datetime) -> int:
+    """Done; the organizer who sent it is told, unless a message in their chat has followed it live."""
+    row.status, row.finished_at = DONE, now
+    session.add(row)
+    owner = session.get(User, row.created_by) if row.created_by else None
+    if owner is None or row.progress_message_id is not None:
+        return 0
+    data = {"id": row.id, "sent": row.sent, "failed": row.failed, "cancelled": row.cancelled,
+            "audience": row.audience, "month": row.month}  # fmt: skip
+    return outbox.plan(session, [Planned(owner, "broadcast/finished", data, f"broadcast-finished:{row.id}", now)], now)
 
 
 def _count(row: Broadcast) -> Progress:

@@ -103,6 +103,13 @@ async def test_every_role_in_kakaotalk(kakao: KakaoWorld) -> None:
     assert "공지 #1" in progress.text
     await kakao.bot.outbox_settled()
     assert any("테스트베드 박람회가 곧 열립니다." in t for t in kakao.events(company))
+    # No message follows it live in KakaoTalk: the tick closes it and tells the organizer (it stayed 「발송 중」).
+    await kakao.bot.tick()
+    await kakao.bot.outbox_settled()
+    [finished] = [t for t in kakao.events(organizer) if "발송을 마쳤습니다" in t]
+    assert "공지 #1" in finished and "발송: " in finished and "「공지 내역」" in finished
+    history = await organizer.say("공지 내역")
+    assert "· 운영자 · 소식 구독자 전체 · 완료" in history.text, history.text
     assert kakao.platform.violations == [] and max(kakao.platform.latencies) < 5.0
     with kakao.session() as session:
         app = session.exec(select(Application).where(Application.receipt_no == receipt)).one()
