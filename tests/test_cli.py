@@ -154,7 +154,7 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     assert out.count("이해충돌 방지 서약에 동의하셨습니다") == 2 and "심사를 시작하시기 전에" in out
     assert "심사위원 통계 — 2명" in out and "1. 김교수 (심사위원)" in out and "미완료" not in out
     assert "• 혁신성: 5점" in out and "이해충돌 신고를 접수했습니다" in out and "아직 점수를 입력하지 않으신" in out
-    assert "2026-12 선정 심의" in out and "결과는 2026년 12월 15일(화) 10:00에 발송됩니다" in out
+    assert "2026년 12월 선정 심의" in out and "결과는 2026년 12월 15일(화) 10:00에 발송됩니다" in out
     assert "results are held until selection day" in out
     assert "4 result message(s) planned and sent" in out
     assert out.count("발표 기업으로 선정되었습니다") == 2 and "number 1 on the waitlist" in out
@@ -588,11 +588,11 @@ def test_reviewers_prints_what_organizers_see_in_the_bot(env: str) -> None:
     db.dispose()
     result = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "Reviewers, 2026-12 — 2" in result.output and "<b>" not in result.output
+    assert "Reviewers, December 2026 — 2" in result.output and "<b>" not in result.output
     assert "1. 김교수\n• assigned 2 · scored 2" in result.output and "2. Dr. Lee" in result.output
     assert result.output.count("3 d 5 h early") == 2  # the 11th 18:00 in Seoul; the deadline, the 14th 23:59
     korean = runner.invoke(app, ["reviewers", "--month", "2026-12"])
-    assert "2026-12 심사위원 통계 — 2명" in korean.output
+    assert "2026년 12월 심사위원 통계 — 2명" in korean.output
     french = runner.invoke(app, ["reviewers", "--month", "2026-12", "--lang", "fr"])
     assert "--lang fr: choose ko or en" in one_line(french)
     assert "pitchbot: " in one_line(runner.invoke(app, ["reviewers", "--month", "2026-13"]))

@@ -172,12 +172,19 @@ class DecisionChanged(Refused):
         self.version = decision.version
 
 
-def check_window(cycle: Cycle, now: dt.datetime) -> None:
-    """Decisions are recorded from the Pitching Day to the deadline's last second."""
+def recordable(cycle: Cycle, now: dt.datetime, organizer: bool, undecided: bool) -> bool:
+    """Officials record and correct from the Pitching Day to the deadline's last second. After it, organizers
+    record what is still open: the overdue notice promises the company an answer, which a department gives
+    them late (nobody could record it, and the board had nothing to press)."""
+    return cycle.decisions_open(now) or (organizer and undecided and cycle.pitch_at <= now)
+
+
+def check_window(cycle: Cycle, now: dt.datetime, organizer: bool, undecided: bool) -> None:
+    if recordable(cycle, now, organizer, undecided):
+        return
     if now < cycle.pitch_at:
         raise Refused("decision_too_early", pitch_at=cycle.pitch_at, deadline=cycle.decision_deadline_at)
-    if cycle.decision_deadline_passed(now):
-        raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
+    raise Refused("decision_deadline_passed", deadline=cycle.decision_deadline_at)
 
 
 def _locked(session: Session, decision_id: int) -> PurchaseDecision | None:
@@ -213,9 +220,11 @@ def record(
     app = session.get(Application, get_for(session, user, decision_id, settings).application_id)
     assert app is not None
     cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
-    check_window(cycle, now)
     decision = _locked(session, decision_id)
     assert decision is not None
+    organizer = policies.has(session, user, Role.ORGANIZER, settings)
+    check_window(cycle, now, organizer, decision.status == DecisionStatus.OPEN)
+    late = cycle.decision_deadline_passed(now)
     if expected_version is not None and decision.version != expected_version:
         raise DecisionChanged(decision, session.get(User, decision.decided_by) if decision.decided_by else None)
     corrected = decision.status != DecisionStatus.OPEN
@@ -230,7 +239,8 @@ def record(
     decision.version += 1
     session.add(decision)
     audit.record(session, now, user.id, "decision_corrected" if corrected else "decision_recorded", "decision",
-                 decision.id, old=old, new=status, department=decision.department)  # fmt: skip
+                 decision.id, old=old, new=status, department=decision.department,
+                 **({"late": True} if late else {}))  # fmt: skip
     company = session.get(Company, app.company_id)
     owner = session.get(User, company.owner_user_id) if company else None
     if owner is not None and company is not None:

@@ -118,6 +118,14 @@ def review_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=settings.tz).astimezone(dt.UTC)
 
 
+def unscored(session: Session, month: str) -> int:
+    """Assignments of the month's applications still without every score (a conflict declared is none)."""
+    rows = session.exec(
+        select(Review).join(Application).where(Application.month == month, Review.conflict == False)  # noqa: E712
+    ).all()
+    return sum(not is_complete(r) for r in rows)
+
+
 def confirmed(session: Session, month: str) -> bool:
     return session.get(Selection, month) is not None
 

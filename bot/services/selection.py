@@ -160,6 +160,17 @@ def require_reasons(prop: Proposal) -> None:
                       count=len(missing))  # fmt: skip
 
 
+def require_reviews_in(session: Session, month: str, settings: Settings, now: dt.datetime) -> int:
+    """Reviewers have until their deadline: a selection confirmed before it, with scores still to come, ranked
+    applications nobody had scored yet and shut the reviewers out unheard. After it, confirming goes on with
+    what was given (returned: how many assignments were never scored, for the question to say)."""
+    missing = review.unscored(session, month)
+    deadline = review.review_deadline(cycles.get_cycle(session, Month.parse(month), settings), settings)
+    if missing and now <= deadline:
+        raise Refused("selection_reviews_open", count=missing, deadline=deadline)
+    return missing
+
+
 def confirm(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Selection:
     """Freezes the selection. Before selection day the results are held until then; after, they go out
     at once. Scores and placements can no longer change."""
@@ -173,6 +184,7 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
     if not prop.selected:
         raise Refused("selection_empty")
     require_reasons(prop)
+    require_reviews_in(session, month, settings, now)
     decided = {
         "selected": [r.application.id for r in prop.selected],
         "waitlisted": [r.application.id for r in prop.waitlisted],

@@ -114,7 +114,7 @@ async def test_an_organizer_broadcasts_after_a_preview(caps: Capabilities, perso
     p = person(caps, "org-1" if caps is PLAIN else ORGANIZER)
 
     await p.send("공지" if caps is PLAIN else "/broadcast")
-    assert "받는 분 (1/3)" in p.text and "2026-12 신청 기업" in p.labels()
+    assert "받는 분 (1/3)" in p.text and "2026년 12월 신청 기업" in p.labels()
     await choose(p, "등록 기업 전체")
     assert "내용 (2/3)" in p.text
     await choose(p, "직접 작성")
@@ -212,7 +212,7 @@ async def test_an_organizer_reads_the_reviewer_statistics(caps: Capabilities, pe
     assert "「2026-13」은 연월로 알아볼 수 없습니다" in organizer.text  # not another month's figures
     await organizer.send("심사위원 통계 2026년 12월" if caps is PLAIN else "/reviewers 2026.12")
     text = organizer.text
-    assert "2026-12 심사위원 통계 — 2명" in text and "위원회 평균 4.20점" in text
+    assert "2026년 12월 심사위원 통계 — 2명" in text and "위원회 평균 4.20점" in text
     first, second = text.split("\n\n")[1:3]
     assert first.startswith("1. 심사위원 #") and "배정 2건 · 완료 2건 · 이해충돌 1건" in first
     assert "평균 3.00점 · 표준편차 0.00 · 다른 위원 대비 -2.00점(차이 크기 2.00, 2건)" in first
@@ -222,7 +222,7 @@ async def test_an_organizer_reads_the_reviewer_statistics(caps: Capabilities, pe
 
     reviewer = person(caps, "rev-a")
     await reviewer.send("심사위원 통계" if caps is PLAIN else "/reviewers")
-    assert "2026-12 심사위원 통계" not in reviewer.text
+    assert "2026년 12월 심사위원 통계" not in reviewer.text
 
 
 @BOTH

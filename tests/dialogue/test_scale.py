@@ -57,7 +57,7 @@ async def test_the_selection_board_of_300(caps: Capabilities, person: Make, busy
     busy.clock.set(at(12))  # the window has closed; selection is on the 15th
     p = organizer(caps, person, busy)
     await p.send("선정 2026-12" if caps is PLAIN else "/selection 2026-12")
-    assert "2026-12 선정 심의" in p.text and "목록 1/" in p.text
+    assert "2026년 12월 선정 심의" in p.text and "목록 1/" in p.text
     assert "✅ 선정 확정" in p.labels(p.last[-1])  # the fixed choice is on every page
     pages = await page_to_the_end(p)
     assert len(pages) > 1
@@ -90,7 +90,7 @@ async def test_a_reviewers_list_of_300(caps: Capabilities, person: Make, busy: W
     busy.clock.set(at(12))
     p = person(caps, "rev-1")
     await p.send("심사" if caps is PLAIN else "/review")
-    assert "2026-12 심사 대상 — 0/300건 완료" in p.text
+    assert "2026년 12월 심사 대상 — 0/300건 완료" in p.text
     pages = await page_to_the_end(p)
     assert len(pages) > 1
     entries = [label for page in pages for label in page]

@@ -199,6 +199,21 @@ async def test_reminders_escalation_board_and_export(harness: Harness) -> None:
         escalations = session.exec(select(Outbox).where(Outbox.template == "reminders/escalation")).all()
         assert len(escalations) == 1
 
+    # The department answers late, to the organizers: they record it (nobody could, and the board had nothing
+    # to press, though the company had been promised an answer), and the company is told.
+    assert "운영자가 기록할 수 있습니다" in board.text and board.button_texts() == ["1. 기업1 / 서울교통공사"]
+    await organizer.press("기업1")
+    await organizer.press("미구매")
+    await organizer.send("내년 예산에 반영하기로 했습니다.")
+    [saved] = await organizer.press("확정")
+    assert "결정을 저장하고 기업에 안내" in saved.text
+    await harness.bot.outbox_settled()
+    [told] = [e.text for e in harness.server.events[8001] if "구매 여부를 결정했습니다" in e.text]
+    assert "결정: 미구매" in told and "내년 예산에 반영하기로 했습니다." in told
+    with harness.session() as session:
+        recorded = [a.data for a in session.exec(select(AuditLog)) if a.action == "decision_recorded"]
+        assert [(r["new"], r.get("late")) for r in recorded] == [("buy", None), ("no_buy", True)]
+
 
 async def test_refusals_outside_the_department_or_role(harness: Harness) -> None:
     seed_selected(harness, ["서울교통공사"])

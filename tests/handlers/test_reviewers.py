@@ -34,7 +34,7 @@ async def test_an_organizer_sees_each_reviewers_month(harness: Harness) -> None:
     organizer = harness.user(ORGANIZER, "운영자")
     [stats] = await organizer.send("/reviewers 2026-12")
     text = stats.text
-    assert text.startswith("2026-12 심사위원 통계 — 3명")
+    assert text.startswith("2026년 12월 심사위원 통계 — 3명")
     assert "심사 마감 2026년 12월 14일(월) 23:59 · 위원회 평균 3.38점" in text
     blocks = text.split("\n\n")[1:4]
     # Finished first, earliest first; then those still open.

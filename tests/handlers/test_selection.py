@@ -66,7 +66,7 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
     organizer = harness.user(ORGANIZER, "운영자")
     harness.clock.set(dt.datetime(2026, 12, 12, 14, 0, tzinfo=KST))
     [board] = await organizer.send("/selection")
-    assert "2026-12 선정 심의" in board.text and "선정 6개, 예비 3개" in board.text
+    assert "2026년 12월 선정 심의" in board.text and "선정 6개, 예비 3개" in board.text
     # Move the 7th in and the 1st out; write the opinion for the 9th; set the departments of the 2nd.
     await organizer.press("7. PD-202612-0007")
     await organizer.press("선정에 포함")
@@ -248,3 +248,31 @@ async def test_trimmed_mean_and_pass_marks_on_the_board(settings: Settings, cloc
         with harness.session() as session:
             plain = {r.application.id: r for r in review.ranking(session, "2026-12", settings)}
         assert plain[a].mean == 3.33 and not plain[a].trimmed and plain[b].below_pass == ()
+
+
+async def test_the_selection_waits_for_the_reviewers_deadline_while_scores_are_missing(harness: Harness) -> None:
+    """Confirmed on the 14th with one reviewer's scores still to come (they had until 23:59), the selection
+    ranked applications nobody had scored and shut the reviewer out unheard. Before the deadline it is
+    refused, with the deadline; after it, the question says how many were never scored."""
+    first, second = seed_applications(harness, 2)
+    make_reviewers(harness, 7651, 7652)
+    await tick_and_send(harness, AFTER_CLOSE)
+    for app_id in (first, second):
+        set_scores(harness, 7651, app_id, 4, 4, 4, 4)
+    with harness.session() as session:
+        missing = review.unscored(session, "2026-12")
+    assert missing == 2  # the second reviewer's two
+    organizer = harness.user(ORGANIZER, "운영자")
+    harness.clock.set(dt.datetime(2026, 12, 14, 9, 0, tzinfo=KST))
+    await organizer.send("/selection")
+    [refused] = await organizer.press("선정 확정")
+    assert "점수가 입력되지 않은 심사가 2건" in refused.text and "2026년 12월 14일(월) 23:59" in refused.text
+    with harness.session() as session:
+        assert session.get(Selection, "2026-12") is None
+
+    harness.clock.set(dt.datetime(2026, 12, 15, 9, 0, tzinfo=KST))
+    await organizer.send("/selection")
+    [ask] = await organizer.press("선정 확정")
+    assert "점수가 입력되지 않은 심사 2건" in ask.text
+    [confirmed] = await organizer.press("예, 확정합니다")
+    assert "선정을 확정했습니다" in confirmed.text

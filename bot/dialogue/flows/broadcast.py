@@ -49,7 +49,8 @@ FLOW = BroadcastFlow()
 
 
 def _params(t: Turn, draft: FormDraft) -> dict[str, Any]:
-    return {"month": draft.ref.get("month") or "-"}
+    """An audience's month as people write it: 「2026년 12월 신청 기업」."""
+    return {"month": t.texts.month_name(t.lang, draft.ref.get("month") or "-")}
 
 
 def _context(t: Turn, draft: FormDraft) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def _preview(t: Turn, draft: FormDraft, error: UserError | None) -> None:
         t.refuse(err)
         return
     t.show(template, data, error=error)
-    label = t.label(f"audiences.{draft.data.get('audience')}", month=month or "-")
+    label = t.label(f"audiences.{draft.data.get('audience')}", **_params(t, draft))
     confirm = {"count": count, "audience": label}
     past = broadcasts.past_expo(t.session, str(draft.data.get("kind")), t.settings, t.now)
     # Sending stays possible, but only with a button that says what it does, under the expo's dates.

@@ -19,6 +19,8 @@ from bot.forms import DECISION, form_by_key
 from bot.models import Application, Company, DecisionStatus, FormDraft, Role
 from bot.services import cycles, decisions, policies, programme
 
+OPEN = DecisionStatus.OPEN.value
+
 
 class DecisionsFlow(Flow):
     name = "decisions"
@@ -43,7 +45,8 @@ class DecisionsFlow(Flow):
         # The rows that can still be decided come first, numbered in the text and on their buttons alike and
         # paged with them (on KakaoTalk a quick reply shows only its first characters, and typing 「12」 opens
         # the twelfth on its page); the others follow, marked, with nothing to press.
-        decidable = [r for r in rows if r.cycle.decisions_open(t.now)]
+        organizer = Role.ORGANIZER in t.roles
+        decidable = [r for r in rows if decisions.recordable(r.cycle, t.now, organizer, r.decision.status == OPEN)]
         choices = [
             Choice(T(f"{i}. {r.company.name[:20]} / {r.decision.department[:20]}"),
                    self.act("open", r.decision.id, entry=True))
@@ -82,7 +85,7 @@ def _row(t: Turn, decision_id: int) -> decisions.Row:
     company = t.session.get(Company, app.company_id)
     assert company is not None
     cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
-    decisions.check_window(cycle, t.now)
+    decisions.check_window(cycle, t.now, Role.ORGANIZER in t.roles, decision.status == OPEN)
     return decisions.Row(decision, app, company, cycle, False)
 
 

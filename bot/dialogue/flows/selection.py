@@ -171,6 +171,7 @@ class SelectionFlow(Flow):
     def _ask_confirm(self, t: Turn, month: str) -> None:
         prop = selection.board(t.session, t.user, month, t.settings)
         selection.require_reasons(prop)  # said before the question, and again when confirming
+        unscored = selection.require_reviews_in(t.session, month, t.settings, t.now)
         cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
         release_at = max(t.now, cycle.selection_at)
         t.go(self.name, "confirm", month=month)
@@ -179,7 +180,7 @@ class SelectionFlow(Flow):
         missing = selection.without_official(t.session, [r.application for r in prop.selected])
         data = {"month": month, "selected": len(prop.selected), "waitlisted": len(prop.waitlisted),
                 "not_selected": len(prop.not_selected), "held": release_at > t.now, "release_at": release_at,
-                "unstaffed": [d.name for d in missing]}  # fmt: skip
+                "unstaffed": [d.name for d in missing], "unscored": unscored}  # fmt: skip
         t.show("selection/confirm_ask", data, choices=[yes, no], columns=2, expects=Expect.CHOICE)
 
     def _confirm(self, t: Turn, month: str) -> None:

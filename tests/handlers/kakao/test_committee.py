@@ -78,7 +78,7 @@ async def test_reviewer_statistics_fit_kakaotalk(kakao: KakaoWorld) -> None:
     parts = answer.texts + kakao.events(organizer)
     whole = "\n".join(parts)
     assert len(answer.texts) > 1 and all(len(p) <= 1000 for p in parts)  # ten reviewers: split to fit
-    assert "2026-12 심사위원 통계 — 10명" in whole and "<b>" not in whole
+    assert "2026년 12월 심사위원 통계 — 10명" in whole and "<b>" not in whole
     assert all(name in whole for name in names) and whole.count("마감 1일 5시간 전") == 10
     assert kakao.platform.violations == []
 

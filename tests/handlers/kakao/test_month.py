@@ -54,7 +54,7 @@ async def test_every_role_in_kakaotalk(kakao: KakaoWorld) -> None:
 
     kakao.clock.set(dt.datetime(2026, 12, 12, 14, 0, tzinfo=KST))
     board = await organizer.say("선정 2026-12")
-    assert "2026-12 선정 심의" in board.text and receipt in board.text
+    assert "2026년 12월 선정 심의" in board.text and receipt in board.text
     await organizer.tap("선정 확정")
     held = await organizer.tap("예, 확정합니다")
     assert "2026년 12월 15일(화) 10:00에 발송" in held.text
