@@ -36,7 +36,7 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
     # Confirming names the departments nobody in the bot represents, and how to invite an official.
     await organizer.send("/selection 2026-12")
     [ask] = await organizer.press("선정 확정")
-    assert "⚠ 담당자가 없는 수요처: 수요처2, 수요처3" in ask.text and "/invite official" in ask.text
+    assert "⚠ 담당자가 없는 수요처: 수요처2, 수요처3" in ask.text and "/invite 수요처 담당자로" in ask.text
     [done] = await organizer.press("예, 확정합니다")
     assert "결과 3건을 발송했습니다" in done.text and "⚠ 담당자가 없는 수요처: 수요처2, 수요처3" in done.text
     assert decisions_of(harness, second) == [("수요처2", entry(harness, "수요처2"))]
@@ -57,7 +57,7 @@ async def test_departments_are_flagged_changed_until_publication_and_matched_by_
     assert decisions_of(harness, second) == [("기후환경본부", climate)]  # the open decision followed
 
     # An official is invited to that entry; a rename later changes nothing of who decides what.
-    [made] = await organizer.send("/invite official 기후")
+    [made] = await organizer.send("/invite 수요처 담당자 기후")  # as the confirmation put it
     assert "수요처 담당자 초대를 만들었습니다 (기후환경본부)" in made.text
     payload = made.text.split("start=")[1].split()[0]
     official = harness.user(9502, "기후 담당")
