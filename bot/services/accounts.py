@@ -74,8 +74,16 @@ def join(session: Session, user: User, typed: str, now: dt.datetime) -> User:
     if mine and theirs:
         raise Refused("link_two_companies")
     main, joined = (me, owner) if mine and not theirs else (owner, me)
-    found.used_by, found.used_at = user.id, now
-    session.add(found)
+    # Spent only if nobody spent it meanwhile: two accounts typing the one code at once were both joined.
+    spent = session.execute(
+        update(LinkCode)
+        .where(col(LinkCode.code) == found.code, col(LinkCode.used_at).is_(None))
+        .values(used_by=user.id, used_at=now)
+        .returning(LinkCode.code),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if spent is None:
+        raise Refused("link_code_unknown")
     # Whatever was joined to the joined account now follows the primary one too.
     session.execute(update(User).where(col(User.linked_to) == joined.id).values(linked_to=main.id))
     joined.linked_to = main.id

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.errors import Refused
-from bot.models import Appeal, Application, AuditLog, Outbox, Role, Selection
-from bot.services import appeals, selection, users
+from bot.models import Appeal, Application, AuditLog, Outbox, Role, Selection, User
+from bot.services import accounts, appeals, selection, users
 from tests.conftest import PG_URL
 from tests.dialogue.driver import World, at
 from tests.dialogue.test_appeal import released
@@ -117,3 +117,18 @@ def test_an_appeal_and_a_withdrawal_promoting_one_company_promote_it_once(world:
     assert actions.count("selection_promoted") == 1 and "appeal_promoted" not in actions
     [app] = [a for a in world.all(Application) if a.id == waiting]
     assert app.status == "selected"
+
+
+def test_one_link_code_typed_by_two_accounts_at_once_joins_one(world: World) -> None:
+    """A code is single use: two accounts typing it at the same moment were both joined to its owner."""
+    with world.session() as session:
+        owner = users.ensure_user(session, "telegram", "5801", at(16))
+        first, second = (users.ensure_user(session, "kakao", key, at(16)).id for key in ("k-a", "k-b"))
+        code = accounts.new_code(session, owner, at(16)).code
+    outcome = at_once(
+        world,
+        lambda s: accounts.join(s, s.get(User, first), code, at(16)),  # type: ignore[arg-type]
+        lambda s: accounts.join(s, s.get(User, second), code, at(16)),  # type: ignore[arg-type]
+    )
+    assert outcome == ["link_code_unknown"]
+    assert [u.external_id for u in world.all(User) if u.linked_to is not None] == ["k-a"]
