@@ -97,7 +97,7 @@ class KakaoChannel:
             return _refusal(413, "too large")
         try:
             skill = SkillRequest.model_validate(json.loads(body))
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):  # a body nested past the parser's depth too
             return _refusal(400, "not a skill request")
         if skill.bot.id.rstrip("!") != (self.settings.kakao_bot_id or "").rstrip("!"):
             return _refusal(403, "another bot")
@@ -229,7 +229,7 @@ class KakaoChannel:
         try:
             event = json.loads(await request.content.read(MAX_BODY))
             kind, ident, id_type = event["event"], str(event["id"]), event.get("id_type")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return _refusal(400, "not a channel event")
         if kind not in ("added", "blocked"):
             return web.json_response({"ok": True})

@@ -155,7 +155,7 @@ class TelegramChannel:
             if len(body) > MAX_UPDATE_BYTES:
                 return web.Response(status=413, text="too large")
             update = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # a body nested past the parser's depth is no update either
             return web.Response(status=400, text="not an update")
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.Response(status=400, text="not an update")

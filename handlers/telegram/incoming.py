@@ -39,10 +39,12 @@ def to_incoming(update: dict[str, Any]) -> Incoming | None:
     person = sender(update)
     if person is None or person.get("is_bot"):
         return None
-    name = " ".join(str(p) for p in (person.get("first_name"), person.get("last_name")) if p)
+    # Only what has the Bot API's types is taken: a forged field (a language as an object) failed the turn.
+    name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if isinstance(p, str) and p)
+    language = person.get("language_code")
     base = {
         "channel": CHANNEL, "external_id": str(person["id"]), "display_name": name,
-        "client_language": person.get("language_code"), "dedupe_key": str(update.get("update_id")),
+        "client_language": language if isinstance(language, str) else None, "dedupe_key": str(update.get("update_id")),
     }  # fmt: skip
     query = update.get("callback_query")
     if isinstance(query, dict):

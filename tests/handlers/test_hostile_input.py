@@ -3,14 +3,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+import aiohttp
+import pytest
+from pydantic import SecretStr
 from sqlmodel import select
 
+from bot.clock import ManualClock
 from bot.models import AuditLog, Company, RoleGrant, User
+from bot.runtime import Runtime
+from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.runner import free_port
+from bot.settings import Settings
 from tests.handlers.committee import ORGANIZER
 from tests.handlers.flows import SAMPLE_PDF, fill_application, register_profile
 from tests.harness import Harness
+from tests.schema import migrated
 
 INTERNAL = "일시적인 문제"
 
@@ -86,3 +96,36 @@ async def test_nothing_is_answered_in_a_group_chat(harness: Harness) -> None:
     [status] = await company.send("/status")
     assert "한빛로보틱스" in status.text
     assert harness.server.events[group] == []
+
+
+async def test_a_webhook_body_past_the_parsers_depth_or_with_forged_types_is_refused_cleanly(
+    settings: Settings, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body nested 50,000 deep answered 500 with a RecursionError in the log (and Telegram retries a 500);
+    a language sent as an object failed the turn and the person read the internal-error message."""
+    server = BotApiServer()
+    await server.start()
+    port = free_port()
+    webhook = settings.model_copy(update={
+        "telegram_token": SecretStr(server.token), "telegram_api_url": server.url, "http_host": "127.0.0.1",
+        "http_port": port, "telegram_webhook_url": "https://bot.example.kr/telegram/webhook",
+        "telegram_webhook_secret": SecretStr("webhook-secret"),
+    })  # fmt: skip
+    runtime = Runtime(webhook, clock=clock, db=migrated(settings.database_url))
+    await runtime.start(webhook=True)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "webhook-secret", "Content-Type": "application/json"}
+    forged = {"update_id": 5, "message": {"message_id": 1, "date": 0, "chat": {"id": 7405, "type": "private"},
+              "from": {"id": 7405, "first_name": {"x": 1}, "language_code": {"x": 1}}, "text": "/start",
+              "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as client:
+            for body, expected in ((b"[" * 50_000 + b"]" * 50_000, 400), (json.dumps(forged).encode(), 200)):
+                url = f"http://127.0.0.1:{port}/telegram/webhook"
+                async with client.post(url, data=body, headers=headers) as answer:
+                    assert answer.status == expected
+        [welcome] = server.events[7405]
+        assert "2026년 12월 일정" in welcome.text and INTERNAL not in welcome.text
+    finally:
+        await runtime.stop()
+        await server.stop()
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"

@@ -53,6 +53,7 @@ async def test_requests_not_from_kakao_are_refused_and_store_nothing(kakao: Kaka
     assert (await post(kakao, good, secret=None))[0] == 401
     assert (await post(kakao, b"{not json"))[0] == 400
     assert (await post(kakao, b"[1, 2, 3]"))[0] == 400
+    assert (await post(kakao, b'{"a":' * 10_000 + b"1" + b"}" * 10_000))[0] == 400  # past the parser's depth: was 500
     assert (await post(kakao, json.dumps({"userRequest": {"utterance": "hi"}}).encode()))[0] == 400  # no user
     missing_bot = {k: v for k, v in payload(kakao).items() if k != "bot"}
     assert (await post(kakao, json.dumps(missing_bot).encode()))[0] == 400
