@@ -102,7 +102,10 @@ def accept(session: Session, user: User, start_payload: str, now: dt.datetime, s
         audit.record(session, now, user.id, WRONG, "user", user.id)
         raise Refused("invitation_unknown")
     if invitation.used_at is not None:
-        if invitation.used_by == user.id:
+        # Opened again by the one who took it: fine while they hold the role it gave (a role taken back since
+        # is not given back by the old link; it said "registered" and granted nothing).
+        if invitation.used_by == user.id and users.find_grant(session, user.channel, user.external_id,
+                                                              Role(invitation.role)) is not None:  # fmt: skip
             return invitation
         raise Refused("invitation_used")
     if invitation.expires_at <= now:

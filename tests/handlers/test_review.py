@@ -7,7 +7,8 @@ import re
 
 from sqlmodel import col, select
 
-from bot.models import AuditLog, Review, RoleGrant
+from bot.models import AuditLog, Review, Role, RoleGrant
+from bot.services import users
 from tests.handlers.committee import ORGANIZER, make_reviewers, seed_applications, set_scores
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
@@ -24,6 +25,13 @@ async def test_invitation_links_are_single_use_and_expire(harness: Harness) -> N
     assert "심사위원으로 등록" in ok.text
     [used] = await harness.user(7102).send(f"/start {payload}")
     assert "이미 사용된" in used.text
+    # Its holder may open it again; once the role is taken back, the old link gives nothing (it said
+    # "registered" and granted nothing).
+    await harness.user(7101).send(f"/start {payload}", expect=2)
+    with harness.session() as session:
+        users.revoke_role(session, "telegram", "7101", Role.REVIEWER, harness.clock.now(), harness.settings)
+    [again] = await harness.user(7101).send(f"/start {payload}")
+    assert "이미 사용된" in again.text and "등록" not in again.text
     [made] = await organizer.send("/invite official 서울교통공사")
     late = re.search(r"start=(inv_[\w-]+)", made.text).group(1)  # type: ignore[union-attr]
     harness.clock.advance(dt.timedelta(days=8))
@@ -42,8 +50,7 @@ async def test_invitation_links_are_single_use_and_expire(harness: Harness) -> N
     [refused] = await harness.user(7104).send("/invite reviewer")
     assert "권한이 없어" in refused.text
     with harness.session() as session:
-        grants = session.exec(select(RoleGrant)).all()
-        assert [(g.role, g.department_id) for g in grants] == [("reviewer", None)]
+        assert session.exec(select(RoleGrant)).all() == []  # the one taken back
 
 
 async def test_the_whole_committee_is_assigned_and_told(harness: Harness) -> None:
