@@ -150,12 +150,14 @@ def _upgraded(db: Database) -> Database:
     """The database, migrated; one that cannot be opened is a bad PITCHBOT_DATABASE_URL, said in one line."""
     from sqlalchemy.exc import DBAPIError
 
+    where = db.engine.url.render_as_string(hide_password=True)
     try:
         db.upgrade()
     except DBAPIError as err:
         reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else type(err).__name__
-        where = db.engine.url.render_as_string(hide_password=True)
         _fail(f"cannot open the database {where} (PITCHBOT_DATABASE_URL): {reason}")
+    except OSError as err:  # a SQLite file's folder that cannot be written (its migration lock lies beside it)
+        _fail(f"cannot open the database {where} (PITCHBOT_DATABASE_URL): {err.strerror or err}")
     return db
 
 

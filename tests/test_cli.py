@@ -439,6 +439,10 @@ def test_a_database_that_cannot_be_opened_is_one_line(env: str, monkeypatch: pyt
         line = one_line(runner.invoke(app, command))
         assert "cannot open the database postgresql+psycopg2://pitch:***@127.0.0.1:1/pitch" in line
         assert "s3cret" not in line
+    # A SQLite file in a folder that cannot be written: its migration lock raised a traceback.
+    monkeypatch.setenv("PITCHBOT_DATABASE_URL", "sqlite:////proc/pitchbot.db")
+    for command in (["db", "upgrade"], ["cycle", "show"]):
+        assert "cannot open the database sqlite:////proc/pitchbot.db" in one_line(runner.invoke(app, command))
 
 
 async def test_a_malformed_token_is_refused_before_any_network_call(env: str, server: BotApiServer) -> None:
