@@ -385,6 +385,24 @@ def test_departments_load_refuses_a_bad_file_with_one_line_per_row(env: str, tmp
     broken.write_text("departments: [서울교통공사\n", encoding="utf-8")
     assert "not YAML" in one_line(runner.invoke(app, ["departments", "load", str(broken)]))
     assert "cannot read" in one_line(runner.invoke(app, ["departments", "load", str(tmp_path / "none.csv")]))
+    # A PDF saved as text loaded "%PDF-1.4" as a department.
+    deck = tmp_path / "deck.csv"
+    deck.write_text("%PDF-1.4\n% slide\n%%EOF\n", encoding="utf-8")
+    assert "not a CSV or YAML file" in one_line(runner.invoke(app, ["departments", "load", str(deck)]))
+    assert "no departments" in runner.invoke(app, ["departments", "list"]).output
+
+
+def test_departments_load_reads_a_spreadsheets_tab_or_semicolon_file(env: str, tmp_path: Path) -> None:
+    """Excel saves with tabs or, in some locales, semicolons: the header became a department "name kind active"
+    and each row one named "중구 district no", offered to companies."""
+    for name, sep in (("list.tsv", "\t"), ("list.csv", ";")):
+        listed = tmp_path / name
+        listed.write_text(sep.join(("name", "kind", "active")) + "\n" + sep.join(("중구", "district", "yes")) + "\n"
+                          + sep.join(("서울교통공사", "agency", "yes")) + "\n", encoding="utf-8")  # fmt: skip
+        loaded = runner.invoke(app, ["departments", "load", str(listed)])
+        assert loaded.exit_code == 0, loaded.output
+    shown = runner.invoke(app, ["departments", "list"]).output
+    assert "서울교통공사" in shown and "중구" in shown and "active" not in shown and "district no" not in shown
 
 
 def test_export_refuses_an_unknown_language_and_a_bad_out(env: str, tmp_path: Path) -> None:

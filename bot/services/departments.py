@@ -225,6 +225,8 @@ def _active(raw: Any) -> bool | str | None:
 def parse(text: str, filename: str) -> list[Row]:
     """Rows of a CSV (header ``name,kind,active``; kind and active optional) or YAML file (a list of names
     or of ``{name, kind, active}``, alone or under ``departments:``). Every fault is named, with its line."""
+    if text.startswith("%PDF") or "\x00" in text:  # a deck or a spreadsheet's binary file: its lines are no names
+        raise FileError(["not a CSV or YAML file (save the list as CSV UTF-8 or write it in YAML)"])
     raw_rows = _yaml_rows(text) if filename.lower().endswith((".yaml", ".yml")) else _csv_rows(text)
     problems: list[str] = []
     rows: list[Row] = []
@@ -255,8 +257,16 @@ def parse(text: str, filename: str) -> list[Row]:
     return rows
 
 
+def _delimiter(text: str) -> str:
+    """A comma, or the tab or semicolon a spreadsheet saved with (in some locales): read off the first line
+    that is not a comment (its header loaded as a department "name kind active")."""
+    first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+    return max((",", "\t", ";"), key=first.count) if first.count(",") == 0 else ","
+
+
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     out: list[tuple[int, dict[str, Any]]] = []
     columns: list[str] | None = None
     for number, cells in enumerate(reader, start=1):
