@@ -26,7 +26,7 @@ class Reminder:
     key: str
     template: str
     due: Callable[[Cycle, Settings], dt.datetime]
-    until: Callable[[Cycle], dt.datetime]  # after this the reminder is moot and is not planned
+    until: Callable[[Cycle, Settings], dt.datetime]  # from this on the reminder is moot and is not planned
     recipients: Recipients  # (user, per-recipient key suffix, per-recipient data)
 
 
@@ -174,6 +174,10 @@ def _pitch_d7(cycle: Cycle, settings: Settings) -> dt.datetime:
     return _pitch_day(cycle, 7, settings.pitch_week_time, settings)
 
 
+def _week_notice_until(cycle: Cycle, settings: Settings) -> dt.datetime:
+    return min(_pitch_d7(cycle, settings) + dt.timedelta(days=1), cycle.pitch_at - dt.timedelta(days=2))
+
+
 def _pitch_d1(cycle: Cycle, settings: Settings) -> dt.datetime:
     return _pitch_day(cycle, 1, settings.pitch_eve_time, settings)
 
@@ -263,49 +267,62 @@ def _morning_after_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:
     return calendar.local_at(day, settings.decision_reminder_time, settings.tz)
 
 
-def _after_pitch(cycle: Cycle, days: int, settings: Settings) -> dt.datetime:
-    day = cycle.pitch_at.astimezone(settings.tz).date() + dt.timedelta(days=days)
-    return calendar.local_at(day, settings.decision_reminder_time, settings.tz)
+def _before_deadline(days: int) -> Callable[[Cycle, Settings], dt.datetime]:
+    """``days`` before the decision deadline's day, at the decision reminders' hour: with the default
+    deadline (Pitching Day + 15) the 7th, 12th and 14th day after the pitch. Counted from the deadline, an
+    organizer's later deadline moves them too (the 14th day's said 「내일이 마감」 a fortnight early)."""
+
+    def due(cycle: Cycle, settings: Settings) -> dt.datetime:
+        day = cycle.decision_deadline_at.astimezone(settings.tz).date() - dt.timedelta(days=days)
+        return calendar.local_at(day, settings.decision_reminder_time, settings.tz)
+
+    return due
 
 
+def _last_call(cycle: Cycle, settings: Settings) -> dt.datetime:
+    """The window's last day, where an organizer moved its close (it came on the 10th, said 「오늘 마감」, and
+    nothing came on the real last day)."""
+    day = cycle.window_closes_at.astimezone(settings.tz).date()
+    return calendar.local_at(day, settings.last_call_time, settings.tz)
+
+
+_decision_d7, _decision_d12, _decision_d14 = _before_deadline(8), _before_deadline(3), _before_deadline(1)
+
+
+# Each reminder is moot once the next of its kind is due (after downtime, one message, the latest: not the 8th's
+# and the last call at once, nor three decision reminders together), or, for a week's notice, a day late.
 REMINDERS: tuple[Reminder, ...] = (
-    Reminder("window_open", "reminders/window_open",
-             lambda c, s: _day(c, calendar.WINDOW_FIRST_DAY, s.window_open_notice_time, s),
-             lambda c: c.window_closes_at, window_open_recipients),
+    Reminder("window_open", "reminders/window_open", _at_open, lambda c, s: c.window_closes_at,
+             window_open_recipients),
     # No department list loaded: the organizers are warned a few days before the window and when it opens.
-    Reminder("departments_empty_soon", "reminders/departments_empty", _before_open, lambda c: c.window_opens_at,
+    Reminder("departments_empty_soon", "reminders/departments_empty", _before_open, lambda c, s: c.window_opens_at,
              empty_list_recipients),
-    Reminder("departments_empty_open", "reminders/departments_empty", _at_open, lambda c: c.window_closes_at,
+    Reminder("departments_empty_open", "reminders/departments_empty", _at_open, lambda c, s: c.window_closes_at,
              empty_list_recipients),
-    Reminder("draft_8th", "reminders/draft", lambda c, s: _day(c, 8, s.draft_reminder_time, s),
-             lambda c: c.window_closes_at, draft_recipients),
-    Reminder("draft_last_call", "reminders/draft",
-             lambda c, s: _day(c, calendar.WINDOW_LAST_DAY, s.last_call_time, s),
-             lambda c: c.window_closes_at, draft_recipients),
+    Reminder("draft_8th", "reminders/draft", lambda c, s: _day(c, 8, s.draft_reminder_time, s), _last_call,
+             draft_recipients),
+    Reminder("draft_last_call", "reminders/draft", _last_call, lambda c, s: c.window_closes_at, draft_recipients),
     Reminder("receipt", "reminders/receipt", lambda c, s: c.window_closes_at + dt.timedelta(seconds=1),
-             lambda c: c.selection_at, applicant_recipients),
-    # Each pitch reminder is moot once the next one is due: "tomorrow" must not arrive on the day.
-    Reminder("pitch_d7", "reminders/pitch", _pitch_d7, lambda c: c.pitch_at - dt.timedelta(days=2),
-             _selected_by(_pitch_d7)),
-    Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c: c.pitch_at - dt.timedelta(hours=8),
+             lambda c, s: c.selection_at, applicant_recipients),
+    # "A week to go" is not sent three days before; "tomorrow" must not arrive on the day.
+    Reminder("pitch_d7", "reminders/pitch", _pitch_d7, _week_notice_until, _selected_by(_pitch_d7)),
+    Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c, s: c.pitch_at - dt.timedelta(hours=8),
              _selected_by(_pitch_d1)),
     # The officials who judge are told the day too: the week before and the eve, at the companies' times.
-    Reminder("pitch_d7_official", "reminders/pitch_official", _pitch_d7, lambda c: c.pitch_at - dt.timedelta(days=2),
+    Reminder("pitch_d7_official", "reminders/pitch_official", _pitch_d7, _week_notice_until,
              pitch_official_recipients),
     Reminder("pitch_d1_official", "reminders/pitch_official", _pitch_d1,
-             lambda c: c.pitch_at - dt.timedelta(hours=8), pitch_official_recipients),
-    Reminder("pitch_day", "reminders/pitch", _pitch_d0, lambda c: c.pitch_at, _selected_by(_pitch_d0)),
-    Reminder("decision_d7", "reminders/decision", lambda c, s: _after_pitch(c, 7, s),
-             lambda c: c.decision_deadline_at, official_recipients),
-    Reminder("decision_d12", "reminders/decision", lambda c, s: _after_pitch(c, 12, s),
-             lambda c: c.decision_deadline_at, official_recipients),
-    Reminder("decision_d14", "reminders/decision", lambda c, s: _after_pitch(c, 14, s),
-             lambda c: c.decision_deadline_at, official_recipients),
+             lambda c, s: c.pitch_at - dt.timedelta(hours=8), pitch_official_recipients),
+    Reminder("pitch_day", "reminders/pitch", _pitch_d0, lambda c, s: c.pitch_at, _selected_by(_pitch_d0)),
+    Reminder("decision_d7", "reminders/decision", _decision_d7, _decision_d12, official_recipients),
+    Reminder("decision_d12", "reminders/decision", _decision_d12, _decision_d14, official_recipients),
+    Reminder("decision_d14", "reminders/decision", _decision_d14, lambda c, s: c.decision_deadline_at,
+             official_recipients),
     Reminder("decision_overdue", "reminders/escalation",
              lambda c, s: c.decision_deadline_at + dt.timedelta(seconds=1),
-             lambda c: c.decision_deadline_at + dt.timedelta(days=30), escalation_recipients),
+             lambda c, s: c.decision_deadline_at + dt.timedelta(days=30), escalation_recipients),
     Reminder("decision_overdue_company", "reminders/decision_overdue", _morning_after_deadline,
-             lambda c: c.decision_deadline_at + dt.timedelta(days=30), overdue_company_recipients),
+             lambda c, s: c.decision_deadline_at + dt.timedelta(days=30), overdue_company_recipients),
 )  # fmt: skip
 
 
@@ -314,7 +331,7 @@ def due_now(session: Session, cycle: Cycle, settings: Settings, now: dt.datetime
     planned = []
     for reminder in REMINDERS:
         due = reminder.due(cycle, settings)
-        if not due <= now < reminder.until(cycle):
+        if not due <= now < reminder.until(cycle, settings):
             continue
         for user, suffix, data in reminder.recipients(session, cycle, settings):
             planned.append(
