@@ -187,7 +187,7 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
                                  counted=0, trimmed=False, criterion_means={}, below_pass=())  # fmt: skip
     ctx.update(
         role="reviewer", department=HOSTILE, deep_links={"telegram": "https://t.me/bot?start=inv_x"}, expires_at=when,
-        month="2026-12",
+        month="2026-12", new=app,
         done=1, total=2, deadline=when, confirmed=None, released=False, count=2, result="selected", held=True,
         release_at=when, sent=3, selected=6, waitlisted=3, not_selected=2, selected_count=6, waitlist_count=3,
         comment=HOSTILE, criteria=[{"key": "innovation", "value": 4}, {"key": "safety", "value": None}],

@@ -20,17 +20,21 @@ async def choose(p: Person, label: str) -> None:
     await (p.send(label) if p.caps is PLAIN else p.press(label))
 
 
-@BOTH
-async def test_a_reviewer_leaving_the_summary_finds_the_scores_again(
-    caps: Capabilities, person: Make, world: World
-) -> None:
+def a_reviewer_of_two(caps: Capabilities, person: Make, world: World) -> tuple[Person, str]:
+    """A pledged reviewer with two applications assigned, on the 12th; and the word that opens their list."""
     world.applications(2)
     world.grant(caps.channel, "rev-1", Role.REVIEWER, pledged=True)
     with world.session() as session:
         review.assign(session, "2026-12", world.settings, world.clock.now())
     world.clock.set(at(12))
-    p = person(caps, "rev-1")
-    word = "심사" if caps is PLAIN else "/review"
+    return person(caps, "rev-1"), "심사" if caps is PLAIN else "/review"
+
+
+@BOTH
+async def test_a_reviewer_leaving_the_summary_finds_the_scores_again(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    p, word = a_reviewer_of_two(caps, person, world)
 
     await p.send(word)
     await choose(p, "1")
@@ -48,6 +52,36 @@ async def test_a_reviewer_leaving_the_summary_finds_the_scores_again(
     assert "저장했습니다" in p.text
     [mine] = [r for r in world.all(Review) if r.application_id == 1]
     assert (mine.innovation, mine.safety, mine.applicability, mine.economy) == (5, 4, 3, 4)
+
+
+@BOTH
+async def test_a_reviewer_starting_another_application_is_asked_before_unsaved_scores_go(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """One draft of scores at a time: starting the second application's threw the first one's typed scores
+    away without a word."""
+    p, word = a_reviewer_of_two(caps, person, world)
+    await p.send(word)
+    await choose(p, "1")
+    await choose(p, "점수 입력")
+    for answer in ("5", "4", "3"):
+        await p.send(answer)
+    await p.send(word)
+    await (p.send("2") if caps is PLAIN else p.press("PD-202612-0002"))
+    await choose(p, "점수 입력")
+    assert "PD-202612-0001 제품8001에 입력하고 저장하지 않은 점수가 있습니다" in p.text, p.text
+    await choose(p, "앞 신청서 계속")
+    assert "경제성 (4/5)" in p.text, p.text  # where it was left
+    await p.send(word)
+    await (p.send("2") if caps is PLAIN else p.press("PD-202612-0002"))
+    await choose(p, "점수 입력")
+    await choose(p, "버리고 새로")
+    assert "혁신성 (1/5)" in p.text and "PD-202612-0002" in p.text, p.text
+    await p.send(word)
+    assert (
+        "1. PD-202612-0001 제품8001 — 점수 입력 전" in p.text
+        and "2. PD-202612-0002 제품8002 — 작성 중(저장 전)" not in p.text
+    )
 
 
 @BOTH

@@ -57,9 +57,9 @@ class ReviewFlow(Flow):
                    self.act("open", m.review.id, entry=True))
             for i, m in enumerate(mine, 1)
         ]  # fmt: skip
-        left = drafts.get_draft(t.session, t.user.id or 0, REVIEW)  # scores typed, not saved yet
+        unsaved = self._unsaved(t, drafts.get_draft(t.session, t.user.id or 0, REVIEW))  # typed, not saved yet
         data = {"month": month, "mine": mine, "done": sum(m.complete for m in mine), "total": len(mine),
-                "unsaved": left.ref.get("review") if left is not None else None,
+                "unsaved": unsaved[0].id if unsaved is not None else None,
                 "deadline": review.review_deadline(cycle, t.settings),
                 "confirmed": review.confirmed(t.session, month)}  # fmt: skip
         t.show("review/list", data, choices=choices, paged="mine")
@@ -99,6 +99,8 @@ class ReviewFlow(Flow):
             self.card(t, review_id)
         elif action.name == "score":
             self._score(t, review_id)
+        elif action.name == "sd" and t.step == "switch":  # the other application's unsaved scores let go
+            self._score(t, review_id, discard=True)
         elif action.name == "conflict":
             self._ask_conflict(t, review_id)
         elif action.name == "cy" and t.step == "conflict":
@@ -113,6 +115,8 @@ class ReviewFlow(Flow):
             self.card(t, int(t.ref.get("review", 0)), with_deck=False)
         elif t.step == "conflict":
             self._ask_conflict(t, int(t.ref.get("review", 0)))
+        elif t.step == "switch":
+            self._score(t, int(t.ref.get("review", 0)))
         else:
             self.listing(t)
 
@@ -127,7 +131,7 @@ class ReviewFlow(Flow):
             return None
         return rv, app
 
-    def _score(self, t: Turn, review_id: int) -> None:
+    def _score(self, t: Turn, review_id: int, discard: bool = False) -> None:
         found = self._changeable(t, review_id)
         if found is None:
             return
@@ -136,10 +140,34 @@ class ReviewFlow(Flow):
         if left is not None and left.ref.get("review") == rv.id:
             FORM.continue_draft(t, left)  # scores typed and not saved yet, where the reviewer left them
             return
+        other = self._unsaved(t, left)
+        if other is not None and not discard:
+            # One draft of scores at a time: starting another application's threw this one away unsaid.
+            t.go(self.name, "switch", review=rv.id)
+            on = Choice(L("review_buttons.unsaved_continue"), self.act("score", other[0].id or 0, entry=True))
+            drop = Choice(L("review_buttons.unsaved_discard"), self.act("sd", rv.id))
+            t.show("review/unsaved_elsewhere", {"app": other[1], "new": found[1]}, choices=[on, drop], columns=1,
+                   expects=Expect.CHOICE)  # fmt: skip
+            return
         given = {c: str(getattr(rv, c)) for c in CRITERIA if getattr(rv, c) is not None}
         if rv.comment:
             given["comment"] = rv.comment
         FORM.open(t, REVIEW, data=given, ref={"review": rv.id}, reviewing=review.is_complete(rv))
+
+    @staticmethod
+    def _unsaved(t: Turn, left: FormDraft | None) -> tuple[Review, Application] | None:
+        """The review whose scores the reviewer typed and did not save (not merely opened), if any."""
+        rv = t.session.get(Review, int(left.ref.get("review", 0))) if left is not None else None
+        if left is None or rv is None or rv.reviewer_user_id != t.user.id or review.confirmed(
+            t.session, t.session.get(Application, rv.application_id).month  # type: ignore[union-attr]
+        ):  # fmt: skip
+            return None
+        saved = {c: str(getattr(rv, c)) for c in CRITERIA if getattr(rv, c) is not None}
+        if rv.comment:
+            saved["comment"] = rv.comment
+        typed = {k: str(v) for k, v in left.data.items() if v not in (None, "")}
+        app = t.session.get(Application, rv.application_id)
+        return (rv, app) if typed != saved and app is not None else None
 
     def _ask_conflict(self, t: Turn, review_id: int) -> None:
         found = self._changeable(t, review_id)
