@@ -219,6 +219,7 @@ def _month_end_context(key: str, ctx: dict[str, object]) -> None:
         department=HOSTILE, company=HOSTILE, product_name=HOSTILE, position=1, changed=True, mine=[1],
         unstaffed=[HOSTILE],
         r=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
+        new=SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False),
         rows=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=True)],
         others=[SimpleNamespace(decision=decision, application=app, company=company, cycle=cycle, overdue=False)],
         early=[cycle], closed=[cycle], upcoming=cycle, decidable=True, at=start, by=HOSTILE,

@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 from bot.dialogue.model import PLAIN, Capabilities
 from bot.models import Appeal, Application, Review, Role
-from bot.services import review
+from bot.services import decisions, review
 from tests.dialogue.driver import BOTH, Person, World, at
 from tests.dialogue.test_appeal import released
 from tests.dialogue.walks import fill_application, register_profile, submit
+from tests.handlers.committee import seed_selected
 
 Make = Callable[..., Person]
 
@@ -157,3 +158,32 @@ async def test_an_optional_answer_given_before_can_be_taken_back_in_an_edit(
     await choose(p, "수정 내용 제출")
     [app] = world.all(Application)
     assert app.price is None and app.product_name == "자율 순찰 로봇 HR-1"
+
+
+@BOTH
+async def test_an_officials_decision_left_midway_goes_on_and_another_is_asked_first(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """An official's answers typed and not confirmed: reopening the same company went back to the first
+    question, and opening another company's threw them away without a word."""
+    seed_selected(world, ["서울교통공사", "서울교통공사"])  # type: ignore[arg-type]
+    with world.session() as session:
+        decisions.ensure_rows(session, "2026-12", world.clock.now())
+    world.grant(caps.channel, "off-1", Role.OFFICIAL, department="서울교통공사")
+    world.clock.set(at(26))
+    p = person(caps, "off-1")
+    word = "구매결정" if caps is PLAIN else "/decisions"
+    await p.send(word)
+    await (p.send("1") if caps is PLAIN else p.press("기업1"))
+    await choose(p, "미구매")
+    assert "사유 (2/2)" in p.text
+    await p.send("도움말" if caps is PLAIN else "/help")  # away (typed, a command's words alone leave a question)
+    await p.send(word)
+    await (p.send("1") if caps is PLAIN else p.press("기업1"))
+    assert "사유 (2/2)" in p.text, p.text  # where it was left
+    await p.send("도움말" if caps is PLAIN else "/help")
+    await p.send(word)
+    await (p.send("2") if caps is PLAIN else p.press("기업2"))
+    assert "기업1 / 서울교통공사의 구매결정을 입력하시다 확정하지 않으셨습니다" in p.text, p.text
+    await choose(p, "버리고 새로")
+    assert "결정 (1/3)" in p.text and "기업2" in p.text, p.text

@@ -11,13 +11,13 @@ from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import SPECS, FormSpec, register
-from bot.dialogue.model import Action, Choice, T
+from bot.dialogue.model import Action, Choice, Expect, L, T
 from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import DECISION, form_by_key
 from bot.models import Application, Company, DecisionStatus, FormDraft, Role
-from bot.services import cycles, decisions, policies, programme
+from bot.services import cycles, decisions, drafts, policies, programme
 
 OPEN = DecisionStatus.OPEN.value
 
@@ -60,18 +60,38 @@ class DecisionsFlow(Flow):
         t.show(template, data, choices=choices, paged="rows")
 
     def on_action(self, t: Turn, action: Action) -> None:
-        if action.name != "open":
+        if action.name == "open" or (action.name == "od" and t.step == "switch"):
+            self.open(t, int_arg(action, 0) or 0, discard=action.name == "od")
+        else:
             t.engine.stale(t)
-            return
+
+    def open(self, t: Turn, decision_id: int, discard: bool = False) -> None:
+        """The decision's form; one left midway goes on where it was. One draft at a time: another company's
+        answers typed and not confirmed are not thrown away unasked (they were, without a word)."""
         try:
-            row = _row(t, int_arg(action, 0) or 0)
+            row = _row(t, decision_id)
         except Refused as err:
             t.refuse(err)
+            return
+        left = drafts.get_draft(t.session, t.user.id or 0, DECISION)
+        if left is not None and left.data and left.ref.get("decision") == row.decision.id:
+            FORM.continue_draft(t, left)
+            return
+        other = _other_row(t, left)
+        if other is not None and not discard:
+            t.go(self.name, "switch", decision=row.decision.id)
+            on = Choice(L("decision_buttons.unsaved_continue"), self.act("open", other.decision.id, entry=True))
+            drop = Choice(L("decision_buttons.unsaved_discard"), self.act("od", row.decision.id))
+            t.show("decisions/unsaved_elsewhere", {"r": other, "new": row}, choices=[on, drop], columns=1,
+                   expects=Expect.CHOICE)  # fmt: skip
             return
         FORM.open(t, DECISION, ref={"decision": row.decision.id, "version": row.decision.version})
 
     def resume(self, t: Turn) -> None:
-        self.listing(t)
+        if t.step == "switch":
+            self.open(t, int(t.ref.get("decision", 0)))
+        else:
+            self.listing(t)
 
 
 FLOW = DecisionsFlow()
@@ -87,6 +107,16 @@ def _row(t: Turn, decision_id: int) -> decisions.Row:
     cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
     decisions.check_window(cycle, t.now, Role.ORGANIZER in t.roles, decision.status == OPEN)
     return decisions.Row(decision, app, company, cycle, False)
+
+
+def _other_row(t: Turn, left: FormDraft | None) -> decisions.Row | None:
+    """The decision whose answers this person typed and has not confirmed, while it may still be recorded."""
+    if left is None or not left.data:
+        return None
+    try:
+        return _row(t, int(left.ref.get("decision", 0)))
+    except Refused:
+        return None
 
 
 def _windows(t: Turn, rows: list[decisions.Row]) -> dict[str, Any]:
