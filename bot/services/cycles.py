@@ -9,7 +9,7 @@ from bot import calendar
 from bot.calendar import Cycle, Month
 from bot.database import cached, forget
 from bot.errors import Refused
-from bot.models import CycleOverride
+from bot.models import CycleOverride, Selection
 from bot.services import audit
 from bot.settings import Settings
 
@@ -93,6 +93,7 @@ def set_override(
     broken = calendar.validate_order(cycle)
     if broken:  # checked before anything is changed: a caller that goes on commits nothing odd
         raise Refused("cycle_order", names=", ".join(broken))
+    before = get_cycle(session, month, settings)
     forget(session)
     for name, value in wanted.items():
         setattr(override, name, value)
@@ -103,4 +104,18 @@ def set_override(
         session, now, actor_user_id, "cycle_override", "cycle", month,
         **{k: v.isoformat() for k, v in changes.items()},
     )  # fmt: skip
+    _follow(session, month, before, cycle, settings, now, actor_user_id)
     return cycle
+
+
+def _follow(session: Session, month: Month, before: Cycle, cycle: Cycle, settings: Settings, now: dt.datetime,
+            actor_id: int | None) -> None:  # fmt: skip
+    """What was fixed from the old dates follows the new ones: results held for selection day go out on the
+    new one (they went out on the old), and the programme moves with Pitching Day."""
+    from bot.services import programme  # it reads the cycle from here
+
+    held = session.get(Selection, str(month))
+    if held is not None and held.released_at is None and before.selection_at != cycle.selection_at:
+        held.release_at = max(now, held.confirmed_at, cycle.selection_at)
+        session.add(held)
+    programme.follow_pitch(session, str(month), cycle.pitch_at - before.pitch_at, settings, now, actor_id)

@@ -148,7 +148,32 @@ def _save(session: Session, organizer: User, programme: Programme, now: dt.datet
 
 def publish(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> int:
     """Publishes (or republishes) the programme; returns how many messages were planned."""
-    programme = _edit(session, organizer, month, settings, now)
+    return _publish(session, _edit(session, organizer, month, settings, now), settings, now, organizer.id)
+
+
+def follow_pitch(session: Session, month: str, moved: dt.timedelta, settings: Settings, now: dt.datetime,
+                 actor_id: int | None = None) -> int:  # fmt: skip
+    """Pitching Day moved (``pitchbot cycle set --pitch``): the programme's start moves with it, and one
+    published already is published again, so every company hears its new slot and every department the new
+    line-up (the board, the slots, the .ics and the eve reminder had stayed on the old day). Returns how
+    many messages were planned."""
+    programme = session.get(Programme, month)
+    if programme is None or not moved:
+        return 0
+    programme.starts_at, programme.updated_at = programme.starts_at + moved, now
+    session.add(programme)
+    audit.record(session, now, actor_id, "programme_edited", "programme", month,
+                 starts_at=programme.starts_at.isoformat(), reason="pitch_moved")  # fmt: skip
+    if not programme.version or not programme.order:
+        return 0
+    try:
+        return _publish(session, programme, settings, now, actor_id)
+    except Refused:  # nobody left to tell
+        return 0
+
+
+def _publish(session: Session, programme: Programme, settings: Settings, now: dt.datetime, actor_id: int | None) -> int:
+    month = programme.month
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     data = cycle_data(cycle)
     decisions.ensure_rows(session, month, now)
@@ -216,7 +241,7 @@ def publish(session: Session, organizer: User, month: str, settings: Settings, n
         raise Refused("programme_unchanged")
     programme.version, programme.published_at, programme.published = version, now, snapshot
     session.add(programme)
-    audit.record(session, now, organizer.id, "programme_published", "programme", month, version=version,
+    audit.record(session, now, actor_id, "programme_published", "programme", month, version=version,
                  messages=len(planned))  # fmt: skip
     return outbox.plan(session, planned, now)
 

@@ -53,3 +53,53 @@ async def test_a_sunday_moves_selection_day_and_an_organizer_moves_pitching_day(
     english = harness.user(7304, "Lee", language_code="en")
     [moved] = await english.send("/schedule")
     assert "※ The organizers have moved Pitching Day to Wed 24 March." in moved.text
+
+
+async def test_a_published_programme_follows_pitching_day_when_moved(harness: Harness) -> None:
+    """Pitching Day moved after the programme was published: the board, the slots, the .ics and the eve
+    reminder stayed on the old day (and the results of a selection confirmed early went out on the old
+    selection day, below)."""
+    from tests.handlers.committee import ORGANIZER, make_official
+
+    seed_selected(harness, ["서울교통공사"])
+    make_official(harness, 9101, "서울교통공사")
+    harness.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/programme")
+    await organizer.press("게시하기")
+    await harness.bot.outbox_settled()
+    with harness.session() as session:  # README's example: Pitching Day on Wednesday the 23rd at 15:00
+        cycles.set_override(session, Month(2026, 12), {"pitch_at": dt.datetime(2026, 12, 23, 15, 0, tzinfo=KST)},
+                            harness.settings, harness.clock.now())  # fmt: skip
+    await harness.bot.outbox_settled()
+    [moved] = [e for e in harness.server.events[8001] if e.kind == "document"][-1:]
+    assert "2026년 12월 23일(수) 15:00–15:20" in moved.text, moved.text
+    ics = harness.server.files[moved.document["file_id"]].content.decode()  # type: ignore[index]
+    assert "DTSTART:20261223T060000Z" in ics and "SEQUENCE:2" in ics
+    assert any("2026년 12월 23일(수) 15:00" in e.text for e in harness.server.events[9101][1:])  # the new line-up
+    [board] = await organizer.send("/programme")
+    assert "1. 15:00–15:20 기업1" in board.text and "2차 게시" in board.text
+    await tick_and_send(harness, dt.datetime(2026, 12, 22, 18, 0, tzinfo=KST))  # the eve of the new day
+    [eve] = [e.text for e in harness.server.events[8001] if "내일은 피칭데이" in e.text]
+    assert "12월 24일" not in eve and "12월 23일(수) 15:00" in eve
+
+
+async def test_results_held_for_selection_day_follow_it_when_moved(harness: Harness) -> None:
+    from bot.models import Selection
+    from tests.handlers.committee import seed_applications
+
+    ids = seed_applications(harness, 2, month="2027-01")
+    at = dt.datetime(2027, 1, 14, 12, 0, tzinfo=KST)
+    harness.clock.set(at)
+    with harness.session() as session:  # confirmed early: held until selection day (the 15th, 10:00)
+        session.add(Selection(month="2027-01", confirmed_at=at, release_at=dt.datetime(2027, 1, 15, 10, 0, tzinfo=KST),
+                              decided={"selected": ids[:1], "waitlisted": [], "not_selected": ids[1:]}))  # fmt: skip
+    with harness.session() as session:
+        cycles.set_override(session, Month(2027, 1), {"selection_at": dt.datetime(2027, 1, 18, 10, 0, tzinfo=KST)},
+                            harness.settings, harness.clock.now())  # fmt: skip
+    await tick_and_send(harness, dt.datetime(2027, 1, 15, 10, 5, tzinfo=KST))
+    with harness.session() as session:
+        assert session.get(Selection, "2027-01").released_at is None  # type: ignore[union-attr]
+    await tick_and_send(harness, dt.datetime(2027, 1, 18, 10, 0, tzinfo=KST))
+    with harness.session() as session:
+        assert session.get(Selection, "2027-01").released_at is not None  # type: ignore[union-attr]
