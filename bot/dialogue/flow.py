@@ -29,9 +29,17 @@ class Flow:
         t.refuse("stale_button")
 
     def on_text(self, t: Turn, text: str) -> None:
-        """Text while this flow is active but asks no question: not understood, and back to rest."""
-        t.end()
-        t.engine.flows["menu"].unknown(t)  # type: ignore[attr-defined]
+        """Text this flow's screen does not take (it asks no question): said so, and the screen shown again
+        where the flow can show it (a card, a board, a list), so one word typed does not throw the person out
+        of what they were doing (the next word typed was then "not understood" too). A flow that keeps no
+        screen of its own, or an invitation or link code pasted alone, goes back to rest as before."""
+        menu = t.engine.flows["menu"]
+        if type(self).resume is Flow.resume or menu.code_typed(t):  # type: ignore[attr-defined]
+            t.end()
+            menu.unknown(t)  # type: ignore[attr-defined]
+            return
+        t.say("menu/not_here", typed=text.strip())
+        self.resume(t)
 
     def on_file(self, t: Turn, file: FileRef) -> None:
         self.on_text(t, "")

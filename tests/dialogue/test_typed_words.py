@@ -46,3 +46,25 @@ async def test_a_company_types_parts_of_the_buttons(person: Make, world: World) 
     await p.send("네")  # 「예, 철회합니다」
     assert "철회했습니다" in p.text
     assert [a.status for a in world.all(Application)] == ["withdrawn"]
+
+
+async def test_a_word_a_card_does_not_take_leaves_the_person_on_the_card(person: Make, world: World) -> None:
+    """A reviewer typing 「4」 on an application's card was thrown to the menu ("not understood"), and the
+    「점수 입력」 typed next was not understood either: the card says so and stays."""
+    from bot.models import Role
+    from bot.services import review
+    from tests.dialogue.driver import at
+
+    world.applications(2)
+    world.grant("kakao", "rev-1", Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, world.clock.now())
+    world.clock.set(at(12))
+    p = person(PLAIN, "rev-1")
+    await p.send("심사")
+    await p.send("1")
+    assert "PD-202612-0001" in p.text and "점수 입력" in " ".join(p.labels())
+    await p.send("4")
+    assert "「4」는 이 화면에서 알아듣지 못했습니다" in p.text and "PD-202612-0001" in p.text, p.text
+    await p.send("점수 입력")
+    assert "혁신성 (1/5)" in p.text, p.text

@@ -66,14 +66,22 @@ class MenuFlow(Flow):
         self._menu(t, "home", "start/welcome", data)
 
     def unknown(self, t: Turn) -> None:
-        typed = (t.incoming.text or "").strip() if t.incoming.kind is Kind.TEXT else ""
+        typed = self._typed(t)
         if invitations.looks_like_code(typed):  # the code pasted alone, without 「시작」 or /start before it
             self.start(t, (typed,))
-            return
-        if accounts.looks_like_code(typed):  # a link code pasted alone, without 「연결」 before it
+        elif accounts.looks_like_code(typed):  # a link code pasted alone, without 「연결」 before it
             t.engine.flows["link"].command(t, "link", (typed,))
-            return
-        self._menu(t, "unknown", "menu/unknown")
+        else:
+            self._menu(t, "unknown", "menu/unknown")
+
+    def code_typed(self, t: Turn) -> bool:
+        """An invitation or a link code typed alone: :meth:`unknown` takes it as such."""
+        typed = self._typed(t)
+        return invitations.looks_like_code(typed) or accounts.looks_like_code(typed)
+
+    @staticmethod
+    def _typed(t: Turn) -> str:
+        return (t.incoming.text or "").strip() if t.incoming.kind is Kind.TEXT else ""
 
     def nothing_to(self, t: Turn, name: str) -> None:
         """/cancel or /back with nothing in progress."""
