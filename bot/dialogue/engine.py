@@ -12,7 +12,7 @@ from bot import validators
 from bot.context import AppContext
 from bot.dialogue import commands, interpret, state, tokens
 from bot.dialogue.flow import Flow
-from bot.dialogue.model import Capabilities, FileRef, Incoming, Kind, Screen
+from bot.dialogue.model import Capabilities, Expect, FileRef, Incoming, Kind, Screen
 from bot.dialogue.render import PAGE, Output, error_output, render
 from bot.dialogue.turn import NeedFileContent, Turn
 from bot.dialogue.worker import Workers
@@ -238,8 +238,12 @@ class Engine:
     def _finish(self, t: Turn, entry: bool) -> Reply:
         if not t.caps.files:
             self._files_as_links(t)
+        # Where the channel has no menu of its own, an answer with nothing to press carries the menu's quick
+        # replies: at rest, and also inside a flow (a refusal, a board with nothing to pick) unless a question
+        # waits for typed text; the menu's buttons are entry buttons, taken from any screen.
         pressable = any(s.choices or s.nav for s in t.screens)
-        if not t.caps.slash_commands and t.flow is None and t.screens and not pressable:
+        asks = bool(t.screens) and t.screens[-1].expects is Expect.TEXT
+        if not t.caps.slash_commands and t.screens and not pressable and not asks:
             self.flows["menu"].offer(t, t.screens[-1])  # type: ignore[attr-defined]
         t.settle()
         conversation = t.conversation

@@ -67,3 +67,20 @@ async def test_the_moved_pitching_day_is_explained_in_kakaotalk(kakao: KakaoWorl
     assert "Fri 25 December is a public holiday (Christmas Day), so Pitching Day is held on Thu 24 December" in (
         answer.text
     )
+
+
+async def test_an_answer_with_nothing_to_pick_inside_a_flow_carries_the_menu(kakao: KakaoWorld) -> None:
+    """An official's 「구매결정」 before Pitching Day (nothing to pick yet) and a refusal came with no quick
+    replies at all: on KakaoTalk the person had no way on but typing."""
+    seed_selected(kakao, ["서울교통공사"])
+    official = kakao.user()
+    await official.say("메뉴")
+    grant(kakao, official.user_id, Role.OFFICIAL, department="서울교통공사")
+    await tick_at(kakao, dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST))
+    early = await official.say("구매결정")
+    assert "피칭데이(2026년 12월 24일(목) 14:00)부터" in early.text
+    assert "❓ 도움말" in early.labels() and "🛒 구매결정" in early.labels(), early.labels()
+    refused = await official.say("선정 심의")
+    assert "권한이 없어" in refused.text and "❓ 도움말" in refused.labels(), refused.labels()
+    helped = await official.tap("❓ 도움말")
+    assert "도움말" in helped.text
