@@ -55,6 +55,16 @@ class SelectionFlow(Flow):
     policy = staticmethod(policies.organizer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
+        # 「선정 확정」 typed (the board's button in words) asks to confirm, as the button does; it was read as
+        # a month and refused ("「확정」은 연월로 알아볼 수 없습니다").
+        button = t.label("selection_buttons.confirm").casefold()
+        words = [a for a in args if a.casefold() in button and not any(c.isdigit() for c in a)]
+        if words:
+            try:
+                self._ask_confirm(t, month_asked(t, tuple(a for a in args if a not in words)))
+            except Refused as err:
+                t.refuse(err)
+            return
         self.board(t, month_asked(t, args))
 
     def board(self, t: Turn, month: str) -> None:

@@ -56,6 +56,9 @@ async def test_every_role_in_kakaotalk(kakao: KakaoWorld) -> None:
     board = await organizer.say("선정 2026-12")
     assert "2026년 12월 선정 심의" in board.text and receipt in board.text
     await organizer.tap("선정 확정")
+    # Typed again on the question (or anywhere): the question, not "「확정」 is no month".
+    again = await organizer.say("선정 확정")
+    assert "선정을 확정하시겠습니까?" in again.text and "연월" not in again.text, again.text
     held = await organizer.tap("예, 확정합니다")
     assert "2026년 12월 15일(화) 10:00에 발송" in held.text
     await tick_at(kakao, dt.datetime(2026, 12, 15, 10, 0, tzinfo=KST))
