@@ -63,13 +63,16 @@ def match_part(text: str, screen: dict[str, Any]) -> str | None:
     「중소기업」, 「제출」 for 「✅ 이의신청 제출」, 「네」 for 「예, 철회합니다」), or None when none or several do.
     Only on a screen that neither asks for text nor reads typed words its own way (a search, a selection typed
     whole), and after the commands' own words: those are never taken for a part of a button."""
-    if screen.get("expects") == "text" or screen.get("reads_words"):
+    if screen.get("expects") == "text":
         return None
     wanted = normalize(text)
     wanted = _YES.get(wanted, wanted)
     if not wanted or wanted.isdecimal() or (len(wanted) < 2 and wanted != "예"):
         return None
-    options: list[list[Any]] = [*screen.get("choices", []), *screen.get("nav", [])]
+    # A list that searches what is typed keeps its entries for the search; its own steps (「완료」 for 「선택
+    # 완료」, 「이전」) are still picked by a part (「완료」 was searched for as a department's name).
+    choices = [] if screen.get("reads_words") else screen.get("choices", [])
+    options: list[list[Any]] = [*choices, *screen.get("nav", [])]
     found = {str(token) for token, names, *_ in options
              if any(name.startswith(wanted) if wanted == "예" else wanted in name for name in names)}  # fmt: skip
     return found.pop() if len(found) == 1 else None

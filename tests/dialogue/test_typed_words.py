@@ -68,3 +68,21 @@ async def test_a_word_a_card_does_not_take_leaves_the_person_on_the_card(person:
     assert "「4」는 이 화면에서 알아듣지 못했습니다" in p.text and "PD-202612-0001" in p.text, p.text
     await p.send("점수 입력")
     assert "혁신성 (1/5)" in p.text, p.text
+
+
+async def test_a_search_list_takes_a_part_of_its_own_steps(person: Make, world: World) -> None:
+    """On the buying departments question (typed words search the list) 「완료」 was searched for as a
+    department's name; a part of the list's own steps (「선택 완료」) picks the step, the rest still searches."""
+    from tests.dialogue.walks import SUMMARY, pick_tech_fields, register_profile
+
+    p = person(PLAIN, "5602")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    await pick_tech_fields(p)
+    await p.send("7")
+    await p.send(SUMMARY)
+    await p.send("공원녹지사업소 야간 순찰에 투입해 인력 부담을 줄입니다.")
+    await p.send("서울교통공사, 푸른도시여가국")
+    assert "선택하신 수요처: 서울교통공사, 푸른도시여가국" in p.text
+    await p.send("완료")
+    assert "(7/8)" in p.text, p.text
