@@ -195,7 +195,7 @@ def _committee_context(key: str, ctx: dict[str, object]) -> None:
         responsible=HOSTILE, unstaffed=[HOSTILE, "서울교통공사"], version="2026-12", needed=True,
         ranked=ranked, aggregation={"weights": [{"key": "innovation", "value": 1.5}, {"key": "safety", "value": 1.0}],
                                     "trim": 5, "marks": [{"key": "innovation", "value": 3.0}]},
-        comments=[HOSTILE, "좋습니다"],
+        comments=[HOSTILE, "좋습니다"], late=False,
         mine=[SimpleNamespace(application=app, complete=True, review=SimpleNamespace(id=1)),
               SimpleNamespace(application=app, complete=False, review=SimpleNamespace(id=2))], unsaved=2,
     )  # fmt: skip

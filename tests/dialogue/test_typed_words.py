@@ -68,6 +68,10 @@ async def test_a_word_a_card_does_not_take_leaves_the_person_on_the_card(person:
     assert "「4」는 이 화면에서 알아듣지 못했습니다" in p.text and "PD-202612-0001" in p.text, p.text
     await p.send("점수 입력")
     assert "혁신성 (1/5)" in p.text, p.text
+    world.clock.set(at(15, 9))  # past the reviewers' deadline, the selection not confirmed yet
+    await p.send("취소")
+    await p.send("심사")
+    assert "심사 마감(2026년 12월 14일(월) 23:59)이 지났습니다" in p.text, p.text  # it said "마감은 …입니다"
 
 
 async def test_a_search_list_takes_a_part_of_its_own_steps(person: Make, world: World) -> None:

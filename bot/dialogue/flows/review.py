@@ -61,6 +61,7 @@ class ReviewFlow(Flow):
         data = {"month": month, "mine": mine, "done": sum(m.complete for m in mine), "total": len(mine),
                 "unsaved": unsaved[0].id if unsaved is not None else None,
                 "deadline": review.review_deadline(cycle, t.settings),
+                "late": t.now > review.review_deadline(cycle, t.settings),
                 "confirmed": review.confirmed(t.session, month)}  # fmt: skip
         t.show("review/list", data, choices=choices, paged="mine")
 
