@@ -61,8 +61,13 @@ def for_company(session: Session, user: User, settings: Settings) -> list[Appeal
         released = _released(session, app)
         if released is not None and released.released_at is not None:
             existing = session.exec(select(Appeal).where(Appeal.application_id == app.id)).first()
-            out.append(Appealable(app, results.appeal_deadline(released.released_at, settings), existing))
+            out.append(Appealable(app, _deadline(session, app, released.released_at, settings), existing))
     return out
+
+
+def _deadline(session: Session, app: Application, released_at: dt.datetime, settings: Settings) -> dt.datetime:
+    pitch_at = cycles.get_cycle(session, Month.parse(app.month), settings).pitch_at
+    return results.appeal_deadline(released_at, pitch_at, settings)
 
 
 def check_open(session: Session, user: User, app_id: int, settings: Settings, now: dt.datetime) -> Appealable:
@@ -77,7 +82,7 @@ def check_open(session: Session, user: User, app_id: int, settings: Settings, no
     existing = session.exec(select(Appeal).where(Appeal.application_id == app.id)).first()
     if existing is not None:
         raise Refused("appeal_exists", filed_at=existing.filed_at, receipt_no=app.receipt_no)
-    deadline = results.appeal_deadline(released.released_at, settings)
+    deadline = _deadline(session, app, released.released_at, settings)
     if now > deadline:
         raise Refused("appeal_closed", deadline=deadline, receipt_no=app.receipt_no)
     return Appealable(app, deadline, None)

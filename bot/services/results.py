@@ -76,10 +76,15 @@ def comments_for(session: Session, application_id: int) -> list[str]:
     return sorted(c for c in rows if c)
 
 
-def appeal_deadline(released_at: dt.datetime, settings: Settings) -> dt.datetime:
-    """Appeals are open until the end of the ``APPEAL_DAYS``-th day after the results went out (local)."""
+def appeal_deadline(released_at: dt.datetime, pitch_at: dt.datetime, settings: Settings) -> dt.datetime:
+    """Appeals are open until the end of the ``APPEAL_DAYS``-th day after the results went out (local), and
+    at the latest until the end of the day before Pitching Day: an appeal accepted after it cannot add the
+    company any more (in September 2027 the seventh day was Pitching Day itself, while the result message
+    invited appeals until its evening)."""
     day = released_at.astimezone(settings.tz).date() + dt.timedelta(days=settings.appeal_days)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=settings.tz).astimezone(dt.UTC)
+    eve = pitch_at.astimezone(settings.tz).date() - dt.timedelta(days=1)
+    last = max(min(day, eve), released_at.astimezone(settings.tz).date())
+    return dt.datetime.combine(last, dt.time(23, 59, 59), tzinfo=settings.tz).astimezone(dt.UTC)
 
 
 def appeal_button(application_id: int) -> list[str]:

@@ -258,7 +258,7 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     data = cycle_data(cycle)
     explained = results.explain(session, month, settings)
-    appeal_until = results.appeal_deadline(now, settings)
+    appeal_until = results.appeal_deadline(now, cycle.pitch_at, settings)
     venue = programme.venue_of(session, month, settings)
     planned = []
     for key, (status, template) in _RESULT.items():
