@@ -209,15 +209,19 @@ def _moves(cycle: Cycle, tz: ZoneInfo, overridden: set[str]) -> tuple[Move, ...]
 
 
 def _names(nominal: dt.date, actual: dt.date, lang: str) -> str:
-    """The holidays from the rule's day up to (not including) the day chosen, each named once."""
+    """The holidays from the rule's day up to (not including) the day chosen, each named once, in the
+    calendar's order (a day moved back named them backwards: 「설날 다음날, 설날, 설날 전날」)."""
     step = dt.timedelta(days=1 if actual > nominal else -1)
-    names: list[str] = []
+    days: list[dt.date] = []
     day = nominal
     while day != actual:
+        days.append(day)
+        day += step
+    names: list[str] = []
+    for day in sorted(days):
         for name in (holiday_name(day, lang) or "").split(", "):
             if name and name not in names:
                 names.append(name)
-        day += step
     return ", ".join(names)
 
 

@@ -183,7 +183,9 @@ def _pitch_d1(cycle: Cycle, settings: Settings) -> dt.datetime:
 
 
 def _pitch_d0(cycle: Cycle, settings: Settings) -> dt.datetime:
-    return _pitch_day(cycle, 0, settings.pitch_morning_time, settings)
+    """The morning of the day, and before the start whatever the hour (a Pitching Day moved to 08:00 or
+    earlier had its morning reminder due when it began, moot, never sent)."""
+    return min(_pitch_day(cycle, 0, settings.pitch_morning_time, settings), cycle.pitch_at - dt.timedelta(hours=1))
 
 
 def _selected_by(due: Callable[[Cycle, Settings], dt.datetime]) -> Recipients:

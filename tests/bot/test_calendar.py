@@ -113,6 +113,8 @@ def test_moves_say_why_a_date_left_its_rule() -> None:
     [weekend] = calendar.default_cycle(Month(2026, 11), SEOUL).moves  # the 15th is a Sunday
     assert (weekend.what, weekend.reason, weekend.holiday_ko) == ("selection", "weekend", "")
     assert calendar.default_cycle(Month(2027, 3), SEOUL).moves == ()
+    [_, lunar] = calendar.default_cycle(Month(2028, 1), SEOUL).moves  # the last Friday is 설날 다음날
+    assert lunar.actual == dt.date(2028, 1, 25) and lunar.holiday_ko == "설날 전날, 설날, 설날 다음날"  # in order
     moved = calendar.with_overrides(december, {"pitch_at": dt.datetime(2026, 12, 23, 15, 0, tzinfo=SEOUL)}, SEOUL)
     assert [(m.what, m.actual, m.reason) for m in moved.moves] == [("pitch", dt.date(2026, 12, 23), "organizer")]
     same_day = calendar.with_overrides(december, {"pitch_at": dt.datetime(2026, 12, 24, 16, 0, tzinfo=SEOUL)}, SEOUL)

@@ -82,3 +82,11 @@ async def test_decision_reminders_count_from_a_moved_deadline(harness: Harness) 
     await tick_and_send(harness, dt.datetime(2027, 1, 19, 10, 0, tzinfo=KST))
     [told] = texts(harness, 9301, "구매결정 기한은")
     assert "2027년 1월 20일" in told and "내일이 마감입니다" in told
+
+
+async def test_an_early_pitching_day_still_gets_its_morning_reminder(harness: Harness) -> None:
+    seed_selected(harness, ["서울교통공사"])
+    move(harness, pitch_at=dt.datetime(2026, 12, 24, 8, 0, tzinfo=KST))  # at the reminder's own hour
+    await tick_and_send(harness, dt.datetime(2026, 12, 24, 7, 0, tzinfo=KST))
+    [morning] = [r for r in outbox_rows(harness) if r.event_key.startswith("2026-12:pitch_day")]
+    assert morning.due_at == dt.datetime(2026, 12, 24, 7, 0, tzinfo=KST)
