@@ -38,16 +38,19 @@ class TickReport:
     links: int = 0  # file links past their time deleted, with the files made for them
 
 
-def months_in_play(now: dt.datetime, settings: Settings) -> list[Month]:
-    # Decisions of a Pitching Day at the end of a month run into the middle of the next one.
+def months_in_play(session: Session, now: dt.datetime, settings: Settings) -> list[Month]:
+    # Decisions of a Pitching Day at the end of a month run into the middle of the next one; an organizer may
+    # set a deadline later still (its escalation and the companies' notice come up to 30 days after it).
     this = Month.of(now, settings.tz)
-    return [this.previous().previous(), this.previous(), this, this.next()]
+    near = [this.previous().previous(), this.previous(), this, this.next()]
+    later = cycles.deadlines_after(session, now - dt.timedelta(days=31))
+    return near + sorted(m for m in later if m not in near)
 
 
 def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
     report = TickReport()
     upcoming: list[dt.datetime] = []
-    for month in months_in_play(now, settings):
+    for month in months_in_play(session, now, settings):
         cycle = cycles.get_cycle(session, month, settings)
         current = calendar.phase(cycle, now)
         row = session.get(CyclePhase, str(month))
@@ -91,7 +94,7 @@ def prune_outbox(session: Session, settings: Settings, now: dt.datetime) -> int:
     broadcast still being planned. Every other event is planned once (a broadcast, a reply) or under a key
     that changes each time (a programme's version, a decision's corrections)."""
     before = now - dt.timedelta(days=settings.outbox_retention_days)
-    keep = [f"{month}:" for month in months_in_play(now, settings)]
+    keep = [f"{month}:" for month in months_in_play(session, now, settings)]
     keep += [broadcasts.event_key(row) for row in broadcasts.in_progress(session) if row.status == broadcasts.PLANNING]
     pruned = 0
     for _ in range(PRUNE_BATCHES):

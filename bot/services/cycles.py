@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import calendar
 from bot.calendar import Cycle, Month
@@ -64,6 +64,12 @@ def window_status(session: Session, now: dt.datetime, settings: Settings) -> Win
         if cycle.window_opens_at > now:
             return WindowStatus(open_cycle, cycle)
         month = month.next()
+
+
+def deadlines_after(session: Session, when: dt.datetime) -> list[Month]:
+    """Months whose purchase deadline an organizer set after ``when``."""
+    rows = session.exec(select(CycleOverride.month).where(col(CycleOverride.decision_deadline_at) > when)).all()
+    return [Month.parse(month) for month in rows]
 
 
 def set_override(

@@ -90,3 +90,18 @@ async def test_an_early_pitching_day_still_gets_its_morning_reminder(harness: Ha
     await tick_and_send(harness, dt.datetime(2026, 12, 24, 7, 0, tzinfo=KST))
     [morning] = [r for r in outbox_rows(harness) if r.event_key.startswith("2026-12:pitch_day")]
     assert morning.due_at == dt.datetime(2026, 12, 24, 7, 0, tzinfo=KST)
+
+
+async def test_a_deadline_set_months_later_is_still_escalated(harness: Harness) -> None:
+    """The tick looked two months back only: a deadline set to March for December's Pitching Day never got
+    its escalation nor the companies' notice."""
+    from tests.handlers.committee import ORGANIZER
+
+    seed_selected(harness, ["서울교통공사"])
+    make_official(harness, 9301, "서울교통공사")
+    await harness.user(ORGANIZER, "운영자").send("/start")
+    move(harness, decision_deadline_at=dt.datetime(2027, 3, 2, 23, 59, 59, tzinfo=KST))
+    await tick_and_send(harness, dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST))  # the decision rows
+    await tick_and_send(harness, dt.datetime(2027, 3, 3, 10, 0, tzinfo=KST))
+    keys = {r.event_key.split(":")[1] for r in outbox_rows(harness) if r.event_key.startswith("2026-12:")}
+    assert {"decision_overdue", "decision_overdue_company"} <= keys, keys
