@@ -61,8 +61,9 @@ def clean(raw: str) -> str:
 
 
 def clean_lenient(raw: str) -> str:
-    """What a channel tells about a person (a display name, a file's name): never refused, only cleaned."""
-    return clean(raw.replace("\x00", ""))
+    """What a channel tells about a person (a display name, a file's name): never refused, only cleaned,
+    reordering marks too (a name is shown to others: on the reviewers' board, in the export, as who decided)."""
+    return _visible(_BIDI.sub("", clean(raw.replace("\x00", ""))))
 
 
 def _visible(raw: str) -> str:

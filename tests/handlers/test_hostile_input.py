@@ -32,6 +32,9 @@ async def test_odd_text_files_and_buttons_are_refused_over_telegram(harness: Har
         [company] = session.exec(select(Company)).all()
         assert company.brn == "2208162517"
         assert session.exec(select(User).where(User.external_id == "7301")).one().display_name == "김민준"
+    await harness.user(7306, "박\u202e수현").send("/start")  # a right-to-left override in the name Telegram gives
+    with harness.session() as session:
+        assert session.exec(select(User).where(User.external_id == "7306")).one().display_name == "박수현"
 
     second = harness.user(7302)
     await second.send("/apply", expect=2)
