@@ -119,9 +119,16 @@ def review_deadline(cycle: Cycle, settings: Settings) -> dt.datetime:
 
 
 def unscored(session: Session, month: str) -> int:
-    """Assignments of the month's applications still without every score (a conflict declared is none)."""
+    """Assignments of the month's applications under review still without every score (a conflict declared
+    is none, nor an application withdrawn since)."""
     rows = session.exec(
-        select(Review).join(Application).where(Application.month == month, Review.conflict == False)  # noqa: E712
+        select(Review)
+        .join(Application)
+        .where(
+            Application.month == month,
+            Application.status == ApplicationStatus.SUBMITTED.value,
+            Review.conflict == False,  # noqa: E712
+        )
     ).all()
     return sum(not is_complete(r) for r in rows)
 

@@ -269,6 +269,14 @@ async def test_the_selection_waits_for_the_reviewers_deadline_while_scores_are_m
     assert "점수가 입력되지 않은 심사가 2건" in refused.text and "2026년 12월 14일(월) 23:59" in refused.text
     with harness.session() as session:
         assert session.get(Selection, "2026-12") is None
+        withdrawn = session.get(Application, second)
+        assert withdrawn is not None
+        withdrawn.status = "withdrawn"  # its company gave up: its unscored review holds nothing up
+        session.add(withdrawn)
+        session.flush()
+        assert review.unscored(session, "2026-12") == 1
+        withdrawn.status = "submitted"
+        session.add(withdrawn)
 
     harness.clock.set(dt.datetime(2026, 12, 15, 9, 0, tzinfo=KST))
     await organizer.send("/selection")
