@@ -93,6 +93,7 @@ async def test_a_reviewers_help_has_review_and_the_menu_follows_a_new_role(
     assert p.reply.menu is not None
     assert [name for name, _ in p.reply.menu] == [*EVERYONE, "review"]
     assert named(caps, "review") in p.text and named(caps, "selection").strip() not in p.text
+    assert p.text.index(named(caps, "review")) < p.text.index(named(caps, "apply"))  # the role's own first
     assert "🧑‍⚖️ 심사" in p.labels(help_)
     assert "🏅 선정 심의" not in p.labels(help_)
 

@@ -12,7 +12,7 @@ from bot.dialogue.model import PLAIN, Action, Choice, Expect, Kind, L, Screen
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.models import Role
-from bot.services import accounts, cycles, invitations, outbox, users
+from bot.services import accounts, cycles, invitations, outbox, policies, users
 
 # The menu's buttons. A person with a role gets the role's items first, most used first, then everyone's. The
 # menu pages alike on every channel, as KakaoTalk's ten quick replies must: eight items a page with the page
@@ -188,7 +188,9 @@ class MenuFlow(Flow):
     def help(self, t: Turn) -> None:
         status = cycles.window_status(t.session, t.now, t.settings)
         cycle = status.open_cycle or cycles.get_cycle(t.session, Month.of(t.now, t.settings.tz), t.settings)
-        allowed = [(c.name, t.label(f"commands.{c.name}")) for c in commands.allowed(t.roles)]
+        # A role's own commands first, as in the menu (an official read 신청, 현황, 기업 정보… and 구매결정 last).
+        mine = sorted(commands.allowed(t.roles), key=lambda c: c.policy is policies.anyone)
+        allowed = [(c.name, t.label(f"commands.{c.name}")) for c in mine]
         data = {"commands": allowed, "cycle": cycle, "open": status.open_cycle is not None,
                 "next_cycle": status.next_cycle, "roles": sorted(r.value for r in t.roles),
                 "selected_count": t.settings.selected_count}  # fmt: skip
