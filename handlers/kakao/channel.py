@@ -132,15 +132,19 @@ class KakaoChannel:
         )
 
     async def _call_back(self, url: str, person: str, turn: asyncio.Future[Reply]) -> None:
-        """Kakao takes the callback within a minute, once: one POST, whatever it answers."""
+        """Kakao takes the callback within a minute, once: one POST. One refused or lost (a turn past the
+        minute, the network) is not the end of the answer: it follows through the Event API, as without a
+        callback URL (it was lost)."""
         reply = await turn
         assert self._client is not None
         try:
             async with self._client.post(url, json=self._answer(reply, person)) as posted:
-                if posted.status != 200:
-                    log.warning("callback refused: %s %s", posted.status, (await posted.text())[:200])
+                if posted.status == 200:
+                    return
+                log.warning("callback refused: %s %s", posted.status, (await posted.text())[:200])
         except (aiohttp.ClientError, TimeoutError) as err:
             log.warning("callback not delivered: %s", err)
+        await self.deliver_texts(person, answer.texts_of(reply))
 
     async def _deliver_when_done(self, person: str, turn: asyncio.Future[Reply]) -> None:
         reply = await turn

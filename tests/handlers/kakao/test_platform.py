@@ -11,16 +11,22 @@ import time
 import pytest
 from sqlmodel import select
 
+from bot.clock import ManualClock
 from bot.models import Outbox, User
 from bot.services import users
 from bot.services.outbox import Planned, plan
+from bot.settings import Settings
 from tests.handlers.flows import VALID_BRN
-from tests.handlers.kakao.conftest import KakaoWorld
+from tests.handlers.kakao.conftest import KakaoWorld, finish, running
 
 
 @pytest.fixture
 def slow(kakao: KakaoWorld, monkeypatch: pytest.MonkeyPatch) -> KakaoWorld:
     """Turns that take longer than the channel waits (an export on a busy database)."""
+    return slowed(kakao, monkeypatch)
+
+
+def slowed(kakao: KakaoWorld, monkeypatch: pytest.MonkeyPatch) -> KakaoWorld:
     runtime = kakao.bot.runtime
     assert runtime is not None and runtime.kakao is not None
     monkeypatch.setattr(runtime.kakao, "answer_within", 0.2)
@@ -175,3 +181,25 @@ async def test_quick_replies_are_cut_after_a_whole_word(kakao: KakaoWorld) -> No
         if label.endswith("…"):
             kept = label[:-1]
             assert whole.startswith(kept) and not whole[len(kept)].isalnum(), (label, whole)
+
+
+async def test_a_callback_kakao_refuses_is_followed_through_the_event_api(
+    settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn past the callback's minute (here its tenth of a second) is refused by Kakao: the answer was
+    lost; it follows through the Event API."""
+    world = await running(settings, clock, callback_timeout=0.1, strict=False)
+    try:
+        slowed(world, monkeypatch)
+        user = world.user(callback=True)
+        first = await user.say("도움말")
+        assert first.callback
+        for _ in range(100):
+            await world.bot.outbox_settled()
+            if any("도움말" in t for t in world.events(user)):
+                break
+            await asyncio.sleep(0.05)
+        assert any("도움말" in t for t in world.events(user))
+        assert [p for _, p in world.platform.violations] == ["callback after 0.1 s"]  # the refusal itself
+    finally:
+        await finish(world)
