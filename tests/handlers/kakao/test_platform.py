@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.models import Outbox, User
+from bot.sandbox.kakao import KakaoUser
 from bot.services import users
 from bot.services.outbox import Planned, plan
 from bot.settings import Settings
@@ -24,6 +25,16 @@ from tests.handlers.kakao.conftest import KakaoWorld, finish, running
 def slow(kakao: KakaoWorld, monkeypatch: pytest.MonkeyPatch) -> KakaoWorld:
     """Turns that take longer than the channel waits (an export on a busy database)."""
     return slowed(kakao, monkeypatch)
+
+
+async def followed(world: KakaoWorld, user: KakaoUser, words: str) -> bool:
+    """Whether an Event API message with ``words`` reaches the person within about five seconds."""
+    for _ in range(100):
+        await world.bot.outbox_settled()
+        if any(words in t for t in world.events(user)):
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 def slowed(kakao: KakaoWorld, monkeypatch: pytest.MonkeyPatch) -> KakaoWorld:
@@ -53,12 +64,7 @@ async def test_without_a_callback_url_the_answer_follows_through_the_event_api(s
     user = slow.user()
     first = await user.say("도움말")
     assert "처리하고 있습니다" in first.text
-    for _ in range(100):
-        await slow.bot.outbox_settled()
-        if any("도움말" in t for t in slow.events(user)):
-            break
-        await asyncio.sleep(0.05)
-    assert any("도움말" in t for t in slow.events(user))
+    assert await followed(slow, user, "도움말")
 
 
 async def test_the_test_console_gets_no_callback(slow: KakaoWorld) -> None:
@@ -194,12 +200,7 @@ async def test_a_callback_kakao_refuses_is_followed_through_the_event_api(
         user = world.user(callback=True)
         first = await user.say("도움말")
         assert first.callback
-        for _ in range(100):
-            await world.bot.outbox_settled()
-            if any("도움말" in t for t in world.events(user)):
-                break
-            await asyncio.sleep(0.05)
-        assert any("도움말" in t for t in world.events(user))
+        assert await followed(world, user, "도움말")
         assert [p for _, p in world.platform.violations] == ["callback after 0.1 s"]  # the refusal itself
     finally:
         await finish(world)
