@@ -617,6 +617,8 @@ def export_command(
     chosen = _month(month, settings)
     if lang not in LANGUAGES:
         _fail(f"--lang {lang}: choose {' or '.join(LANGUAGES)}")
+    if out is not None and not out.strip():
+        _fail("--out is empty; give a file name, or leave --out out for pitchday-YYYY-MM.xlsx here")
     path = Path(out or f"pitchday-{chosen}.xlsx")
     if path.is_dir():
         _fail(f"--out {path} is a folder; give a file name, e.g. {path / f'pitchday-{chosen}.xlsx'}")

@@ -411,6 +411,7 @@ def test_export_refuses_an_unknown_language_and_a_bad_out(env: str, tmp_path: Pa
 
     assert "--lang fr: choose ko or en" in one_line(export("--lang", "fr", "--out", str(tmp_path / "a.xlsx")))
     assert f"--out {tmp_path} is a folder" in one_line(export("--out", str(tmp_path)))
+    assert "--out is empty" in one_line(export("--out", ""))  # it wrote into the current folder
     missing = tmp_path / "nowhere" / "a.xlsx"
     assert f"the folder {missing.parent} does not exist" in one_line(export("--out", str(missing)))
     assert not (tmp_path / "a.xlsx").exists() and not missing.parent.exists()
