@@ -90,3 +90,18 @@ async def test_a_search_list_takes_a_part_of_its_own_steps(person: Make, world: 
     assert "선택하신 수요처: 서울교통공사, 푸른도시여가국" in p.text
     await p.send("완료")
     assert "(7/8)" in p.text, p.text
+
+
+async def test_a_pledge_takes_a_yes_typed_in_words(person: Make, world: World) -> None:
+    """The pledge's buttons say 「서약합니다」: 「네」 and 「동의합니다」 were refused with "choose a button"."""
+    from bot.models import Role
+    from bot.services import pledge
+
+    world.grant("kakao", "rev-2", Role.REVIEWER)
+    p = person(PLAIN, "rev-2")
+    await p.send("심사")
+    assert "이해충돌 방지 서약" in p.text
+    await p.send("네")
+    assert "서약에 동의하셨습니다" in p.text, p.text
+    with world.session() as session:
+        assert pledge.accepted(session, world.user("kakao", "rev-2"))

@@ -159,6 +159,8 @@ class FormFlow(Flow):
                 self.show(t, spec, form, draft, Invalid("expected_button"))
             else:
                 self._answer(t, spec, form, draft, picked)
+        elif q.kind is InputKind.CONSENT and (said := _consent_typed(t, text)) is not None:
+            self._answer(t, spec, form, draft, said)  # 「네」, 「동의합니다」 to a pledge worded 「서약합니다」
         else:
             self.show(t, spec, form, draft, Invalid(_wanted(q)))
 
@@ -473,6 +475,18 @@ def _set_search(t: Turn, draft: FormDraft, field: str, text: str | None) -> None
 
 _BRACKET = re.compile(r"\(([^)]*)\)")
 _SEPARATORS = re.compile(r"[,、/;·]")
+
+
+def _consent_typed(t: Turn, text: str) -> str | None:
+    """ "agree" or "refuse" for a yes or a no typed in either language (the catalogue's ``consent_words``),
+    else None."""
+    typed = re.sub(r"[\s.!~,]", "", text).casefold()
+    for lang in LANGUAGES:
+        words = t.texts.catalog[lang].get("consent_words") or {}
+        for answer in ("agree", "refuse"):
+            if typed in {re.sub(r"\s", "", w).casefold() for w in words.get(answer, [])}:
+                return answer
+    return None
 
 
 def _wanted(q: Question | None) -> str:
