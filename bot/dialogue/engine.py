@@ -187,6 +187,13 @@ class Engine:
         if token is not None:
             return self._choice(t, token)
         found = self.aliases.find(text)
+        if found is not None and not found[0].interrupts and not text.lstrip().startswith("/"):
+            # A question asking to choose reads a word of one of its choices as that choice, before a
+            # command of the same word (「박람회」 for 「박람회 소식」 opened the expo and dropped the form);
+            # the words that leave a question (「취소」, 「메뉴」) and slash commands still do.
+            token = interpret.match_part(text, t.conversation.screen, asked_only=True)
+            if token is not None:
+                return self._choice(t, token)
         if found is not None:
             command, args = found
             # While a question waits for typed text, only a command's own words alone leave it.

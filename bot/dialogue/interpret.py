@@ -58,12 +58,13 @@ def match(text: str, screen: dict[str, Any]) -> str | None:
 _YES = {"네": "예", "넵": "예", "응": "예", "y": "yes"}
 
 
-def match_part(text: str, screen: dict[str, Any]) -> str | None:
+def match_part(text: str, screen: dict[str, Any], asked_only: bool = False) -> str | None:
     """The token of the one choice whose words contain what was typed (「저장」 for 「💾 저장하기」, 「중소」 for
     「중소기업」, 「제출」 for 「✅ 이의신청 제출」, 「네」 for 「예, 철회합니다」), or None when none or several do.
     Only on a screen that neither asks for text nor reads typed words its own way (a search, a selection typed
-    whole), and after the commands' own words: those are never taken for a part of a button."""
-    if screen.get("expects") == "text":
+    whole). ``asked_only``: among the choices of a question that asks to choose, its steps left out (the engine
+    asks this before a command's words, and the rest after them)."""
+    if screen.get("expects") == "text" or (asked_only and screen.get("expects") != "choice"):
         return None
     wanted = normalize(text)
     wanted = _YES.get(wanted, wanted)
@@ -72,7 +73,7 @@ def match_part(text: str, screen: dict[str, Any]) -> str | None:
     # A list that searches what is typed keeps its entries for the search; its own steps (「완료」 for 「선택
     # 완료」, 「이전」) are still picked by a part (「완료」 was searched for as a department's name).
     choices = [] if screen.get("reads_words") else screen.get("choices", [])
-    options: list[list[Any]] = [*choices, *screen.get("nav", [])]
+    options: list[list[Any]] = [*choices, *([] if asked_only else screen.get("nav", []))]
     found = {str(token) for token, names, *_ in options
              if any(name.startswith(wanted) if wanted == "예" else wanted in name for name in names)}  # fmt: skip
     return found.pop() if len(found) == 1 else None

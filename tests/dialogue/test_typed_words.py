@@ -105,3 +105,27 @@ async def test_a_pledge_takes_a_yes_typed_in_words(person: Make, world: World) -
     assert "서약에 동의하셨습니다" in p.text, p.text
     with world.session() as session:
         assert pledge.accepted(session, world.user("kakao", "rev-2"))
+
+
+async def test_a_choice_question_takes_its_word_before_a_command_of_that_word(person: Make, world: World) -> None:
+    """At a broadcast's content question 「박람회」 (the word of 「🎪 박람회 안내」) opened the public expo answer
+    and dropped the broadcast's form; the question's own choice wins, while 「취소」 still leaves it."""
+    from bot.models import Role
+    from bot.services import expo
+    from tests.dialogue.test_channels import EXPO_SAMPLE
+
+    with world.session() as session:
+        expo.load(session, EXPO_SAMPLE, world.clock.now())
+    world.grant("kakao", "org-9", Role.ORGANIZER)
+    p = person(PLAIN, "org-9")
+    await p.send("공지")
+    await p.send("등록 기업 전체")
+    assert "내용 (2/3)" in p.text
+    await p.send("박람회")
+    assert "박람회 안내" in p.text and "지난 박람회 발송" in " ".join(p.labels()), p.text
+    await p.send("이전")
+    assert "내용 (2/2)" in p.text and "현재 답변: 🎪 박람회 안내" in p.text, p.text
+    await p.send("취소")
+    assert "내용 (2/" not in p.text
+    await p.send("박람회")  # at rest it is the command again
+    assert "일시: 2019년 9월 26일(목)" in p.text, p.text
