@@ -190,7 +190,8 @@ SCALE = ("1", "2", "3", "4", "5")
 REVIEW_FORM = Form(
     REVIEW,
     (
-        *(Question(c, InputKind.CHOICE, v.score, choices=SCALE, columns=5, labels="scale", prompt=f"review/ask_{c}")
+        *(Question(c, InputKind.CHOICE, v.score, choices=SCALE, columns=5, labels="scale", prompt=f"review/ask_{c}",
+                   wrong_kind="score_range")
           for c in CRITERIA),
         Question("comment", InputKind.TEXT, v.text(2000, 1), optional=True, prompt="review/comment_ask"),
     ),

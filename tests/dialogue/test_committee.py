@@ -84,9 +84,10 @@ async def test_a_reviewer_scores_with_typed_numbers(caps: Capabilities, person: 
     await p.press("PD-202612-0002")
     await p.press("점수 입력")
     assert "혁신성 (1/5)" in p.text and "1 매우 미흡" in p.labels()
-    # A number picks the scale's choice of that position (which is its score); 7 is none of them.
+    # A number picks the scale's choice of that position (which is its score); 7 is none of them, and the
+    # answer says what is (it said "choose a button" only).
     await p.send("7")
-    assert "아래 버튼 중에서 선택해 주십시오" in p.text and "혁신성 (1/5)" in p.text
+    assert "점수는 1부터 5까지의 숫자 하나로 입력하시거나" in p.text and "혁신성 (1/5)" in p.text
     await p.send("4")
     assert "안전성 (2/5)" in p.text
     await p.send("5")
