@@ -128,6 +128,16 @@ def test_a_bad_setting_stops_with_one_line(env: str, monkeypatch: pytest.MonkeyP
     assert result.exit_code == 2 and "PITCHBOT_TIMEZONE" in result.output
 
 
+def test_simulate_runs_any_month(env: str) -> None:
+    """The sandbox pressed December 2026's receipt numbers: in any other month (so whenever ``scripts/run`` ran
+    outside that month) it ended in a traceback."""
+    result = runner.invoke(app, ["simulate", "--month", "2031-02"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "접수번호: PD-203102-0001" in out and "🤖 PD-203102-0001 — 자율 순찰 로봇 HR-1" in out
+    assert "2031년 2월 선정 심의" in out and "Applications received for 2031-02: 4" in out
+
+
 def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PITCHBOT_FAKE_NOW", "2026-12-01T09:00+09:00")
     result = runner.invoke(app, ["simulate"])
@@ -143,7 +153,7 @@ def test_simulate_shows_companies_registering(env: str, monkeypatch: pytest.Monk
     # The month's reminders, through the outbox.
     assert "⏰ tick: 1 message(s) planned and sent\n    📨 to 최미래 (미래센서) (KakaoTalk, Event API):" in out
     assert "2026년 12월 혁신제품 피칭데이 신청 접수를 시작합니다" in out
-    assert "남은 항목: 기술 분야, 기술성숙도(TRL), 제품 요약" in out and "오늘 23:59에" in out
+    assert "남은 필수 항목: 기술 분야, 기술성숙도(TRL), 제품 요약" in out and "오늘 23:59에" in out
     assert out.count("접수하신 내용을 알려 드립니다") == 3 and "Here is what we received" in out
     assert "the same tick again: 0 new message(s)" in out
     # The organizer's menu: its daily work on the first page, the rest a page turn away, edited in place.
