@@ -17,6 +17,11 @@ from tests import loop_guard
 from tests.harness import KST, Harness, running, seed_departments
 from tests.schema import MIGRATED_FIXTURES, empty_schema, leave_for_migrated, migrated
 
+# The operator's own settings (a token exported for ``scripts/run``) must not reach the tests: with a KakaoTalk id
+# set, a test of ``pitchbot run`` started the real bot. Each test names what it needs.
+for _name in [n for n in os.environ if n.startswith("PITCHBOT_") and n != "PITCHBOT_TEST_DATABASE_URL"]:
+    del os.environ[_name]
+
 # PITCHBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test runs the suite on PostgreSQL.
 PG_URL = os.environ.get("PITCHBOT_TEST_DATABASE_URL", "")
 loop_guard.install()
