@@ -249,6 +249,12 @@ def result_data(
             **(explained.data() if explained is not None else {})}  # fmt: skip
 
 
+def next_window(session: Session, settings: Settings, now: dt.datetime) -> dict[str, object]:
+    """When a company told it will not pitch may apply again: the next window to open, as the calendar has it."""
+    following = cycles.window_status(session, now, settings).next_cycle
+    return {"next_opens_at": following.window_opens_at, "next_closes_at": following.window_closes_at}
+
+
 def release(session: Session, month: str, settings: Settings, now: dt.datetime) -> int:
     """Sets every application's result and plans every result message, in one transaction. A company not
     selected (or on the waitlist) is offered an appeal until ``results.appeal_deadline``."""
@@ -259,6 +265,7 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
     data = cycle_data(cycle)
     explained = results.explain(session, month, settings)
     appeal_until = results.appeal_deadline(now, cycle.pitch_at, settings)
+    again = next_window(session, settings, now)
     venue = programme.venue_of(session, month, settings)
     planned = []
     for key, (status, template) in _RESULT.items():
@@ -277,6 +284,8 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
             message = result_data(app, company, data, position, explained.get(app_id), venue, named)
             if key != "selected":
                 message |= {"appeal_deadline": appeal_until, results.BUTTONS: [results.appeal_button(app_id)]}
+            if key == "not_selected":
+                message |= again
             planned.append(Planned(owner, template, message, f"{month}:result:{app.id}", now))
     selection.released_at = now
     session.add(selection)
@@ -423,7 +432,8 @@ def withdraw_selected(
     audit.record(session, now, organizer.id, "selection_withdrawn", "application", app_id, reason=reason,
                  departments=list(dropped.values()))  # fmt: skip
     cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
-    _tell_owner(session, app, "results/withdrawn", "withdrawn", now, cycle=cycle_data(cycle), reason=reason)
+    again = next_window(session, settings, now)
+    _tell_owner(session, app, "results/withdrawn", "withdrawn", now, cycle=cycle_data(cycle), reason=reason, **again)
     _tell_officials(session, app, dropped, cycle_data(cycle), now)
     return app
 

@@ -153,7 +153,8 @@ async def test_the_appeal_closes_after_the_period_with_its_date(harness: Harness
     selected, waitlisted_id, _ = await released_month(harness)
     waitlisted = harness.user(8002, "기업2")
     [result] = [e for e in harness.server.events[8002] if "예비 1순위" in e.text]
-    assert "선정되지 않은 사유(심사위원회 종합의견)\n경제성 근거가 부족합니다." in result.text
+    assert "예비 1순위</b>로 지정되었습니다" in result.html and "선정되었습니다" not in result.text
+    assert "심사위원회 종합의견\n경제성 근거가 부족합니다." in result.text and "선정되지 않은" not in result.text
     harness.clock.set(dt.datetime(2026, 12, 24, 0, 0, 1, tzinfo=KST))
     [closed] = await waitlisted.press("이의신청", event=result)
     assert "이의신청 기간은 2026년 12월 23일(수) 23:59에 끝났습니다" in closed.text

@@ -154,6 +154,7 @@ async def test_a_selected_company_gives_up_and_the_first_waitlisted_takes_its_sl
 
     [gone] = texts(harness, 8002, "선정을 취소")
     assert "사유: 대표자 일정으로 참석이 어렵다고" in gone
+    assert "다음 신청은 2027년 1월 1일(금)부터 2027년 1월 10일(일) 23:59까지 받습니다" in gone, gone
     [promoted] = texts(harness, 8004, "예비 1순위였던")
     assert "2026년 12월 24일(목) 14:00" in promoted and VENUE in promoted and "수요처8004" in promoted
     assert "이어지는 메시지" in promoted

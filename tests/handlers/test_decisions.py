@@ -50,7 +50,7 @@ def _decision(harness: Harness) -> PurchaseDecision:
 
 
 def _notices(harness: Harness, chat: int) -> list[str]:
-    told = ("구매 여부를 결정했습니다", "정정되었습니다")
+    told = ("결정했습니다", "검토하기로 했습니다", "정정되었습니다")
     return [e.text for e in harness.server.events[chat] if any(words in e.text for words in told)]
 
 
@@ -59,7 +59,7 @@ async def test_no_company_yet_and_after_the_deadline_the_list_says_why(harness: 
     make_official(harness, 9701, "서울교통공사")
     harness.clock.set(dt.datetime(2026, 12, 2, 10, 0, tzinfo=KST))
     [empty] = await official.send("/decisions")
-    assert "결정하실 기업이 없습니다" in empty.text
+    assert "지금 입력하실 구매결정이 없습니다" in empty.text
     assert "2026년 12월 피칭데이는 2026년 12월 24일(목) 14:00이며" in empty.text
     assert "2027년 1월 8일(금) 23:59까지 입력하실 수 있습니다" in empty.text
 

@@ -106,8 +106,9 @@ async def test_decisions_every_path_with_confirmation_and_correction(harness: Ha
     [saved] = await official.press("확정")
     assert "결정을 저장하고 기업에 안내" in saved.text
     await harness.bot.outbox_settled()
-    [told] = [e.text for e in harness.server.events[8001] if "구매 여부를 결정했습니다" in e.text]
-    assert "결정: 구매" in told and "10대, 4억 8천만 원" in told and "계약 절차" in told
+    [told] = [e.text for e in harness.server.events[8001] if "결정했습니다" in e.text]
+    assert "서울교통공사에서 「제품1」을 구매하기로 결정했습니다." in told, told  # it said "decided whether to"
+    assert "결정: 구매" in told and "10대, 4억 8천만 원" in told and "서울교통공사 담당자가 계약 절차" in told
 
     # The other official of the department corrects it: not buying needs a reason.
     other = harness.user(9202, "다른 담당자")
@@ -208,8 +209,9 @@ async def test_reminders_escalation_board_and_export(harness: Harness) -> None:
     [saved] = await organizer.press("확정")
     assert "결정을 저장하고 기업에 안내" in saved.text
     await harness.bot.outbox_settled()
-    [told] = [e.text for e in harness.server.events[8001] if "구매 여부를 결정했습니다" in e.text]
-    assert "결정: 미구매" in told and "내년 예산에 반영하기로 했습니다." in told
+    [told] = [e.text for e in harness.server.events[8001] if "결정했습니다" in e.text]
+    assert "구매하지 않기로 결정했습니다" in told and "결정: 미구매" in told
+    assert "내년 예산에 반영하기로 했습니다." in told
     with harness.session() as session:
         recorded = [a.data for a in session.exec(select(AuditLog)) if a.action == "decision_recorded"]
         assert [(r["new"], r.get("late")) for r in recorded] == [("buy", None), ("no_buy", True)]
@@ -231,7 +233,9 @@ async def test_refusals_outside_the_department_or_role(harness: Harness) -> None
         [answer] = await company.send(command)
         assert "권한이 없어" in answer.text, command
     [listing] = await outsider.send("/decisions")
-    assert "결정하실 기업이 없습니다" in listing.text
+    assert "귀 부서가 담당하는 발표 기업이 없어 지금 입력하실 구매결정이 없습니다" in listing.text
+    # After this month's Pitching Day the next one is named (it said this month's was "from then").
+    assert "2027년 1월 피칭데이는" in listing.text and "2026년 12월 피칭데이는" not in listing.text, listing.text
     for data in ("e:programme:pub:2026-12", "e:programme:up:2026-12:1", "e:programme:edit:2026-12:venue"):
         [answer] = await outsider.press_data(data, 1)
         assert "권한이 없어" in answer.text, data

@@ -66,7 +66,7 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
     organizer = harness.user(ORGANIZER, "운영자")
     harness.clock.set(dt.datetime(2026, 12, 12, 14, 0, tzinfo=KST))
     [board] = await organizer.send("/selection")
-    assert "2026년 12월 선정 심의" in board.text and "선정 6개, 예비 3개" in board.text
+    assert "2026년 12월 선정 심의" in board.text and "선정 6곳, 예비 3곳" in board.text
     # Move the 7th in and the 1st out; write the opinion for the 9th; set the departments of the 2nd.
     await organizer.press("7. PD-202612-0007")
     await organizer.press("선정에 포함")
@@ -95,7 +95,7 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
                                     "8. PD-202612-0008": "시정 적용가능성 점수가 낮았습니다."})  # fmt: skip
     await organizer.send("/selection")
     [ask] = await organizer.press("선정 확정")
-    assert "선정 6개, 예비 3개, 미선정 0개" in ask.text and "2026년 12월 15일(화) 10:00에 일괄 발송" in ask.text
+    assert "선정 6곳, 예비 3곳, 미선정 0곳" in ask.text and "2026년 12월 15일(화) 10:00에 일괄 발송" in ask.text
     [held] = await organizer.press("예, 확정합니다")
     assert "2026년 12월 15일(화) 10:00에 발송" in held.text
 
@@ -111,7 +111,7 @@ async def test_selection_is_held_until_the_15th_then_every_result_goes_out(harne
     events = {tg: [e for e in harness.server.events[tg] if "피칭데이" in e.text][-1] for tg in range(8001, 8010)}
     result = {tg: e.text for tg, e in events.items()}
     assert "예비 1순위" in result[8001]  # moved out: first on the waitlist
-    assert "선정되지 않은 사유(심사위원회 종합의견)\n운영자 조정으로 제외" in result[8001]
+    assert "심사위원회 종합의견\n운영자 조정으로 제외" in result[8001]
     assert "가중 총점: 4.25점" in result[8001]  # (5 + 5 + 4 + 3) / 4: the ranking's mean
     assert "항목별 평균: 혁신성 5.00 · 안전성 5.00 · 시정 적용가능성 4.00 · 경제성 3.00" in result[8001]
     assert "축하드립니다" in result[8002] and "서울교통공사, 도시기반시설본부" in result[8002]
@@ -154,7 +154,9 @@ async def test_confirming_after_the_15th_sends_at_once_with_not_selected(harness
     assert "결과 3건을 발송했습니다" in done.text
     await harness.bot.outbox_settled()
     [lost] = [e.text for e in harness.server.events[8003] if "선정되지 않았습니다" in e.text]
-    assert "미선정 사유(심사위원회 종합의견)\n안전성 검증 자료를 보완해" in lost and "다음 달 신청" in lost
+    assert "미선정 사유(심사위원회 종합의견)\n안전성 검증 자료를 보완해" in lost
+    # When to apply again, as the calendar has it (it said "the 1st to the 10th of each month").
+    assert "다음 신청은 2027년 1월 1일(금)부터 2027년 1월 10일(일) 23:59까지 받습니다" in lost, lost
     assert "순위 구간: 하위" in lost and "가중 총점: 1.00점" in lost  # the last of three scored
     [again] = await organizer.send("/selection 2026-12")
     assert "확정됨" in again.text

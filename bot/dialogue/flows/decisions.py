@@ -121,13 +121,14 @@ def _other_row(t: Turn, left: FormDraft | None) -> decisions.Row | None:
 
 def _windows(t: Turn, rows: list[decisions.Row]) -> dict[str, Any]:
     """The months whose decisions open later (with when) and those whose deadline has passed; with no rows,
-    this month's dates, so an official knows when to come back."""
+    the next Pitching Day's dates, so an official knows when to come back (this month's once its Pitching Day
+    has begun without a company of theirs is past: it said "you can record them from then")."""
     early = {str(r.cycle.month): r.cycle for r in rows if t.now < r.cycle.pitch_at}
     closed = {str(r.cycle.month): r.cycle for r in rows if r.cycle.decision_deadline_passed(t.now)}
     upcoming = None
     if not rows:
         upcoming = cycles.get_cycle(t.session, Month.of(t.now, t.settings.tz), t.settings)
-        if upcoming.decision_deadline_passed(t.now):
+        if t.now >= upcoming.pitch_at:
             upcoming = cycles.get_cycle(t.session, upcoming.month.next(), t.settings)
     return {"early": list(early.values()), "closed": list(closed.values()), "upcoming": upcoming}
 

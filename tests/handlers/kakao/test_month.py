@@ -91,7 +91,7 @@ async def test_every_role_in_kakaotalk(kakao: KakaoWorld) -> None:
     saved = await official.tap("확정")
     assert "결정을 저장하고 기업에 안내" in saved.text
     await kakao.bot.outbox_settled()
-    [told] = [t for t in kakao.events(company) if "구매 여부를 결정했습니다" in t]
+    [told] = [t for t in kakao.events(company) if "결정했습니다" in t]
     assert "결정: 구매" in told
     with kakao.session() as session:
         decision = session.exec(select(PurchaseDecision).where(PurchaseDecision.department == "서울교통공사")).one()
