@@ -44,7 +44,9 @@ def _variants(texts: Texts, label: Label) -> list[str]:
 def body(texts: Texts, lang: str, caps: Capabilities, screen: Screen) -> str:
     text = texts.render(lang, screen.template, channel=caps.channel, **screen.data)
     if screen.error is not None:
-        notice = texts.render(lang, screen.error.template, channel=caps.channel, **screen.error.params)
+        # Whether files come in the chat: where they cannot, a refusal points to the question's upload page.
+        notice = texts.render(lang, screen.error.template, channel=caps.channel, chat_uploads=caps.uploads,
+                              **screen.error.params)  # fmt: skip
         text = f"{notice}\n\n{text}"
     return text if caps.markup == "html" else to_plain(text)
 

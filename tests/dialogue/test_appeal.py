@@ -58,7 +58,8 @@ async def test_the_appeal_form_is_walked_and_filed_once(caps: Capabilities, pers
     assert "증빙자료(PDF) (3/3)" in p.text and "선택 사항" in p.text
     if caps is PLAIN:
         await p.send("파일이 없습니다")  # no file in this chat: a clear word, not a crash
-        assert "증빙자료는 PDF 파일로" in p.text
+        # It said "send it as a PDF file", which cannot be done here.
+        assert "증빙자료(PDF)는 이 대화로 보내실 수 없습니다. 위 안내에 따라 올려 주시거나" in p.text
         await p.press("건너뛰기")
     else:
         await p.send("첨부합니다")

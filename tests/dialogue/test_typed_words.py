@@ -17,9 +17,10 @@ Make = Callable[..., Person]
 async def test_a_company_types_parts_of_the_buttons(person: Make, world: World) -> None:
     p = person(PLAIN, "5601")
     await p.send("신청")
-    await p.send("동의")  # 「동의합니다」 and 「동의하지 않습니다」 both hold it: not a pick, the question again
-    assert "기업명 (2/9)" not in p.text and "(1/9)" in p.text
-    await p.send("1")
+    # 「동의합니다」 and 「동의하지 않습니다」 both hold 「동의」, which alone is a yes to a consent (the catalogue's
+    # consent words): it was refused with "choose a button", and so was every answer typed after it.
+    await p.send("동의")
+    assert "기업명 (2/9)" in p.text, p.text
     await p.send("중소")  # the company's name is asked: a text answer, never a part of a button
     assert "사업자등록번호 (3/9)" in p.text
     await p.send("220-81-62517")
@@ -129,3 +130,13 @@ async def test_a_choice_question_takes_its_word_before_a_command_of_that_word(pe
     assert "내용 (2/" not in p.text
     await p.send("박람회")  # at rest it is the command again
     assert "일시: 2019년 9월 26일(목)" in p.text, p.text
+
+
+async def test_a_company_asking_for_its_result_gets_its_status(person: Make, world: World) -> None:
+    """「선정 결과」 was read as the organizers' 「선정」 and answered "you do not have permission"."""
+    p = person(PLAIN, "5603")
+    for words in ("선정 결과", "선정결과", "결과", "selection result"):
+        await p.send(words)
+        assert "등록된 기업 정보가 없습니다" in p.text and "권한이 없어" not in p.text, words  # the status answer
+    await p.send("선정")  # the organizers' word alone is still theirs
+    assert "권한이 없어" in p.text
