@@ -35,7 +35,7 @@ def sample_context() -> dict[str, object]:
         "selected": HOSTILE, "summary_max": 1000, "deck_max_mb": 20,
         # error parameters
         "min": 2, "max": 10, "length": 12, "over": 2, "level": 5, "size_mb": 25.0, "max_mb": 20, "receipt_no": "PD-1",
-        "closed_at": when, "next_opens_at": when, "names": HOSTILE, "name_": "x",
+        "closed_at": when, "next_opens_at": when, "next_closes_at": when, "names": HOSTILE, "name_": "x",
         "commands": [("apply", HOSTILE), ("selection", "선정 심의")], "selected_count": 6, "roles": ["organizer"],
         "channel_uploads": True, "upload_link": None, "upload_expires": None, "offset": 0,
         "links": [{"name": HOSTILE, "url": "https://bot.example.kr/files/abc", "expires_at": when}], "text": HOSTILE,
@@ -356,7 +356,7 @@ def test_to_plain_keeps_text_and_unescapes() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("page", ["_upload", "_uploaded", "_refused"])
+@pytest.mark.parametrize("page", ["_upload", "_uploaded", "_not_taken", "_refused"])
 def test_the_file_pages_render_with_input_escaped(lang: str, page: str) -> None:
     """The upload and download pages are HTML pages of their own (not Telegram's subset)."""
     when = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
@@ -376,3 +376,26 @@ def test_every_form_has_a_name_in_the_personal_data_file(lang: str, settings: Se
     assert {forms.PLEDGE, forms.APPLICATION, forms.APPEAL} <= form_keys
     for key in form_keys:
         assert TEXTS.label(lang, f"privacy_forms.{key}")
+
+
+def test_no_line_runs_into_the_next_after_an_inline_block() -> None:
+    """``trim_blocks`` eats the newline after a tag, so a line of text ending in ``{% endif %}`` ran into the
+    next line (「…(12월 16일(수) 10:00)• 처리 사유」, 「• 실패: 0건「공지 내역」으로…」); such a line keeps its
+    newline with ``{% endif +%}``."""
+    ending = re.compile(r"\{%-?\s*(endif|endfor)\s*%\}$")
+    opening_alone = re.compile(r"^\s*\{%-?\s*(if|for|elif|else)[^%]*%\}\s*$")
+    closing = re.compile(r"^\s*\{%-?\s*(endif|endfor|else|elif)")
+    joined = []
+    for path in sorted((PROJECT_ROOT / "templates").rglob("*.j2")):
+        if path.parent.name == "files":  # HTML pages: a newline means nothing there
+            continue
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines[:-1]):
+            text = re.sub(r"\{%.*?%\}", "", line).strip()
+            after = lines[i + 1]
+            if not ending.search(line) or not text or not after.strip() or closing.match(after):
+                continue
+            if opening_alone.match(after) and (i + 2 >= len(lines) or not lines[i + 2].strip()):
+                continue  # the next block starts with a blank line of its own
+            joined.append(f"{path.relative_to(PROJECT_ROOT)}:{i + 1}")
+    assert joined == []

@@ -31,6 +31,7 @@ class Reply:
     # The commands this person's channel menu should now list (their roles changed); None: unchanged.
     menu: list[tuple[str, str]] | None = None
     entry: bool = False  # the pressed button opened something: its message keeps its buttons
+    refused: bool = False  # the input was not taken (a page that sent it says so, rather than "received")
 
 
 class Engine:
@@ -110,10 +111,10 @@ class Engine:
         except NeedFileContent:
             raise
         except UserError as err:  # a refusal no flow caught: nothing of the turn is kept
-            return Reply([error_output(ctx.texts, lang, caps, err.template, err.params)], lang)
+            return Reply([error_output(ctx.texts, lang, caps, err.template, err.params)], lang, refused=True)
         except Exception:
             log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
-            return Reply([error_output(ctx.texts, lang, caps, "errors/internal", {})], lang)
+            return Reply([error_output(ctx.texts, lang, caps, "errors/internal", {})], lang, refused=True)
 
     # ---- routing -------------------------------------------------------------------------------
     def _route(self, t: Turn) -> bool:
@@ -272,7 +273,7 @@ class Engine:
             if signature != conversation.menu:
                 conversation.menu = signature
         t.session.add(conversation)
-        return Reply(outputs, t.lang, menu=menu, entry=entry)
+        return Reply(outputs, t.lang, menu=menu, entry=entry, refused=t.refused)
 
 
 def _cleaned(incoming: Incoming) -> tuple[Incoming, UserError | None]:

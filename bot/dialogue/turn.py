@@ -46,6 +46,7 @@ class Turn:
         self.page = 0
         self._roles: policies.Roles | None = None
         self._notice: UserError | None = None
+        self.refused = False  # the input was not taken: an answer refused, a stale button, a "not allowed"
         self.draft: FormDraft | None = None  # the active form's draft, loaded with the conversation
         self.account = user  # this channel's account (``user`` is the one it acts as, when joined)
         # Where the conversation goes (flow, step, ref), kept here and written to the row when the turn ends
@@ -112,6 +113,7 @@ class Turn:
     # ---- what the person sees ------------------------------------------------------------------
     def show(self, template: str, data: dict[str, Any] | None = None, **options: Any) -> Screen:
         screen = Screen(template, dict(data or {}), **options)
+        self.refused = self.refused or screen.error is not None
         if self._notice is not None and screen.error is None:
             screen.error, self._notice = self._notice, None
         self.screens.append(screen)
@@ -126,12 +128,13 @@ class Turn:
 
     def notice(self, error: UserError) -> None:
         """Shows ``error`` above the next screen (a stale button, a refused answer)."""
-        self._notice = error
+        self._notice, self.refused = error, True
 
     def refuse(self, error: UserError | str | None = None, **options: Any) -> Screen:
         """Tells the person why not: a service's refusal, an error code, or by default "not allowed"."""
         if not isinstance(error, UserError):
             error = Refused(error or "not_allowed")
+        self.refused = True
         return self.show(error.template, error.params, **options)
 
     def need_file_content(self) -> None:

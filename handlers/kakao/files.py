@@ -99,7 +99,10 @@ class FilePages:
             await self.deliver(person, reply)
         finally:
             path.unlink(missing_ok=True)
-        return self._page_response(users.language_of(person), "files/_uploaded", {"name": name})
+        # The chat says what became of it; the page must not say "uploaded" of a file the answer refused (the
+        # window closed meanwhile, a PDF that is not one).
+        page = "files/_not_taken" if reply.refused else "files/_uploaded"
+        return self._page_response(users.language_of(person), page, {"name": name})
 
     def _spend(self, link: FileLink, name: str) -> str | None:
         with self.ctx.db.session() as session:

@@ -179,6 +179,7 @@ def _window_closed(t: Turn, draft: FormDraft) -> bool:
         applications.open_cycle_for(t.session, draft.month, t.settings, t.now)
     except Refused as err:
         t.end()
+        t.refused = True  # the answer is not taken (an upload page must not say "uploaded")
         _under_menu(t, err.template, err.params)
         return True
     return False

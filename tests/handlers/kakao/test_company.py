@@ -4,6 +4,7 @@ valid for Kakao and within five seconds."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import aiohttp
@@ -99,6 +100,28 @@ async def test_a_company_registers_and_applies_in_kakaotalk(kakao: KakaoWorld) -
         assert app.deck_file_name == "HR-1 소개.pdf" and app.deck_path and app.tech_fields == ["ai", "robot"]
     assert kakao.platform.violations == []
     assert max(kakao.platform.latencies) < 5.0
+
+
+async def test_a_deck_uploaded_after_the_window_closed_is_not_called_uploaded(kakao: KakaoWorld) -> None:
+    """At 23:50 on the 10th the page was given; sent at 00:10, the chat said the window had closed while the
+    page said 「올렸습니다」."""
+    from bot.calendar import Month
+    from bot.services import cycles
+
+    with kakao.session() as session:
+        closes = cycles.get_cycle(session, Month(2026, 12), kakao.settings).window_closes_at
+    kakao.clock.set(closes - dt.timedelta(minutes=10))
+    user = kakao.user()
+    question = await apply_in_kakaotalk(user, to_deck=True)
+    link = re.search(r"http://\S+/files/upload/\S+", question)
+    assert link is not None, question
+    kakao.clock.set(closes + dt.timedelta(minutes=10))
+    status, page = await upload(link.group(0), SAMPLE_PDF, "HR-1 소개.pdf")
+    assert status == 200 and "반영하지 못했습니다" in page and "올렸습니다" not in page, page
+    await kakao.bot.outbox_settled()
+    assert any("마감" in t for t in kakao.events(user)), kakao.events(user)  # the chat says why
+    with kakao.session() as session:
+        assert session.exec(select(Application)).all() == []
 
 
 async def test_a_deck_uploaded_after_the_chat_moved_on_is_refused_on_the_page_which_stays_usable(
