@@ -153,7 +153,9 @@ def _length(value: str, min_chars: int, max_chars: int) -> str:
     if len(value) < min_chars:
         raise Invalid("text_short", min=min_chars)
     if len(value) > max_chars:
-        raise Invalid("text_long", max=max_chars, length=len(value), over=len(value) - max_chars)
+        # Where the limit falls, so the person knows how much to cut without counting.
+        ends = " ".join(value[max(0, max_chars - 20) : max_chars].split())
+        raise Invalid("text_long", max=max_chars, length=len(value), over=len(value) - max_chars, ends=ends)
     return value
 
 

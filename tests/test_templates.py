@@ -34,7 +34,8 @@ def sample_context() -> dict[str, object]:
         "field": "name", "prompt": "ask/profile_name", "step": 2, "total": 9, "current": HOSTILE, "optional": True,
         "selected": HOSTILE, "summary_max": 1000, "deck_max_mb": 20,
         # error parameters
-        "min": 2, "max": 10, "length": 12, "over": 2, "level": 5, "size_mb": 25.0, "max_mb": 20, "receipt_no": "PD-1",
+        "min": 2, "max": 10, "length": 12, "over": 2, "ends": HOSTILE, "level": 5, "size_mb": 25.0, "max_mb": 20,
+        "receipt_no": "PD-1",
         "closed_at": when, "next_opens_at": when, "next_closes_at": when, "names": HOSTILE, "name_": "x",
         "commands": [("apply", HOSTILE), ("selection", "선정 심의")], "selected_count": 6, "roles": ["organizer"],
         "channel_uploads": True, "upload_link": None, "upload_expires": None, "offset": 0,

@@ -69,7 +69,7 @@ def test_text_limits_report_the_numbers() -> None:
     assert check("  ok ") == "ok"
     with pytest.raises(Invalid) as err:
         check("x" * 13)
-    assert err.value.params == {"max": 10, "length": 13, "over": 3}
+    assert err.value.params == {"max": 10, "length": 13, "over": 3, "ends": "x" * 10}  # where the limit falls
 
 
 def test_company_size_and_seoul() -> None:

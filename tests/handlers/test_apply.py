@@ -68,9 +68,12 @@ async def test_whole_registration_with_wrong_answers(harness: Harness) -> None:
     [q] = await user.send("TRL 12")
     assert "1부터 9까지" in q.text
     await user.send("trl 8")
-    long_summary = "가" * 1001
+    long_summary = "가" * 989 + "마지막 열한 글자입니다"
     [q] = await user.send(long_summary)
     assert "1001자" in q.text and "1자 깁니다" in q.text
+    # Where the limit falls, and that the text is still there to copy (it said "kept", shown nowhere).
+    assert "1000자째는 「…가가가가가가가가가마지막 열한 글자입니」 부분입니다" in q.text, q.text
+    assert "이 대화에 그대로 남아 있으니 복사해서" in q.text
     with harness.session() as session:
         draft = session.exec(select(FormDraft).where(FormDraft.form == "application")).one()
         assert draft.pending["summary"] == long_summary  # nothing typed is lost
