@@ -140,3 +140,21 @@ async def test_a_company_asking_for_its_result_gets_its_status(person: Make, wor
         assert "등록된 기업 정보가 없습니다" in p.text and "권한이 없어" not in p.text, words  # the status answer
     await p.send("선정")  # the organizers' word alone is still theirs
     assert "권한이 없어" in p.text
+
+
+async def test_a_form_left_by_start_is_named_with_the_way_back(person: Make, world: World) -> None:
+    """「시작」 in the middle of the application, then the answer typed: it was met with "not understood" and no
+    word of the application left midway."""
+    from tests.dialogue.walks import register_profile
+
+    p = person(PLAIN, "5604")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    await p.send("시작")
+    assert "작성 중인 2026년 12월 피칭데이 신청서가 있습니다. 입력하신 답변은 저장되어 있으니 「신청」으로" in p.text
+    await p.send("로봇")  # the answer to the question left
+    assert "이해하지 못했습니다" in p.text and "작성 중인 2026년 12월 피칭데이 신청서가 있습니다" in p.text, p.text
+    await p.send("시작")
+    assert "선택해 주십시오.\n\n작성 중인 2026년 12월 피칭데이 신청서가 있습니다" in p.text, p.text
+    await p.send("신청")
+    assert "기술 분야 (2/8)" in p.text, p.text

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.calendar import Month
+from bot.calendar import Cycle, Month
 from bot.dialogue import commands
 from bot.dialogue.flow import Flow
 from bot.dialogue.model import PLAIN, Action, Choice, Expect, Kind, L, Screen
 from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
+from bot.forms import APPLICATION, PROFILE
 from bot.models import Role
-from bot.services import accounts, cycles, invitations, outbox, policies, users
+from bot.services import accounts, cycles, drafts, invitations, outbox, policies, users
 
 # The menu's buttons. A person with a role gets the role's items first, most used first, then everyone's. The
 # menu pages alike on every channel, as KakaoTalk's ten quick replies must: eight items a page with the page
@@ -62,7 +63,8 @@ class MenuFlow(Flow):
     def home(self, t: Turn, name: str = "") -> None:
         status = cycles.window_status(t.session, t.now, t.settings)
         cycle = status.open_cycle or cycles.get_cycle(t.session, Month.of(t.now, t.settings.tz), t.settings)
-        data = {"name": name, "cycle": cycle, "open": status.open_cycle is not None, "next_cycle": status.next_cycle}
+        data = {"name": name, "cycle": cycle, "open": status.open_cycle is not None, "next_cycle": status.next_cycle,
+                "unfinished": self._unfinished(t, status.open_cycle)}  # fmt: skip
         self._menu(t, "home", "start/welcome", data)
 
     def unknown(self, t: Turn) -> None:
@@ -72,7 +74,21 @@ class MenuFlow(Flow):
         elif accounts.looks_like_code(typed):  # a link code pasted alone, without 「연결」 before it
             t.engine.flows["link"].command(t, "link", (typed,))
         else:
-            self._menu(t, "unknown", "menu/unknown")
+            open_cycle = cycles.window_status(t.session, t.now, t.settings).open_cycle
+            self._menu(t, "unknown", "menu/unknown", {"unfinished": self._unfinished(t, open_cycle)})
+
+    @staticmethod
+    def _unfinished(t: Turn, open_cycle: Cycle | None) -> dict[str, Any] | None:
+        """A company's profile or application left midway (by 「시작」, say) that 「신청」 takes up again: the
+        start screen and "not understood" name it, so an answer typed after leaving is not met with silence on
+        how to go on."""
+        for key in (APPLICATION, PROFILE):
+            draft = drafts.get_draft(t.session, t.user.id or 0, key)
+            if draft is None or not draft.data or draft.application_id is not None:
+                continue
+            if key == PROFILE or (open_cycle is not None and draft.month == str(open_cycle.month)):
+                return {"form": key, "month": draft.month}
+        return None
 
     def code_typed(self, t: Turn) -> bool:
         """An invitation or a link code typed alone: :meth:`unknown` takes it as such."""
