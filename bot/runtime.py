@@ -68,9 +68,9 @@ class Runtime:
 
     async def deliver_reply(self, person: User, reply: Reply) -> None:
         """A turn not started from the chat (an upload page): its screens follow in the chat, as text."""
-        from handlers.kakao.answer import texts_of
+        from handlers.kakao.answer import texts_for_events
 
-        texts = texts_of(reply)
+        texts = texts_for_events(reply, self.ctx.texts)
 
         def plan() -> None:
             with self.ctx.db.session() as session:

@@ -79,6 +79,20 @@ def texts_of(reply: Reply) -> list[str]:
     return out
 
 
+def texts_for_events(reply: Reply, texts: Texts) -> list[str]:
+    """The reply as texts for the Event API, whose block shows text alone: the last screen's choices, which
+    would have been quick replies, are named as words to type (typed, they pick the same as pressed)."""
+    parts = texts_of(reply)
+    buttons = next((o.buttons for o in reversed(reply.outputs) if o.buttons), [])
+    words = [label for row in buttons for label, _ in row][:MAX_QUICK_REPLIES]
+    if not parts or not words:
+        return parts
+    note = texts.label(reply.lang, "kakao.typed_choices", words=" · ".join(f"「{word}」" for word in words))
+    if len(parts[-1]) + len(note) + 2 > MAX_TEXT:
+        return [*parts, note]
+    return [*parts[:-1], f"{parts[-1]}\n\n{note}"]
+
+
 def build(reply: Reply, texts: Texts) -> Answer:
     parts = texts_of(reply)
     shown, overflow = parts[:MAX_OUTPUTS], parts[MAX_OUTPUTS:]

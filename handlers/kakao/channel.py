@@ -144,11 +144,11 @@ class KakaoChannel:
                 log.warning("callback refused: %s %s", posted.status, (await posted.text())[:200])
         except (aiohttp.ClientError, TimeoutError) as err:
             log.warning("callback not delivered: %s", err)
-        await self.deliver_texts(person, answer.texts_of(reply))
+        await self.deliver_texts(person, answer.texts_for_events(reply, self.ctx.texts))
 
     async def _deliver_when_done(self, person: str, turn: asyncio.Future[Reply]) -> None:
         reply = await turn
-        await self.deliver_texts(person, answer.texts_of(reply))
+        await self.deliver_texts(person, answer.texts_for_events(reply, self.ctx.texts))
 
     async def deliver_texts(self, person: str, texts: list[str]) -> None:
         """Texts for a person, after the answer: through the outbox and the Event API."""

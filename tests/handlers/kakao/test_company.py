@@ -88,6 +88,8 @@ async def test_a_company_registers_and_applies_in_kakaotalk(kakao: KakaoWorld) -
     await kakao.bot.outbox_settled()
     [review_text] = [t for t in kakao.events(user) if "신청서 확인" in t]
     assert "HR-1 소개.pdf" in review_text  # the chat goes on: the review page came through the Event API
+    # which shows no quick replies: the words to type are named (it said "press a button", and none was there)
+    assert "다음 중 하나를 입력해 주십시오: 「✏️ 제품·서비스명」" in review_text and "「✅ 제출하기」" in review_text
 
     receipt = await user.say("제출하기")  # the review page's button, typed
     assert "접수번호: PD-202612-0001" in receipt.text
