@@ -37,7 +37,7 @@ class Month:
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12 or not 1900 <= self.year <= 2999:
-            raise ValueError(f"not a month: {self.year}-{self.month}")
+            raise ValueError(f"not a month: {self.year:04d}-{self.month:02d}")
 
     @classmethod
     def parse(cls, text: str) -> Month:

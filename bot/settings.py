@@ -160,6 +160,8 @@ class Settings(BaseSettings):
             parsed = json.loads(text) if text.startswith("[") else [float(p) for p in text.split(",")]
         except ValueError:
             raise ValueError("must be four numbers, e.g. [1,1,1,1] or 1,1,1,1") from None
+        if not isinstance(parsed, list) or len(parsed) != 4:  # else pydantic says "Field required" of the 3rd
+            raise ValueError("must be four numbers, one per criterion, e.g. [1,1,1,1] or 1,1,1,1")
         return parsed
 
     @field_validator("score_weights")
@@ -250,6 +252,31 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("telegram_retry_max_seconds")
+    @classmethod
+    def _cap_above_start(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("telegram_retry_seconds", 0):
+            raise ValueError("must be at least PITCHBOT_TELEGRAM_RETRY_SECONDS (the cap of its doubling)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        # Every file link is made from it: a typo here would only show as links that lead nowhere.
+        if value is not None:
+            _public_address(value, "https://bot.example.kr")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_address(cls, value: str | None) -> str | None:
+        # Telegram posts only to HTTPS; the bot serves updates at /telegram/webhook.
+        if value is not None:
+            _public_address(value, "https://bot.example.kr/telegram/webhook")
+            if not urlsplit(value).path.rstrip("/").endswith("/telegram/webhook"):
+                raise ValueError("must end in /telegram/webhook, e.g. https://bot.example.kr/telegram/webhook")
+        return value
+
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
@@ -285,6 +312,14 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _public_address(value: str, example: str) -> None:
+    """An https address with a host (plain http only on this machine, as the sandbox's), else ValueError."""
+    parts = urlsplit(value)
+    local = parts.scheme == "http" and parts.hostname in LOOPBACK
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise ValueError(f"must be an https address, e.g. {example}")
 
 
 def organizer_key(value: object) -> str:

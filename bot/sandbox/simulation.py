@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -208,7 +209,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
     t = Transcript(out, clock, tz)
     out(
         f"Sandbox: stand-in Bot API at {server.url}, stand-in for Kakao's platform at {kakao.url}, "
-        f"database {workdir / 'sandbox.db'}"
+        f"database {workdir / 'sandbox.db'} (removed at the end)"
     )
     local = {name: getattr(cycle, name).astimezone(tz) for name in ("window_opens_at", "window_closes_at", "pitch_at")}
     out(
@@ -623,6 +624,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         late = cycle.window_closes_at
         received = len([a for a in apps if a.status != "withdrawn" or (a.withdrawn_at and a.withdrawn_at > late)])
     db.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)  # each run made one: /tmp filled with sandbox months
     out("")
     out(f"Applications received for {month}: {received}")
     return received
