@@ -12,15 +12,39 @@ from sqlmodel import Session, col, select
 from bot.errors import Refused
 from bot.models import Department, Invitation, Role, RoleGrant, User
 from bot.services import audit, policies, users
+from bot.services.accounts import ALPHABET
 from bot.settings import Settings
 
 PREFIX = "inv_"
 _CODE = re.compile(r"inv_[A-Za-z0-9_-]{4,64}")
+# Typed in KakaoTalk from the organizer's message: nine letters and digits that cannot be mistaken for one
+# another, shown in threes (「ACD-EFG-HJK」: a link code, 「ACDE-FGHJ」, is shown in fours). The secret
+# was 24 characters of both cases to copy by hand; guesses stay limited per person (``accept``).
+SHORT = 9
+_SHORT_SHOWN = re.compile(f"[{ALPHABET}]{{3}}-[{ALPHABET}]{{3}}-[{ALPHABET}]{{3}}")
+_SHORT_TYPED = re.compile(f"[{ALPHABET}]{{3}}-?[{ALPHABET}]{{3}}-?[{ALPHABET}]{{3}}")
 
 
 def looks_like_code(text: str) -> bool:
-    """Text that is an invitation code and nothing else (pasted from the organizer's message)."""
-    return _CODE.fullmatch(text) is not None
+    """Text that is an invitation code and nothing else (pasted from the organizer's message, dashes and all:
+    a nine-letter word typed alone is no code)."""
+    text = text.strip()
+    return _CODE.fullmatch(text) is not None or _SHORT_SHOWN.fullmatch(text.upper()) is not None
+
+
+def is_code(payload: str) -> bool:
+    """What follows 「시작」 or /start is an invitation's code: its payload, or the short code in either case,
+    with or without its dashes."""
+    payload = payload.strip()
+    return payload.startswith(PREFIX) or _SHORT_TYPED.fullmatch(payload.upper()) is not None
+
+
+def shown(invitation: Invitation) -> str:
+    """The code as a person types it (an invitation made before short codes: its payload)."""
+    token = invitation.token
+    if len(token) == SHORT and _SHORT_TYPED.fullmatch(token):
+        return f"{token[:3]}-{token[3:6]}-{token[6:]}"
+    return payload(invitation)
 
 
 def create(
@@ -39,7 +63,7 @@ def create(
     if role is Role.ORGANIZER:
         raise Refused("not_allowed")
     invitation = Invitation(
-        token=secrets.token_urlsafe(18),
+        token="".join(secrets.choice(ALPHABET) for _ in range(SHORT)),
         role=role.value,
         department_id=department.id if department is not None and role is Role.OFFICIAL else None,
         created_by=organizer.id,
@@ -96,7 +120,9 @@ def accept(session: Session, user: User, start_payload: str, now: dt.datetime, s
         if audit.blocked_until(session, user.id, REFUSED, now, 1, window) is None:
             audit.record(session, now, user.id, REFUSED, "user", user.id, until=retry_at.isoformat())
         raise Refused("invitation_too_many", retry_at=retry_at)
-    token = start_payload.removeprefix(PREFIX)
+    token = start_payload.strip().removeprefix(PREFIX)
+    if _SHORT_TYPED.fullmatch(token.upper()):  # typed: either case, with or without its dashes
+        token = token.upper().replace("-", "")
     invitation = session.exec(select(Invitation).where(Invitation.token == token)).first() if token else None
     if invitation is None:
         audit.record(session, now, user.id, WRONG, "user", user.id)

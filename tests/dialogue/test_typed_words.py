@@ -158,3 +158,11 @@ async def test_a_form_left_by_start_is_named_with_the_way_back(person: Make, wor
     assert "선택해 주십시오.\n\n작성 중인 2026년 12월 피칭데이 신청서가 있습니다" in p.text, p.text
     await p.send("신청")
     assert "기술 분야 (2/8)" in p.text, p.text
+
+
+async def test_a_word_typed_alone_is_no_invitation_code(person: Make, world: World) -> None:
+    """Invitation codes are short now (「ACD-EFG-HJK」); pasted alone they need their dashes, so a word of nine
+    such letters is not taken for one (and counted as a wrong guess)."""
+    p = person(PLAIN, "5605")
+    await p.send("carpenter")
+    assert "이해하지 못했습니다" in p.text and "초대" not in p.text, p.text

@@ -59,7 +59,7 @@ class InviteFlow(Flow):
         code = invitations.payload(inv)
         links = {channel: make(code) for channel, make in t.engine.links.items()}
         t.say("invite/created", role=inv.role, department=department.name if department else None,
-              expires_at=inv.expires_at, deep_links=links, code=code)  # fmt: skip
+              expires_at=inv.expires_at, deep_links=links, code=invitations.shown(inv))  # fmt: skip
 
     def on_action(self, t: Turn, action: Action) -> None:
         if action.name == "new":

@@ -195,7 +195,7 @@ class MenuFlow(Flow):
         payload = args[0] if args else ""
         if payload:
             users.remember_start_payload(t.session, t.user, payload, t.now)
-        if payload.startswith(invitations.PREFIX):
+        if invitations.is_code(payload):
             t.engine.flows["invite"].accept(t, payload)  # type: ignore[attr-defined]
             return
         t.end()
