@@ -586,7 +586,7 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         citizen = Actor(SimUser(server, 710100, "정시민"), t)
         await citizen.say("/subscribe")
         await big.say("/unsubscribe")
-        await organizer.say("/expo_edit")
+        await organizer.say("/expo_edit", 2)  # with no expo yet, the example file first
         await organizer.upload(EXPO_SAMPLE.read_bytes(), "expo-2019.yaml", "application/x-yaml")
         await organizer.say("/broadcast")
         await organizer.press("소식 구독자 전체")

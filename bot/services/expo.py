@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,9 @@ from bot.errors import Refused
 from bot.models import Expo, User
 from bot.services import audit, policies
 from bot.settings import Settings
+
+# The 2019 expo in the file's format: organizers without a current file get it to edit.
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "expo-2019.yaml"
 
 KINDS = ("exhibition", "consultations", "citizen_zone", "forum", "talk_concert", "debate", "pitching_contest",
          "opening", "closing")  # fmt: skip

@@ -52,8 +52,10 @@ async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harne
     [none] = await nobody.send("/expo")
     assert "No Testbed Expo is announced yet" in none.text
     organizer = harness.user(ORGANIZER, "운영자")
-    [ask] = await organizer.send("/expo_edit")
-    assert "YAML 파일로" in ask.text
+    [example, ask] = await organizer.send("/expo_edit", expect=2)
+    # With no expo yet, the format by example (it named a file on the server, samples/expo-2019.yaml).
+    assert example.kind == "document" and "형식 예시로 2019년 박람회 파일" in example.text
+    assert "YAML 파일로" in ask.text and "앞서 보내 드린 예시 파일" in ask.text and "samples/" not in ask.text
     [wrong] = await organizer.send("여기 있습니다")
     assert "YAML 파일(.yaml" in wrong.text
     broken = SAMPLE.replace("kind: debate", "kind: party")
@@ -81,7 +83,7 @@ async def test_an_organizer_whose_role_was_taken_away_meanwhile_cannot_replace_t
     with harness.session() as session:
         users.grant_role(session, "telegram", "7777", Role.ORGANIZER, harness.clock.now())
     organizer = harness.user(7777, "임시운영자")
-    [ask] = await organizer.send("/expo_edit")
+    [_, ask] = await organizer.send("/expo_edit", expect=2)
     assert "YAML 파일로" in ask.text
     with harness.session() as session:  # the form is open; the role goes
         users.revoke_role(session, "telegram", "7777", Role.ORGANIZER, harness.clock.now(), harness.settings)

@@ -55,6 +55,9 @@ class NewsFlow(Flow):
         if current is not None:
             yaml_file = Attachment("expo.yaml", expo.to_yaml(current).encode(), mime="application/x-yaml")
             t.show("expo/current_file", attachments=[yaml_file])
+        else:  # the format by example (the message named a file on the server, samples/expo-2019.yaml)
+            example = Attachment("expo-example.yaml", expo.SAMPLE.read_bytes(), mime="application/x-yaml")
+            t.show("expo/example_file", attachments=[example])
         FORM.open(t, EXPO, ref={"has_current": current is not None})
 
 
