@@ -180,6 +180,12 @@ def _own(session: Session, reviewer: User, review_id: int, settings: Settings) -
     return review, app
 
 
+def require_scorable(session: Session, reviewer: User, review_id: int, settings: Settings) -> None:
+    """Refused when this reviewer may no longer score this review (the role taken back took the unscored ones
+    with it, a conflict declared, the selection confirmed): asked at each answer of the score form."""
+    _own(session, reviewer, review_id, settings)
+
+
 def score(
     session: Session, reviewer: User, review_id: int, criterion: str, value: int, settings: Settings, now: dt.datetime
 ) -> Review:

@@ -11,8 +11,8 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
-from bot.models import Application, AuditLog, Broadcast, Outbox, PurchaseDecision, Review, Role
-from bot.services import broadcasts, decisions, review, selection
+from bot.models import Application, AuditLog, Broadcast, FormDraft, Outbox, PurchaseDecision, Review, Role
+from bot.services import broadcasts, decisions, review, selection, users
 from bot.settings import Settings
 from tests.dialogue.driver import BOTH, Person, World, at, build_engine
 from tests.handlers.committee import ORGANIZER, seed_applications, seed_selected
@@ -329,3 +329,29 @@ async def test_an_official_types_the_number_of_a_decision_on_another_page(person
     assert not [label for label in p.labels() if label.startswith("11.")]
     await p.send("11")
     assert "결정 (1/3)" in p.text and "기업11" in p.text, p.text
+
+
+@BOTH
+async def test_a_reviewer_whose_role_is_taken_back_mid_form_is_told_once(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """Each answer after the role was taken back failed with "internal error ... your answers are saved"."""
+    seed_applications(world, 1)  # type: ignore[arg-type]
+    world.grant(caps.channel, "rev-9", Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", world.settings, world.clock.now())
+    world.clock.set(at(12))
+    p = person(caps, "rev-9")
+    await p.send("심사" if caps is PLAIN else "/review")
+    await p.press("PD-202612-0001")
+    await p.press("점수 입력")
+    await p.send("4")
+    assert "안전성 (2/5)" in p.text
+    with world.session() as session:
+        users.revoke_role(session, caps.channel, "rev-9", Role.REVIEWER, at(12), world.settings)
+    await p.send("3")
+    assert "이 신청서의 심사를 더 이상 하실 수 없습니다" in p.text and "저장되지 않았습니다" in p.text, p.text
+    assert "일시적인 문제" not in p.text
+    await p.send("3")  # the form is gone: no second notice, no error
+    assert "심사를 더 이상" not in p.text and "일시적인 문제" not in p.text, p.text
+    assert world.all(FormDraft) == []

@@ -219,7 +219,20 @@ def _cancelled(t: Turn, draft: FormDraft) -> None:
     FLOW.card(t, review_id, with_deck=False)
 
 
-SPEC = register(FormSpec(REVIEW, _save, context=_context, cancelled=_cancelled,
+def _no_longer_scorable(t: Turn, draft: FormDraft) -> bool:
+    """The review may no longer be scored (an organizer took the role back midway): said once, the form and its
+    typed scores dropped. Each answer failed with "internal error, your answers are saved" instead."""
+    try:
+        review.require_scorable(t.session, t.user, int(draft.ref.get("review", 0)), t.settings)
+    except Refused as err:
+        t.session.delete(draft)
+        t.end()
+        t.refuse(Refused("review_closed", reason=err.code, contact=t.settings.organizer_contact))
+        return True
+    return False
+
+
+SPEC = register(FormSpec(REVIEW, _save, context=_context, cancelled=_cancelled, closed=_no_longer_scorable,
                          confirm_label=lambda d: "buttons.save"))  # fmt: skip
 
 
