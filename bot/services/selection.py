@@ -171,9 +171,26 @@ def require_reviews_in(session: Session, month: str, settings: Settings, now: dt
     return missing
 
 
-def confirm(session: Session, organizer: User, month: str, settings: Settings, now: dt.datetime) -> Selection:
+def decided_of(prop: Proposal) -> dict[str, list[int]]:
+    """The proposal as a confirmation records it: ids per result, the waitlist in its order."""
+    return {
+        "selected": [r.application.id or 0 for r in prop.selected],
+        "waitlisted": [r.application.id or 0 for r in prop.waitlisted],
+        "not_selected": [r.application.id or 0 for r in prop.not_selected],
+    }
+
+
+def confirm(
+    session: Session,
+    organizer: User,
+    month: str,
+    settings: Settings,
+    now: dt.datetime,
+    shown: dict[str, list[int]] | None = None,
+) -> Selection:
     """Freezes the selection. Before selection day the results are held until then; after, they go out
-    at once. Scores and placements can no longer change."""
+    at once. Scores and placements can no longer change. ``shown``: the proposal the organizer's question
+    showed; refused when it has changed since (another organizer moved a company meanwhile)."""
     _organizer(session, organizer, settings)
     if session.get(Selection, month) is not None:
         raise Refused("selection_confirmed")
@@ -185,11 +202,9 @@ def confirm(session: Session, organizer: User, month: str, settings: Settings, n
         raise Refused("selection_empty")
     require_reasons(prop)
     require_reviews_in(session, month, settings, now)
-    decided = {
-        "selected": [r.application.id for r in prop.selected],
-        "waitlisted": [r.application.id for r in prop.waitlisted],
-        "not_selected": [r.application.id for r in prop.not_selected],
-    }
+    decided = decided_of(prop)
+    if shown is not None and shown != decided:
+        raise Refused("selection_changed")
     made = Selection(
         month=month, confirmed_by=organizer.id, confirmed_at=now, release_at=max(now, cycle.selection_at),
         decided=decided,

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.database import Database
 from bot.dialogue.model import PLAIN, TELEGRAM, Capabilities
-from bot.models import Application, AuditLog, Broadcast, FormDraft, Outbox, PurchaseDecision, Review, Role
+from bot.models import Application, AuditLog, Broadcast, FormDraft, Outbox, PurchaseDecision, Review, Role, Selection
 from bot.services import broadcasts, decisions, review, selection, users
 from bot.settings import Settings
 from tests.dialogue.driver import BOTH, Person, World, at, build_engine
@@ -355,3 +355,41 @@ async def test_a_reviewer_whose_role_is_taken_back_mid_form_is_told_once(
     await p.send("3")  # the form is gone: no second notice, no error
     assert "심사를 더 이상" not in p.text and "일시적인 문제" not in p.text, p.text
     assert world.all(FormDraft) == []
+
+
+async def test_a_selection_changed_after_the_question_is_not_confirmed_unseen(
+    settings: Settings, clock: ManualClock, db: Database, world: World
+) -> None:
+    """Organizer A was asked to confirm 「선정 1곳」 (PD-0002); B moved PD-0001 in; A's 「예」 confirmed B's version
+    unseen. And B's older board asked to confirm a month already confirmed."""
+    few = settings.model_copy(update={"selected_count": 1, "waitlist_count": 0})
+    first, _ = seed_applications(world, 2)  # type: ignore[arg-type]
+    world.grant("telegram", "r1", Role.REVIEWER, pledged=True)
+    with world.session() as session:
+        review.assign(session, "2026-12", few, world.clock.now())
+        for row in session.exec(select(Review)).all():
+            scores = (3, 3, 3, 3) if row.application_id == first else (4, 4, 4, 4)
+            row.innovation, row.safety, row.applicability, row.economy = scores
+            session.add(row)
+        for application in session.exec(select(Application)).all():
+            application.feedback = "심사 의견"
+            session.add(application)
+        session.commit()
+    world.clock.set(at(14))
+    world.grant("telegram", "org-b", Role.ORGANIZER)
+    a = Person(build_engine(few, clock, db), TELEGRAM, str(ORGANIZER))
+    b = Person(build_engine(few, clock, db), TELEGRAM, "org-b")
+    await a.send("/selection 2026-12")
+    await a.press("선정 확정")
+    assert "선정 1곳" in a.text
+    await b.send("/selection 2026-12")
+    await b.press("2. PD-202612-0001")
+    await b.press("선정에 포함")
+    await a.press("예, 확정합니다")
+    assert "다른 운영자가 선정 내용을 바꾸었습니다" in a.text and "확정하시겠습니까" in a.text, a.text
+    assert world.all(Selection) == []
+    await a.press("예, 확정합니다")  # now as it is shown
+    [made] = world.all(Selection)
+    assert made.decided["selected"] == [first]
+    await b.press("선정 확정")  # B's board from before
+    assert "선정이 이미 확정되어" in b.text and "확정하시겠습니까" not in b.text, b.text

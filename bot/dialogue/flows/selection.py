@@ -16,6 +16,7 @@ from bot.forms import SELECTION_DEPARTMENTS, SELECTION_FEEDBACK, SELECTION_WITHD
 from bot.models import Application, Company, FormDraft, Programme, Selection
 from bot.services import cycles, decisions, departments, policies, results, selection
 from bot.services.review import CRITERIA, Ranked
+from bot.services.review import confirmed as is_confirmed
 
 
 def month_asked(t: Turn, args: tuple[str, ...]) -> str:
@@ -179,12 +180,16 @@ class SelectionFlow(Flow):
             self.board(t, str(t.ref.get("month") or month_asked(t, ())))
 
     def _ask_confirm(self, t: Turn, month: str) -> None:
+        if is_confirmed(t.session, month):  # an older board's button: it asked as if nothing had happened
+            t.notice(Refused("selection_confirmed"))
+            self.board(t, month)
+            return
         prop = selection.board(t.session, t.user, month, t.settings)
         selection.require_reasons(prop)  # said before the question, and again when confirming
         unscored = selection.require_reviews_in(t.session, month, t.settings, t.now)
         cycle = cycles.get_cycle(t.session, Month.parse(month), t.settings)
         release_at = max(t.now, cycle.selection_at)
-        t.go(self.name, "confirm", month=month)
+        t.go(self.name, "confirm", month=month, shown=selection.decided_of(prop))
         yes = Choice(L("selection_buttons.confirm_yes"), self.act("y"))
         no = Choice(L("buttons.withdraw_no"), self.act("board", month, entry=True))
         missing = selection.without_official(t.session, [r.application for r in prop.selected])
@@ -194,7 +199,14 @@ class SelectionFlow(Flow):
         t.show("selection/confirm_ask", data, choices=[yes, no], columns=2, expects=Expect.CHOICE)
 
     def _confirm(self, t: Turn, month: str) -> None:
-        confirmed = selection.confirm(t.session, t.user, month, t.settings, t.now)
+        try:
+            confirmed = selection.confirm(t.session, t.user, month, t.settings, t.now, shown=t.ref.get("shown"))
+        except Refused as err:
+            if err.code != "selection_changed":
+                raise
+            t.notice(err)  # confirming it would have confirmed what the question did not show
+            self._ask_confirm(t, month)
+            return
         t.end()
         sent = sum(len(confirmed.decided.get(k, [])) for k in ("selected", "waitlisted", "not_selected"))
         t.say("selection/confirmed", month=month, held=confirmed.release_at > t.now,
