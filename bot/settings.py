@@ -252,13 +252,6 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("telegram_retry_max_seconds")
-    @classmethod
-    def _cap_above_start(cls, value: float, info: ValidationInfo) -> float:
-        if value < info.data.get("telegram_retry_seconds", 0):
-            raise ValueError("must be at least PITCHBOT_TELEGRAM_RETRY_SECONDS (the cap of its doubling)")
-        return value
-
     @field_validator("public_url")
     @classmethod
     def _public_https(cls, value: str | None) -> str | None:

@@ -189,9 +189,9 @@ class Engine:
             return self._choice(t, token)
         found = self.aliases.find(text)
         if found is not None and not found[0].interrupts and not text.lstrip().startswith("/"):
-            # A question asking to choose reads a word of one of its choices as that choice, before a
-            # command of the same word (「박람회」 for 「박람회 소식」 opened the expo and dropped the form);
-            # the words that leave a question (「취소」, 「메뉴」) and slash commands still do.
+            # A form's question asking to choose reads a word of one of its choices as that choice, before a
+            # command of the same word (「박람회」 for 「박람회 안내」 opened the expo and dropped the form); the
+            # words that leave a question (「취소」, 「메뉴」) and slash commands still do. Not on a confirmation.
             token = interpret.match_part(text, t.conversation.screen, asked_only=True)
             if token is not None:
                 return self._choice(t, token)

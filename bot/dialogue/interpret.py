@@ -62,9 +62,10 @@ def match_part(text: str, screen: dict[str, Any], asked_only: bool = False) -> s
     """The token of the one choice whose words contain what was typed (「저장」 for 「💾 저장하기」, 「중소」 for
     「중소기업」, 「제출」 for 「✅ 이의신청 제출」, 「네」 for 「예, 철회합니다」), or None when none or several do.
     Only on a screen that neither asks for text nor reads typed words its own way (a search, a selection typed
-    whole). ``asked_only``: among the choices of a question that asks to choose, its steps left out (the engine
-    asks this before a command's words, and the rest after them)."""
-    if screen.get("expects") == "text" or (asked_only and screen.get("expects") != "choice"):
+    whole). ``asked_only``: among the choices of a form's question that asks to choose, its steps left out (the
+    engine asks this before a command's words, and the rest after them)."""
+    if screen.get("expects") == "text" or (asked_only and not (screen.get("question") and
+                                                               screen.get("expects") == "choice")):  # fmt: skip
         return None
     wanted = normalize(text)
     wanted = _YES.get(wanted, wanted)

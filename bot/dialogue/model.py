@@ -131,6 +131,9 @@ class Screen:
     # Typed words are this screen's own (a search of its list, a selection typed whole): a part of a button's
     # words is never taken for a press of it here.
     reads_words: bool = False
+    # A form's question asking to choose: a word of one of its choices picks it before a command of that word
+    # (never on a confirmation, where a command's word must not say yes: 「선정」 at 「예, 선정에 추가합니다」).
+    question: bool = False
     # A list in ``data`` that is paged with the choices (the same items, in the same order) or, without
     # choices, on its own: its page goes to the template as that key, and ``offset`` says where it starts.
     paged: str | None = None

@@ -118,6 +118,7 @@ def render(
         "page": shown.number,
         "expects": screen.expects.value,
         **({"reads_words": True} if screen.reads_words else {}),
+        **({"question": True} if screen.question else {}),
         "choices": [kept for _, _, kept in stamped_options],
         "nav": [kept for _, _, kept in stamped_nav],
         **_listed_elsewhere(screen, shown, version, caps),

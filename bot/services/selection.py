@@ -264,9 +264,12 @@ def result_data(
             **(explained.data() if explained is not None else {})}  # fmt: skip
 
 
-def next_window(session: Session, settings: Settings, now: dt.datetime) -> dict[str, object]:
-    """When a company told it will not pitch may apply again: the next window to open, as the calendar has it."""
-    following = cycles.window_status(session, now, settings).next_cycle
+def next_window(session: Session, month: str, settings: Settings, now: dt.datetime) -> dict[str, object]:
+    """When a company told it will not pitch in ``month`` may apply again: a later month's window already open
+    (organizers moved its dates), else the next to open, as the calendar has it."""
+    status = cycles.window_status(session, now, settings)
+    later_open = status.open_cycle is not None and str(status.open_cycle.month) > month
+    following = status.open_cycle if later_open and status.open_cycle is not None else status.next_cycle
     return {"next_opens_at": following.window_opens_at, "next_closes_at": following.window_closes_at}
 
 
@@ -280,7 +283,7 @@ def release(session: Session, month: str, settings: Settings, now: dt.datetime) 
     data = cycle_data(cycle)
     explained = results.explain(session, month, settings)
     appeal_until = results.appeal_deadline(now, cycle.pitch_at, settings)
-    again = next_window(session, settings, now)
+    again = next_window(session, month, settings, now)
     venue = programme.venue_of(session, month, settings)
     planned = []
     for key, (status, template) in _RESULT.items():
@@ -447,7 +450,7 @@ def withdraw_selected(
     audit.record(session, now, organizer.id, "selection_withdrawn", "application", app_id, reason=reason,
                  departments=list(dropped.values()))  # fmt: skip
     cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
-    again = next_window(session, settings, now)
+    again = next_window(session, app.month, settings, now)
     _tell_owner(session, app, "results/withdrawn", "withdrawn", now, cycle=cycle_data(cycle), reason=reason, **again)
     _tell_officials(session, app, dropped, cycle_data(cycle), now)
     return app

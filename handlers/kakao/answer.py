@@ -81,12 +81,13 @@ def texts_of(reply: Reply) -> list[str]:
 
 def texts_for_events(reply: Reply, texts: Texts) -> list[str]:
     """The reply as texts for the Event API, whose block shows text alone: the last screen's choices, which
-    would have been quick replies, are named as words to type (typed, they pick the same as pressed)."""
+    would have been quick replies, are named as words to type (typed, they pick the same as pressed); not
+    where it asks for an answer of the person's own (a name: its 「◀ 이전」 is no answer to offer)."""
     parts = texts_of(reply)
-    buttons = next((o.buttons for o in reversed(reply.outputs) if o.buttons), [])
-    words = [label for row in buttons for label, _ in row][:MAX_QUICK_REPLIES]
-    if not parts or not words:
+    last = reply.outputs[-1] if reply.outputs else None
+    if last is None or not last.buttons or last.expects == "text":
         return parts
+    words = [label for row in last.buttons for label, _ in row][:MAX_QUICK_REPLIES]
     note = texts.label(reply.lang, "kakao.typed_choices", words=" · ".join(f"「{word}」" for word in words))
     if len(parts[-1]) + len(note) + 2 > MAX_TEXT:
         return [*parts, note]

@@ -95,9 +95,9 @@ def test_a_kakaotalk_bot_needs_a_public_address_for_its_files() -> None:
         load_settings(kakao_bot_id="abc123", kakao_skill_secret="s3cret")
 
 
-def test_addresses_and_retry_cap_are_checked_at_start() -> None:
-    """A public address or a webhook that could never work, and a retry cap below its start, were accepted:
-    every file link would have led nowhere."""
+def test_addresses_are_checked_at_start() -> None:
+    """A public address or a webhook that could never work was accepted: every file link would have led
+    nowhere."""
     for bad in ("notaurl", "http://bot.example.kr", "https://"):
         with pytest.raises(SettingsError, match="PITCHBOT_PUBLIC_URL is invalid: must be an https address"):
             load_settings(public_url=bad)
@@ -107,8 +107,6 @@ def test_addresses_and_retry_cap_are_checked_at_start() -> None:
     with pytest.raises(SettingsError, match="must end in /telegram/webhook"):
         load_settings(telegram_webhook_url="https://x.example/hook")
     assert load_settings(telegram_webhook_url="https://x.example/bot/telegram/webhook").telegram_webhook_url
-    with pytest.raises(SettingsError, match="PITCHBOT_TELEGRAM_RETRY_MAX_SECONDS is invalid: must be at least"):
-        load_settings(telegram_retry_seconds=10, telegram_retry_max_seconds=1)
 
 
 def test_weights_of_the_wrong_count_say_four() -> None:

@@ -166,3 +166,48 @@ async def test_a_word_typed_alone_is_no_invitation_code(person: Make, world: Wor
     p = person(PLAIN, "5605")
     await p.send("carpenter")
     assert "이해하지 못했습니다" in p.text and "초대" not in p.text, p.text
+
+
+async def test_a_command_word_never_says_yes_to_a_confirmation(world: World, person: Make) -> None:
+    """「선정」 typed at 「예, 선정에 추가합니다」 (an appeal's promotion) promoted the company: a word of a choice
+    is taken before a command's only on a form's question, never on a confirmation."""
+    from bot.models import Appeal, Role
+    from tests.dialogue.driver import at
+    from tests.handlers.waitlist import seed_accepted_appeal, seed_released
+
+    _, [_, d, _] = seed_released(world, ["서울교통공사"], 3, channel="kakao")
+    appeal_id = seed_accepted_appeal(world, d)
+    world.grant("kakao", "org-1", Role.ORGANIZER)
+    world.clock.set(at(18))
+    organizer = person(PLAIN, "org-1")
+    await organizer.send("이의신청 처리")
+    await organizer.press("1. 기업8003")
+    await organizer.press("🏅 선정에 추가")
+    await organizer.send("선정")  # the organizer's command for the board
+    assert "선정 안내를 발송했습니다" not in organizer.text and "2026년 12월 선정 심의" in organizer.text
+    with world.session() as session:
+        appeal = session.get(Appeal, appeal_id)
+        assert appeal is not None and appeal.promoted_at is None
+
+
+async def test_a_registered_company_looking_at_its_profile_is_not_told_it_is_unfinished(
+    person: Make, world: World
+) -> None:
+    """Opening 「기업 정보」 to look makes a draft: every 「시작」 after said "unfinished company information,
+    「신청」 to go on" (and 「신청」 opened the application)."""
+    from tests.dialogue.walks import register_profile
+
+    p = person(PLAIN, "5606")
+    await register_profile(p)
+    await p.send("취소")
+    await p.send("기업 정보")
+    await p.send("시작")
+    assert "작성 중인" not in p.text, p.text
+    fresh = person(PLAIN, "5607")
+    await fresh.send("기업 정보")
+    await fresh.send("동의합니다")
+    await fresh.send("한빛로보틱스")
+    await fresh.send("시작")
+    assert "작성 중인 기업 정보가 있습니다. 입력하신 답변은 저장되어 있으니 「기업 정보」로 이어서" in fresh.text, (
+        fresh.text
+    )

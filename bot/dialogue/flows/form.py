@@ -325,7 +325,7 @@ class FormFlow(Flow):
         if q.kind is InputKind.CHOICE and q.typed_choices:
             expects = Expect.CHOICE
         t.show("form/question", data, choices=choices, nav=nav, columns=columns, expects=expects, error=error,
-               replace=replace, reads_words=q.source is not None or multi)  # fmt: skip
+               replace=replace, reads_words=q.source is not None or multi, question=True)  # fmt: skip
 
     @staticmethod
     def _upload_link(t: Turn, form: Form, q: Question) -> tuple[str | None, Any]:

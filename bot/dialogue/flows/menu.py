@@ -13,7 +13,7 @@ from bot.dialogue.tokens import str_arg
 from bot.dialogue.turn import Turn
 from bot.forms import APPLICATION, PROFILE
 from bot.models import Role
-from bot.services import accounts, cycles, drafts, invitations, outbox, policies, users
+from bot.services import accounts, companies, cycles, drafts, invitations, outbox, policies, users
 
 # The menu's buttons. A person with a role gets the role's items first, most used first, then everyone's. The
 # menu pages alike on every channel, as KakaoTalk's ten quick replies must: eight items a page with the page
@@ -79,15 +79,17 @@ class MenuFlow(Flow):
 
     @staticmethod
     def _unfinished(t: Turn, open_cycle: Cycle | None) -> dict[str, Any] | None:
-        """A company's profile or application left midway (by 「시작」, say) that 「신청」 takes up again: the
-        start screen and "not understood" name it, so an answer typed after leaving is not met with silence on
-        how to go on."""
-        for key in (APPLICATION, PROFILE):
-            draft = drafts.get_draft(t.session, t.user.id or 0, key)
-            if draft is None or not draft.data or draft.application_id is not None:
-                continue
-            if key == PROFILE or (open_cycle is not None and draft.month == str(open_cycle.month)):
-                return {"form": key, "month": draft.month}
+        """A company's registration, or its application in an open window, left midway (by 「시작」, say): the
+        start screen and "not understood" name it with the command that takes it up again, so an answer typed
+        after leaving is not met with silence on how to go on. A profile draft of a registered company is
+        no registration left midway: opening 「기업 정보」 to look makes one."""
+        draft = drafts.get_draft(t.session, t.user.id or 0, APPLICATION)
+        if draft is not None and draft.data and draft.application_id is None and open_cycle is not None \
+                and draft.month == str(open_cycle.month):  # fmt: skip
+            return {"form": APPLICATION, "month": draft.month, "command": "apply"}
+        draft = drafts.get_draft(t.session, t.user.id or 0, PROFILE)
+        if draft is not None and draft.data and companies.company_of(t.session, t.user) is None:
+            return {"form": PROFILE, "month": None, "command": "profile"}
         return None
 
     def code_typed(self, t: Turn) -> bool:

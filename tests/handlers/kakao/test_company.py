@@ -153,3 +153,23 @@ async def test_a_deck_uploaded_after_the_chat_moved_on_is_refused_on_the_page_wh
         assert answer.status == 410 and "This link has been used" in await answer.text()
     async with aiohttp.ClientSession() as client, client.get(link.group(0) + "x") as answer:
         assert answer.status == 404 and "없는 링크입니다" in await answer.text()  # whose it was, nobody knows
+
+
+def test_a_question_for_typed_text_sent_through_the_event_api_names_no_buttons() -> None:
+    """At 「기업명」 the Event API's text ended 「다음 중 하나를 입력해 주십시오: 「◀ 이전」 · 「✖ 중단」」."""
+    from zoneinfo import ZoneInfo
+
+    from bot.dialogue.engine import Reply
+    from bot.dialogue.render import Output
+    from bot.settings import PROJECT_ROOT
+    from bot.texts import Texts
+    from handlers.kakao.answer import texts_for_events
+
+    texts = Texts(PROJECT_ROOT / "templates", ZoneInfo("Asia/Seoul"))
+    nav = [[("◀ 이전", "t1"), ("✖ 중단", "t2")]]
+    asked = Reply([Output("기업명 (2/9)", nav, expects="text")], "ko")
+    assert texts_for_events(asked, texts) == ["기업명 (2/9)"]
+    choose = Reply([Output("기업 규모 (5/9)", [[("중소기업", "t3")], *nav], expects="choice")], "ko")
+    assert texts_for_events(choose, texts)[-1].endswith("「중소기업」 · 「◀ 이전」 · 「✖ 중단」")
+    earlier = Reply([Output("선택지", [[("중소기업", "t3")]]), Output("안내", [])], "ko")
+    assert texts_for_events(earlier, texts) == ["선택지", "안내"]  # the last screen's choices only
