@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.calendar import Month
-from bot.models import Application, Review, User
+from bot.models import Application, ApplicationStatus, Review, User
 from bot.services import cycles, policies, review
 from bot.settings import Settings
 
@@ -48,6 +48,9 @@ def for_organizer(session: Session, organizer: User, month: str, settings: Setti
     return committee_stats(session, month, settings)
 
 
+COUNTED = (*review.RANKABLE, ApplicationStatus.WITHDRAWN.value)
+
+
 def committee_stats(session: Session, month: str, settings: Settings) -> CommitteeStats:
     """Everyone who was assigned an application of the month (a role taken back since included: the record
     of that month stays). Reviewers who finished come first, earliest first; then the rest, most scored
@@ -57,7 +60,9 @@ def committee_stats(session: Session, month: str, settings: Settings) -> Committ
     rows = session.exec(
         select(Review)
         .join(Application)
-        .where(Application.month == month, col(Application.status).in_(review.RANKABLE))
+        # A company that gave up its place after the results is still work the committee did (its reviews
+        # dropped out: "assigned 8" against the reviewer's own "9/9 done").
+        .where(Application.month == month, col(Application.status).in_(COUNTED))
         .order_by(col(Review.id))
     ).all()
     weights = settings.score_weights

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import col, select
+
+from bot.models import Application
 from tests.handlers.committee import ORGANIZER, finish_at, make_reviewers, seed_applications
 from tests.harness import KST, Harness
 from tests.scheduler.helpers import tick_and_send
@@ -58,3 +61,13 @@ async def test_an_organizer_sees_each_reviewers_month(harness: Harness) -> None:
     assert "권한이 없어" in refused.text
     [empty] = await organizer.send("/reviewers 2026-10")
     assert "이 달에 배정된 심사가 없습니다" in empty.text
+    # A company gives up its place after the results: the work done on it stays in the month's record (it
+    # dropped out, "배정 2건" against the reviewer's own "3/3 done").
+    with harness.session() as session:
+        first = session.exec(select(Application).order_by(col(Application.id))).first()
+        assert first is not None
+        first.status = "withdrawn"
+        session.add(first)
+        session.commit()
+    [after] = await organizer.send("/reviewers 2026-12")
+    assert "위원회 평균 3.38점" in after.text and after.text.count("• 배정 3건 · 완료 3건") == 2, after.text
