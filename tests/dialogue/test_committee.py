@@ -393,3 +393,13 @@ async def test_a_selection_changed_after_the_question_is_not_confirmed_unseen(
     assert made.decided["selected"] == [first]
     await b.press("선정 확정")  # B's board from before
     assert "선정이 이미 확정되어" in b.text and "확정하시겠습니까" not in b.text, b.text
+
+
+async def test_the_organizers_decision_board_before_any_selection_names_the_month(person: Make, world: World) -> None:
+    """It read 「 구매결정 현황 — 결정 0 …」 with no month, and told the organizer about "your department's"
+    companies."""
+    world.clock.set(at(12))
+    p = person(TELEGRAM, str(ORGANIZER))
+    await p.send("/decisions")
+    assert "2026년 12월 구매결정 현황" in p.text and "아직 구매결정 대상이 없습니다" in p.text, p.text
+    assert "귀 부서" not in p.text

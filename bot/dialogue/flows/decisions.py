@@ -35,7 +35,8 @@ class DecisionsFlow(Flow):
             names = sorted({r.decision.department for r in rows})
             template, data = "decisions/list", {"rows": rows, "departments": ", ".join(names)}
         else:
-            chosen = month or programme.month_with_selection(t.session, t.now) or ""
+            # Before any selection: this month (the heading read 「 구매결정 현황」, no month).
+            chosen = month or programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))
             rows = decisions.board_for(t.session, t.user, chosen, t.settings, t.now)
             decided = sum(r.decision.status != DecisionStatus.OPEN for r in rows)
             overdue = sum(r.overdue for r in rows)
@@ -54,7 +55,9 @@ class DecisionsFlow(Flow):
         ]  # fmt: skip
         windows = _windows(t, rows)
         if template == "decisions/board":
-            windows["closed"] = []  # "ask the organizers" is not for the organizers; the board marks what is late
+            # "ask the organizers" and "your department's companies" are not for the organizers; the board marks
+            # what is late and, empty, says so.
+            windows["closed"], windows["upcoming"] = [], None
         data.update(windows, rows=decidable, others=[r for r in rows if r not in decidable], decidable=bool(choices))
         t.go(self.name, "list")
         t.show(template, data, choices=choices, paged="rows")
