@@ -8,7 +8,6 @@ import asyncio
 import gc
 import logging
 import signal
-import uuid
 
 from aiohttp import web
 
@@ -19,7 +18,6 @@ from bot.delivery import Sender
 from bot.dialogue.engine import Engine, Reply
 from bot.models import User
 from bot.services import outbox
-from bot.services.outbox import Planned
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,10 +72,7 @@ class Runtime:
 
         def plan() -> None:
             with self.ctx.db.session() as session:
-                now = self.ctx.clock.now()
-                key = f"reply:{uuid.uuid4().hex}"
-                outbox.plan(session, [Planned(person, "outbox/text", {"text": text}, f"{key}:{i}", now)
-                                      for i, text in enumerate(texts)], now)  # fmt: skip
+                outbox.plan_texts(session, person, texts, self.ctx.clock.now())
 
         await asyncio.to_thread(plan)
 

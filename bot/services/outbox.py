@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -151,6 +152,14 @@ class Planned:
     event_key: str
     due_at: dt.datetime
     document: dict[str, Any] | None = None
+
+
+def plan_texts(session: Session, user: User, texts: Sequence[str], now: dt.datetime) -> int:
+    """An answer that follows after the chat's own (KakaoTalk: a late answer, the rest of a long one, the
+    screens after an upload page), as plain texts in order, each planned once."""
+    key = f"reply:{uuid.uuid4().hex}"
+    return plan(session, [Planned(user, "outbox/text", {"text": text}, f"{key}:{i}", now)
+                          for i, text in enumerate(texts)], now)  # fmt: skip
 
 
 def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:

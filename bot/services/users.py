@@ -218,3 +218,18 @@ def subscribe(session: Session, user: User, topic: str, now: dt.datetime) -> boo
     session.add(Subscription(user_id=user.id, topic=topic, created_at=now))
     session.flush()
     return True
+
+
+# The keys Kakao's channel add/block webhook names a person by, and the column each is kept in.
+KAKAO_KEYS = {"app_user_id": "app_user_id", "plusfriend_user_key": "plusfriend_key"}
+
+
+def set_kakao_friend(session: Session, key: str, ident: str, friend: bool) -> None:
+    """Someone added or blocked the KakaoTalk channel: the bot writes first to friends only (a blocked one is
+    not written to until they come back)."""
+    column = getattr(User, KAKAO_KEYS[key])
+    session.execute(
+        update(User)
+        .where(col(User.channel) == "kakao", column == ident)
+        .values(is_friend=friend, inactive_reason=None if friend else "blocked the KakaoTalk channel")
+    )

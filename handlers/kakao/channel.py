@@ -15,7 +15,6 @@ import datetime as dt
 import hmac
 import json
 import logging
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,15 +22,13 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.context import AppContext
 from bot.dialogue.engine import Engine, Reply
 from bot.dialogue.model import PLAIN
 from bot.models import User
-from bot.services import files, outbox
-from bot.services.outbox import Planned
+from bot.services import files, outbox, users
 from handlers.kakao import answer
 from handlers.kakao.payload import CHANNEL, SkillRequest, to_incoming
 from handlers.kakao.sender import KakaoSender
@@ -156,12 +153,8 @@ class KakaoChannel:
         def plan() -> None:
             with self.ctx.db.session() as session:
                 user = session.exec(select(User).where(User.channel == CHANNEL, User.external_id == person)).first()
-                if user is None:
-                    return
-                now = self.ctx.clock.now()
-                key = f"reply:{uuid.uuid4().hex}"
-                outbox.plan(session, [Planned(user, "outbox/text", {"text": text}, f"{key}:{i}", now)
-                                      for i, text in enumerate(texts)], now)  # fmt: skip
+                if user is not None:
+                    outbox.plan_texts(session, user, texts, self.ctx.clock.now())
 
         await asyncio.to_thread(plan)
 
@@ -237,18 +230,13 @@ class KakaoChannel:
             return _refusal(400, "not a channel event")
         if kind not in ("added", "blocked"):
             return web.json_response({"ok": True})
-        column = {"app_user_id": User.app_user_id, "plusfriend_user_key": User.plusfriend_key}.get(id_type or "")
-        if column is not None:
-            await asyncio.to_thread(self._mark_friend, column, ident, kind == "added")
+        if isinstance(id_type, str) and id_type in users.KAKAO_KEYS:
+            await asyncio.to_thread(self._mark_friend, id_type, ident, kind == "added")
         return web.json_response({"ok": True})
 
-    def _mark_friend(self, column: Any, ident: str, friend: bool) -> None:
+    def _mark_friend(self, key: str, ident: str, friend: bool) -> None:
         with self.ctx.db.session() as session:
-            session.execute(
-                update(User)
-                .where(col(User.channel) == CHANNEL, column == ident)
-                .values(is_friend=friend, inactive_reason=None if friend else "blocked the KakaoTalk channel")
-            )
+            users.set_kakao_friend(session, key, ident, friend)
 
 
 def _failures(report: dict[str, Any]) -> dict[str, str]:
