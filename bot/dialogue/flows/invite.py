@@ -13,6 +13,7 @@ from bot.errors import Refused, UserError
 from bot.forms import AFFILIATION, INVITE_OFFICIAL, INVITEE_NAME, PLEDGE
 from bot.models import Department, FormDraft, Role
 from bot.services import departments, invitations, pledge, policies
+from bot.texts import LANGUAGES
 from bot.validators import Invalid, format_brn, line
 
 
@@ -21,7 +22,7 @@ class InviteFlow(Flow):
     policy = staticmethod(policies.anyone)  # accepting is for anyone; creating is checked below
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        role, words = _role_typed(" ".join(args))
+        role, words = _role_typed(t, " ".join(args))
         if role is None:
             if policies.organizer(policies.roles_of(t.session, t.user, t.settings)):
                 t.show("invite/usage", choices=[self.choice(L(f"roles.{r.value}"), "new", r.value, entry=True)
@@ -93,19 +94,19 @@ class InviteFlow(Flow):
 
 FLOW = InviteFlow()
 
-# The role as an organizer types it after 「초대」, in either language; what follows is a department's name.
-_ROLE_WORDS = (("수요처담당자", Role.OFFICIAL), ("수요처", Role.OFFICIAL), ("담당자", Role.OFFICIAL),
-               ("official", Role.OFFICIAL), ("심사위원", Role.REVIEWER), ("reviewer", Role.REVIEWER))  # fmt: skip
 
-
-def _role_typed(text: str) -> tuple[Role | None, str]:
-    """(the role, the words after it): 「심사위원」, 「수요처 담당자 교통공사」, "official 교통"; (None, "")."""
+def _role_typed(t: Turn, text: str) -> tuple[Role | None, str]:
+    """(the role, the words after it): 「심사위원」, 「수요처 담당자 교통공사」, "official 교통"; (None, ""). The
+    role as an organizer types it after 「초대」, in either language (the catalogue's ``role_words``); what
+    follows is a department's name."""
+    known = {"".join(word.split()).casefold(): Role(role)
+             for lang in LANGUAGES for role, typed in (t.texts.catalog[lang].get("role_words") or {}).items()
+             for word in typed}  # fmt: skip
     words = text.split()
     for taken in (2, 1):  # 「수요처 담당자」 is two words
-        head = "".join(words[:taken]).casefold()
-        for word, role in _ROLE_WORDS:
-            if len(words) >= taken and head == word:
-                return role, " ".join(words[taken:]).strip()
+        role = known.get("".join(words[:taken]).casefold()) if len(words) >= taken else None
+        if role is not None:
+            return role, " ".join(words[taken:]).strip()
     return None, ""
 
 
