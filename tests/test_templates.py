@@ -84,6 +84,8 @@ def context_for(key: str) -> dict[str, object]:
             tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
             "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    if key == "errors/typed_on_review":
+        ctx.update(confirm="✅ 제출하기", edits=True)
     if key == "errors/review_closed":
         ctx.update(reason="not_allowed", contact=HOSTILE)
     if key in ("selection/confirm_ask", "errors/selection_reviews_open"):

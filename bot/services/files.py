@@ -74,8 +74,17 @@ def download(session: Session, token: str, now: dt.datetime) -> FileLink:
     return link
 
 
-def offer_upload(session: Session, user: User, form: str, field: str, settings: Settings, now: dt.datetime) -> FileLink:
-    """The person's upload page for one question: the one still open if there is one, else a new one."""
+def offer_upload(
+    session: Session,
+    user: User,
+    form: str,
+    field: str,
+    settings: Settings,
+    now: dt.datetime,
+    until: dt.datetime | None = None,
+) -> FileLink:
+    """The person's upload page for one question: the one still open if there is one, else a new one, open
+    ``UPLOAD_LINK_MINUTES`` or until ``until`` (the window's close), whichever comes first."""
     open_link = session.exec(
         select(FileLink).where(
             FileLink.kind == UPLOAD, FileLink.user_id == user.id, FileLink.form == form, FileLink.field == field,
@@ -84,8 +93,9 @@ def offer_upload(session: Session, user: User, form: str, field: str, settings: 
     ).first()  # fmt: skip
     if open_link is not None:
         return open_link
+    expires = now + dt.timedelta(minutes=settings.upload_link_minutes)
     link = FileLink(token=_token(), kind=UPLOAD, user_id=user.id or 0, filename="", form=form, field=field,
-                    created_at=now, expires_at=now + dt.timedelta(minutes=settings.upload_link_minutes))  # fmt: skip
+                    created_at=now, expires_at=min(expires, until) if until is not None else expires)  # fmt: skip
     session.add(link)
     return link
 

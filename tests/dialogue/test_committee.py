@@ -49,6 +49,11 @@ async def test_an_official_records_and_corrects_a_decision(caps: Capabilities, p
     await p.send("올해 예산이 소진되어 내년에 다시 검토합니다.")
     assert "결정: 미구매" in p.text and "사유: 올해 예산이 소진되어" in p.text
     assert p.labels() == ["✅ 확정", "✖ 취소"]
+    # A reason typed again on the confirmation page: said how to change it (it said "choose a button").
+    await p.send("내년 예산에 반영하겠습니다.")
+    back = "「이전」으로" if caps is PLAIN else "/back으로"
+    assert f"확인 화면에서는 입력하신 글을 답변으로 받지 않습니다. 고치시려면 {back} 앞 질문으로" in p.text, p.text
+    assert "「✅ 확정」을 눌러 주십시오" in p.text and "사유: 올해 예산이 소진되어" in p.text
     await choose(p, "확정")
     assert "결정을 저장하고 기업에 안내했습니다" in p.text
     [row] = [d for d in world.all(PurchaseDecision) if d.department == "서울교통공사"]

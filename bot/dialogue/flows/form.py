@@ -147,8 +147,9 @@ class FormFlow(Flow):
             return
         spec, form, draft = found
         q = drafts.current_step(form, draft).question
-        if q is None:
-            self.show(t, spec, form, draft, Invalid("expected_button"))
+        if q is None:  # the review page: typed text is no answer here, and the way to change one is named
+            confirm = t.label(spec.confirm_label(draft))
+            self.show(t, spec, form, draft, Invalid("typed_on_review", confirm=confirm, edits=spec.edit_buttons))
         elif q.source is not None:
             self._search(t, spec, form, draft, q, text)
         elif q.kind is InputKind.TEXT or (q.kind is InputKind.CHOICE and q.typed_choices):
@@ -278,7 +279,7 @@ class FormFlow(Flow):
         if q.field in draft.data and not multi:
             current = display.display_value(t.texts, t.lang, form, q.field, draft.data[q.field], params,
                                             departments.form_sources(t.session, form))  # fmt: skip
-        upload_link, upload_expires = self._upload_link(t, form, q)
+        upload_link, upload_expires = self._upload_link(t, form, q, draft)
         data = {
             "field": q.field, "prompt": form.prompt_template(q), "step": n, "total": of, "current": current,
             "optional": q.optional,
@@ -328,12 +329,16 @@ class FormFlow(Flow):
                replace=replace, reads_words=q.source is not None or multi, question=True)  # fmt: skip
 
     @staticmethod
-    def _upload_link(t: Turn, form: Form, q: Question) -> tuple[str | None, Any]:
-        """A file question where people cannot send files in chat: a single-use upload page of their own."""
+    def _upload_link(t: Turn, form: Form, q: Question, draft: FormDraft) -> tuple[str | None, Any]:
+        """A file question where people cannot send files in chat: a single-use upload page of their own, no
+        longer than the application window lasts (at 23:50 on the 10th it said "until 00:50")."""
         public = t.settings.public_url
         if q.kind is not InputKind.FILE or t.caps.uploads or public is None:
             return None, None
-        link = files.offer_upload(t.session, t.user, form.key, q.field, t.settings, t.now)
+        until = None
+        if form.key == APPLICATION and draft.month:
+            until = cycles.get_cycle(t.session, Month.parse(draft.month), t.settings).window_closes_at
+        link = files.offer_upload(t.session, t.user, form.key, q.field, t.settings, t.now, until=until)
         return f"{public.rstrip('/')}/files/upload/{link.token}", link.expires_at
 
     def review(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, error: UserError | None = None) -> None:

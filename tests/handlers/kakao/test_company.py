@@ -10,7 +10,7 @@ import re
 import aiohttp
 from sqlmodel import select
 
-from bot.models import Application, Company, User
+from bot.models import Application, Company, FileLink, User
 from bot.sandbox.kakao import KakaoUser
 from tests.handlers.flows import SAMPLE_PDF, VALID_BRN
 from tests.handlers.kakao.conftest import KakaoWorld
@@ -105,10 +105,11 @@ async def test_a_company_registers_and_applies_in_kakaotalk(kakao: KakaoWorld) -
 
 
 async def test_a_deck_uploaded_after_the_window_closed_is_not_called_uploaded(kakao: KakaoWorld) -> None:
-    """At 23:50 on the 10th the page was given; sent at 00:10, the chat said the window had closed while the
-    page said 「올렸습니다」."""
+    """At 23:50 on the 10th the page was given "until 00:50"; sent at 00:10, the chat said the window had closed
+    while the page said 「올렸습니다」. The page now closes with the window, and one that outlived it (given
+    before this version) says the chat did not take the file."""
     from bot.calendar import Month
-    from bot.services import cycles
+    from bot.services import cycles, files
 
     with kakao.session() as session:
         closes = cycles.get_cycle(session, Month(2026, 12), kakao.settings).window_closes_at
@@ -117,8 +118,26 @@ async def test_a_deck_uploaded_after_the_window_closed_is_not_called_uploaded(ka
     question = await apply_in_kakaotalk(user, to_deck=True)
     link = re.search(r"http://\S+/files/upload/\S+", question)
     assert link is not None, question
+    assert "2026년 12월 10일(목) 23:59까지" in question, question
+    with kakao.session() as session:
+        person = session.exec(select(User).where(User.channel == "kakao")).one()
+        old = FileLink(
+            token="earlier-link-made-before-the-cap",
+            kind=files.UPLOAD,
+            user_id=person.id or 0,
+            filename="",
+            form="application",
+            field="deck",
+            created_at=closes - dt.timedelta(hours=1),
+            expires_at=closes + dt.timedelta(hours=1),
+        )  # as links were made before they closed with it
+        session.add(old)
+        session.commit()
+        old_url = link.group(0).rsplit("/", 1)[0] + "/" + old.token
     kakao.clock.set(closes + dt.timedelta(minutes=10))
     status, page = await upload(link.group(0), SAMPLE_PDF, "HR-1 소개.pdf")
+    assert status == 410 and "올렸습니다" not in page, page
+    status, page = await upload(old_url, SAMPLE_PDF, "HR-1 소개.pdf")
     assert status == 200 and "반영하지 못했습니다" in page and "올렸습니다" not in page, page
     await kakao.bot.outbox_settled()
     assert any("마감" in t for t in kakao.events(user)), kakao.events(user)  # the chat says why
