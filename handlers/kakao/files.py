@@ -19,8 +19,10 @@ from bot.context import AppContext
 from bot.dialogue.engine import Engine, Reply
 from bot.dialogue.model import PLAIN, TELEGRAM, FileRef, Incoming, Kind
 from bot.errors import Refused
+from bot.forms import EXPO
 from bot.models import FileLink, User
 from bot.services import files, users
+from bot.validators import EXPO_FILE_MAX
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[User, Reply], Awaitable[None]]
@@ -68,8 +70,10 @@ class FilePages:
         return self._form(person, link, None)
 
     def _form(self, person: User, link: FileLink, error: str | None, status: int = 200) -> web.Response:
+        yaml = link.form == EXPO
         data = {
-            "max_mb": self.ctx.settings.deck_max_bytes // 1048576,
+            "max_mb": max(1, EXPO_FILE_MAX // 1048576) if yaml else self.ctx.settings.deck_max_bytes // 1048576,
+            "accept": ".yaml,.yml,.txt" if yaml else "application/pdf,.pdf",
             "expires_at": link.expires_at,
             "error": error,
             "field": link.field,
@@ -83,7 +87,7 @@ class FilePages:
         except Refused as err:
             return self._refused(err)
         try:
-            path, name, mime, size = await self._receive(request)
+            path, name, mime, size = await self._receive(request, yaml=link.form == EXPO)
         except ValueError as err:  # nothing usable came: the page stays open for another try
             return self._form(person, link, str(err), status=400)
         try:
@@ -108,9 +112,10 @@ class FilePages:
         with self.ctx.db.session() as session:
             return files.spend_upload(session, link, name, self.ctx.clock.now())
 
-    async def _receive(self, request: web.Request) -> tuple[Path, str, str, int]:
-        """The form's file, streamed to disk within the size allowed; a PDF by its name and its first bytes."""
-        limit = self.ctx.settings.deck_max_bytes
+    async def _receive(self, request: web.Request, yaml: bool = False) -> tuple[Path, str, str, int]:
+        """The form's file, streamed to disk within the size allowed; a PDF by its name and its first bytes (the
+        expo's page: a YAML file by its name, text and small)."""
+        limit = EXPO_FILE_MAX if yaml else self.ctx.settings.deck_max_bytes
         try:
             reader = await request.multipart()
             part = await reader.next()
@@ -136,7 +141,9 @@ class FilePages:
                     if len(head) < 5:
                         head += chunk[: 5 - len(head)]
                     out.write(chunk)
-            if not name.lower().endswith(".pdf") or head != b"%PDF-":
+            if yaml and (not name.lower().endswith((".yaml", ".yml", ".txt")) or b"\0" in head):
+                raise ValueError("upload_not_yaml")
+            if not yaml and (not name.lower().endswith(".pdf") or head != b"%PDF-"):
                 raise ValueError("upload_not_pdf")
         except BaseException:
             path.unlink(missing_ok=True)

@@ -48,7 +48,7 @@ class NewsFlow(Flow):
 
     def edit_expo(self, t: Turn) -> None:
         policies.require(t.session, t.user, policies.organizer, t.settings)
-        if not t.caps.uploads:
+        if not t.caps.uploads and t.settings.public_url is None:  # no upload page to offer
             t.say("expo/edit_elsewhere")
             return
         current = expo.current(t.session)
