@@ -136,6 +136,10 @@ def accept(session: Session, user: User, start_payload: str, now: dt.datetime, s
         raise Refused("invitation_used")
     if invitation.expires_at <= now:
         raise Refused("invitation_expired")
+    # Made by someone no longer an organizer (the role taken back): it granted a role in their name still.
+    maker = session.get(User, invitation.created_by) if invitation.created_by is not None else None
+    if maker is None or not users.has_role(session, maker, Role.ORGANIZER, settings):
+        raise Refused("invitation_withdrawn")
     # One statement takes the invitation, so two people opening the same link cannot both have it.
     taken = session.execute(
         update(Invitation)

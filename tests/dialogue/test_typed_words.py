@@ -117,6 +117,7 @@ async def test_a_choice_question_takes_its_word_before_a_command_of_that_word(pe
 
     with world.session() as session:
         expo.load(session, EXPO_SAMPLE, world.clock.now())
+    world.applications(1)  # someone to send it to
     world.grant("kakao", "org-9", Role.ORGANIZER)
     p = person(PLAIN, "org-9")
     await p.send("공지")

@@ -8,16 +8,17 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
-from bot.dialogue.flows.form import FormSpec, register
+from bot.dialogue.flows.form import SPECS, FormSpec, register
 from bot.dialogue.model import Action, Choice, Expect, L
 from bot.dialogue.tokens import int_arg
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
-from bot.forms import BROADCAST, MAX_BROADCAST_TEXT
+from bot.forms import BROADCAST, MAX_BROADCAST_TEXT, form_by_key
 from bot.models import Application, Broadcast, FormDraft
-from bot.services import audience, broadcasts, expo, policies
+from bot.services import audience, broadcasts, drafts, expo, policies
 
 
 class BroadcastFlow(Flow):
@@ -25,7 +26,10 @@ class BroadcastFlow(Flow):
     policy = staticmethod(policies.organizer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        month = t.session.exec(select(func.max(Application.month))).one()
+        # A month typed after the command (last month's selected companies, their decisions still open), else
+        # the latest month anyone applied to.
+        typed = Month.parse_or_none(" ".join(args)) if args else None
+        month = str(typed) if typed else t.session.exec(select(func.max(Application.month))).one()
         FORM.open(t, BROADCAST, ref={"month": month})
 
     def on_action(self, t: Turn, action: Action) -> None:
@@ -67,6 +71,11 @@ def _preview(t: Turn, draft: FormDraft, error: UserError | None) -> None:
         t.end()
         t.session.delete(draft)
         t.refuse(err)
+        return
+    if count == 0:  # asked again: the page offered "send to 0 people", refused it, and offered it again
+        form = form_by_key(BROADCAST, t.settings)
+        drafts.edit(t.session, form, draft, "audience", t.now)
+        FORM.ask(t, SPECS[BROADCAST], form, draft, Refused("audience_empty"))
         return
     t.show(template, data, error=error)
     label = t.label(f"audiences.{draft.data.get('audience')}", **_params(t, draft))

@@ -212,8 +212,14 @@ class FormFlow(Flow):
         spec = SPECS.get(key)
         t.end()
         if spec is not None and spec.cancelled is not None and draft is not None:
-            spec.cancelled(t, draft)
-            return
+            shown = len(t.screens)
+            try:
+                with t.session.begin_nested():
+                    spec.cancelled(t, draft)
+                return
+            except UserError as err:  # where it leads back to is no longer theirs (a role taken back): the
+                del t.screens[shown:]  # cancel was refused with it, and the typed answers stayed
+                t.notice(err)
         if draft is not None:
             drafts.delete_draft(t.session, draft)
         t.say("menu/input_cancelled")
