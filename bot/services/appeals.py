@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from bot.calendar import Month, cycle_data
 from bot.errors import Refused
@@ -47,13 +47,15 @@ def _released(session: Session, app: Application) -> Selection | None:
 
 
 def for_company(session: Session, user: User, settings: Settings) -> list[Appealable]:
-    """The person's company's results that can be (or were) appealed, newest month first."""
+    """The person's company's results that can be (or were) appealed, newest month first: one moved up from the
+    waitlist since keeps its appeal in sight (it was told "no result to appeal" with the appeal still open)."""
     company = companies.company_of(session, user)
     if company is None:
         return []
+    shown = or_(col(Application.status).in_(APPEALABLE), col(Application.id).in_(select(Appeal.application_id)))
     apps = session.exec(
         select(Application)
-        .where(Application.company_id == company.id, col(Application.status).in_(APPEALABLE))
+        .where(Application.company_id == company.id, shown)
         .order_by(col(Application.month).desc(), col(Application.id))
     ).all()
     out = []

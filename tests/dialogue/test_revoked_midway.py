@@ -93,3 +93,26 @@ async def test_an_audience_with_nobody_in_it_is_asked_again(caps: Capabilities, 
     await choose(p, "등록 기업 전체")
     assert "선정 기업 여러분께 알립니다." in p.text and "1명에게 보냅니다" in p.text, p.text  # the text kept
     assert world.all(Broadcast) == []
+
+
+@BOTH
+async def test_a_company_moved_up_keeps_its_appeal_in_sight(caps: Capabilities, person: Make, world: World) -> None:
+    """Waitlisted, it appealed; a selected company gave up its place and it moved up: 「이의신청」 then said
+    "no result to appeal" with its appeal still open."""
+    seed_released(world, ["서울교통공사"], 2, channel=caps.channel)
+    world.grant(caps.channel, "org-1", Role.ORGANIZER)
+    world.clock.set(at(16))
+    c = person(caps, "8002")
+    await c.send("이의신청" if caps is PLAIN else "/appeal")
+    await choose(c, "명백한 오인")
+    await c.send("시정 적용 실적 2건이 심사에서 누락되었습니다.")
+    await c.press("건너뛰기")
+    await c.press("이의신청 제출")
+    world.clock.set(at(18))
+    org = person(caps, "org-1")
+    await org.send("선정 2026-12" if caps is PLAIN else "/selection 2026-12")
+    await org.press("↩ 0001 선정 포기")
+    await org.send("참석할 수 없다고 합니다.")
+    await choose(org, "예, 처리합니다")
+    await c.send("이의신청" if caps is PLAIN else "/appeal")
+    assert "이의신청하실 수 있는 결과가 없습니다" not in c.text and "처리 상태: 처리 중" in c.text, c.text
