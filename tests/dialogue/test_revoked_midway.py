@@ -116,3 +116,30 @@ async def test_a_company_moved_up_keeps_its_appeal_in_sight(caps: Capabilities, 
     await choose(org, "예, 처리합니다")
     await c.send("이의신청" if caps is PLAIN else "/appeal")
     assert "이의신청하실 수 있는 결과가 없습니다" not in c.text and "처리 상태: 처리 중" in c.text, c.text
+
+
+@BOTH
+async def test_a_place_given_up_by_another_organizer_first_shows_the_board(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """Two organizers record the same company giving up its place: the second was refused and offered the same
+    confirmation again, which could only fail again."""
+    from bot.models import Selection
+
+    [a, b], [c, _] = seed_released(world, ["서울교통공사", "푸른도시여가국"], 2, channel=caps.channel)
+    world.grant(caps.channel, "org-1", Role.ORGANIZER)
+    world.grant(caps.channel, "org-2", Role.ORGANIZER)
+    world.clock.set(at(18))
+    first, second = person(caps, "org-1"), person(caps, "org-2")
+    for o in (first, second):
+        await o.send("선정 2026-12" if caps is PLAIN else "/selection 2026-12")
+        await o.press("↩ 0001 선정 포기")
+        await o.send("참석할 수 없다고 합니다.")
+    await choose(first, "예, 처리합니다")
+    await choose(second, "예, 처리합니다")
+    assert "선정 포기를 처리할 수 없습니다" in second.text and "2026년 12월 선정 심의" in second.text, second.text
+    assert "예, 처리합니다" not in second.labels()
+    with world.session() as session:
+        chosen = session.get(Selection, "2026-12")
+        assert chosen is not None and chosen.decided["withdrawn"] == [a] and chosen.decided["selected"] == [b, c]
+    assert world.draft(caps.channel, "org-2", "selection_withdraw") is None

@@ -261,8 +261,19 @@ def _withdraw(t: Turn, draft: FormDraft) -> None:
     # Refused if the waitlist changed since the confirmation named who takes the place (an appeal, another
     # organizer): the confirmation is shown again, as things stand now.
     named = (draft.ref["named"],) if "named" in draft.ref else None
-    done = selection.withdraw_and_promote(t.session, t.user, app_id, str(draft.data.get("reason", "")), t.settings,
-                                          t.now, named=named)  # fmt: skip
+    try:
+        done = selection.withdraw_and_promote(t.session, t.user, app_id, str(draft.data.get("reason", "")),
+                                              t.settings, t.now, named=named)  # fmt: skip
+    except Refused as err:
+        if err.code != "not_selected_now":
+            raise
+        # Another organizer did it first: nothing here can be confirmed any more (it was offered again).
+        app = t.session.get(Application, app_id)
+        t.session.delete(draft)
+        t.end()
+        t.notice(err)
+        FLOW.board(t, app.month if app is not None else month_asked(t, ()))
+        return
     t.session.delete(draft)
     t.say("selection/withdrawn", withdrawn=done.withdrawn, promoted=done.promoted, messages=done.messages)
     FLOW.board(t, done.withdrawn.month)
