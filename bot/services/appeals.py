@@ -190,7 +190,9 @@ def decide(
     if owner is not None:
         data = {"receipt_no": found.application.receipt_no, "product_name": found.application.product_name,
                 "company": found.company.name, "verdict": verdict, "reason": appeal.reason,
-                "filed_at": appeal.filed_at}  # fmt: skip
+                "filed_at": appeal.filed_at,
+                # Moved up from the waitlist meanwhile: nothing is left to put right.
+                "selected": found.application.status == ApplicationStatus.SELECTED.value}  # fmt: skip
         outbox.plan(session, [Planned(owner, "appeal/decided", data, f"appeal:{appeal.id}:decided", now)], now)
     return appeal
 

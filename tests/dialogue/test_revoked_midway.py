@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.dialogue.model import PLAIN, Capabilities
-from bot.models import Broadcast, Role, RoleGrant, User
+from bot.models import Broadcast, Outbox, Role, RoleGrant, User
 from bot.services import invitations, users
 from tests.dialogue.driver import BOTH, Person, World, at
 from tests.dialogue.test_appeal import released
@@ -116,6 +116,15 @@ async def test_a_company_moved_up_keeps_its_appeal_in_sight(caps: Capabilities, 
     await choose(org, "예, 처리합니다")
     await c.send("이의신청" if caps is PLAIN else "/appeal")
     assert "이의신청하실 수 있는 결과가 없습니다" not in c.text and "처리 상태: 처리 중" in c.text, c.text
+    # Accepted now, it is not promised a correction of a result it has already had.
+    await org.send("이의신청 처리" if caps is PLAIN else "/appeals")
+    await org.press("기업8002")
+    await org.press("인용·기각 결정")
+    await choose(org, "인용")
+    await org.send("실적 자료가 누락된 것을 확인했습니다.")
+    await choose(org, "결정 확정")
+    [told] = [o for o in world.all(Outbox) if o.template == "appeal/decided"]
+    assert told.data["selected"] is True
 
 
 @BOTH
