@@ -116,6 +116,8 @@ async def test_a_company_moved_up_keeps_its_appeal_in_sight(caps: Capabilities, 
     await choose(org, "예, 처리합니다")
     await c.send("이의신청" if caps is PLAIN else "/appeal")
     assert "이의신청하실 수 있는 결과가 없습니다" not in c.text and "처리 상태: 처리 중" in c.text, c.text
+    await c.send("현황" if caps is PLAIN else "/status")  # its Pitching Day, not the waitlist's facts (it failed)
+    assert "일시적인 문제" not in c.text and "선정" in c.text, c.text
     # Accepted now, it is not promised a correction of a result it has already had.
     await org.send("이의신청 처리" if caps is PLAIN else "/appeals")
     await org.press("기업8002")

@@ -36,7 +36,9 @@ class StatusFlow(Flow):
         facts = {row.application.id: _facts(t, row) for row in rows if row.application.status == "selected"}
         appealable = {a.application.id: a for a in appeals.for_company(t.session, t.user, t.settings)}
         for row in rows:
-            if row.application.id in appealable:
+            # A result still on the waitlist or not selected; one moved up since keeps its Pitching Day facts
+            # (its appeal is listed for /appeal, and its row here failed with the waitlist's facts).
+            if row.application.id in appealable and row.application.status in appeals.APPEALABLE:
                 facts[row.application.id] = _result_facts(t, row, appealable[row.application.id])
         buttons: list[Choice] = []
         for row in rows:
