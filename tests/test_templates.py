@@ -365,8 +365,8 @@ def test_to_plain_keeps_text_and_unescapes() -> None:
 def test_the_file_pages_render_with_input_escaped(lang: str, page: str) -> None:
     """The upload and download pages are HTML pages of their own (not Telegram's subset)."""
     when = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
-    data = {"max_mb": 20, "expires_at": when, "error": "upload_not_pdf", "name": HOSTILE, "code": "file_link_used",
-            "field": "evidence"}  # fmt: skip
+    data = {"max_size": "20MB", "expires_at": when, "error": "upload_not_pdf", "name": HOSTILE,
+            "code": "file_link_used", "field": "evidence"}  # fmt: skip
     html = TEXTS.env.get_template(f"{lang}/files/{page}.j2").render(lang=lang, channel="web", **data)
     assert html.startswith("<!doctype html>") and "<script>" not in html and "</html>" in html
     if page == "_upload":  # the page names what it asks for: an appeal's evidence is no pitch deck

@@ -85,10 +85,16 @@ def offer_upload(
 ) -> FileLink:
     """The person's upload page for one question: the one still open if there is one, else a new one, open
     ``UPLOAD_LINK_MINUTES`` or until ``until`` (the window's close), whichever comes first."""
+    fresh = now + dt.timedelta(minutes=5)
+    if until is not None:
+        fresh = min(fresh, until - dt.timedelta(seconds=1))
     open_link = session.exec(
         select(FileLink).where(
             FileLink.kind == UPLOAD, FileLink.user_id == user.id, FileLink.form == form, FileLink.field == field,
-            col(FileLink.used_at).is_(None), FileLink.expires_at > now + dt.timedelta(minutes=5),
+            # Five minutes left at least, or all there will be (in the window's last minutes, each question
+            # shown again made a new one).
+            col(FileLink.used_at).is_(None),
+            FileLink.expires_at > fresh,
         )
     ).first()  # fmt: skip
     if open_link is not None:

@@ -57,14 +57,17 @@ def committee_stats(session: Session, month: str, settings: Settings) -> Committ
     first."""
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     deadline = review.review_deadline(cycle, settings)
-    rows = session.exec(
-        select(Review)
+    found = session.exec(
+        select(Review, Application.status)
         .join(Application)
-        # A company that gave up its place after the results is still work the committee did (its reviews
-        # dropped out: "assigned 8" against the reviewer's own "9/9 done").
         .where(Application.month == month, col(Application.status).in_(COUNTED))
         .order_by(col(Review.id))
     ).all()
+    # A withdrawn application counts for the reviews done on it (a company that gave up its place after the
+    # results: "assigned 8" against the reviewer's own "9/9 done"), not for those left open (one that withdrew
+    # its consent during the review would make a finished reviewer "1 left").
+    withdrawn = ApplicationStatus.WITHDRAWN.value
+    rows = [r for r, status in found if status != withdrawn or review.is_complete(r)]
     weights = settings.score_weights
     totals: dict[int, dict[int, float]] = {}  # application → reviewer → weighted total
     for r in rows:

@@ -72,7 +72,8 @@ class FilePages:
     def _form(self, person: User, link: FileLink, error: str | None, status: int = 200) -> web.Response:
         yaml = link.form == EXPO
         data = {
-            "max_mb": max(1, EXPO_FILE_MAX // 1048576) if yaml else self.ctx.settings.deck_max_bytes // 1048576,
+            # The expo's file is small (200 KB): "at most 1 MB" was promised and 400 KB refused.
+            "max_size": f"{EXPO_FILE_MAX // 1000}KB" if yaml else f"{self.ctx.settings.deck_max_bytes // 1048576}MB",
             "accept": ".yaml,.yml,.txt" if yaml else "application/pdf,.pdf",
             "expires_at": link.expires_at,
             "error": error,

@@ -154,3 +154,19 @@ async def test_a_place_given_up_by_another_organizer_first_shows_the_board(
         chosen = session.get(Selection, "2026-12")
         assert chosen is not None and chosen.decided["withdrawn"] == [a] and chosen.decided["selected"] == [b, c]
     assert world.draft(caps.channel, "org-2", "selection_withdraw") is None
+
+
+async def test_a_broadcast_month_that_is_no_month_is_said_so(person: Make, world: World) -> None:
+    """「공지 12월」 fell back to the latest month unsaid; text typed on the broadcast's own page named a
+    「✅ 제출하기」 it does not have."""
+    world.applications(1)
+    world.grant("kakao", "org-1", Role.ORGANIZER)
+    p = person(PLAIN, "org-1")
+    await p.send("공지 아무말")
+    assert "「아무말」" in p.text and "받는 분" not in p.text, p.text
+    await p.send("공지")
+    await p.send("등록 기업 전체")
+    await p.send("직접 작성")
+    await p.send("알립니다.")
+    await p.send("이대로 보내 주세요")
+    assert "제출하기" not in p.text and "보내기" in " ".join(p.labels()), p.text

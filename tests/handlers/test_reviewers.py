@@ -71,3 +71,12 @@ async def test_an_organizer_sees_each_reviewers_month(harness: Harness) -> None:
         session.commit()
     [after] = await organizer.send("/reviewers 2026-12")
     assert "위원회 평균 3.38점" in after.text and after.text.count("• 배정 3건 · 완료 3건") == 2, after.text
+    # One withdrawn with a review left open (its consent withdrawn during the review): no "1 left" for that.
+    with harness.session() as session:
+        third = session.exec(select(Application).order_by(col(Application.id).desc())).first()
+        assert third is not None
+        third.status = "withdrawn"
+        session.add(third)
+        session.commit()
+    [later] = await organizer.send("/reviewers 2026-12")
+    assert "• 배정 2건 · 완료 2건" in later.text and "미완료" not in later.text, later.text

@@ -8,12 +8,11 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import SPECS, FormSpec, register
 from bot.dialogue.model import Action, Choice, Expect, L
-from bot.dialogue.tokens import int_arg
+from bot.dialogue.tokens import int_arg, month_typed
 from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import BROADCAST, MAX_BROADCAST_TEXT, form_by_key
@@ -28,7 +27,11 @@ class BroadcastFlow(Flow):
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
         # A month typed after the command (last month's selected companies, their decisions still open), else
         # the latest month anyone applied to.
-        typed = Month.parse_or_none(" ".join(args)) if args else None
+        try:
+            typed = month_typed(args)
+        except Refused as err:  # 「공지 12월」 fell back to the latest month unsaid
+            t.refuse(err)
+            return
         month = str(typed) if typed else t.session.exec(select(func.max(Application.month))).one()
         FORM.open(t, BROADCAST, ref={"month": month})
 

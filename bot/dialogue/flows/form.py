@@ -147,7 +147,9 @@ class FormFlow(Flow):
             return
         spec, form, draft = found
         q = drafts.current_step(form, draft).question
-        if q is None:  # the review page: typed text is no answer here, and the way to change one is named
+        if q is None and spec.show_review is not None:  # a page of the form's own: its buttons are its own
+            self.show(t, spec, form, draft, Invalid("expected_button"))
+        elif q is None:  # the review page: typed text is no answer here, and the way to change one is named
             confirm = t.label(spec.confirm_label(draft))
             self.show(t, spec, form, draft, Invalid("typed_on_review", confirm=confirm, edits=spec.edit_buttons))
         elif q.source is not None:
@@ -344,6 +346,8 @@ class FormFlow(Flow):
         until = None
         if form.key == APPLICATION and draft.month:
             until = cycles.get_cycle(t.session, Month.parse(draft.month), t.settings).window_closes_at
+            if until <= t.now:  # an organizer closed it early: the submit says so (a link dead on arrival did not)
+                until = None
         link = files.offer_upload(t.session, t.user, form.key, q.field, t.settings, t.now, until=until)
         return f"{public.rstrip('/')}/files/upload/{link.token}", link.expires_at
 

@@ -192,3 +192,24 @@ def test_a_question_for_typed_text_sent_through_the_event_api_names_no_buttons()
     assert texts_for_events(choose, texts)[-1].endswith("「중소기업」 · 「◀ 이전」 · 「✖ 중단」")
     earlier = Reply([Output("선택지", [[("중소기업", "t3")]]), Output("안내", [])], "ko")
     assert texts_for_events(earlier, texts) == ["선택지", "안내"]  # the last screen's choices only
+
+
+async def test_an_upload_page_is_not_dead_when_organizers_closed_the_window_early(kakao: KakaoWorld) -> None:
+    """Capped at a close already past, every link given was dead on arrival, the person never told why."""
+    from bot.calendar import Month
+    from bot.services import cycles
+    from tests.harness import KST
+
+    kakao.clock.set(dt.datetime(2026, 12, 5, 10, 0, tzinfo=KST))
+    user = kakao.user()
+    await apply_in_kakaotalk(user, to_deck=True)
+    with kakao.session() as session:
+        closed = dt.datetime(2026, 12, 6, 23, 59, 59, tzinfo=KST)
+        cycles.set_override(session, Month(2026, 12), {"window_closes_at": closed}, kakao.settings, kakao.clock.now())
+        session.commit()
+    kakao.clock.set(dt.datetime(2026, 12, 7, 10, 0, tzinfo=KST))
+    again = await user.say("발표자료는 어디에 올리나요")
+    link = re.search(r"http://\S+/files/upload/\S+", again.text)
+    assert link is not None and "2026년 12월 6일" not in again.text, again.text
+    status, page = await upload(link.group(0), SAMPLE_PDF, "HR-1 소개.pdf")
+    assert status == 200, page  # taken into the draft; the submit says the window has closed

@@ -32,6 +32,9 @@ async def test_an_organizer_loads_the_expo_in_kakaotalk(kakao: KakaoWorld) -> No
     link = re.search(r"http://\S+/files/upload/\S+", asked.text)
     assert link is not None, asked.text
 
+    async with aiohttp.ClientSession() as client, client.get(link.group(0)) as shown:
+        page = await shown.text()
+    assert "박람회 정보(YAML) 파일(최대 200KB)" in page and ".yaml" in page, page  # it promised 1 MB
     status, page = await upload(link.group(0), b"%PDF-1.4 deck", "deck.pdf", "application/pdf")
     assert status == 400 and "YAML 파일(.yaml)만 올릴 수 있습니다" in page  # the page stays usable
     status, page = await upload(link.group(0), expo.SAMPLE.read_bytes(), "expo-2019.yaml", "application/x-yaml")
