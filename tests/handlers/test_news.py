@@ -62,6 +62,8 @@ async def test_expo_loaded_in_the_bot_and_shown_in_both_languages(harness: Harne
     [bad] = await organizer.send_document(broken.encode(), "expo.yaml", "application/x-yaml")
     assert "박람회 파일을 읽을 수 없습니다: programme의 6번째 항목: kind는 exhibition, consultations" in bad.text
     assert "고쳐서 다시 보내 주십시오" in bad.text and "must" not in bad.text
+    # The refused file is not offered to keep (it was read once and removed: keeping it failed again).
+    assert "현재 답변" not in bad.text and not any("현재 답변 유지" in label for row in bad.buttons for label, _ in row)
     [saved] = await organizer.send_document(SAMPLE.encode(), "expo.yaml", "application/x-yaml")
     assert "2019 테스트베드 서울 박람회" in saved.text and "2019년 9월 26일(목)" in saved.text
     assert not list((harness.settings.files_dir / "expo").glob("*.yaml"))  # kept in the database, not twice

@@ -404,6 +404,11 @@ class FormFlow(Flow):
             del t.screens[shown:]
             if draft.current is None and not spec.review:
                 drafts.back(t.session, form, draft, t.now)  # the last question again, with the reason
+                if draft.current and form.question(draft.current).kind is InputKind.FILE:
+                    # The file refused is no answer to keep (the expo's was read once and removed, and
+                    # 「현재 답변 유지」 then failed again): a new one is asked for.
+                    draft.data = {k: v for k, v in draft.data.items() if k != draft.current}
+                    t.session.add(draft)
             self.show(t, spec, form, draft, err)
 
     def _search(self, t: Turn, spec: FormSpec, form: Form, draft: FormDraft, q: Question, text: str) -> None:
