@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot.dialogue.model import PLAIN, Capabilities
 from bot.models import Appeal, Application, Outbox, Review, Role, Selection
 from tests.dialogue.driver import BOTH, SAMPLE_PDF, Person, World, at
+from tests.dialogue.walks import file_appeal
 from tests.handlers.waitlist import seed_accepted_appeal, seed_released
 
 Make = Callable[..., Person]
@@ -120,11 +121,7 @@ async def test_organizers_decide_with_a_reason_and_never_on_what_they_reviewed(
                            updated_at=at(11), innovation=2, safety=2, applicability=2, economy=2))  # fmt: skip
     world.clock.set(at(16))
     company = person(caps, "7001", channel="telegram")
-    await company.send("이의신청")
-    await company.press("심사위원의 사실관계 오류")
-    await company.send("매출 자료의 연도가 잘못 읽혔습니다.")
-    await company.press("건너뛰기")
-    await company.press("이의신청 제출")
+    await file_appeal(company, "심사위원의 사실관계 오류", "매출 자료의 연도가 잘못 읽혔습니다.")
 
     excluded = person(caps, "org-2")
     await excluded.send("이의신청 처리" if caps is PLAIN else "/appeals")
@@ -158,11 +155,7 @@ async def test_an_appeal_accepted_after_pitching_day_cannot_add_the_company(
     world.grant(caps.channel, "org-1", Role.ORGANIZER)
     world.clock.set(at(22, 20))
     company = person(caps, "7001", channel="telegram")
-    await company.send("이의신청")
-    await company.press("행정적 오류")
-    await company.send("발표자료 파일이 심사 자료에 첨부되지 않았습니다.")
-    await company.press("건너뛰기")
-    await company.press("이의신청 제출")
+    await file_appeal(company, "행정적 오류", "발표자료 파일이 심사 자료에 첨부되지 않았습니다.")
     world.clock.set(at(25))  # decided the day after Pitching Day (the 24th)
     organizer = person(caps, "org-1")
     await organizer.send("이의신청 처리" if caps is PLAIN else "/appeals")

@@ -18,6 +18,22 @@ from tests.dialogue.driver import BOTH, Person, World, at, build_engine
 from tests.handlers.committee import ORGANIZER, seed_applications, seed_selected
 
 Make = Callable[..., Person]
+Scores = tuple[int, int, int, int]
+
+
+def scored(world: World, settings: Settings, first: int, its: Scores, others: Scores) -> None:
+    """The month's applications assigned and scored (``first``'s reviews with ``its``, every other with
+    ``others``), each with the committee's reasons, without which results are not released (test_appeal)."""
+    with world.session() as session:
+        review.assign(session, "2026-12", settings, world.clock.now())
+        for row in session.exec(select(Review)).all():
+            scores = its if row.application_id == first else others
+            row.innovation, row.safety, row.applicability, row.economy = scores
+            session.add(row)
+        for application in session.exec(select(Application)).all():
+            application.feedback = "심사 의견"
+            session.add(application)
+        session.commit()
 
 
 async def choose(p: Person, label: str) -> None:
@@ -240,18 +256,8 @@ async def test_the_board_says_how_it_aggregates_and_why_one_is_held_back(
     first, second = seed_applications(world, 2)  # type: ignore[arg-type]
     for key in ("r1", "r2", "r3"):
         world.grant(caps.channel, key, Role.REVIEWER, pledged=True)
-    with world.session() as session:
-        review.assign(session, "2026-12", fairer, world.clock.now())
-        for row in session.exec(select(Review)).all():
-            # The first ranks higher (4.25 against 4.00) but scores 2 on 안전성.
-            scores = (5, 2, 5, 5) if row.application_id == first else (4, 4, 4, 4)
-            row.innovation, row.safety, row.applicability, row.economy = scores
-            session.add(row)
-        # Results are released only with the committee's reasons (tested in test_appeal).
-        for application in session.exec(select(Application)).all():
-            application.feedback = "심사 의견"
-            session.add(application)
-        session.commit()
+    # The first ranks higher (4.25 against 4.00) but scores 2 on 안전성.
+    scored(world, fairer, first, (5, 2, 5, 5), (4, 4, 4, 4))
     world.clock.set(at(14))
     boss = Person(build_engine(fairer, clock, db), caps, "org-1" if caps is PLAIN else str(ORGANIZER))
     if caps is PLAIN:
@@ -370,16 +376,7 @@ async def test_a_selection_changed_after_the_question_is_not_confirmed_unseen(
     few = settings.model_copy(update={"selected_count": 1, "waitlist_count": 0})
     first, _ = seed_applications(world, 2)  # type: ignore[arg-type]
     world.grant("telegram", "r1", Role.REVIEWER, pledged=True)
-    with world.session() as session:
-        review.assign(session, "2026-12", few, world.clock.now())
-        for row in session.exec(select(Review)).all():
-            scores = (3, 3, 3, 3) if row.application_id == first else (4, 4, 4, 4)
-            row.innovation, row.safety, row.applicability, row.economy = scores
-            session.add(row)
-        for application in session.exec(select(Application)).all():
-            application.feedback = "심사 의견"
-            session.add(application)
-        session.commit()
+    scored(world, few, first, (3, 3, 3, 3), (4, 4, 4, 4))
     world.clock.set(at(14))
     world.grant("telegram", "org-b", Role.ORGANIZER)
     a = Person(build_engine(few, clock, db), TELEGRAM, str(ORGANIZER))

@@ -10,6 +10,7 @@ from bot.models import Broadcast, Outbox, Role, RoleGrant, User
 from bot.services import invitations, users
 from tests.dialogue.driver import BOTH, Person, World, at
 from tests.dialogue.test_appeal import released
+from tests.dialogue.walks import file_appeal
 from tests.handlers.waitlist import seed_released
 
 Make = Callable[..., Person]
@@ -50,11 +51,7 @@ async def test_an_organizer_whose_role_went_can_still_cancel(caps: Capabilities,
     world.grant(caps.channel, "org-1", Role.ORGANIZER)
     world.clock.set(at(16))
     c = person(caps, "7001", channel="telegram")
-    await c.send("이의신청")
-    await c.press("행정적 오류")
-    await c.send("발표자료 파일이 심사 자료에 첨부되지 않았습니다.")
-    await c.press("건너뛰기")
-    await c.press("이의신청 제출")
+    await file_appeal(c, "행정적 오류", "발표자료 파일이 심사 자료에 첨부되지 않았습니다.")
     org = person(caps, "org-1")
     await org.send("이의신청 처리" if caps is PLAIN else "/appeals")
     await org.press("1. 기업7001")

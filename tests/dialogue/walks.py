@@ -94,6 +94,15 @@ async def fill_application(p: Person, product: str = "자율 순찰 로봇 HR-1"
     assert "신청서 확인" in p.read(review)
 
 
+async def file_appeal(p: Person, ground: str, text: str) -> None:
+    """A company's appeal from 「이의신청」 to its submit, the ground pressed and the evidence skipped."""
+    await p.send("이의신청")
+    await p.press(ground)
+    await p.send(text)
+    await p.press("건너뛰기")
+    await p.press("이의신청 제출")
+
+
 async def submit(p: Person) -> str:
     """Submits from the review page; returns the receipt number."""
     [receipt] = await (p.send("제출하기") if plain(p) else p.press("제출하기"))
