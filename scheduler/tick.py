@@ -50,7 +50,8 @@ def months_in_play(session: Session, now: dt.datetime, settings: Settings) -> li
 def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
     report = TickReport()
     upcoming: list[dt.datetime] = []
-    for month in months_in_play(session, now, settings):
+    months = months_in_play(session, now, settings)
+    for month in months:
         cycle = cycles.get_cycle(session, month, settings)
         current = calendar.phase(cycle, now)
         row = session.get(CyclePhase, str(month))
@@ -74,7 +75,7 @@ def tick(session: Session, now: dt.datetime, settings: Settings) -> TickReport:
     report.purged = privacy.purge_expired(session, settings, now)
     report.links = files.prune_expired(session, settings, now)
     session.commit()
-    report.pruned = prune_outbox(session, settings, now)
+    report.pruned = prune_outbox(session, settings, now, months)
     held = session.exec(select(Selection.release_at).where(col(Selection.released_at).is_(None))).all()
     upcoming += [t for t in held if t > now]
     report.next_due = min(upcoming) if upcoming else None
@@ -87,14 +88,15 @@ PRUNE_BATCH = 1000
 PRUNE_BATCHES = 20
 
 
-def prune_outbox(session: Session, settings: Settings, now: dt.datetime) -> int:
+def prune_outbox(session: Session, settings: Settings, now: dt.datetime, months: list[Month] | None = None) -> int:
     """Deletes outbox rows done longer than ``OUTBOX_RETENTION_DAYS`` ago. An outbox row is also what keeps
     its message from being planned twice, so rows of events that may still be planned stay whatever their
     age: those of the months the tick still plans for (their keys start with the month), and those of a
     broadcast still being planned. Every other event is planned once (a broadcast, a reply) or under a key
-    that changes each time (a programme's version, a decision's corrections)."""
+    that changes each time (a programme's version, a decision's corrections). ``months``: those in play, when
+    the caller has them (the tick asked the database for them once already)."""
     before = now - dt.timedelta(days=settings.outbox_retention_days)
-    keep = [f"{month}:" for month in months_in_play(session, now, settings)]
+    keep = [f"{month}:" for month in (months if months is not None else months_in_play(session, now, settings))]
     keep += [broadcasts.event_key(row) for row in broadcasts.in_progress(session) if row.status == broadcasts.PLANNING]
     pruned = 0
     for _ in range(PRUNE_BATCHES):
