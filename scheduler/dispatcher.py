@@ -22,7 +22,7 @@ from collections import defaultdict
 from bot import delivery
 from bot.budget import OUTBOX
 from bot.context import AppContext
-from bot.services import broadcasts, outbox, users
+from bot.services import accounts, broadcasts, outbox, users
 from bot.services.outbox import Claimed, Recipient
 from bot.services.results import BUTTONS
 from bot.texts import to_plain
@@ -176,9 +176,9 @@ class Dispatcher:
                         outcome[r.id].set_result(d)
                     unit = [r for r in unit if not outcome[r.id].done()]
                 if unit and batched:
-                    due = await self._deliver_batch(unit, people.get(unit[0].recipient_user_id), lease)
+                    due = await self._deliver_batch(unit, _addressed(people, unit[0]), lease)
                 elif unit:
-                    due = await self._deliver(unit[0], people.get(unit[0].recipient_user_id), lease)
+                    due = await self._deliver(unit[0], _addressed(people, unit[0]), lease)
             finally:  # a unit that broke leaves its rows to the lease; what follows them waits as long
                 for r in unit:
                     if not outcome[r.id].done():
@@ -208,7 +208,7 @@ class Dispatcher:
             del self._chat_next[chat]
 
     def _units(
-        self, rows: list[Claimed], people: dict[int, Recipient], previous: dict[int, int]
+        self, rows: list[Claimed], people: dict[tuple[int, str], Recipient], previous: dict[int, int]
     ) -> tuple[list[Claimed], list[list[Claimed]]]:
         """The same message to many (a broadcast) goes in one call where a channel takes many recipients at
         once (KakaoTalk: 100); everything else goes row by row. Only rows at the same place in their
@@ -221,7 +221,7 @@ class Dispatcher:
             row_id = row.id
             place[row_id] = place[previous[row_id]] + 1 if row_id in previous else 0
             sender = self.senders.get(row.channel)
-            person = people.get(row.recipient_user_id)
+            person = _addressed(people, row)
             buttons = BUTTONS in (row.data or {})
             if sender is None or not hasattr(sender, "send_many") or row.document or buttons or not _reachable(person):
                 singles.append(row)
@@ -309,10 +309,10 @@ class Dispatcher:
                 raise TimeoutError("outbox not drained in time")
 
     # ---- one round -----------------------------------------------------------------------------
-    def _claim(self) -> tuple[list[Claimed], dict[int, Recipient]]:
+    def _claim(self) -> tuple[list[Claimed], dict[tuple[int, str], Recipient]]:
         with self.ctx.db.session() as session:
             rows = outbox.claim(session, self.worker, self.ctx.clock.now(), self.batch, self.lease)
-            people = outbox.recipients(session, (r.recipient_user_id for r in rows))
+            people = outbox.recipients(session, rows)
         return rows, people
 
     def _db(self, fn: object, *args: object) -> asyncio.Future[bool]:
@@ -324,6 +324,8 @@ class Dispatcher:
 
     async def _deliver(self, row: Claimed, person: Recipient | None, lease: _Lease) -> dt.datetime | None:
         sender = self.senders.get(row.channel)
+        if person is not None and not _reachable(person) and await asyncio.to_thread(self._readdress, row):
+            return self.ctx.clock.now()
         if not _reachable(person) or sender is None:
             reason = "recipient unknown"
             if person is not None:
@@ -386,6 +388,8 @@ class Dispatcher:
                     delay, reason, counted = err.seconds, f"429 retry after {err.seconds}s", False
                 except delivery.Blocked as err:
                     await asyncio.to_thread(self._deactivate, person)
+                    if await asyncio.to_thread(self._readdress, row):  # the person's other channel
+                        return self.ctx.clock.now()
                     await self._fail(row, f"blocked: {err}")
                     return None
                 except delivery.Rejected as err:
@@ -413,6 +417,10 @@ class Dispatcher:
     def _mark_sent(self, sent: dict[int, str | None], now: dt.datetime) -> set[int]:
         with self.ctx.db.statements() as connection:
             return outbox.mark_sent_together(connection, sent, self.worker, now)
+
+    def _readdress(self, row: Claimed) -> bool:
+        with self.ctx.db.session() as session:
+            return outbox.readdress(session, row.id, row.recipient_user_id, self.worker, self.ctx.clock.now())
 
     def _deactivate(self, person: Recipient) -> None:
         with self.ctx.db.session() as session:
@@ -540,6 +548,10 @@ async def _after(before: asyncio.Future[dt.datetime | None] | None) -> dt.dateti
     return None if before is None else await before
 
 
+def _addressed(people: dict[tuple[int, str], Recipient], row: Claimed) -> Recipient | None:
+    return people.get((row.recipient_user_id, row.channel))
+
+
 def _reachable(person: Recipient | None) -> bool:
     """Someone who blocked the bot, or left the KakaoTalk channel, gets nothing until they come back."""
-    return person is not None and person.active and not (person.channel == "kakao" and person.is_friend is False)
+    return person is not None and accounts.reachable(person)

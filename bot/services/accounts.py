@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -114,9 +115,24 @@ def granted(session: Session, user: User) -> list[str]:
     return list(session.exec(select(RoleGrant.role).where(col(RoleGrant.user_id).in_(ids))).all())
 
 
+class Addressable(Protocol):
+    @property
+    def active(self) -> bool: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def is_friend(self) -> bool | None: ...
+
+
+def reachable(account: Addressable) -> bool:
+    """Whether a message can reach this account: not blocked, and on KakaoTalk not out of the channel."""
+    return account.active and not (account.channel == "kakao" and account.is_friend is False)
+
+
 def deliver_to(session: Session, people: list[User]) -> dict[int, User]:
-    """For each person with accounts on several channels, the account last used (their messages go there);
-    people with one account are not in the answer."""
+    """For each person with accounts on several channels, the account their messages go to: the one last used
+    among those that can be reached (one blocked, or a KakaoTalk channel left, is passed over while another is
+    not); people with one account are not in the answer."""
     ids = [p.id for p in people if p.id is not None]
     out: dict[int, User] = {}
     for start in range(0, len(ids), 500):
@@ -136,6 +152,6 @@ def deliver_to(session: Session, people: list[User]) -> dict[int, User]:
         for main_id in main_ids:
             accounts = [c for c in candidates if c.id == main_id or c.linked_to == main_id]
             out[main_id or 0] = max(
-                accounts, key=lambda c: (seen.get(c.id) is not None, seen.get(c.id) or c.created_at)
+                accounts, key=lambda c: (reachable(c), seen.get(c.id) is not None, seen.get(c.id) or c.created_at)
             )
     return out

@@ -136,12 +136,27 @@ _RECIPIENTS = _prepared(
 )
 
 
-def recipients(session: Session, user_ids: Iterable[int]) -> dict[int, Recipient]:
-    """The recipients of claimed rows, by id."""
-    ids = list(set(user_ids))
+def recipients(session: Session, rows: Iterable[Claimed]) -> dict[tuple[int, str], Recipient]:
+    """Whom claimed rows go to, by person and channel: the account a row is addressed to, in its person's
+    language. For someone on two channels a row may go to a joined account, and whether it can be reached
+    (and what is marked when it was blocked) is that account's own, not the person's first account's."""
+    rows = list(rows)
+    ids = list({r.recipient_user_id for r in rows})
     if not ids:
         return {}
-    return {row[0]: Recipient(*row) for row in _RECIPIENTS.run(session, {"ids": ids})}
+    people = {row[0]: Recipient(*row) for row in _RECIPIENTS.run(session, {"ids": ids})}
+    out = {(person.id, person.channel): person for person in people.values()}
+    elsewhere = {(r.recipient_user_id, r.channel) for r in rows} - out.keys()
+    if elsewhere:
+        main_ids = [i for i, _ in elsewhere]
+        for account in session.scalars(select(User).where(col(User.linked_to).in_(main_ids))):
+            main = people.get(account.linked_to or 0)
+            if main is not None and (main.id, account.channel) in elsewhere:
+                out[main.id, account.channel] = dataclasses.replace(
+                    main, id=account.id or 0, channel=account.channel, active=account.active,
+                    is_friend=account.is_friend, inactive_reason=account.inactive_reason,
+                )  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -467,9 +482,12 @@ def record_delivery(session: Session, task_id: str, failed: dict[str, str], now:
         tally(session, keys, OutboxState.SENT.value, -1)
         tally(session, keys, OutboxState.FAILED.value)
         n += len(keys)
-        recipient = select(Outbox.recipient_user_id).where(Outbox.task_id == task_id, Outbox.chat_id == chat_id)
+        # The account the row was addressed to (for someone on two channels, not always their first).
+        channel = select(Outbox.channel).where(Outbox.task_id == task_id, Outbox.chat_id == chat_id).limit(1)
         session.execute(
-            update(User).where(User.id.in_(recipient)).values(is_friend=False, inactive_reason=reason[:200])  # type: ignore[attr-defined]
+            update(User)
+            .where(User.external_id == chat_id, User.channel == channel.scalar_subquery())
+            .values(is_friend=False, inactive_reason=reason[:200])
         )
     session.execute(
         update(Outbox).where(Outbox.task_id == task_id).values(task_checked_at=now),
@@ -491,6 +509,20 @@ def retry_later(
     if not count_attempt:
         values["attempts"] = Outbox.attempts - 1
     return _finish(session, row_id, worker, **values)
+
+
+def readdress(session: Session, row_id: int, recipient_id: int, worker: str, now: dt.datetime) -> bool:
+    """A claimed row whose account cannot be reached (blocked, the KakaoTalk channel left) goes to another
+    account of the same person that can, due at once; False when the person has none."""
+    recipient = session.get(User, recipient_id)
+    if recipient is None:
+        return False
+    person = accounts.primary(session, recipient)
+    to = accounts.deliver_to(session, [person]).get(person.id or 0)
+    if to is None or not accounts.reachable(to):
+        return False
+    return _finish(session, row_id, worker, state=OutboxState.PENDING.value, channel=to.channel,
+                   chat_id=to.external_id, due_at=now, lease_until=None, parts_sent=0)  # fmt: skip
 
 
 def deactivate(session: Session, user_id: int, now: dt.datetime) -> None:

@@ -66,8 +66,8 @@ def test_a_prepared_claim_and_marking_give_what_the_plain_statements_give(db: Da
         )
     with db.session() as session:
         claimed = outbox.claim(session, "w", NOW, 10, LEASE)
-        people = outbox.recipients(session, [c.recipient_user_id for c in claimed])
-    assert len(claimed) == 3 and set(people) == {c.recipient_user_id for c in claimed}
+        people = outbox.recipients(session, claimed)
+    assert len(claimed) == 3 and set(people) == {(c.recipient_user_id, c.channel) for c in claimed}
     with db.session() as session:
         stored = {row.id: row for row in session.execute(select(Outbox)).scalars()}
         for c in claimed:

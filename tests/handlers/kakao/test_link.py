@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 from sqlmodel import select
 
 from bot.models import Outbox, User
+from bot.sandbox.kakao import KakaoUser
 from bot.sandbox.users import SimUser
 from bot.services.outbox import Planned, plan
 from tests.handlers.flows import fill_application, register_profile, submit
@@ -97,3 +99,103 @@ async def test_a_broadcast_reaches_a_person_on_two_channels_once_and_everyone_el
     assert len([t for t in both.events(kakao) if "겨울 박람회 안내입니다." in t]) == 1
     assert not [e for e in telegram.events if "겨울 박람회 안내입니다." in e.text]
     assert both.platform.violations == []
+
+
+async def _joined(both: KakaoWorld, telegram: SimUser, kakao: KakaoUser) -> None:
+    """The company's Telegram account makes the code, the KakaoTalk account types it: Telegram's is the first."""
+    await register_profile(telegram)
+    [code] = await telegram.send("/link")
+    joined = await kakao.say("연결 " + code.text.split("연결 ")[1].split()[0])
+    assert "계정을 연결했습니다" in joined.text
+
+
+def _plan_to(both: KakaoWorld, channel: str, key: str, later: dt.timedelta = dt.timedelta(0)) -> None:
+    with both.session() as session:
+        first = session.exec(select(User).where(User.channel == channel, User.linked_to.is_(None))).one()  # type: ignore[union-attr]
+        now = both.clock.now()
+        plan(session, [Planned(first, "news/subscribed", {}, key, now + later)], now)
+
+
+def _row(both: KakaoWorld, key: str) -> tuple[str, str]:
+    with both.session() as session:
+        row = session.exec(select(Outbox).where(Outbox.event_key == key)).one()
+        return row.channel, row.state
+
+
+async def test_someone_who_left_the_kakaotalk_channel_they_used_last_is_written_to_on_telegram(
+    both: KakaoWorld,
+) -> None:
+    """Messages went to the account used last even when that person had left the KakaoTalk channel: every one
+    of them was lost (results, Pitching Day slots), while Telegram could have carried them."""
+    assert both.telegram is not None
+    # With Kakao Login (an app user id) the channel's block reaches the bot by a key it knows.
+    telegram, kakao = SimUser(both.telegram, 5511, "김민준"), both.user(app_user_id="77001")
+    await _joined(both, telegram, kakao)
+    both.clock.advance(dt.timedelta(minutes=1))
+    await kakao.say("현황")  # used last: KakaoTalk
+    _plan_to(both, "telegram", "t:planned", later=dt.timedelta(hours=1))  # for KakaoTalk, due in an hour
+    await both.platform.notify_channel(kakao, "blocked")
+    _plan_to(both, "telegram", "t:left")
+    await both.bot.outbox_settled()
+    assert _row(both, "t:left") == ("telegram", "sent")
+    assert _row(both, "t:planned") == ("kakao", "pending")
+    both.clock.advance(dt.timedelta(hours=1))
+    await both.bot.outbox_settled()
+    assert _row(both, "t:planned") == ("telegram", "sent")  # addressed before the block, sent where it can go
+    assert [e for e in telegram.events if "소식" in e.text]
+
+
+async def test_a_kakaotalk_delivery_failure_marks_the_kakaotalk_account_and_the_next_message_goes_to_telegram(
+    both: KakaoWorld,
+) -> None:
+    """Kakao's report that a message did not reach someone marked their first account (here Telegram's), so the
+    KakaoTalk account kept being chosen and every message after failed the same way."""
+    assert both.telegram is not None and both.bot.runtime is not None and both.bot.runtime.kakao is not None
+    telegram, kakao = SimUser(both.telegram, 5512, "김민준"), both.user()
+    await _joined(both, telegram, kakao)
+    both.clock.advance(dt.timedelta(minutes=1))
+    await kakao.say("현황")
+    kakao.is_friend = False  # left the channel; the bot is not told (no channel webhook call)
+    _plan_to(both, "telegram", "t:first")
+    await both.bot.outbox_settled()
+    assert _row(both, "t:first") == ("kakao", "sent")  # the Event API took it; only its report says otherwise
+    assert await both.bot.runtime.kakao.check_deliveries(older_than=0) == 1
+    with both.session() as session:
+        marked = {u.channel: (u.is_friend, u.active) for u in session.exec(select(User)).all()}
+    assert marked["kakao"] == (False, True) and marked["telegram"][0] is not False
+    _plan_to(both, "telegram", "t:next")
+    await both.bot.outbox_settled()
+    assert _row(both, "t:next") == ("telegram", "sent")
+
+
+async def test_someone_who_blocked_telegram_is_written_to_on_kakaotalk_and_on_telegram_again_once_back(
+    both: KakaoWorld,
+) -> None:
+    """A 403 from Telegram for a joined account deactivated the person's first account (their KakaoTalk one):
+    nothing reached them anywhere after, even once they wrote on Telegram again."""
+    assert both.telegram is not None
+    kakao = both.user()
+    await kakao.say("소식 받기")
+    made = await kakao.say("연결")
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}", made.text)
+    assert code is not None, made.text
+    telegram = SimUser(both.telegram, 5513, "이서연")
+    [joined] = await telegram.send(f"/link {code.group()}")
+    assert "계정을 연결했습니다" in joined.text
+    both.clock.advance(dt.timedelta(minutes=1))
+    await telegram.send("/status")  # used last: Telegram
+    both.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=5513)
+    _plan_to(both, "kakao", "t:blocked")
+    await both.bot.outbox_settled()
+    assert _row(both, "t:blocked") == ("kakao", "sent")  # refused on Telegram, it went to KakaoTalk
+    with both.session() as session:
+        active = {u.channel: u.active for u in session.exec(select(User)).all()}
+    assert active == {"kakao": True, "telegram": False}
+    _plan_to(both, "kakao", "t:meanwhile")
+    await both.bot.outbox_settled()
+    assert _row(both, "t:meanwhile") == ("kakao", "sent")
+    both.clock.advance(dt.timedelta(minutes=1))
+    await telegram.send("/status")  # back on Telegram
+    _plan_to(both, "kakao", "t:back")
+    await both.bot.outbox_settled()
+    assert _row(both, "t:back") == ("telegram", "sent")
