@@ -58,7 +58,7 @@ def _data_of(app: Application) -> dict[str, Any]:
             "size": app.deck_file_size,
             "path": app.deck_path,
         }
-        if app.deck_file_id
+        if app.deck_file_id or app.deck_path  # a deck from KakaoTalk's upload page has no messenger file id
         else None
     )
     return data

@@ -213,3 +213,26 @@ async def test_an_upload_page_is_not_dead_when_organizers_closed_the_window_earl
     assert link is not None and "2026년 12월 6일" not in again.text, again.text
     status, page = await upload(link.group(0), SAMPLE_PDF, "HR-1 소개.pdf")
     assert status == 200, page  # taken into the draft; the submit says the window has closed
+
+
+async def test_editing_an_application_keeps_the_deck_uploaded_through_the_page(kakao: KakaoWorld) -> None:
+    """A deck that came through the upload page has no messenger file id: editing the application showed
+    「발표자료(PDF): (없음)」 and submitting the change threw the deck away, unsaid."""
+    user = kakao.user()
+    question = await apply_in_kakaotalk(user, to_deck=True)
+    link = re.search(r"http://\S+/files/upload/\S+", question)
+    assert link is not None
+    assert (await upload(link.group(0), SAMPLE_PDF, "HR-1 소개.pdf"))[0] == 200
+    await kakao.bot.outbox_settled()
+    assert "접수번호" in (await user.say("제출하기")).text
+    with kakao.session() as session:
+        path = session.exec(select(Application)).one().deck_path
+    await user.say("현황")
+    page = await user.say("수정")
+    assert "HR-1 소개.pdf" in page.text and "(없음)" not in page.text
+    await user.say("제품·서비스명")
+    await user.say("자율 순찰 로봇 HR-2")
+    assert "수정" in (await user.say("제출")).text
+    with kakao.session() as session:
+        app = session.exec(select(Application)).one()
+        assert (app.product_name, app.deck_file_name, app.deck_path) == ("자율 순찰 로봇 HR-2", "HR-1 소개.pdf", path)
