@@ -84,6 +84,15 @@ def context_for(key: str) -> dict[str, object]:
             tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
             "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    if key.endswith("/pitch_moved"):  # outbox rows: plain data
+        from bot.calendar import cycle_data
+        from bot.services.outbox import decode, encode
+
+        ctx.update(decode(encode({
+            "before_pitch": dt.datetime(2026, 12, 24, 5, 0, tzinfo=dt.UTC), "status": "waitlisted",
+            "appeal_before": dt.datetime(2026, 12, 22, 14, 59, tzinfo=dt.UTC),
+            "cycle": cycle_data(default_cycle(Month(2026, 12), SEOUL)),
+        })))  # fmt: skip
     if key == "errors/typed_on_review":
         ctx.update(confirm="✅ 제출하기", edits=True)
     if key == "errors/review_closed":

@@ -117,11 +117,13 @@ def set_override(
 def _follow(session: Session, month: Month, before: Cycle, cycle: Cycle, settings: Settings, now: dt.datetime,
             actor_id: int | None) -> None:  # fmt: skip
     """What was fixed from the old dates follows the new ones: results held for selection day go out on the
-    new one (they went out on the old), and the programme moves with Pitching Day."""
-    from bot.services import programme  # it reads the cycle from here
+    new one (they went out on the old), the programme moves with Pitching Day, and whoever the results told
+    of Pitching Day hears the new day."""
+    from bot.services import programme, selection  # they read the cycle from here
 
     held = session.get(Selection, str(month))
     if held is not None and held.released_at is None and before.selection_at != cycle.selection_at:
         held.release_at = max(now, held.confirmed_at, cycle.selection_at)
         session.add(held)
     programme.follow_pitch(session, str(month), cycle.pitch_at - before.pitch_at, settings, now, actor_id)
+    selection.follow_pitch(session, month, before, cycle, settings, now)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from bot.calendar import Month, cycle_data
+from bot.calendar import Cycle, Month, cycle_data
 from bot.database import insert_new
 from bot.errors import Refused
-from bot.models import Application, ApplicationStatus, Company, Programme, Selection, User
+from bot.models import Appeal, Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies, programme, results, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
@@ -394,14 +394,59 @@ def _moved(selection: Selection, app_id: int, source: str, target: str) -> None:
     selection.decided = decided  # a new dict: the JSON column sees the change
 
 
-def _tell_owner(session: Session, app: Application, template: str, key: str, now: dt.datetime, **data: object) -> None:
+def _tell_owner(session: Session, app: Application, template: str, key: str, now: dt.datetime, **data: object) -> int:
     company = session.get(Company, app.company_id)
     owner = session.get(User, company.owner_user_id) if company else None
     if owner is None or company is None:
-        return
-    outbox.plan(session, [Planned(owner, template, {"company": company.name, "product_name": app.product_name,
-                                                    "receipt_no": app.receipt_no, **data},
-                                  f"{app.month}:{key}:{app.id}", now)], now)  # fmt: skip
+        return 0
+    return outbox.plan(session, [Planned(owner, template, {"company": company.name, "product_name": app.product_name,
+                                                           "receipt_no": app.receipt_no, **data},
+                                         f"{app.month}:{key}:{app.id}", now)], now)  # fmt: skip
+
+
+def follow_pitch(session: Session, month: Month, before: Cycle, cycle: Cycle, settings: Settings,
+                 now: dt.datetime) -> int:  # fmt: skip
+    """Pitching Day moved after the results went out, which named its day: the selected companies and their
+    departments' officials hear the new one (a published programme, sent again, says it itself), so do the
+    waitlisted companies (the waitlist may still move up), and any company whose appeal deadline moved with it
+    (it ends the day before Pitching Day at the latest). Returns how many messages were planned."""
+    held = session.get(Selection, str(month))
+    if before.pitch_at == cycle.pitch_at or held is None or held.released_at is None:
+        return 0
+    shown = session.get(Programme, str(month))
+    published = shown is not None and bool(shown.version and shown.order)
+    appealed = set(session.exec(select(Appeal.application_id)).all())
+    apps = session.exec(
+        select(Application).where(Application.month == str(month), col(Application.status).in_(_TOLD))
+    ).all()
+    data, stamp = cycle_data(cycle), cycle.pitch_at.strftime("%Y%m%d%H%M")
+    told = 0
+    for app in apps:
+        was = results.appeal_deadline(held.released_at, before.pitch_at, settings)
+        moved = results.appeal_deadline(held.released_at, cycle.pitch_at, settings)
+        appeal = app.status != ApplicationStatus.SELECTED and app.id not in appealed and was != moved and was > now
+        if (app.status == ApplicationStatus.SELECTED and published) or (
+            app.status == ApplicationStatus.NOT_SELECTED and not appeal
+        ):
+            continue
+        told += _tell_owner(session, app, "results/pitch_moved", f"pitch_moved{stamp}", now, cycle=data,
+                            before_pitch=before.pitch_at, status=app.status, appeal_deadline=moved if appeal else None,
+                            appeal_before=was)  # fmt: skip
+    selected = [app for app in apps if app.status == ApplicationStatus.SELECTED]
+    if not published and selected:
+        people: dict[int, User] = {}
+        for app in selected:
+            for department_id in decisions.responsible(app):
+                people |= {p.id or 0: p for p in decisions.officials_of(session, department_id)}
+        told += outbox.plan(session, [
+            Planned(person, "programme/pitch_moved", {"cycle": data, "before_pitch": before.pitch_at},
+                    f"{month}:pitch_moved{stamp}", now)
+            for person in people.values()
+        ], now)  # fmt: skip
+    return told
+
+
+_TOLD = [s.value for s in (ApplicationStatus.SELECTED, ApplicationStatus.WAITLISTED, ApplicationStatus.NOT_SELECTED)]
 
 
 Named = tuple[int | None] | None  # who an organizer was told would be promoted: (id,), (None,) or unchecked

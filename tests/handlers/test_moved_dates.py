@@ -103,3 +103,46 @@ async def test_results_held_for_selection_day_follow_it_when_moved(harness: Harn
     await tick_and_send(harness, dt.datetime(2027, 1, 18, 10, 0, tzinfo=KST))
     with harness.session() as session:
         assert session.get(Selection, "2027-01").released_at is not None  # type: ignore[union-attr]
+
+
+async def test_pitching_day_moved_after_the_results_is_told_to_those_the_results_named_it_to(
+    harness: Harness,
+) -> None:
+    """Moved after the results went out and before the programme was published, nobody heard of the new day,
+    and the appeal deadline the results had promised (the 22nd) quietly became the eve of the new day."""
+    from bot.models import Application, Selection
+    from tests.handlers.committee import ensure_department, make_official, seed_applications
+
+    ids = seed_applications(harness, 3)
+    make_official(harness, 9101, "서울교통공사")
+    at = dt.datetime(2026, 12, 14, 12, 0, tzinfo=KST)
+    harness.clock.set(at)
+    with harness.session() as session:
+        app = session.get(Application, ids[0])
+        assert app is not None
+        app.responsible_department_ids = [ensure_department(session, "서울교통공사", at).id]
+        session.add(app)
+        decided = {"selected": ids[:1], "waitlisted": ids[1:2], "not_selected": ids[2:]}
+        release = dt.datetime(2026, 12, 15, 10, 0, tzinfo=KST)
+        session.add(Selection(month="2026-12", confirmed_at=at, release_at=release, decided=decided))
+    await tick_and_send(harness, dt.datetime(2026, 12, 15, 10, 0, tzinfo=KST))
+    assert any("2026년 12월 22일(화) 23:59까지" in e.text for e in harness.server.events[8003])  # the promise
+    before = {chat: len(harness.server.events[chat]) for chat in (8001, 8002, 8003, 9101)}
+
+    harness.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    for _ in range(2):  # set twice to the same day: told once
+        with harness.session() as session:
+            cycles.set_override(session, Month(2026, 12), {"pitch_at": dt.datetime(2026, 12, 18, 15, 0, tzinfo=KST)},
+                                harness.settings, harness.clock.now())  # fmt: skip
+    await harness.bot.outbox_settled()
+    new = {chat: [e.text for e in harness.server.events[chat][n:]] for chat, n in before.items()}
+    day = "• 피칭데이: 2026년 12월 18일(금) 15:00 (변경 전 2026년 12월 24일(목) 14:00)"
+    appeal = "• 이의신청 기한: 2026년 12월 17일(목) 23:59 (변경 전 2026년 12월 22일(화) 23:59)"
+    [selected] = new[8001]
+    assert day in selected and "구매결정 기한: 2027년 1월 2일(토)" in selected and "이의신청" not in selected
+    [waitlisted] = new[8002]
+    assert day in waitlisted and appeal in waitlisted and "예비 순위는 변함이 없습니다" in waitlisted
+    [not_selected] = new[8003]
+    assert appeal in not_selected and "/appeal" in not_selected
+    [official] = new[9101]
+    assert day in official and "발표 순서가 확정되면" in official
