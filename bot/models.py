@@ -127,11 +127,17 @@ class RoleGrant(SQLModel, table=True):
 
 class Company(SQLModel, table=True):
     __tablename__ = "companies"
+    # One current company per registration number. A company whose person withdrew consent stays, erased, for
+    # the city's records; registering its number again makes a new company, which does not see those records.
+    __table_args__ = (
+        Index("ux_companies_brn_current", "brn", unique=True, sqlite_where=text("erased_at IS NULL"),
+              postgresql_where=text("erased_at IS NULL")),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     owner_user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, unique=True))
     name: str = Field(max_length=200)
-    brn: str = Field(sa_column=Column(String(10), nullable=False, unique=True))
+    brn: str = Field(sa_column=Column(String(10), nullable=False, index=True))
     representative: str = Field(max_length=100)
     size: str = Field(max_length=16)
     address: str = Field(max_length=300)

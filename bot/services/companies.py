@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, select
 
 from bot.errors import Refused
 from bot.forms import profile_form
@@ -23,14 +23,20 @@ def brn_check(session: Session, draft: FormDraft, field: str, value: Any) -> Non
     """The same registration number from a second account is refused, never merged."""
     if field != "brn":
         return
-    owner = session.exec(select(Company).where(Company.brn == value)).first()
-    if owner is not None and owner.owner_user_id != draft.user_id and not _left(session, owner):
+    if _held_by_another(session, value, draft.user_id):
         raise Invalid("brn_taken")
+
+
+def _held_by_another(session: Session, brn: str, user_id: int | None) -> bool:
+    holders = session.exec(select(Company).where(Company.brn == brn, Company.owner_user_id != user_id)).all()
+    return any(not _left(session, company) for company in holders)
 
 
 def _left(session: Session, company: Company) -> bool:
     """A company kept only for the city's records: the person who registered it withdrew their consent (its
-    personal fields erased, their accounts cut off). Registering its number again takes it up afresh."""
+    personal fields erased, their accounts cut off). Its number may be registered again, as a new company
+    that does not see those records (anyone may type a number: taking the records up gave a stranger a
+    company's results, its Pitching Day slot and its purchase decisions, and let them rename them)."""
     owner = session.get(User, company.owner_user_id)
     return company.erased_at is not None and owner is not None and owner.inactive_reason == privacy.WITHDRAWN
 
@@ -67,17 +73,9 @@ def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetim
     missing = [f for f in PROFILE_FIELDS if draft.data.get(f) in (None, "")]
     if missing or draft.data.get("consent") != "agree":
         raise Refused("form_incomplete")
-    # The number's owner and the user's own company in one query (often the same row).
-    brn = draft.data["brn"]
-    found = session.exec(select(Company).where(or_(Company.brn == brn, Company.owner_user_id == user.id))).all()
-    other = next((c for c in found if c.brn == brn and c.owner_user_id != draft.user_id), None)
-    company = next((c for c in found if c.owner_user_id == user.id), None)
-    if other is not None:
-        if not _left(session, other) or company is not None:
-            raise Invalid("brn_taken")
-        # Back after withdrawing consent: the company's records are theirs again, with the new consent.
-        audit.record(session, now, user.id, "company_taken_up", "company", other.id, previous=other.owner_user_id)
-        other.owner_user_id, company = user.id or 0, other
+    if _held_by_another(session, draft.data["brn"], draft.user_id):
+        raise Invalid("brn_taken")
+    company = company_of(session, user)
     created = company is None
     if company is None:
         company = Company(

@@ -158,19 +158,32 @@ async def test_withdrawing_consent_erases_and_says_what_stays(caps: Capabilities
     await p.send("현황" if caps is PLAIN else "/status")
     assert "한빛로보틱스" not in p.text
     assert len(world.all(User)) == 2
-    # Registering the same number again takes the company up with a new consent (it was refused as taken).
+    # The same number may be registered again (it was refused as taken), by anyone: as a new company, which
+    # sees nothing of the records kept for the city (taking them up gave whoever typed the number the results,
+    # the slot and the decisions of the company that left, and let them rename its records).
     await p.send("신청" if caps is PLAIN else "/apply")
     await choose(p, "동의합니다")
-    for answer in ("한빛로보틱스", "220-81-62517", "김민준"):
+    for answer in ("새이름로보틱스", "220-81-62517", "김민준"):
         await p.send(answer)
     await choose(p, "중소기업")
     for answer in ("서울 마포구 월드컵북로 400", "최담당", "010-2345-6789", "choi@hanbit.kr"):
         await p.send(answer)
     saved = await (p.send("저장하기") if caps is PLAIN else p.press("저장하기"))
     assert "저장했습니다" in p.read(saved[0])
-    [again] = world.all(Company)
-    assert again.id == company.id and again.erased_at is None and again.contact_name == "최담당"
+    kept, again = sorted(world.all(Company), key=lambda c: c.id or 0)
+    assert (kept.id, kept.name, kept.erased_at is not None) == (company.id, "한빛로보틱스", True)
+    assert again.id != company.id and again.erased_at is None and again.contact_name == "최담당"
     assert again.owner_user_id == world.user(caps.channel, "c-2").id
+    assert world.all(Application)[0].company_id == company.id  # the city's record stays the company that left
+    await p.send("현황" if caps is PLAIN else "/status")
+    assert receipt not in p.text and "한빛로보틱스" not in p.text
+    # A second account cannot register the number while a current company holds it.
+    other = person(caps, "c-9")
+    await other.send("신청" if caps is PLAIN else "/apply")
+    await choose(other, "동의합니다")
+    await other.send("다른기업")
+    await other.send("220-81-62517")
+    assert "다른 계정으로 이미 등록되어 있습니다" in other.text
 
 
 async def test_withdrawing_without_applications_deletes_the_company(person: Make, world: World) -> None:
