@@ -99,13 +99,16 @@ def start(session: Session, user: User, settings: Settings, now: dt.datetime, co
 
 
 def open_cycle_for(session: Session, month: str, settings: Settings, now: dt.datetime) -> Cycle:
-    """The month's cycle while its window is open; refused (``window_closed``) once it has closed."""
+    """The month's cycle while its window is open; refused (``window_closed``) once it has closed, naming a
+    later month's window open now (a December form submitted in January was told of February's)."""
     cycle = cycles.get_cycle(session, Month.parse(month), settings)
     if not cycle.window_open(now):
         status = cycles.window_status(session, now, settings)
+        current = status.open_cycle if status.open_cycle and status.open_cycle.month != cycle.month else None
         raise Refused(
-            "window_closed", closed_at=cycle.window_closes_at, next_opens_at=status.next_cycle.window_opens_at
-        )
+            "window_closed", closed_at=cycle.window_closes_at, next_opens_at=status.next_cycle.window_opens_at,
+            open_month=current and str(current.month), open_closes_at=current and current.window_closes_at,
+        )  # fmt: skip
     return cycle
 
 

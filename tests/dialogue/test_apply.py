@@ -141,3 +141,22 @@ async def test_a_window_an_organizer_extended_keeps_the_form_going_past_the_rule
     world.clock.set(at(11, 9))  # past the 10th, within the organizer's window
     await p.send("로봇")
     assert "마감되어" not in p.text and "/8)" in p.text  # the next question (or the same, on a button channel)
+
+
+@BOTH
+async def test_a_form_of_a_closed_month_submitted_while_the_next_window_is_open_says_so(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """A December form left on its review page and submitted on 4 January was told the next window opens in
+    February, while January's was open; /apply carries the answers into January's form."""
+    p = person(caps, "5101")
+    await register_profile(p)
+    await fill_application(p, deck=False)  # on the review page, not submitted
+    world.clock.set(at(4, month=1, year=2027))
+    await (p.send("제출하기") if caps is PLAIN else p.press("제출하기"))
+    assert "2026년 12월 10일(목) 23:59에 마감" in p.text and "2027년 2월" not in p.text
+    assert "지금은 2027년 1월 피칭데이 신청을 2027년 1월 10일(일) 23:59까지" in p.text, p.text
+    assert world.all(Application) == []
+    await p.send("신청" if caps is PLAIN else "/apply")
+    assert "신청서 확인" in p.text and "2027년 1월" in p.text
+    assert await submit(p) == "PD-202701-0001"
