@@ -283,9 +283,21 @@ def _before_deadline(days: int) -> Callable[[Cycle, Settings], dt.datetime]:
 
 def _last_call(cycle: Cycle, settings: Settings) -> dt.datetime:
     """The window's last day, where an organizer moved its close (it came on the 10th, said 「오늘 마감」, and
-    nothing came on the real last day)."""
-    day = cycle.window_closes_at.astimezone(settings.tz).date()
-    return calendar.local_at(day, settings.last_call_time, settings.tz)
+    nothing came on the real last day), and some hours before the close on that day (one moved to 17:00 had
+    its last call due at 18:00, moot, never sent)."""
+    closes = cycle.window_closes_at
+    day = closes.astimezone(settings.tz).date()
+    at = min(calendar.local_at(day, settings.last_call_time, settings.tz), closes - LAST_CALL_LEAD)
+    return max(at, _midnight(closes, settings))
+
+
+def _midnight(when: dt.datetime, settings: Settings) -> dt.datetime:
+    """The start of ``when``'s day in Seoul: from then a message saying "tomorrow" of it is wrong."""
+    return calendar.local_at(when.astimezone(settings.tz).date(), dt.time(0, 0), settings.tz)
+
+
+# The last call comes at least this long before the window closes.
+LAST_CALL_LEAD = dt.timedelta(hours=3)
 
 
 _decision_d7, _decision_d12, _decision_d14 = _before_deadline(8), _before_deadline(3), _before_deadline(1)
@@ -308,18 +320,17 @@ REMINDERS: tuple[Reminder, ...] = (
              lambda c, s: c.selection_at, applicant_recipients),
     # "A week to go" is not sent three days before; "tomorrow" must not arrive on the day.
     Reminder("pitch_d7", "reminders/pitch", _pitch_d7, _week_notice_until, _selected_by(_pitch_d7)),
-    Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c, s: c.pitch_at - dt.timedelta(hours=8),
-             _selected_by(_pitch_d1)),
+    Reminder("pitch_d1", "reminders/pitch", _pitch_d1, lambda c, s: _midnight(c.pitch_at, s), _selected_by(_pitch_d1)),
     # The officials who judge are told the day too: the week before and the eve, at the companies' times.
     Reminder("pitch_d7_official", "reminders/pitch_official", _pitch_d7, _week_notice_until,
              pitch_official_recipients),
-    Reminder("pitch_d1_official", "reminders/pitch_official", _pitch_d1,
-             lambda c, s: c.pitch_at - dt.timedelta(hours=8), pitch_official_recipients),
+    Reminder("pitch_d1_official", "reminders/pitch_official", _pitch_d1, lambda c, s: _midnight(c.pitch_at, s),
+             pitch_official_recipients),
     Reminder("pitch_day", "reminders/pitch", _pitch_d0, lambda c, s: c.pitch_at, _selected_by(_pitch_d0)),
     Reminder("decision_d7", "reminders/decision", _decision_d7, _decision_d12, official_recipients),
     Reminder("decision_d12", "reminders/decision", _decision_d12, _decision_d14, official_recipients),
-    Reminder("decision_d14", "reminders/decision", _decision_d14, lambda c, s: c.decision_deadline_at,
-             official_recipients),
+    Reminder("decision_d14", "reminders/decision", _decision_d14, lambda c, s: _midnight(c.decision_deadline_at, s),
+             official_recipients),  # it says 「내일이 마감」
     Reminder("decision_overdue", "reminders/escalation",
              lambda c, s: c.decision_deadline_at + dt.timedelta(seconds=1),
              lambda c, s: c.decision_deadline_at + dt.timedelta(days=30), escalation_recipients),

@@ -129,3 +129,41 @@ async def test_no_draft_reminder_for_a_company_told_it_is_not_eligible(harness: 
     await big.press("대기업")
     await big.send("/cancel")
     assert await tick_and_send(harness, dt.datetime(2026, 12, 8, 9, 0, tzinfo=KST)) == 0
+
+
+async def test_after_downtime_no_tomorrow_comes_on_the_day_itself(harness: Harness) -> None:
+    """Back at 00:30 on Pitching Day (Thu 24 December), companies and officials were told 「내일은
+    피칭데이입니다」; back on the decision deadline's day, officials were told 「내일이 마감입니다」."""
+    from tests.handlers.committee import make_official, seed_selected
+
+    seed_selected(harness, ["서울교통공사"])
+    make_official(harness, 9101, "서울교통공사")
+    await tick_and_send(harness, dt.datetime(2026, 12, 17, 10, 0, tzinfo=KST))  # the week's notice
+    await tick_and_send(harness, dt.datetime(2026, 12, 24, 0, 30, tzinfo=KST))
+    assert reminder_texts(harness, 8001, "내일은 피칭데이") == reminder_texts(harness, 9101, "내일은 피칭데이") == []
+    await tick_and_send(harness, dt.datetime(2026, 12, 24, 8, 0, tzinfo=KST))
+    assert reminder_texts(harness, 8001, "오늘은 피칭데이")  # the day's own reminder still comes
+    await tick_and_send(harness, dt.datetime(2027, 1, 5, 10, 0, tzinfo=KST))  # three days before the deadline
+    await tick_and_send(harness, dt.datetime(2027, 1, 8, 0, 5, tzinfo=KST))  # down over the 7th
+    assert reminder_texts(harness, 9101, "내일이 마감") == []
+    assert outbox_rows(harness, event_key="2026-12:decision_d14") == []
+
+
+async def test_the_last_call_comes_before_a_close_an_organizer_moved_to_the_afternoon(harness: Harness) -> None:
+    """The window's close moved to 17:00 on the 10th: the last call, due at 18:00, came after it and was
+    never sent."""
+    from bot.calendar import Month
+    from bot.services import cycles
+
+    drafter = harness.user(2401, "작성기업")
+    await register_profile(drafter, brn=OTHER_BRN, name="작성기업")
+    await drafter.send("미완성 제품")
+    await drafter.send("/cancel")
+    with harness.session() as session:
+        closes = {"window_closes_at": dt.datetime(2026, 12, 10, 17, 0, tzinfo=KST)}
+        cycles.set_override(session, Month(2026, 12), closes, harness.settings, harness.clock.now())
+    await tick_and_send(harness, dt.datetime(2026, 12, 10, 9, 0, tzinfo=KST))
+    assert reminder_texts(harness, 2401, "마감됩니다") == []
+    await tick_and_send(harness, dt.datetime(2026, 12, 10, 14, 0, tzinfo=KST))
+    [last] = reminder_texts(harness, 2401, "마감됩니다")
+    assert "17:00" in last, last
