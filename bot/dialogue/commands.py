@@ -30,7 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("subscribe", "news"),
     Command("unsubscribe", "news"),
     Command("expo", "news"),
-    Command("language", "menu"),
+    Command("language", "menu", interrupts=True),  # alone, also while a question waits for text
     Command("help", "menu", interrupts=True),
     Command("link", "link"),
     Command("mydata", "privacy"),

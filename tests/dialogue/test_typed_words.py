@@ -212,3 +212,25 @@ async def test_a_registered_company_looking_at_its_profile_is_not_told_it_is_unf
     assert "작성 중인 기업 정보가 있습니다. 입력하신 답변은 저장되어 있으니 「기업 정보」로 이어서" in fresh.text, (
         fresh.text
     )
+
+
+async def test_language_typed_at_a_text_question_switches_and_keeps_the_answers(person: Make, world: World) -> None:
+    """「language」 typed while the representative's name was asked became the name (「Contact person: language」),
+    and 「English」 after it was refused as a phone number."""
+    p = person(PLAIN, "5602")
+    await p.send("신청")
+    await p.send("동의합니다")
+    await p.send("한빛로보틱스")
+    await p.send("220-81-62517")
+    assert "대표자" in p.text
+    await p.send("language")
+    assert "Please choose your language" in p.text and "대표자 (4/9)" not in p.text
+    await p.send("English")
+    await p.send("apply")
+    assert "Representative (4/9)" in p.text, p.text
+    await p.send("김민준")
+    assert "Company size (5/9)" in p.text
+    await p.send("언어")  # the Korean word too
+    await p.send("한국어")
+    await p.send("신청")
+    assert "기업 규모 (5/9)" in p.text
