@@ -13,7 +13,7 @@ from bot import forms
 from bot.calendar import Month, default_cycle
 from bot.sandbox.telegram_html import MAX_TEXT, parse_html, utf16_len
 from bot.services.outbox import decode, encode
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.texts import LANGUAGES, Texts, josa, to_plain
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -413,3 +413,19 @@ def test_no_line_runs_into_the_next_after_an_inline_block() -> None:
                 continue  # the next block starts with a blank line of its own
             joined.append(f"{path.relative_to(PROJECT_ROOT)}:{i + 1}")
     assert joined == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_review_pages_edit_buttons_fit_on_kakaotalk(lang: str) -> None:
+    """Quick replies show 14 characters: 「✏️ Company name」 and 「✏️ Company size」 were cut to 「✏️ …mpany name」
+    and 「✏️ …mpany size」, 「🗑 Withdraw consent and delete」 to 「🗑 Withdraw…」."""
+    from bot.dialogue.flows.form import edit_name
+    from bot.forms import APPLICATION, form_by_key
+    from handlers.kakao.answer import MAX_LABEL
+
+    settings = load_settings(telegram_token="1:x")
+    keys = (APPLICATION, "profile", "decision", "review", "appeal", "broadcast", "expo")
+    fields = {q.field for key in keys for q in form_by_key(key, settings).questions}
+    labels = {TEXTS.label(lang, "buttons.edit_field", name=edit_name(TEXTS, lang, f)) for f in fields}
+    labels |= {TEXTS.label(lang, f"privacy_buttons.{k}") for k in TEXTS.catalog[lang]["privacy_buttons"]}
+    assert [label for label in labels if len(label) > MAX_LABEL] == []

@@ -160,3 +160,15 @@ async def test_a_form_of_a_closed_month_submitted_while_the_next_window_is_open_
     await p.send("신청" if caps is PLAIN else "/apply")
     assert "신청서 확인" in p.text and "2027년 1월" in p.text
     assert await submit(p) == "PD-202701-0001"
+
+
+async def test_the_english_status_names_the_month(person: Make, world: World) -> None:
+    """English showed the month's key: 「• 2026-12 Night patrol robot — Received」."""
+    p = person(PLAIN, "5102")
+    await register_profile(p)
+    await fill_application(p, deck=False)
+    await submit(p)
+    await p.send("언어")
+    await p.send("English")
+    await p.send("status")
+    assert "December 2026" in p.text and "2026-12" not in p.text, p.text

@@ -24,7 +24,7 @@ from bot.models import FormDraft
 from bot.services import cycles, departments, drafts, files
 from bot.services.drafts import DbCheck, Step
 from bot.settings import Settings
-from bot.texts import LANGUAGES
+from bot.texts import LANGUAGES, Texts
 from bot.validators import FileInput, Invalid, line
 
 Hook = Callable[[Turn, FormDraft], None]
@@ -363,7 +363,7 @@ class FormFlow(Flow):
         edits = []
         if spec.edit_buttons:
             edits = [
-                self.choice(L("buttons.edit_field", name=t.label(f"fields.{r['field']}")), "e", r["field"])
+                self.choice(L("buttons.edit_field", name=edit_name(t.texts, t.lang, r["field"])), "e", r["field"])
                 for r in rows
             ]
         nav = [self.choice(L(spec.confirm_label(draft)), "ok"), self.choice(L(spec.cancel_label), "x")]
@@ -517,3 +517,12 @@ def _wanted(q: Question | None) -> str:
 
 
 FLOW = FormFlow()
+
+
+def edit_name(texts: Texts, lang: str, field: str) -> str:
+    """A field's name on its ✏️ button: the catalogue's shorter one where it has one (KakaoTalk shows 14
+    characters: 「✏️ Company name」 and 「✏️ Company size」 were both cut to 「✏️ …mpany name」 and 「✏️ …mpany size」)."""
+    try:
+        return texts.label(lang, f"edit_names.{field}")
+    except KeyError:
+        return texts.label(lang, f"fields.{field}")
