@@ -13,7 +13,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.errors import Refused
-from bot.models import Company, Conversation, LinkCode, RoleGrant, User
+from bot.forms import profile_form
+from bot.models import Company, Conversation, FormDraft, LinkCode, RoleGrant, User
 from bot.services import audit
 
 CODE_MINUTES = 10
@@ -89,9 +90,25 @@ def join(session: Session, user: User, typed: str, now: dt.datetime) -> User:
     session.execute(update(User).where(col(User.linked_to) == joined.id).values(linked_to=main.id))
     joined.linked_to = main.id
     session.add(joined)
+    _carry_drafts(session, joined, main)
     _forget_menus(session, [main.id or 0, joined.id or 0])
     audit.record(session, now, user.id, "accounts_linked", "user", main.id, joined=joined.id, channel=joined.channel)
     return main
+
+
+def _carry_drafts(session: Session, joined: User, main: User) -> None:
+    """The joined account's forms left midway go on from the primary one, as the person's turns now act as it
+    (a half-typed registration was out of reach, and its reminder kept coming); where the primary one has
+    that form open too, or a company already registered, the joined account's is dropped."""
+    theirs = {d.form: d for d in session.exec(select(FormDraft).where(FormDraft.user_id == main.id)).all()}
+    registered = _has_company(session, main)
+    for draft in session.exec(select(FormDraft).where(FormDraft.user_id == joined.id)).all():
+        if draft.form in theirs or (draft.form == profile_form().key and registered):
+            session.delete(draft)
+        else:
+            draft.user_id = main.id or 0
+            session.add(draft)
+    session.flush()
 
 
 def _has_company(session: Session, user: User) -> bool:

@@ -9,7 +9,7 @@ import re
 
 from sqlmodel import select
 
-from bot.models import Outbox, User
+from bot.models import FormDraft, Outbox, User
 from bot.sandbox.kakao import KakaoUser
 from bot.sandbox.users import SimUser
 from bot.services.outbox import Planned, plan
@@ -199,3 +199,24 @@ async def test_someone_who_blocked_telegram_is_written_to_on_kakaotalk_and_on_te
     _plan_to(both, "kakao", "t:back")
     await both.bot.outbox_settled()
     assert _row(both, "t:back") == ("telegram", "sent")
+
+
+async def test_a_registration_left_midway_on_the_joined_account_goes_on_after_joining(both: KakaoWorld) -> None:
+    """Typed on KakaoTalk, then joined to a Telegram account: 「신청」 started again from the consent (the draft
+    was the joined account's, turns act as the first), and its reminder kept coming."""
+    assert both.telegram is not None
+    kakao = both.user()
+    await kakao.say("신청")
+    await kakao.tap("동의합니다")
+    await kakao.say("새솔테크")
+    await kakao.say("220-81-62517")
+    await kakao.say("취소")
+    telegram = SimUser(both.telegram, 5514, "박서준")
+    [code] = await telegram.send("/link")
+    assert "계정을 연결했습니다" in (await kakao.say("연결 " + code.text.split("연결 ")[1].split()[0])).text
+    again = await kakao.say("신청")
+    assert "대표자" in again.text and "동의" not in again.text.split("\n")[0], again.text
+    with both.session() as session:
+        first = session.exec(select(User).where(User.channel == "telegram")).one()
+        [draft] = session.exec(select(FormDraft)).all()
+        assert draft.user_id == first.id and draft.data["name"] == "새솔테크"
