@@ -38,7 +38,8 @@ class Texts:
             auto_reload=False,  # templates do not change while the bot runs: no stat() of the file per message
         )
         self.env.filters.update(
-            date=self._date, datetime=self._datetime, time=self._time, day=self._day, brn=validators.format_brn,
+            date=self._date, datetime=self._datetime, time=self._time, day=self._day, deadline=self._deadline,
+            brn=validators.format_brn,
             phone=self._phone_in_template, place=self._place_in_template, monthname=self._month_in_template,
         )  # fmt: skip
         self.env.globals["label"] = self._label_in_template
@@ -146,6 +147,12 @@ class Texts:
 
     def _datetime(self, value: dt.datetime, lang: str = "ko") -> str:
         return f"{self._date(value, lang)} {self._time(value, lang)}"
+
+    def _deadline(self, value: dt.datetime, lang: str = "ko") -> str:
+        """A deadline's day, and its hour where it is not the day's end (an organizer's 18:00 deadline was
+        written as the day alone, while recording stopped at 18:00)."""
+        local = self._local(value)
+        return self._date(value, lang) if (local.hour, local.minute) == (23, 59) else self._datetime(value, lang)
 
 
 def texts_for(templates_dir: Path, timezone: str) -> Texts:

@@ -26,11 +26,16 @@ async def test_christmas_in_help_schedule_and_the_pitch_reminder(harness: Harnes
     [answer] = await english.send("/help")
     assert CHRISTMAS_EN in answer.text and "last Friday" not in answer.text
 
+    from tests.handlers.committee import make_official
+
     seed_selected(harness, ["서울교통공사"])
+    make_official(harness, 9101, "서울교통공사")
     await tick_and_send(harness, dt.datetime(2026, 12, 17, 10, 0, tzinfo=KST))  # D-7
     await harness.bot.outbox_settled()
     [week] = [e.text for e in harness.server.events[8001] if "일주일 남았습니다" in e.text]
     assert CHRISTMAS_KO in week
+    [official] = [e.text for e in harness.server.events[9101] if "일주일 남았습니다" in e.text]
+    assert CHRISTMAS_KO in official  # the officials' reminder said the 24th without why
 
 
 async def test_a_sunday_moves_selection_day_and_an_organizer_moves_pitching_day(harness: Harness) -> None:
@@ -146,3 +151,19 @@ async def test_pitching_day_moved_after_the_results_is_told_to_those_the_results
     assert appeal in not_selected and "/appeal" in not_selected
     [official] = new[9101]
     assert day in official and "발표 순서가 확정되면" in official
+
+
+async def test_a_decision_deadline_with_an_hour_is_written_with_it(harness: Harness) -> None:
+    """An organizer's deadline at 18:00 was written as the day alone (「1월 8일(금)까지」) while recording
+    stopped at 18:00; the day's end still reads as the day."""
+    from tests.handlers.committee import make_official
+
+    seed_selected(harness, ["서울교통공사"])
+    make_official(harness, 9101, "서울교통공사")
+    with harness.session() as session:
+        deadline = {"decision_deadline_at": dt.datetime(2027, 1, 8, 18, 0, tzinfo=KST)}
+        cycles.set_override(session, Month(2026, 12), deadline, harness.settings, harness.clock.now())
+    await tick_and_send(harness, dt.datetime(2026, 12, 17, 10, 0, tzinfo=KST))  # the week's notice
+    [official] = [e.text for e in harness.server.events[9101] if "일주일" in e.text]
+    [company] = [e.text for e in harness.server.events[8001] if "일주일" in e.text]
+    assert "2027년 1월 8일(금) 18:00" in official and "2027년 1월 8일(금) 18:00" in company
