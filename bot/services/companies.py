@@ -3,11 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
 from bot.errors import Refused
 from bot.forms import profile_form
-from bot.models import Company, FormDraft, User
+from bot.models import Application, Company, FormDraft, User
 from bot.services import audit, drafts, privacy
 from bot.validators import Invalid
 
@@ -23,13 +23,26 @@ def brn_check(session: Session, draft: FormDraft, field: str, value: Any) -> Non
     """The same registration number from a second account is refused, never merged."""
     if field != "brn":
         return
-    if _held_by_another(session, value, draft.user_id):
+    _check_brn(session, draft.user_id, value)
+
+
+def _check_brn(session: Session, user_id: int | None, brn: str) -> Company | None:
+    """Refuses a number another current company holds, or a new number for a company that has applied; returns
+    the user's own company (found in the same query, often the same row)."""
+    found = session.exec(select(Company).where(or_(Company.brn == brn, Company.owner_user_id == user_id))).all()
+    if any(c.brn == brn and c.owner_user_id != user_id and not _left(session, c) for c in found):
         raise Invalid("brn_taken")
+    mine = next((c for c in found if c.owner_user_id == user_id), None)
+    # A number identifies the company the city's records are about: with applications sent, another number
+    # would rewrite whose they were (the exports of earlier months showed the new one).
+    if mine is not None and mine.brn != brn and _applied(session, mine):
+        raise Invalid("brn_fixed", brn=mine.brn)
+    return mine
 
 
-def _held_by_another(session: Session, brn: str, user_id: int | None) -> bool:
-    holders = session.exec(select(Company).where(Company.brn == brn, Company.owner_user_id != user_id)).all()
-    return any(not _left(session, company) for company in holders)
+def _applied(session: Session, company: Company) -> bool:
+    sent = select(Application.id).where(Application.company_id == company.id, Application.receipt_no.is_not(None))  # type: ignore[union-attr]
+    return session.exec(sent).first() is not None
 
 
 def _left(session: Session, company: Company) -> bool:
@@ -73,9 +86,7 @@ def save_profile(session: Session, user: User, draft: FormDraft, now: dt.datetim
     missing = [f for f in PROFILE_FIELDS if draft.data.get(f) in (None, "")]
     if missing or draft.data.get("consent") != "agree":
         raise Refused("form_incomplete")
-    if _held_by_another(session, draft.data["brn"], draft.user_id):
-        raise Invalid("brn_taken")
-    company = company_of(session, user)
+    company = _check_brn(session, user.id, draft.data["brn"])
     created = company is None
     if company is None:
         company = Company(

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from bot.dialogue.model import Capabilities
 from bot.models import Company
 from tests.dialogue.driver import BOTH, Person, World
-from tests.dialogue.walks import VALID_BRN, plain, rest_of_profile
+from tests.dialogue.walks import (
+    OTHER_BRN,
+    VALID_BRN,
+    fill_application,
+    plain,
+    register_profile,
+    rest_of_profile,
+    submit,
+)
 
 Make = Callable[..., Person]
 
@@ -41,3 +49,27 @@ async def test_a_number_saved_by_another_account_meanwhile_is_refused_at_the_sav
     assert "일시적인 문제" not in second.text
     [company] = world.all(Company)
     assert company.owner_user_id == world.user(first.channel, "6201").id and company.name == "한빛로보틱스"
+
+
+@BOTH
+async def test_a_company_that_applied_keeps_its_registration_number(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    """Changing the number after applying rewrote whose the earlier months' records were (December's export
+    showed the new number); the name and the contacts may still change."""
+    p = person(caps, "6203")
+    await register_profile(p)
+    await fill_application(p, deck=False)
+    await submit(p)
+    await p.send("기업 정보" if plain(p) else "/profile")
+    await (p.send("사업자등록번호") if plain(p) else p.press("✏️ 사업자등록번호"))
+    await p.send(OTHER_BRN)
+    assert "신청 이력이 있는 기업은 사업자등록번호(220-81-62517)를 바꿀 수 없습니다" in p.text, p.text
+    assert "사업자등록번호 (3/9)" in p.text  # asked again
+    await p.send(VALID_BRN)
+    await (p.send("기업명") if plain(p) else p.press("✏️ 기업명"))
+    await p.send("한빛모빌리티")
+    await save(p)
+    assert "저장했습니다" in p.text
+    [company] = world.all(Company)
+    assert (company.name, company.brn) == ("한빛모빌리티", VALID_BRN.replace("-", ""))

@@ -160,7 +160,7 @@ def _save_profile(t: Turn, draft: FormDraft) -> None:
     try:
         company = companies.save_profile(t.session, t.user, draft, t.now)
     except Invalid as err:
-        if err.code != "brn_taken":
+        if err.code not in ("brn_taken", "brn_fixed"):
             raise
         FORM.show(t, PROFILE_SPEC, form, draft, err, step=drafts.edit(t.session, form, draft, "brn", t.now))
         return
