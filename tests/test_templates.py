@@ -84,6 +84,13 @@ def context_for(key: str) -> dict[str, object]:
             tzinfo=dt.UTC), "criteria": [["innovation", 3.5], ["safety", None], ["applicability", 3.0], ["economy", 4]],
             "_buttons": [["appeal_buttons.file", "e:appeal:new:1"]],
         })))  # fmt: skip
+    if key == "privacy/selected_left":
+        from bot.calendar import cycle_data
+        from bot.services.outbox import decode, encode
+
+        cycle = cycle_data(default_cycle(Month(2026, 12), SEOUL))
+        ctx.update(decode(encode({"company": HOSTILE, "product_name": HOSTILE, "receipt_no": "PD-202612-0001",
+                                  "cycle": cycle, "pitched": False})))  # fmt: skip
     if key.endswith("/pitch_moved"):  # outbox rows: plain data
         from bot.calendar import cycle_data
         from bot.services.outbox import decode, encode

@@ -15,6 +15,7 @@ from sqlalchemy import delete, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.calendar import Month, cycle_data
 from bot.database import after_commit
 from bot.models import (
     Application,
@@ -31,7 +32,8 @@ from bot.models import (
     Subscription,
     User,
 )
-from bot.services import accounts, applications, audit, files, outbox, review
+from bot.services import accounts, applications, audit, cycles, decisions, files, outbox, review
+from bot.services.outbox import Planned
 from bot.settings import Settings
 
 # A person's own data in a company's profile; the rest (name, number, size, address) is the company's.
@@ -101,6 +103,7 @@ def withdraw(session: Session, user: User, settings: Settings, now: dt.datetime)
         for app in _unreviewed(session, _applications(session, company)):
             applications.mark_withdrawn(session, app, user.id, now, reason=WITHDRAWN)
         if plan.company_kept:
+            _tell_organizers(session, company, settings, now)
             _erase_company(session, company, now)
         else:
             session.delete(company)
@@ -192,6 +195,19 @@ def _applications(session: Session, company: Company | None) -> list[Application
         return []
     stmt = select(Application).where(Application.company_id == company.id).order_by(col(Application.id))
     return list(session.exec(stmt).all())
+
+
+def _tell_organizers(session: Session, company: Company, settings: Settings, now: dt.datetime) -> None:
+    """A selected company whose Pitching Day or purchase decisions are still ahead can no longer be written to:
+    the organizers hear it (the city expected it on Pitching Day and had no word of why its messages failed)."""
+    for app in _applications(session, company):
+        cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
+        if app.status != ApplicationStatus.SELECTED or cycle.decision_deadline_at <= now:
+            continue
+        data = {"company": company.name, "product_name": app.product_name, "receipt_no": app.receipt_no,
+                "cycle": cycle_data(cycle), "pitched": cycle.pitch_at <= now}  # fmt: skip
+        outbox.plan(session, [Planned(person, "privacy/selected_left", data, f"{app.month}:selected_left:{app.id}", now)
+                              for person in decisions.organizers(session, settings)], now)  # fmt: skip
 
 
 def _erase_company(session: Session, company: Company, now: dt.datetime) -> None:

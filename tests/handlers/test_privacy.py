@@ -32,3 +32,24 @@ async def test_my_data_file_and_withdrawal_over_telegram(harness: Harness) -> No
         assert (company.contact_name, company.phone, company.email, company.representative) == ("", "", "", "")
         assert session.exec(select(Application)).one().receipt_no == receipt
         assert session.exec(select(User).where(User.external_id == "7101")).first() is None
+
+
+async def test_the_organizers_hear_when_a_selected_company_withdraws_consent(harness: Harness) -> None:
+    """The city expected the company on Pitching Day; its messages failed as 'inactive' and nobody was told."""
+    import datetime as dt
+
+    from tests.handlers.committee import ORGANIZER, seed_selected
+    from tests.harness import KST
+
+    seed_selected(harness, ["서울교통공사", "푸른도시여가국"])
+    harness.clock.set(dt.datetime(2026, 12, 16, 10, 0, tzinfo=KST))
+    organizer = harness.user(ORGANIZER, "운영자")
+    await organizer.send("/start")
+    company = harness.user(8001, "기업1")
+    await company.send("/mydata")
+    await company.press("동의 철회 및 삭제")
+    await company.press("예, 삭제합니다")
+    await harness.bot.outbox_settled()
+    [told] = [e.text for e in harness.server.events[ORGANIZER] if "동의를 철회했습니다" in e.text]
+    assert "기업1 「제품1」 (접수번호 PD-202612-0001)" in told and "2026년 12월 24일(목) 14:00" in told
+    assert "/selection" in told
