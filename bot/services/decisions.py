@@ -229,10 +229,17 @@ def record(
         raise DecisionChanged(decision, session.get(User, decision.decided_by) if decision.decided_by else None)
     corrected = decision.status != DecisionStatus.OPEN
     old = decision.status
-    decision.status = status
-    decision.amount = (amount or "").strip()[:200] or None if status == DecisionStatus.BUY else None
-    decision.timing = (timing or "").strip()[:200] or None if status == DecisionStatus.BUY else None
-    decision.reason = reason[:2000] if reason else None
+    values = (
+        status,
+        (amount or "").strip()[:200] or None if status == DecisionStatus.BUY else None,
+        (timing or "").strip()[:200] or None if status == DecisionStatus.BUY else None,
+        reason[:2000] if reason else None,
+    )
+    if corrected and values == (decision.status, decision.amount, decision.timing, decision.reason):
+        # Confirmed again as it stands: the company was told "corrected, this replaces the last notice" with
+        # the same content, and the export counted a correction.
+        raise Refused("decision_unchanged")
+    decision.status, decision.amount, decision.timing, decision.reason = values
     decision.decided_by, decision.decided_at, decision.updated_at = user.id, now, now
     if corrected:
         decision.corrections += 1

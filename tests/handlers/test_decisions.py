@@ -141,3 +141,31 @@ async def test_the_second_official_keeps_the_first_decision_by_cancelling(harnes
     await harness.bot.outbox_settled()
     assert len(_notices(harness, 8001)) == 1
     assert _decision(harness).status == "buy"
+
+
+async def test_the_same_decision_confirmed_again_tells_the_company_nothing(harness: Harness) -> None:
+    """Recording 미구매/「예산」 and then the same again sent the company 「정정되었습니다 … 이전 안내를 대신합니다」
+    with the same content, and the export counted a correction."""
+    kim, _ = await _two_officials(harness)
+    await _to_confirmation(kim, "미구매", "예산 부족")
+    await kim.press("확정")
+    await _to_confirmation(kim, "미구매", "예산 부족")
+    [same] = await kim.press("확정")
+    assert "이미 기록된 결정과 같아 바꾸지 않았습니다" in same.text
+    await harness.bot.outbox_settled()
+    assert len(_notices(harness, 8001)) == 1
+    decision = _decision(harness)
+    assert (decision.corrections, decision.version) == (0, 1)
+
+
+async def test_an_organizer_who_is_also_an_official_sees_the_organizers_board(harness: Harness) -> None:
+    """They got only their department's list: /decisions 2026-12 was ignored, other departments unreachable."""
+    from tests.handlers.committee import ORGANIZER
+
+    seed_selected(harness, ["서울교통공사", "푸른도시여가국"])
+    make_official(harness, ORGANIZER, "서울교통공사")
+    await tick_and_send(harness, dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST))
+    harness.clock.set(AFTER_PITCH)
+    organizer = harness.user(ORGANIZER, "운영자")
+    [board] = await organizer.send("/decisions")
+    assert "푸른도시여가국" in board.text and "서울교통공사" in board.text

@@ -30,7 +30,7 @@ class DecisionsFlow(Flow):
         self.listing(t, args[0] if args else None)
 
     def listing(self, t: Turn, month: str | None = None) -> None:
-        if Role.OFFICIAL in t.roles:
+        if Role.OFFICIAL in t.roles and Role.ORGANIZER not in t.roles:  # an organizer's board holds every department
             rows = decisions.for_official(t.session, t.user, t.settings, t.now)
             names = sorted({r.decision.department for r in rows})
             template, data = "decisions/list", {"rows": rows, "departments": ", ".join(names)}
@@ -160,6 +160,13 @@ def _save(t: Turn, draft: FormDraft) -> None:
         draft.ref = {**draft.ref, "version": changed.version, "changed": True}
         t.session.add(draft)
         FORM.review(t, SPECS[DECISION], form_by_key(DECISION, t.settings), draft, changed)
+        return
+    except Refused as err:
+        if err.code != "decision_unchanged":
+            raise
+        t.session.delete(draft)
+        t.end()
+        t.say("decisions/unchanged")
         return
     t.session.delete(draft)
     t.end()
