@@ -138,22 +138,27 @@ _RECIPIENTS = _prepared(
 
 def recipients(session: Session, rows: Iterable[Claimed]) -> dict[tuple[int, str], Recipient]:
     """Whom claimed rows go to, by person and channel: the account a row is addressed to, in its person's
-    language. For someone on two channels a row may go to a joined account, and whether it can be reached
-    (and what is marked when it was blocked) is that account's own, not the person's first account's."""
+    language. For someone on two channels a row may go to another account than the one it names, and whether
+    it can be reached (and what is marked when it was blocked) is that account's own."""
     rows = list(rows)
     ids = list({r.recipient_user_id for r in rows})
     if not ids:
         return {}
     people = {row[0]: Recipient(*row) for row in _RECIPIENTS.run(session, {"ids": ids})}
     out = {(person.id, person.channel): person for person in people.values()}
-    elsewhere = {(r.recipient_user_id, r.channel) for r in rows} - out.keys()
+    elsewhere = {
+        (r.recipient_user_id, r.channel): r.chat_id
+        for r in rows
+        if (r.recipient_user_id, r.channel) not in out and r.chat_id and r.recipient_user_id in people
+    }
     if elsewhere:
-        main_ids = [i for i, _ in elsewhere]
-        for account in session.scalars(select(User).where(col(User.linked_to).in_(main_ids))):
-            main = people.get(account.linked_to or 0)
-            if main is not None and (main.id, account.channel) in elsewhere:
-                out[main.id, account.channel] = dataclasses.replace(
-                    main, id=account.id or 0, channel=account.channel, active=account.active,
+        wanted = [(col(User.channel) == channel) & (col(User.external_id) == chat)
+                  for (_, channel), chat in elsewhere.items()]  # fmt: skip
+        found = {(a.channel, a.external_id): a for a in session.scalars(select(User).where(or_(*wanted)))}
+        for (person_id, channel), chat in elsewhere.items():
+            if (account := found.get((channel, chat))) is not None:
+                out[person_id, channel] = dataclasses.replace(
+                    people[person_id], id=account.id or 0, channel=account.channel, active=account.active,
                     is_friend=account.is_friend, inactive_reason=account.inactive_reason,
                 )  # fmt: skip
     return out
@@ -181,12 +186,20 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
     """Inserts the messages that are not planned yet, in the caller's transaction (a workflow step and its
     messages land together); returns how many were new. The dispatcher is woken once it commits."""
     items = list(items)
-    routes = accounts.deliver_to(session, list({i.user.id: i.user for i in items}.values()))
+    # A message for a joined account (an official's grant held there, say) goes where its person is reached.
+    persons = {u.id or 0: accounts.primary(session, u) for u in {i.user.id: i.user for i in items}.values()
+               if u.linked_to is not None}  # fmt: skip
+    people = {i.user.id: i.user for i in items if i.user.linked_to is None} | {p.id: p for p in persons.values()}
+    routes = accounts.deliver_to(session, list(people.values()))
+
+    def route(user: User) -> User:
+        return routes.get((persons.get(user.id or 0) or user).id or 0, user)
+
     rows = [
         {
             "recipient_user_id": item.user.id,
-            "channel": routes.get(item.user.id or 0, item.user).channel,
-            "chat_id": routes.get(item.user.id or 0, item.user).external_id,
+            "channel": route(item.user).channel,
+            "chat_id": route(item.user).external_id,
             "template": item.template,
             "data": encode(item.data),
             "event_key": item.event_key,

@@ -220,3 +220,28 @@ async def test_a_registration_left_midway_on_the_joined_account_goes_on_after_jo
         first = session.exec(select(User).where(User.channel == "telegram")).one()
         [draft] = session.exec(select(FormDraft)).all()
         assert draft.user_id == first.id and draft.data["name"] == "새솔테크"
+
+
+async def test_a_message_for_the_joined_account_itself_goes_where_its_person_is_reached(both: KakaoWorld) -> None:
+    """A message planned for the joined account itself (an official's grant held there, the answer after an
+    upload page) went to it whatever the person used last, and once that account left the channel it failed
+    as 'recipient unknown' after being moved to Telegram."""
+    assert both.telegram is not None
+    telegram, kakao = SimUser(both.telegram, 5515, "김민준"), both.user()
+    await _joined(both, telegram, kakao)
+    both.clock.advance(dt.timedelta(minutes=1))
+    await telegram.send("/status")  # used last: Telegram
+    with both.session() as session:
+        joined = session.exec(select(User).where(User.channel == "kakao")).one()
+        plan(session, [Planned(joined, "news/subscribed", {}, "t:last", both.clock.now())], both.clock.now())
+    await both.bot.outbox_settled()
+    assert _row(both, "t:last") == ("telegram", "sent")
+    both.clock.advance(dt.timedelta(minutes=1))
+    await kakao.say("현황")  # used last: KakaoTalk, which it then leaves unseen
+    with both.session() as session:
+        joined = session.exec(select(User).where(User.channel == "kakao")).one()
+        joined.is_friend = False
+        session.add(joined)
+        plan(session, [Planned(joined, "news/subscribed", {}, "t:left", both.clock.now())], both.clock.now())
+    await both.bot.outbox_settled()
+    assert _row(both, "t:left") == ("telegram", "sent")
