@@ -286,9 +286,10 @@ def _last_call(cycle: Cycle, settings: Settings) -> dt.datetime:
     nothing came on the real last day), and some hours before the close on that day (one moved to 17:00 had
     its last call due at 18:00, moot, never sent)."""
     closes = cycle.window_closes_at
-    day = closes.astimezone(settings.tz).date()
-    at = min(calendar.local_at(day, settings.last_call_time, settings.tz), closes - LAST_CALL_LEAD)
-    return max(at, _midnight(closes, settings))
+    last = closes - dt.timedelta(microseconds=1)  # a close at 00:00 ends the day before
+    at = min(calendar.local_at(last.astimezone(settings.tz).date(), settings.last_call_time, settings.tz),
+             closes - LAST_CALL_LEAD)  # fmt: skip
+    return max(at, _midnight(last, settings))
 
 
 def _midnight(when: dt.datetime, settings: Settings) -> dt.datetime:

@@ -417,9 +417,13 @@ def follow_pitch(session: Session, month: Month, before: Cycle, cycle: Cycle, se
     published = shown is not None and bool(shown.version and shown.order)
     appealed = set(session.exec(select(Appeal.application_id)).all())
     apps = session.exec(
-        select(Application).where(Application.month == str(month), col(Application.status).in_(_TOLD))
+        select(Application)
+        .join(Company, col(Company.id) == col(Application.company_id))
+        .where(Application.month == str(month), col(Application.status).in_(_TOLD), col(Company.erased_at).is_(None))
     ).all()
-    data, stamp = cycle_data(cycle), cycle.pitch_at.strftime("%Y%m%d%H%M")
+    # Each move is its own news: moved to the 18th, back to the 24th and to the 18th again, the third was
+    # planned under the first's key and never sent.
+    data, stamp = cycle_data(cycle), now.strftime("%Y%m%d%H%M%S%f")
     told = 0
     for app in apps:
         was = results.appeal_deadline(held.released_at, before.pitch_at, settings)

@@ -152,6 +152,15 @@ async def test_pitching_day_moved_after_the_results_is_told_to_those_the_results
     [official] = new[9101]
     assert day in official and "발표 순서가 확정되면" in official
 
+    # Back to the 24th and to the 18th again: each move is told (the third was planned under the first's key).
+    for pitch in (dt.datetime(2026, 12, 24, 14, 0, tzinfo=KST), dt.datetime(2026, 12, 18, 15, 0, tzinfo=KST)):
+        harness.clock.advance(dt.timedelta(minutes=5))
+        with harness.session() as session:
+            cycles.set_override(session, Month(2026, 12), {"pitch_at": pitch}, harness.settings, harness.clock.now())
+    await harness.bot.outbox_settled()
+    moves = [e.text for e in harness.server.events[8001][before[8001] :] if "일정이 변경되었습니다" in e.text]
+    assert len(moves) == 3 and day in moves[2]
+
 
 async def test_a_decision_deadline_with_an_hour_is_written_with_it(harness: Harness) -> None:
     """An organizer's deadline at 18:00 was written as the day alone (「1월 8일(금)까지」) while recording

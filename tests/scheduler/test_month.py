@@ -167,3 +167,19 @@ async def test_the_last_call_comes_before_a_close_an_organizer_moved_to_the_afte
     await tick_and_send(harness, dt.datetime(2026, 12, 10, 14, 0, tzinfo=KST))
     [last] = reminder_texts(harness, 2401, "마감됩니다")
     assert "17:00" in last, last
+
+
+async def test_a_close_written_as_the_next_days_midnight_still_has_its_last_call(harness: Harness) -> None:
+    """「2026-12-11 00:00」 is the end of the 10th: its last call fell on the 11th, at the close, moot."""
+    from bot.calendar import Month
+    from bot.services import cycles
+
+    drafter = harness.user(2402, "작성기업")
+    await register_profile(drafter, brn=OTHER_BRN, name="작성기업")
+    await drafter.send("미완성 제품")
+    await drafter.send("/cancel")
+    with harness.session() as session:
+        closes = {"window_closes_at": dt.datetime(2026, 12, 11, 0, 0, tzinfo=KST)}
+        cycles.set_override(session, Month(2026, 12), closes, harness.settings, harness.clock.now())
+    await tick_and_send(harness, dt.datetime(2026, 12, 10, 18, 0, tzinfo=KST))
+    assert len(reminder_texts(harness, 2402, "마감됩니다")) == 1
