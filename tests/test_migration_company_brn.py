@@ -45,3 +45,46 @@ def test_the_number_is_unique_among_current_companies_only(database_url: str) ->
         insert(conn, "companies", id=3, owner_user_id=3, erased_at=NOW, **COMPANY)
     command.upgrade(cfg, "head")
     db.dispose()
+
+
+def test_going_down_is_refused_while_a_number_is_shared_and_changes_nothing(database_url: str) -> None:
+    """A refused downgrade dropped the number's index first (SQLite committed it) and left a half-built table:
+    no check on the number at all, and every later try failed on the leftover."""
+    db = Database(database_url)
+    cfg = alembic_config(db.engine)
+    command.upgrade(cfg, "head")
+    with db.engine.begin() as conn:
+        for i in (1, 2):
+            insert(conn, "users", id=i, channel="telegram", external_id=str(1000 + i), display_name="", active=True,
+                   news_opt_out=False, created_at=NOW, updated_at=NOW)  # fmt: skip
+        insert(conn, "companies", id=1, owner_user_id=1, erased_at=NOW, **COMPANY)
+        insert(conn, "companies", id=2, owner_user_id=2, erased_at=None, **COMPANY)
+    with pytest.raises(RuntimeError, match="2208162517"):
+        command.downgrade(cfg, "0017")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0018"
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:  # the number's check is still there
+        insert(conn, "users", id=3, channel="telegram", external_id="1003", display_name="", active=True,
+               news_opt_out=False, created_at=NOW, updated_at=NOW)  # fmt: skip
+        insert(conn, "companies", id=3, owner_user_id=3, erased_at=None, **COMPANY)
+    db.dispose()
+
+
+def test_an_old_row_that_refers_to_nothing_elsewhere_does_not_stop_it(database_url: str) -> None:
+    """SQLite: the check after rebuilding read the whole database, so an orphan left in another table long
+    ago stopped 0018, and its half-built table stopped every later try."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite rebuilds the table")
+    db = Database(database_url)
+    cfg = alembic_config(db.engine)
+    command.upgrade(cfg, "0017")
+    raw = db.engine.raw_connection()
+    raw.execute("PRAGMA foreign_keys=OFF")
+    raw.execute("INSERT INTO subscriptions (user_id, topic, created_at) VALUES (999, 'news', '2026-01-01')")
+    raw.commit()
+    raw.close()
+    command.upgrade(cfg, "head")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0018"
+        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name LIKE '_alembic_tmp%'")).scalar() == 0
+    db.dispose()
