@@ -172,15 +172,16 @@ class DecisionChanged(Refused):
         self.version = decision.version
 
 
-def recordable(cycle: Cycle, now: dt.datetime, organizer: bool, undecided: bool) -> bool:
+def recordable(cycle: Cycle, now: dt.datetime, organizer: bool) -> bool:
     """Officials record and correct from the Pitching Day to the deadline's last second. After it, organizers
-    record what is still open: the overdue notice promises the company an answer, which a department gives
-    them late (nobody could record it, and the board had nothing to press)."""
-    return cycle.decisions_open(now) or (organizer and undecided and cycle.pitch_at <= now)
+    record and correct what a department tells them late: the overdue notice promises the company an answer,
+    and an official who must change a decision is told to ask them (nobody could, and a wrong decision the
+    company had been told stayed wrong)."""
+    return cycle.decisions_open(now) or (organizer and cycle.pitch_at <= now)
 
 
-def check_window(cycle: Cycle, now: dt.datetime, organizer: bool, undecided: bool) -> None:
-    if recordable(cycle, now, organizer, undecided):
+def check_window(cycle: Cycle, now: dt.datetime, organizer: bool) -> None:
+    if recordable(cycle, now, organizer):
         return
     if now < cycle.pitch_at:
         raise Refused("decision_too_early", pitch_at=cycle.pitch_at, deadline=cycle.decision_deadline_at)
@@ -223,7 +224,7 @@ def record(
     decision = _locked(session, decision_id)
     assert decision is not None
     organizer = policies.has(session, user, Role.ORGANIZER, settings)
-    check_window(cycle, now, organizer, decision.status == DecisionStatus.OPEN)
+    check_window(cycle, now, organizer)
     late = cycle.decision_deadline_passed(now)
     if expected_version is not None and decision.version != expected_version:
         raise DecisionChanged(decision, session.get(User, decision.decided_by) if decision.decided_by else None)

@@ -202,7 +202,10 @@ async def test_reminders_escalation_board_and_export(harness: Harness) -> None:
 
     # The department answers late, to the organizers: they record it (nobody could, and the board had nothing
     # to press, though the company had been promised an answer), and the company is told.
-    assert "운영자가 기록할 수 있습니다" in board.text and board.button_texts() == ["1. 기업1 / 서울교통공사"]
+    # A decided one can be corrected too (an official asking to change one was told to ask the organizers, who
+    # could not).
+    assert "운영자가 기록하거나 정정할 수 있습니다" in board.text
+    assert board.button_texts() == ["1. 기업1 / 서울교통공사", "2. 기업2 / 푸른도시여가국"]
     await organizer.press("기업1")
     await organizer.press("미구매")
     await organizer.send("내년 예산에 반영하기로 했습니다.")
@@ -215,6 +218,14 @@ async def test_reminders_escalation_board_and_export(harness: Harness) -> None:
     with harness.session() as session:
         recorded = [a.data for a in session.exec(select(AuditLog)) if a.action == "decision_recorded"]
         assert [(r["new"], r.get("late")) for r in recorded] == [("buy", None), ("no_buy", True)]
+    await organizer.send("/decisions")
+    await organizer.press("기업2")
+    await organizer.press("추가 검토")
+    await organizer.send("수요처 요청으로 정정합니다.")
+    [corrected] = await organizer.press("확정")
+    assert "정정한 결정을 저장하고" in corrected.text
+    await harness.bot.outbox_settled()
+    assert any("정정되었습니다" in e.text for e in harness.server.events[8002])
 
 
 async def test_refusals_outside_the_department_or_role(harness: Harness) -> None:

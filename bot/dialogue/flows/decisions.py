@@ -42,12 +42,12 @@ class DecisionsFlow(Flow):
             overdue = sum(r.overdue for r in rows)
             template = "decisions/board"
             data = {"month": chosen, "rows": rows, "decided": decided, "open": len(rows) - decided - overdue,
-                    "overdue": overdue}  # fmt: skip
+                    "overdue": overdue, "late": any(r.cycle.decision_deadline_passed(t.now) for r in rows)}  # fmt: skip
         # The rows that can still be decided come first, numbered in the text and on their buttons alike and
         # paged with them (on KakaoTalk a quick reply shows only its first characters, and typing 「12」 opens
         # the twelfth on its page); the others follow, marked, with nothing to press.
         organizer = Role.ORGANIZER in t.roles
-        decidable = [r for r in rows if decisions.recordable(r.cycle, t.now, organizer, r.decision.status == OPEN)]
+        decidable = [r for r in rows if decisions.recordable(r.cycle, t.now, organizer)]
         choices = [
             Choice(T(f"{i}. {r.company.name[:20]} / {r.decision.department[:20]}"),
                    self.act("open", r.decision.id, entry=True))
@@ -108,7 +108,7 @@ def _row(t: Turn, decision_id: int) -> decisions.Row:
     company = t.session.get(Company, app.company_id)
     assert company is not None
     cycle = cycles.get_cycle(t.session, Month.parse(app.month), t.settings)
-    decisions.check_window(cycle, t.now, Role.ORGANIZER in t.roles, decision.status == OPEN)
+    decisions.check_window(cycle, t.now, Role.ORGANIZER in t.roles)
     return decisions.Row(decision, app, company, cycle, False)
 
 
