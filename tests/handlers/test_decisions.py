@@ -169,3 +169,27 @@ async def test_an_organizer_who_is_also_an_official_sees_the_organizers_board(ha
     organizer = harness.user(ORGANIZER, "운영자")
     [board] = await organizer.send("/decisions")
     assert "푸른도시여가국" in board.text and "서울교통공사" in board.text
+
+
+async def test_an_officials_list_leaves_out_months_long_closed(harness: Harness) -> None:
+    """Every past month added its companies and a "deadline passed" paragraph: after nine months this month's
+    companies were on the list's second message."""
+    from bot.models import Application
+    from bot.services import decisions
+
+    seed_selected(harness, ["서울교통공사"])
+    make_official(harness, 9713, "서울교통공사")
+    with harness.session() as session:
+        december = session.exec(select(Application)).one()
+        october = Application(**{**december.model_dump(exclude={"id", "receipt_no"}), "month": "2026-10",
+                                 "receipt_no": "PD-202610-0001", "product_name": "시월 제품"})  # fmt: skip
+        session.add(october)
+        session.flush()
+        decisions.ensure_rows(session, "2026-10", harness.clock.now())
+        decisions.ensure_rows(session, "2026-12", harness.clock.now())
+        session.commit()
+    harness.clock.set(AFTER_PITCH)
+    [listing] = await harness.user(9713, "김주무관").send("/decisions")
+    assert "제품1" in listing.text and "시월 제품" not in listing.text
+    assert "지난 달의 결정 1건은 기한이 지난 지 한 달이 넘어 표시하지 않습니다" in listing.text
+    assert "2026년 10월" not in listing.text

@@ -5,6 +5,7 @@ this person was deciding is shown to them, and replaced only when they confirm i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.calendar import Month
@@ -22,6 +23,10 @@ from bot.services import cycles, decisions, drafts, policies, programme
 OPEN = DecisionStatus.OPEN.value
 
 
+# An official's list shows the months whose deadline passed less than this long ago.
+SHOWN_AFTER_DEADLINE = dt.timedelta(days=31)
+
+
 class DecisionsFlow(Flow):
     name = "decisions"
     policy = staticmethod(policies.official_or_organizer)
@@ -33,7 +38,12 @@ class DecisionsFlow(Flow):
         if Role.OFFICIAL in t.roles and Role.ORGANIZER not in t.roles:  # an organizer's board holds every department
             rows = decisions.for_official(t.session, t.user, t.settings, t.now)
             names = sorted({r.decision.department for r in rows})
-            template, data = "decisions/list", {"rows": rows, "departments": ", ".join(names)}
+            # Months long closed are left out: each added its companies and a "deadline passed" paragraph, and
+            # after nine months this month's companies were on the list's second message.
+            recent = [r for r in rows if r.cycle.decision_deadline_at > t.now - SHOWN_AFTER_DEADLINE]
+            template, data = "decisions/list", {"rows": recent, "departments": ", ".join(names),
+                                                "older": len(rows) - len(recent)}  # fmt: skip
+            rows = recent
         else:
             # Before any selection: this month (the heading read 「 구매결정 현황」, no month).
             chosen = month or programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))
