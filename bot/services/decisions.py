@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot.calendar import Cycle, Month, cycle_data
@@ -260,6 +260,19 @@ def record(
             f"{app.month}:decision:{decision.id}:{decision.corrections}", now,
         )], now)  # fmt: skip
     return decision, corrected
+
+
+def open_elsewhere(session: Session, month: str) -> list[tuple[str, int]]:
+    """Other months with decisions still open, and how many: the board opens on the latest month, while last
+    month's late ones still wait for their departments' answers."""
+    stmt = (
+        select(Application.month, func.count())
+        .join(PurchaseDecision, col(PurchaseDecision.application_id) == col(Application.id))
+        .where(PurchaseDecision.status == DecisionStatus.OPEN.value, Application.month != month)
+        .group_by(Application.month)
+        .order_by(Application.month)
+    )
+    return [(m, n) for m, n in session.exec(stmt).all()]
 
 
 def pending_by_official(session: Session, month: str) -> dict[int, tuple[User, list[dict[str, str]]]]:

@@ -193,3 +193,29 @@ async def test_an_officials_list_leaves_out_months_long_closed(harness: Harness)
     assert "제품1" in listing.text and "시월 제품" not in listing.text
     assert "지난 달의 결정 1건은 기한이 지난 지 한 달이 넘어 표시하지 않습니다" in listing.text
     assert "2026년 10월" not in listing.text
+
+
+async def test_the_organizers_board_names_other_months_with_decisions_still_open(harness: Harness) -> None:
+    """On 16 January the board opened on January alone, with no word of December's overdue decision that the
+    company had been promised an answer to by the 15th."""
+    from bot.models import Application, Selection
+    from bot.services import decisions
+    from tests.handlers.committee import ORGANIZER
+
+    seed_selected(harness, ["서울교통공사"])
+    with harness.session() as session:
+        december = session.exec(select(Application)).one()
+        january = Application(**{**december.model_dump(exclude={"id", "receipt_no"}), "month": "2027-01",
+                                 "receipt_no": "PD-202701-0001", "product_name": "새해 제품"})  # fmt: skip
+        session.add(january)
+        at = dt.datetime(2027, 1, 15, 10, 0, tzinfo=KST)
+        session.add(Selection(month="2027-01", confirmed_at=at, release_at=at, released_at=at,
+                              decided={"selected": [], "waitlisted": [], "not_selected": []}))  # fmt: skip
+        session.flush()
+        decisions.ensure_rows(session, "2026-12", harness.clock.now())
+        decisions.ensure_rows(session, "2027-01", harness.clock.now())
+        session.commit()
+    harness.clock.set(dt.datetime(2027, 1, 16, 10, 0, tzinfo=KST))
+    [board] = await harness.user(ORGANIZER, "운영자").send("/decisions")
+    assert "2027년 1월 구매결정 현황" in board.text
+    assert "다른 달의 미결정: 2026년 12월 1건 (/decisions 2026-12)" in board.text, board.text

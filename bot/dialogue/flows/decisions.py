@@ -52,7 +52,8 @@ class DecisionsFlow(Flow):
             overdue = sum(r.overdue for r in rows)
             template = "decisions/board"
             data = {"month": chosen, "rows": rows, "decided": decided, "open": len(rows) - decided - overdue,
-                    "overdue": overdue, "late": any(r.cycle.decision_deadline_passed(t.now) for r in rows)}  # fmt: skip
+                    "overdue": overdue, "late": any(r.cycle.decision_deadline_passed(t.now) for r in rows),
+                    "elsewhere": decisions.open_elsewhere(t.session, chosen)}  # fmt: skip
         # The rows that can still be decided come first, numbered in the text and on their buttons alike and
         # paged with them (on KakaoTalk a quick reply shows only its first characters, and typing 「12」 opens
         # the twelfth on its page); the others follow, marked, with nothing to press.
