@@ -157,6 +157,13 @@ async def test_an_official_is_invited_to_an_entry_of_the_list(caps: Capabilities
         grant = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id)).one()
         assert (grant.role, grant.department_id) == (Role.OFFICIAL.value, ids(world, "서울교통공사")[0])
 
+    # Invited again, to another department: one department each, and the move is said (it was silent).
+    await o.send("초대 official 푸른도시" if plain(o) else "/invite official 푸른도시")
+    code = o.text.split("「시작 ")[1].split("」")[0] if plain(o) else o.text.split("시작 ")[1].split("」")[0]
+    await official.send(f" {code} " if plain(official) else f"/start {code}")
+    assert "수요처 담당자로 등록되셨습니다 (푸른도시여가국)" in official.text
+    assert "이전 담당 수요처(서울교통공사)의 구매결정은 더 이상 이 계정으로 안내되지 않습니다" in official.text
+
 
 def empty_list(world: World) -> None:
     """No list loaded yet (the suite loads the sample one)."""

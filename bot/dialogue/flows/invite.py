@@ -12,7 +12,7 @@ from bot.dialogue.turn import Turn
 from bot.errors import Refused, UserError
 from bot.forms import AFFILIATION, INVITE_OFFICIAL, INVITEE_NAME, PLEDGE
 from bot.models import Department, FormDraft, Role
-from bot.services import departments, invitations, pledge, policies
+from bot.services import decisions, departments, invitations, pledge, policies
 from bot.texts import LANGUAGES
 from bot.validators import Invalid, format_brn, line
 
@@ -69,6 +69,7 @@ class InviteFlow(Flow):
             t.engine.stale(t)
 
     def accept(self, t: Turn, payload: str) -> None:
+        before = decisions.official_departments(t.session, t.user)
         try:
             inv = invitations.accept(t.session, t.user, payload, t.now, t.settings)
         except Refused as err:
@@ -76,7 +77,11 @@ class InviteFlow(Flow):
             return
         t.end()
         department = t.session.get(Department, inv.department_id) if inv.department_id else None
-        t.say("invite/accepted", role=inv.role, department=department.name if department else None)
+        # An official serves one department: a second invitation moves them, which is said (it was silent, and
+        # the first department's decisions left their list).
+        left = [d.name for d in departments.by_ids(t.session, sorted(before - {inv.department_id}))]
+        t.say("invite/accepted", role=inv.role, department=department.name if department else None,
+              left=", ".join(left) if inv.role == Role.OFFICIAL.value else "")  # fmt: skip
         if not t.user.display_name:  # KakaoTalk gives no name: organizers and the records would show a number
             FORM.open(t, INVITEE_NAME, ref={"role": inv.role})
         else:
