@@ -236,7 +236,7 @@ def record(
         (timing or "").strip()[:200] or None if status == DecisionStatus.BUY else None,
         reason[:2000] if reason else None,
     )
-    if corrected and values == (decision.status, decision.amount, decision.timing, decision.reason):
+    if corrected and _same(values, (decision.status, decision.amount, decision.timing, decision.reason)):
         # Confirmed again as it stands: the company was told "corrected, this replaces the last notice" with
         # the same content, and the export counted a correction.
         raise Refused("decision_unchanged")
@@ -262,9 +262,9 @@ def record(
     return decision, corrected
 
 
-def open_elsewhere(session: Session, month: str) -> list[tuple[str, int]]:
-    """Other months with decisions still open, and how many: the board opens on the latest month, while last
-    month's late ones still wait for their departments' answers."""
+def open_elsewhere(session: Session, month: str, settings: Settings, now: dt.datetime) -> list[tuple[str, int]]:
+    """Other months past their Pitching Day with decisions still open, and how many: the board opens on the
+    latest month, while last month's late ones still wait for their departments' answers."""
     stmt = (
         select(Application.month, func.count())
         .join(PurchaseDecision, col(PurchaseDecision.application_id) == col(Application.id))
@@ -272,7 +272,17 @@ def open_elsewhere(session: Session, month: str) -> list[tuple[str, int]]:
         .group_by(Application.month)
         .order_by(Application.month)
     )
-    return [(m, n) for m, n in session.exec(stmt).all()]
+    rows = session.exec(stmt).all()
+    return [(m, n) for m, n in rows if cycles.get_cycle(session, Month.parse(m), settings).pitch_at <= now]
+
+
+def _same(typed: tuple[str | None, ...], stored: tuple[str | None, ...]) -> bool:
+    """The same decision, spaces aside (「1,000 만원」 is 「1,000만원」: a correction with nothing changed)."""
+
+    def words(value: str | None) -> str:
+        return "".join((value or "").split())
+
+    return [words(v) for v in typed] == [words(v) for v in stored]
 
 
 def pending_by_official(session: Session, month: str) -> dict[int, tuple[User, list[dict[str, str]]]]:

@@ -187,8 +187,7 @@ def plan(session: Session, items: Iterable[Planned], now: dt.datetime) -> int:
     messages land together); returns how many were new. The dispatcher is woken once it commits."""
     items = list(items)
     # A message for a joined account (an official's grant held there, say) goes where its person is reached.
-    persons = {u.id or 0: accounts.primary(session, u) for u in {i.user.id: i.user for i in items}.values()
-               if u.linked_to is not None}  # fmt: skip
+    persons = accounts.primaries(session, [i.user for i in items if i.user.linked_to is not None])
     people = {i.user.id: i.user for i in items if i.user.linked_to is None} | {p.id: p for p in persons.values()}
     routes = accounts.deliver_to(session, list(people.values()))
 

@@ -206,8 +206,9 @@ def _tell_organizers(session: Session, company: Company, settings: Settings, now
             continue
         data = {"company": company.name, "product_name": app.product_name, "receipt_no": app.receipt_no,
                 "cycle": cycle_data(cycle), "pitched": cycle.pitch_at <= now}  # fmt: skip
+        people = {accounts.primary(session, u).id: u for u in decisions.organizers(session, settings)}  # once each
         outbox.plan(session, [Planned(person, "privacy/selected_left", data, f"{app.month}:selected_left:{app.id}", now)
-                              for person in decisions.organizers(session, settings)], now)  # fmt: skip
+                              for person in people.values()], now)  # fmt: skip
 
 
 def _erase_company(session: Session, company: Company, now: dt.datetime) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlmodel import select
+
 from bot.dialogue.model import Capabilities
-from bot.models import Company
+from bot.models import Application, Company
 from tests.dialogue.driver import BOTH, Person, World
 from tests.dialogue.walks import (
     OTHER_BRN,
@@ -61,6 +63,11 @@ async def test_a_company_that_applied_keeps_its_registration_number(
     await register_profile(p)
     await fill_application(p, deck=False)
     await submit(p)
+    with world.session() as session:  # the results went out: the city's records are about this number
+        app = session.exec(select(Application)).one()
+        app.status = "not_selected"
+        session.add(app)
+        session.commit()
     await p.send("기업 정보" if plain(p) else "/profile")
     await (p.send("사업자등록번호") if plain(p) else p.press("✏️ 사업자등록번호"))
     await p.send(OTHER_BRN)
@@ -73,3 +80,20 @@ async def test_a_company_that_applied_keeps_its_registration_number(
     assert "저장했습니다" in p.text
     [company] = world.all(Company)
     assert (company.name, company.brn) == ("한빛모빌리티", VALID_BRN.replace("-", ""))
+
+
+@BOTH
+async def test_a_number_mistyped_in_an_application_not_yet_reviewed_can_be_corrected(
+    caps: Capabilities, person: Make, world: World
+) -> None:
+    p = person(caps, "6204")
+    await register_profile(p)
+    await fill_application(p, deck=False)
+    await submit(p)
+    await p.send("기업 정보" if plain(p) else "/profile")
+    await (p.send("사업자등록번호") if plain(p) else p.press("✏️ 사업자등록번호"))
+    await p.send(OTHER_BRN)
+    await save(p)
+    assert "저장했습니다" in p.text
+    [company] = world.all(Company)
+    assert company.brn == OTHER_BRN.replace("-", "")

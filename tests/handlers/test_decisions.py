@@ -149,7 +149,7 @@ async def test_the_same_decision_confirmed_again_tells_the_company_nothing(harne
     kim, _ = await _two_officials(harness)
     await _to_confirmation(kim, "미구매", "예산 부족")
     await kim.press("확정")
-    await _to_confirmation(kim, "미구매", "예산 부족")
+    await _to_confirmation(kim, "미구매", "예산  부족 ")  # the same, spaces aside
     [same] = await kim.press("확정")
     assert "이미 기록된 결정과 같아 바꾸지 않았습니다" in same.text
     await harness.bot.outbox_settled()
@@ -189,7 +189,16 @@ async def test_an_officials_list_leaves_out_months_long_closed(harness: Harness)
         decisions.ensure_rows(session, "2026-12", harness.clock.now())
         session.commit()
     harness.clock.set(AFTER_PITCH)
-    [listing] = await harness.user(9713, "김주무관").send("/decisions")
+    official = harness.user(9713, "김주무관")
+    [listing] = await official.send("/decisions")
+    assert "시월 제품" in listing.text  # still owed: an open one stays, however old
+    with harness.session() as session:
+        for decision in session.exec(select(PurchaseDecision)).all():
+            if decision.application_id == october.id:
+                decision.status, decision.reason = "no_buy", "예산"
+                session.add(decision)
+        session.commit()
+    [listing] = await official.send("/decisions")
     assert "제품1" in listing.text and "시월 제품" not in listing.text
     assert "지난 달의 결정 1건은 기한이 지난 지 한 달이 넘어 표시하지 않습니다" in listing.text
     assert "2026년 10월" not in listing.text

@@ -40,7 +40,8 @@ class DecisionsFlow(Flow):
             names = sorted({r.decision.department for r in rows})
             # Months long closed are left out: each added its companies and a "deadline passed" paragraph, and
             # after nine months this month's companies were on the list's second message.
-            recent = [r for r in rows if r.cycle.decision_deadline_at > t.now - SHOWN_AFTER_DEADLINE]
+            recent = [r for r in rows if r.decision.status == OPEN
+                      or r.cycle.decision_deadline_at > t.now - SHOWN_AFTER_DEADLINE]  # fmt: skip
             template, data = "decisions/list", {"rows": recent, "departments": ", ".join(names),
                                                 "older": len(rows) - len(recent)}  # fmt: skip
             rows = recent
@@ -53,7 +54,7 @@ class DecisionsFlow(Flow):
             template = "decisions/board"
             data = {"month": chosen, "rows": rows, "decided": decided, "open": len(rows) - decided - overdue,
                     "overdue": overdue, "late": any(r.cycle.decision_deadline_passed(t.now) for r in rows),
-                    "elsewhere": decisions.open_elsewhere(t.session, chosen)}  # fmt: skip
+                    "elsewhere": decisions.open_elsewhere(t.session, chosen, t.settings, t.now)}  # fmt: skip
         # The rows that can still be decided come first, numbered in the text and on their buttons alike and
         # paged with them (on KakaoTalk a quick reply shows only its first characters, and typing 「12」 opens
         # the twelfth on its page); the others follow, marked, with nothing to press.

@@ -212,6 +212,9 @@ async def test_a_registration_left_midway_on_the_joined_account_goes_on_after_jo
     await kakao.say("220-81-62517")
     await kakao.say("취소")
     telegram = SimUser(both.telegram, 5514, "박서준")
+    await telegram.send("/apply", expect=2)  # barely begun there: the form further along stays
+    await telegram.press("동의합니다")
+    await telegram.send("/cancel")
     [code] = await telegram.send("/link")
     assert "계정을 연결했습니다" in (await kakao.say("연결 " + code.text.split("연결 ")[1].split()[0])).text
     again = await kakao.say("신청")
