@@ -228,3 +228,19 @@ async def test_the_organizers_board_names_other_months_with_decisions_still_open
     [board] = await harness.user(ORGANIZER, "운영자").send("/decisions")
     assert "2027년 1월 구매결정 현황" in board.text
     assert "다른 달의 미결정: 2026년 12월 1건 (/decisions 2026-12)" in board.text, board.text
+
+
+async def test_an_organizer_types_the_month_of_the_board_as_people_write_it(harness: Harness) -> None:
+    """「구매결정 2026.11」 gave an empty board headed 「2026년」 ("nothing to decide") beside "November: 2 open";
+    「구매결정 아무거나」 an empty board headed 「아무거나」."""
+    from tests.handlers.committee import ORGANIZER
+
+    seed_selected(harness, ["서울교통공사"])
+    await tick_and_send(harness, dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST))
+    harness.clock.set(dt.datetime(2027, 1, 20, 10, 0, tzinfo=KST))
+    organizer = harness.user(ORGANIZER, "운영자")
+    for typed in ("/decisions 2026.12", "/decisions 2026년 12월", "/decisions 2026-12"):
+        [board] = await organizer.send(typed)
+        assert "2026년 12월 구매결정 현황" in board.text and "기업1 / 서울교통공사" in board.text, typed
+    [refused] = await organizer.send("/decisions 아무거나")
+    assert "연월로 알아볼 수 없습니다" in refused.text

@@ -13,7 +13,7 @@ from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import SPECS, FormSpec, register
 from bot.dialogue.model import Action, Choice, Expect, L, T
-from bot.dialogue.tokens import int_arg
+from bot.dialogue.tokens import int_arg, month_typed
 from bot.dialogue.turn import Turn
 from bot.errors import Refused
 from bot.forms import DECISION, form_by_key
@@ -32,7 +32,10 @@ class DecisionsFlow(Flow):
     policy = staticmethod(policies.official_or_organizer)
 
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
-        self.listing(t, args[0] if args else None)
+        # Read as the other organizer commands read a month (「2026.11」 and 「2026년 11월」 gave an empty board
+        # headed 「2026년」, beside "November: 2 open"); what is not one is refused with the format.
+        month = month_typed(args) if Role.ORGANIZER in t.roles else None
+        self.listing(t, str(month) if month else None)
 
     def listing(self, t: Turn, month: str | None = None) -> None:
         if Role.OFFICIAL in t.roles and Role.ORGANIZER not in t.roles:  # an organizer's board holds every department
