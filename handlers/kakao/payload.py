@@ -3,6 +3,7 @@ refused (every model keeps extra fields); what is needed is checked."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,6 +75,15 @@ def to_incoming(request: SkillRequest) -> Incoming:
     if isinstance(token, str) and token:
         return Incoming(kind=Kind.CHOICE, token=token[:200], **base)
     text = req.utterance[:MAX_UTTERANCE]
-    if not text.strip():
+    if not text.strip() or _media(text):
         return Incoming(kind=Kind.OTHER, **base)
     return Incoming(kind=Kind.TEXT, text=text, **base)
+
+
+# A photo, video or file sent in the chat reaches the skill as its address on Kakao's servers, alone (one was
+# taken as a company's name, and as a product summary, long enough to pass).
+_MEDIA = re.compile(r"https?://[\w.-]*(?:kakao\.com|kakaocdn\.net)/\S+", re.IGNORECASE)
+
+
+def _media(text: str) -> bool:
+    return _MEDIA.fullmatch(text.strip()) is not None

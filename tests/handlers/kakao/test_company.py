@@ -236,3 +236,15 @@ async def test_editing_an_application_keeps_the_deck_uploaded_through_the_page(k
     with kakao.session() as session:
         app = session.exec(select(Application)).one()
         assert (app.product_name, app.deck_file_name, app.deck_path) == ("자율 순찰 로봇 HR-2", "HR-1 소개.pdf", path)
+
+
+async def test_a_photo_sent_at_a_question_is_not_taken_as_the_answer(kakao: KakaoWorld) -> None:
+    """KakaoTalk passes a photo as its address: it was stored as the company's name (and as a product summary,
+    long enough to pass)."""
+    user = kakao.user()
+    await user.say("신청")
+    await user.tap("동의합니다")
+    photo = await user.say("http://dn-m.talk.kakao.com/talkm/bl4Rk2mX9aQ/WkDl0Ee7jd1Kz6aV0rVxC1/i_3f2c9d1e8b7a.jpeg")
+    assert "기업명 (2/9)" in photo.text and "글로" in photo.text, photo.text
+    assert "사업자등록번호" not in photo.text
+    assert "사업자등록번호 (3/9)" in (await user.say("한빛로보틱스")).text
