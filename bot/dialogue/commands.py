@@ -62,6 +62,26 @@ def signature(roles: policies.Roles) -> str:
     return ",".join(sorted(r.value for r in roles))
 
 
+# What people add to a command word when they write it as a sentence (「신청할게요」, 「도움말좀」, 「현황
+# 알려주세요」, 「취소할래요」): taken off, once or twice, from a message of a few words that is nothing else.
+POLITE_ENDINGS = tuple(sorted((
+    "하고싶어요", "하고싶습니다", "하고싶은데요", "할게요", "할래요", "하겠습니다", "하려고요",
+    "해주세요", "해주십시오", "해줘", "하기", "알려주세요", "알려주십시오", "알려줘",
+    "보여주세요", "보여주십시오", "보여줘", "부탁드립니다", "부탁합니다", "좀", "요",
+), key=len, reverse=True))  # fmt: skip
+POLITE_WORDS = 4
+
+
+def polite_core(text: str) -> str:
+    core = normalize(text)
+    for _ in range(2):
+        ending = next((e for e in POLITE_ENDINGS if core.endswith(e) and len(core) > len(e)), None)
+        if ending is None:
+            break
+        core = core[: -len(ending)]
+    return core
+
+
 class Aliases:
     """Typed words for commands, in both languages, from the label catalog (``aliases.<command>``)."""
 
@@ -86,4 +106,5 @@ class Aliases:
             name = self._words.get(normalize(" ".join(words[:n])))
             if name in BY_NAME:
                 return BY_NAME[name], tuple(words[n:])
-        return None
+        name = self._words.get(polite_core(stripped)) if len(words) <= POLITE_WORDS else None
+        return (BY_NAME[name], ()) if name in BY_NAME else None

@@ -234,3 +234,24 @@ async def test_language_typed_at_a_text_question_switches_and_keeps_the_answers(
     await p.send("한국어")
     await p.send("신청")
     assert "기업 규모 (5/9)" in p.text
+
+
+async def test_command_words_written_as_a_sentence(person: Make, world: World) -> None:
+    """「신청할게요」, 「도움말좀」 were "not understood"; at a question for text, 「취소할래요」 and 「처음으로」 were
+    saved as the company's name and the form went on."""
+    p = person(PLAIN, "5603")
+    await p.send("신청할게요")
+    assert "개인정보" in p.text and "동의" in p.text
+    await p.send("동의합니다")
+    assert "기업명 (2/9)" in p.text
+    await p.send("취소할래요")
+    assert "기업명" not in p.text.split("\n")[0] and "사업자등록번호 (3/9)" not in p.text
+    await p.send("신청하고 싶어요")
+    assert "기업명 (2/9)" in p.text  # the answers so far kept: consent given
+    await p.send("처음으로")
+    assert "사업자등록번호 (3/9)" not in p.text
+    await p.send("도움말좀")
+    assert "도움말" in p.text or "사용 방법" in p.text
+    await p.send("접수 현황 알려주세요")
+    assert "이해하지 못했습니다" not in p.text
+    assert [c.name for c in world.all(Company)] == []
