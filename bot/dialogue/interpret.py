@@ -38,6 +38,8 @@ def match(text: str, screen: dict[str, Any]) -> str | None:
     options: list[list[Any]] = screen.get("choices", [])
     nav: list[list[Any]] = screen.get("nav", [])
     expects = screen.get("expects")
+    if expects != "text":
+        wanted = numbered(wanted)
     # isdecimal, not isdigit: "፩" (Ethiopic one) is a digit int() cannot read.
     if expects != "text" and wanted.isdecimal() and len(wanted) <= 4:
         number = int(wanted)
@@ -56,6 +58,21 @@ def match(text: str, screen: dict[str, Any]) -> str | None:
 
 
 _YES = {"네": "예", "넵": "예", "응": "예", "y": "yes"}
+
+# 「1번」, 「2 번」, 「3번째」, 「첫번째」: a place in a list as people write it, read as its number; 「4점」, a
+# score as people write it.
+_NUMBERED = re.compile(r"(\d{1,4})(?:번째|번|점|점이요|점입니다)")
+_ORDINALS = {"첫": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9, "열": 10}
+_ORDINAL = re.compile(r"(첫|두|세|네|다섯|여섯|일곱|여덟|아홉|열)번째")
+
+
+def numbered(wanted: str) -> str:
+    """A normalized answer that names a place in a list, as its digits; anything else as it is."""
+    if found := _NUMBERED.fullmatch(wanted):
+        return found.group(1)
+    if found := _ORDINAL.fullmatch(wanted):
+        return str(_ORDINALS[found.group(1)])
+    return wanted
 
 
 def match_part(text: str, screen: dict[str, Any], asked_only: bool = False) -> str | None:

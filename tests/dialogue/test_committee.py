@@ -109,11 +109,11 @@ async def test_a_reviewer_scores_with_typed_numbers(caps: Capabilities, person: 
     # answer says what is (it said "choose a button" only).
     await p.send("7")
     assert "점수는 1부터 5까지의 숫자 하나로 입력하시거나" in p.text and "혁신성 (1/5)" in p.text
-    await p.send("4")
+    await p.send("4점")  # as people write a score (it was refused)
     assert "안전성 (2/5)" in p.text
     await p.send("5")
     await p.send("3 보통")  # or the label itself
-    await p.send("2")
+    await p.send("2 점")
     assert "의견 (5/5)" in p.text
     await p.send("현장 실증 자료가 더 필요합니다.")
     assert "심사 점수 확인" in p.text and "혁신성: 4 우수" in p.text and "경제성: 2 미흡" in p.text

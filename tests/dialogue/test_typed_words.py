@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.dialogue.model import PLAIN
-from bot.models import Application, Company
+from bot.models import Application, Company, FormDraft
 from tests.dialogue.driver import Person, World
 from tests.dialogue.walks import fill_application
 
@@ -255,3 +255,19 @@ async def test_command_words_written_as_a_sentence(person: Make, world: World) -
     await p.send("접수 현황 알려주세요")
     assert "이해하지 못했습니다" not in p.text
     assert [c.name for c in world.all(Company)] == []
+
+
+async def test_a_place_in_a_list_written_as_people_write_it(person: Make, world: World) -> None:
+    """「1번」, 「2 번」, 「첫번째」 were "choose a button", and on a list 「1번」 was "not understood … type the
+    list's number"."""
+    p = person(PLAIN, "5604")
+    await p.send("신청")
+    await p.send("1번")  # 「동의합니다」, the first
+    assert "기업명 (2/9)" in p.text
+    await p.send("한빛로보틱스")
+    await p.send("220-81-62517")
+    await p.send("김민준")
+    await p.send("첫번째")  # 「중소기업」
+    assert "소재지 (6/9)" in p.text
+    [company_draft] = [d for d in world.all(FormDraft) if d.form == "profile"]
+    assert company_draft.data["size"] == "sme"
