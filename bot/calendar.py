@@ -26,8 +26,11 @@ WINDOW_LAST_DAY = 10
 SELECTION_DAY = 15
 DECISION_DAYS = 15
 
-# "2026-12" as the bot writes it; typed also "2026-1", "2026.12", "2026/12", "2026년 12월" or "202612".
-_MONTH_RE = re.compile(r"^(\d{4})\s*(?:[-./]|년)?\s*(\d{1,2})\s*월?$")
+# "2026-12" as the bot writes it; typed also "2026-1", "2026.12", "2026. 12.", "2026/12", "2026년 12월",
+# "26년 12월" or "202612".
+_MONTH_RE = re.compile(r"^(\d{4}|\d{2}(?=\s*년))\s*(?:[-./]|년)?\s*(\d{1,2})\s*[월.]?$")
+# 「12월」: a month without its year, read as the one nearest the day it is typed.
+_MONTH_ALONE = re.compile(r"^(\d{1,2})\s*월$")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,18 @@ class Month:
         m = _MONTH_RE.match(text.strip())
         if not m:
             raise ValueError(f"expected YYYY-MM, got {text!r}")
-        return cls(int(m.group(1)), int(m.group(2)))
+        year = int(m.group(1))
+        return cls(year + 2000 if year < 100 else year, int(m.group(2)))
+
+    @classmethod
+    def typed(cls, text: str, today: Month) -> Month | None:
+        """A month as people type it, 「12월」 too (the one of that name nearest ``today``), or None."""
+        found = cls.parse_or_none(text)
+        alone = _MONTH_ALONE.match(text.strip()) if found is None else None
+        if alone is None or not 1 <= int(alone.group(1)) <= 12:
+            return found
+        candidates = [cls(today.year + d, int(alone.group(1))) for d in (-1, 0, 1)]
+        return min(candidates, key=lambda m: abs((m.year - today.year) * 12 + m.month - today.month))
 
     @classmethod
     def parse_or_none(cls, text: str | None) -> Month | None:

@@ -64,13 +64,14 @@ def str_arg(action: Action, index: int) -> str | None:
         return None
 
 
-def month_typed(args: tuple[str, ...]) -> Month | None:
-    """The month typed after a command (「/selection 2026-11」), None when none was; what is not a month is
-    refused with the format, rather than read as no month at all (a board of another month would answer)."""
+def month_typed(args: tuple[str, ...], today: Month) -> Month | None:
+    """The month typed after a command (「/selection 2026-11」, 「선정 12월」: the December nearest ``today``),
+    None when none was; what is not a month is refused with the format, rather than read as no month at all
+    (a board of another month would answer)."""
     typed = " ".join(args).strip()  # 「2026년 12월」 comes as two words
     if not typed:
         return None
-    month = Month.parse_or_none(typed)
+    month = Month.typed(typed, today)
     if month is None:
         raise Refused("month_format", typed=typed)
     return month

@@ -239,7 +239,8 @@ async def test_an_organizer_types_the_month_of_the_board_as_people_write_it(harn
     await tick_and_send(harness, dt.datetime(2026, 12, 16, 9, 0, tzinfo=KST))
     harness.clock.set(dt.datetime(2027, 1, 20, 10, 0, tzinfo=KST))
     organizer = harness.user(ORGANIZER, "운영자")
-    for typed in ("/decisions 2026.12", "/decisions 2026년 12월", "/decisions 2026-12"):
+    typed_months = ("2026.12", "2026년 12월", "2026-12", "2026. 12.", "26년 12월", "12월")  # 「12월」: the nearest
+    for typed in (f"/decisions {m}" for m in typed_months):
         [board] = await organizer.send(typed)
         assert "2026년 12월 구매결정 현황" in board.text and "기업1 / 서울교통공사" in board.text, typed
     [refused] = await organizer.send("/decisions 아무거나")

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from bot.calendar import Month
 from bot.dialogue.flow import Flow
 from bot.dialogue.flows.form import FLOW as FORM
 from bot.dialogue.flows.form import SPECS, FormSpec, register
@@ -28,7 +29,7 @@ class BroadcastFlow(Flow):
         # A month typed after the command (last month's selected companies, their decisions still open), else
         # the latest month anyone applied to.
         try:
-            typed = month_typed(args)
+            typed = month_typed(args, Month.of(t.now, t.settings.tz))
         except Refused as err:  # 「공지 12월」 fell back to the latest month unsaid
             t.refuse(err)
             return

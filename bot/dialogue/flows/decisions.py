@@ -34,7 +34,7 @@ class DecisionsFlow(Flow):
     def command(self, t: Turn, name: str, args: tuple[str, ...]) -> None:
         # Read as the other organizer commands read a month (「2026.11」 and 「2026년 11월」 gave an empty board
         # headed 「2026년」, beside "November: 2 open"); what is not one is refused with the format.
-        month = month_typed(args) if Role.ORGANIZER in t.roles else None
+        month = month_typed(args, Month.of(t.now, t.settings.tz)) if Role.ORGANIZER in t.roles else None
         self.listing(t, str(month) if month else None)
 
     def listing(self, t: Turn, month: str | None = None) -> None:

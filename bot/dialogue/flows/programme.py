@@ -21,7 +21,7 @@ _FORMS = {"venue": PROGRAMME_VENUE, "start": PROGRAMME_START, "slot": PROGRAMME_
 
 def month_asked(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else the latest month whose selection went out."""
-    given = month_typed(args)
+    given = month_typed(args, Month.of(t.now, t.settings.tz))
     if given is not None:
         return str(given)
     return programme.month_with_selection(t.session, t.now) or str(Month.of(t.now, t.settings.tz))

@@ -21,7 +21,7 @@ from bot.services.review import confirmed as is_confirmed
 
 def month_asked(t: Turn, args: tuple[str, ...]) -> str:
     """The month asked for; else this month once its window has closed, else the month before."""
-    given = month_typed(args)
+    given = month_typed(args, Month.of(t.now, t.settings.tz))
     if given is not None:
         return str(given)
     month = Month.of(t.now, t.settings.tz)
