@@ -403,7 +403,8 @@ async def run_simulation(base: Settings, out: Callable[[str], None], month: Mont
         t.deliveries(everyone, f"tick: {report.planned} message(s) planned and sent")
         clock.advance(dt.timedelta(hours=1, minutes=30))
         await mirae.say("신청")
-        await mirae.say("사물인터넷")  # a choice typed by its name answers at once
+        await mirae.say("사물인터넷")  # a choice typed by its name is picked, as its button is
+        await mirae.say("선택 완료")
         await mirae.press("TRL 6")
         await mirae.say("교량 하부에 부착해 미세 균열과 진동을 측정하고 이상 징후를 관리자에게 알리는 IoT 센서입니다.")
         await mirae.say("도시기반시설본부 교량 안전점검에 적용해 점검 주기 사이의 위험을 조기에 발견합니다.")

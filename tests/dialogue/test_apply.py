@@ -73,16 +73,19 @@ async def test_fields_typed_by_their_korean_names(person: Make, world: World) ->
 async def test_a_label_with_a_slash_typed_whole(person: Make, world: World) -> None:
     p = await _at_tech_fields(person)
     await p.send("AR/VR")
+    assert "선택하신 분야: AR/VR" in p.text, p.text  # picked, as its button is: more may follow
+    await p.send("선택 완료")
     assert "기술성숙도(TRL) (3/8)" in p.text, p.text
     draft = world.draft("kakao", "5002", "application")
     assert draft is not None and draft.data["tech_fields"] == ["arvr"]
 
 
 async def test_a_field_typed_that_is_on_another_page(person: Make, world: World) -> None:
-    """A label typed that is not on the page shown still names its field: the question takes it as the
-    whole answer (what was toggled before is not added)."""
+    """A label typed that is not on the page shown still names its field, and picks it."""
     p = await _at_tech_fields(person)
     await p.send("드론")
+    assert "선택하신 분야: 드론" in p.text
+    await p.send("선택 완료")
     assert "기술성숙도(TRL) (3/8)" in p.text
     draft = world.draft("kakao", "5002", "application")
     assert draft is not None and draft.data["tech_fields"] == ["drone"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from bot.dialogue.model import PLAIN
 from bot.models import Application, Company, FormDraft
 from tests.dialogue.driver import Person, World
-from tests.dialogue.walks import fill_application
+from tests.dialogue.walks import fill_application, register_profile
 
 Make = Callable[..., Person]
 
@@ -271,3 +271,20 @@ async def test_a_place_in_a_list_written_as_people_write_it(person: Make, world:
     assert "소재지 (6/9)" in p.text
     [company_draft] = [d for d in world.all(FormDraft) if d.form == "profile"]
     assert company_draft.data["size"] == "sme"
+
+
+async def test_technology_fields_typed_one_by_one_are_all_kept(person: Make, world: World) -> None:
+    """「인공지능」 typed alone answered the question at once, and the 「로봇」 typed next was refused as a
+    readiness level."""
+    p = person(PLAIN, "5605")
+    await register_profile(p)
+    await p.send("자율 순찰 로봇 HR-1")
+    assert "기술 분야 (2/8)" in p.text
+    await p.send("인공지능")
+    assert "기술 분야 (2/8)" in p.text
+    await p.send("로봇")
+    assert "기술 분야 (2/8)" in p.text
+    await p.send("선택 완료")
+    assert "기술성숙도(TRL) (3/8)" in p.text
+    [draft] = [d for d in world.all(FormDraft) if d.form == "application"]
+    assert sorted(draft.data["tech_fields"]) == ["ai", "robot"]

@@ -157,11 +157,16 @@ class FormFlow(Flow):
         elif q.kind is InputKind.TEXT or (q.kind is InputKind.CHOICE and q.typed_choices):
             self._answer(t, spec, form, draft, text)
         elif q.kind is InputKind.MULTI_CHOICE:
-            picked = self._typed_selection(t, q, draft, text)
-            if picked is None:
+            typed = self._typed_selection(t, q, draft, text)
+            if typed is None:
                 self.show(t, spec, form, draft, Invalid("expected_button"))
+            elif len(typed[1]) == 1:  # one name: picked as its button is, and more may follow (「인공지능」
+                # answered the question at once, and the 「로봇」 typed next was refused as a readiness level)
+                if typed[1][0] not in drafts.selection(draft, q):
+                    drafts.toggle(t.session, form, draft, typed[1][0], t.now)
+                self.show(t, spec, form, draft, replace=True)
             else:
-                self._answer(t, spec, form, draft, picked)
+                self._answer(t, spec, form, draft, typed[0])
         elif q.kind is InputKind.CONSENT and (said := _consent_typed(t, text)) is not None:
             self._answer(t, spec, form, draft, said)  # 「네」, 「동의합니다」 to a pledge worded 「서약합니다」
         else:
@@ -444,10 +449,10 @@ class FormFlow(Flow):
         self.show(t, spec, form, draft, error)
 
     @staticmethod
-    def _typed_selection(t: Turn, q: Question, draft: FormDraft, text: str) -> list[str] | None:
-        """Several choices typed at once ("로봇, 인공지능"), each by its label in either language, the label
-        without its bracket ("인공지능" for "인공지능(AI)") or the bracket alone ("AI"); they are added to
-        what was picked with the buttons."""
+    def _typed_selection(t: Turn, q: Question, draft: FormDraft, text: str) -> tuple[list[str], list[str]] | None:
+        """Choices typed ("로봇, 인공지능"), each by its label in either language, the label without its
+        bracket ("인공지능" for "인공지능(AI)") or the bracket alone ("AI"): the selection with them added to
+        what was picked with the buttons, and the ones typed."""
         names: dict[str, str] = {normalize(c): c for c in q.choices}
         for lang in LANGUAGES:
             for c in q.choices:
@@ -458,8 +463,9 @@ class FormFlow(Flow):
         parts = [whole] if whole else [names.get(normalize(p)) for p in _SEPARATORS.split(text) if normalize(p)]
         if not parts or None in parts:
             return None
-        picked = set(drafts.selection(draft, q)) | {p for p in parts if p}
-        return [c for c in q.choices if c in picked]
+        typed = [p for p in parts if p]
+        picked = set(drafts.selection(draft, q)) | set(typed)
+        return [c for c in q.choices if c in picked], list(dict.fromkeys(typed))
 
 
 _WANTED = {InputKind.TEXT: "expected_text", InputKind.FILE: "expected_file"}
