@@ -97,7 +97,7 @@ def brn_check_digit_ok(digits: str) -> bool:
 
 def brn(raw: str) -> str:
     """Ten ASCII digits, whatever digits and dashes were typed: the number is unique, so it is kept one way."""
-    digits = re.sub(r"[\s\-‐‑‒–—―−]", "", ascii_digits(clean(raw)))
+    digits = re.sub(r"[\s\-‐‑‒–—―−./－．／]", "", ascii_digits(clean(raw)))
     if not re.fullmatch(r"[0-9]{10}", digits):
         raise Invalid("brn_format")
     if not brn_check_digit_ok(digits):
@@ -142,9 +142,13 @@ def phone_parts(e164: str) -> tuple[str, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), extension
 
 
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # 「！」…「～」 as 「!」…「~」
+
+
 def email(raw: str) -> str:
     try:
-        return validate_email(clean(raw).strip(), check_deliverability=False).normalized
+        # Full-width 「＠」 and 「．」, typed on a Korean keyboard, are the ASCII ones.
+        return validate_email(clean(raw).translate(_FULL_WIDTH).strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         raise Invalid("email") from None
 

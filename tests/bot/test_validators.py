@@ -7,7 +7,9 @@ from bot.validators import FileInput, Invalid
 from tests.test_templates import TEXTS
 
 
-@pytest.mark.parametrize("raw", ["220-81-62517", "2208162517", " 220 81 62517 ", "220–81–62517"])
+@pytest.mark.parametrize(
+    "raw", ["220-81-62517", "2208162517", " 220 81 62517 ", "220–81–62517", "220.81.62517", "220－81－62517"]
+)
 def test_brn_accepted_with_or_without_dashes(raw: str) -> None:
     assert v.brn(raw) == "2208162517"
     assert v.format_brn("2208162517") == "220-81-62517"
@@ -49,6 +51,7 @@ def test_phone_refused(raw: str) -> None:
 
 def test_email() -> None:
     assert v.email(" Kim@Example.COM ") == "Kim@example.com"
+    assert v.email("choi＠hanbit．kr") == "choi@hanbit.kr"  # full width, as a Korean keyboard may type it
     with pytest.raises(Invalid):
         v.email("kim@")
 
