@@ -36,6 +36,10 @@ class ApplicationStatus(enum.StrEnum):
     NOT_SELECTED = "not_selected"
 
 
+# The statuses an application has once its selection's results went out.
+RESULT_STATUSES = (ApplicationStatus.SELECTED, ApplicationStatus.WAITLISTED, ApplicationStatus.NOT_SELECTED)
+
+
 class OutboxState(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed by a dispatcher until lease_until

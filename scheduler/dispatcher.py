@@ -324,7 +324,7 @@ class Dispatcher:
 
     async def _deliver(self, row: Claimed, person: Recipient | None, lease: _Lease) -> dt.datetime | None:
         sender = self.senders.get(row.channel)
-        if person is not None and not _reachable(person) and await asyncio.to_thread(self._readdress, row):
+        if person is not None and not _reachable(person) and await self._readdress(row):
             return self.ctx.clock.now()
         if not _reachable(person) or sender is None:
             reason = "recipient unknown"
@@ -388,7 +388,7 @@ class Dispatcher:
                     delay, reason, counted = err.seconds, f"429 retry after {err.seconds}s", False
                 except delivery.Blocked as err:
                     await asyncio.to_thread(self._deactivate, person)
-                    if await asyncio.to_thread(self._readdress, row):  # the person's other channel
+                    if await self._readdress(row):  # the person's other channel
                         return self.ctx.clock.now()
                     await self._fail(row, f"blocked: {err}")
                     return None
@@ -418,9 +418,8 @@ class Dispatcher:
         with self.ctx.db.statements() as connection:
             return outbox.mark_sent_together(connection, sent, self.worker, now)
 
-    def _readdress(self, row: Claimed) -> bool:
-        with self.ctx.db.session() as session:
-            return outbox.readdress(session, row.id, row.recipient_user_id, self.worker, self.ctx.clock.now())
+    def _readdress(self, row: Claimed) -> asyncio.Future[bool]:
+        return self._db(outbox.readdress, row.id, row.recipient_user_id, self.worker, self.ctx.clock.now())
 
     def _deactivate(self, person: Recipient) -> None:
         with self.ctx.db.session() as session:

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot.errors import Refused
 from bot.forms import profile_form
-from bot.models import Application, ApplicationStatus, Company, FormDraft, Review, User
+from bot.models import RESULT_STATUSES, Application, Company, FormDraft, Review, User
 from bot.services import audit, drafts, privacy
 from bot.validators import Invalid
 
@@ -43,13 +43,10 @@ def _check_brn(session: Session, user_id: int | None, brn: str) -> Company | Non
 def _applied(session: Session, company: Company) -> bool:
     """Whether the city holds records about this company: an application reviewed or given a result (one sent
     minutes ago, still in its window, may have its number corrected)."""
-    resulted = col(Application.status).in_([s.value for s in RESULTS])
+    resulted = col(Application.status).in_(RESULT_STATUSES)
     reviewed = col(Application.id).in_(select(Review.application_id))
     stmt = select(Application.id).where(Application.company_id == company.id, or_(resulted, reviewed))
     return session.exec(stmt).first() is not None
-
-
-RESULTS = (ApplicationStatus.SELECTED, ApplicationStatus.WAITLISTED, ApplicationStatus.NOT_SELECTED)
 
 
 def _left(session: Session, company: Company) -> bool:

@@ -72,6 +72,15 @@ def official_departments(session: Session, user: User) -> set[int]:
     return {g.department_id for g in grants if g.department_id is not None}
 
 
+def officials_for(session: Session, apps: list[Application]) -> list[User]:
+    """Every official of the applications' responsible departments, once each, by id."""
+    people: dict[int, User] = {}
+    for app in apps:
+        for department_id in responsible(app):
+            people |= {p.id or 0: p for p in officials_of(session, department_id)}
+    return sorted(people.values(), key=lambda p: p.id or 0)
+
+
 def officials_of(session: Session, department_id: int) -> list[User]:
     ids = set(
         session.exec(

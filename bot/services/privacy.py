@@ -200,15 +200,19 @@ def _applications(session: Session, company: Company | None) -> list[Application
 def _tell_organizers(session: Session, company: Company, settings: Settings, now: dt.datetime) -> None:
     """A selected company whose Pitching Day or purchase decisions are still ahead can no longer be written to:
     the organizers hear it (the city expected it on Pitching Day and had no word of why its messages failed)."""
+    people: list[User] | None = None
     for app in _applications(session, company):
         cycle = cycles.get_cycle(session, Month.parse(app.month), settings)
         if app.status != ApplicationStatus.SELECTED or cycle.decision_deadline_at <= now:
             continue
+        if people is None:  # once each, whatever their accounts
+            people = list(
+                {accounts.primary(session, u).id: u for u in decisions.organizers(session, settings)}.values()
+            )
         data = {"company": company.name, "product_name": app.product_name, "receipt_no": app.receipt_no,
                 "cycle": cycle_data(cycle), "pitched": cycle.pitch_at <= now}  # fmt: skip
-        people = {accounts.primary(session, u).id: u for u in decisions.organizers(session, settings)}  # once each
         outbox.plan(session, [Planned(person, "privacy/selected_left", data, f"{app.month}:selected_left:{app.id}", now)
-                              for person in people.values()], now)  # fmt: skip
+                              for person in people], now)  # fmt: skip
 
 
 def _erase_company(session: Session, company: Company, now: dt.datetime) -> None:

@@ -248,12 +248,8 @@ def _publish(session: Session, programme: Programme, settings: Settings, now: dt
 
 def _officials(session: Session, current: list[Slot]) -> list[tuple[User, list[Slot]]]:
     """Each official of a responsible department, with the companies their department(s) will judge."""
-    people: dict[int, User] = {}
-    for s in current:
-        for department_id in decisions.responsible(s.application):
-            people |= {p.id or 0: p for p in decisions.officials_of(session, department_id)}
     out = []
-    for person in sorted(people.values(), key=lambda p: p.id or 0):
+    for person in decisions.officials_for(session, [s.application for s in current]):
         theirs = decisions.official_departments(session, person)
         mine = [s for s in current if theirs & set(decisions.responsible(s.application))]
         out.append((person, mine))

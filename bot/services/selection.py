@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.calendar import Cycle, Month, cycle_data
 from bot.database import insert_new
 from bot.errors import Refused
-from bot.models import Appeal, Application, ApplicationStatus, Company, Programme, Selection, User
+from bot.models import RESULT_STATUSES, Appeal, Application, ApplicationStatus, Company, Programme, Selection, User
 from bot.services import audit, cycles, decisions, departments, outbox, policies, programme, results, review
 from bot.services.outbox import Planned
 from bot.services.review import Ranked
@@ -415,19 +415,22 @@ def follow_pitch(session: Session, month: Month, before: Cycle, cycle: Cycle, se
         return 0
     shown = session.get(Programme, str(month))
     published = shown is not None and bool(shown.version and shown.order)
-    appealed = set(session.exec(select(Appeal.application_id)).all())
     apps = session.exec(
         select(Application)
         .join(Company, col(Company.id) == col(Application.company_id))
-        .where(Application.month == str(month), col(Application.status).in_(_TOLD), col(Company.erased_at).is_(None))
-    ).all()
+        .where(Application.month == str(month), col(Application.status).in_(RESULT_STATUSES),
+               col(Company.erased_at).is_(None))
+    ).all()  # fmt: skip
+    appealed = set(
+        session.exec(select(Appeal.application_id).where(col(Appeal.application_id).in_([a.id for a in apps]))).all()
+    )
+    was = results.appeal_deadline(held.released_at, before.pitch_at, settings)
+    moved = results.appeal_deadline(held.released_at, cycle.pitch_at, settings)
     # Each move is its own news: moved to the 18th, back to the 24th and to the 18th again, the third was
     # planned under the first's key and never sent.
     data, stamp = cycle_data(cycle), now.strftime("%Y%m%d%H%M%S%f")
     told = 0
     for app in apps:
-        was = results.appeal_deadline(held.released_at, before.pitch_at, settings)
-        moved = results.appeal_deadline(held.released_at, cycle.pitch_at, settings)
         appeal = app.status != ApplicationStatus.SELECTED and app.id not in appealed and was != moved and was > now
         if (app.status == ApplicationStatus.SELECTED and published) or (
             app.status == ApplicationStatus.NOT_SELECTED and not appeal
@@ -438,19 +441,12 @@ def follow_pitch(session: Session, month: Month, before: Cycle, cycle: Cycle, se
                             appeal_before=was)  # fmt: skip
     selected = [app for app in apps if app.status == ApplicationStatus.SELECTED]
     if not published and selected:
-        people: dict[int, User] = {}
-        for app in selected:
-            for department_id in decisions.responsible(app):
-                people |= {p.id or 0: p for p in decisions.officials_of(session, department_id)}
         told += outbox.plan(session, [
             Planned(person, "programme/pitch_moved", {"cycle": data, "before_pitch": before.pitch_at},
                     f"{month}:pitch_moved{stamp}", now)
-            for person in people.values()
+            for person in decisions.officials_for(session, selected)
         ], now)  # fmt: skip
     return told
-
-
-_TOLD = [s.value for s in (ApplicationStatus.SELECTED, ApplicationStatus.WAITLISTED, ApplicationStatus.NOT_SELECTED)]
 
 
 Named = tuple[int | None] | None  # who an organizer was told would be promoted: (id,), (None,) or unchecked

@@ -149,19 +149,24 @@ async def test_after_downtime_no_tomorrow_comes_on_the_day_itself(harness: Harne
     assert outbox_rows(harness, event_key="2026-12:decision_d14") == []
 
 
-async def test_the_last_call_comes_before_a_close_an_organizer_moved_to_the_afternoon(harness: Harness) -> None:
-    """The window's close moved to 17:00 on the 10th: the last call, due at 18:00, came after it and was
-    never sent."""
+async def _draft_left_and_close_moved(harness: Harness, chat: int, closes: dt.datetime) -> None:
+    """A company with an application left midway, and the window's close moved by an organizer."""
     from bot.calendar import Month
     from bot.services import cycles
 
-    drafter = harness.user(2401, "작성기업")
+    drafter = harness.user(chat, "작성기업")
     await register_profile(drafter, brn=OTHER_BRN, name="작성기업")
     await drafter.send("미완성 제품")
     await drafter.send("/cancel")
     with harness.session() as session:
-        closes = {"window_closes_at": dt.datetime(2026, 12, 10, 17, 0, tzinfo=KST)}
-        cycles.set_override(session, Month(2026, 12), closes, harness.settings, harness.clock.now())
+        moved = {"window_closes_at": closes}
+        cycles.set_override(session, Month(2026, 12), moved, harness.settings, harness.clock.now())
+
+
+async def test_the_last_call_comes_before_a_close_an_organizer_moved_to_the_afternoon(harness: Harness) -> None:
+    """The window's close moved to 17:00 on the 10th: the last call, due at 18:00, came after it and was
+    never sent."""
+    await _draft_left_and_close_moved(harness, 2401, dt.datetime(2026, 12, 10, 17, 0, tzinfo=KST))
     await tick_and_send(harness, dt.datetime(2026, 12, 10, 9, 0, tzinfo=KST))
     assert reminder_texts(harness, 2401, "마감됩니다") == []
     await tick_and_send(harness, dt.datetime(2026, 12, 10, 14, 0, tzinfo=KST))
@@ -171,15 +176,6 @@ async def test_the_last_call_comes_before_a_close_an_organizer_moved_to_the_afte
 
 async def test_a_close_written_as_the_next_days_midnight_still_has_its_last_call(harness: Harness) -> None:
     """「2026-12-11 00:00」 is the end of the 10th: its last call fell on the 11th, at the close, moot."""
-    from bot.calendar import Month
-    from bot.services import cycles
-
-    drafter = harness.user(2402, "작성기업")
-    await register_profile(drafter, brn=OTHER_BRN, name="작성기업")
-    await drafter.send("미완성 제품")
-    await drafter.send("/cancel")
-    with harness.session() as session:
-        closes = {"window_closes_at": dt.datetime(2026, 12, 11, 0, 0, tzinfo=KST)}
-        cycles.set_override(session, Month(2026, 12), closes, harness.settings, harness.clock.now())
+    await _draft_left_and_close_moved(harness, 2402, dt.datetime(2026, 12, 11, 0, 0, tzinfo=KST))
     await tick_and_send(harness, dt.datetime(2026, 12, 10, 18, 0, tzinfo=KST))
     assert len(reminder_texts(harness, 2402, "마감됩니다")) == 1
